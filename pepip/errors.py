@@ -1,0 +1,17 @@
+"""The one exception type users see."""
+
+from __future__ import annotations
+
+__all__ = ["PepipError"]
+
+
+class PepipError(Exception):
+    """A user-facing failure: one sentence naming what went wrong and the next step.
+
+    ``detail`` holds lines a tool printed (uv's resolver explanation) shown after the message.
+    """
+
+    def __init__(self, message: str, detail: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.detail = detail

@@ -1,0 +1,82 @@
+"""Facts about a venv's interpreter that pepip needs without running it every time.
+
+They are asked once, when pepip first wires a venv, and kept in the manifest's
+``interpreter`` line, so a later install does not start the interpreter again.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from packaging import tags
+
+from pepip.errors import PepipError
+
+__all__ = ["Interpreter", "query_interpreter", "venv_python"]
+
+_QUERY = (
+    "import sys, sysconfig\n"
+    "print(sys.implementation.name)\n"
+    "print('%d.%d' % sys.version_info[:2])\n"
+    "print(getattr(sys, 'abiflags', ''))\n"
+    "print(sys.implementation.cache_tag)\n"
+    "print(sysconfig.get_path('purelib'))\n"
+)
+
+
+@dataclass(frozen=True)
+class Interpreter:
+    """A venv interpreter: implementation, version, ABI flags, bytecode tag, site-packages."""
+
+    implementation: str
+    version: str
+    abiflags: str
+    cache_tag: str
+    site_packages: Path
+
+    def fields(self) -> tuple[str, ...]:
+        """The manifest's ``interpreter`` fields."""
+        return (self.implementation, self.version, self.abiflags, self.cache_tag, str(self.site_packages))
+
+    @classmethod
+    def from_fields(cls, fields: tuple[str, ...]) -> Interpreter | None:
+        """Rebuild from manifest fields; ``None`` if they are from another format."""
+        if len(fields) != 5:
+            return None
+        return cls(fields[0], fields[1], fields[2], fields[3], Path(fields[4]))
+
+    def supported_tags(self) -> list[tags.Tag]:
+        """Wheel tags this interpreter accepts, most preferred first (as pip and uv order them)."""
+        major, minor = (int(part) for part in self.version.split("."))
+        platforms = list(tags.platform_tags())
+        if self.implementation == "cpython":
+            abis = ["cp%d%d%s" % (major, minor, self.abiflags)]
+            found = list(tags.cpython_tags((major, minor), abis, platforms))
+            interpreter = "cp%d%d" % (major, minor)
+        else:
+            interpreter = "%s%d%d" % (tags.INTERPRETER_SHORT_NAMES.get(self.implementation, "xx"), major, minor)
+            found = list(tags.generic_tags(interpreter, None, platforms))
+        found.extend(tags.compatible_tags((major, minor), interpreter, platforms))
+        return found
+
+
+def venv_python(venv: Path) -> Path:
+    """The venv's interpreter path on this platform."""
+    windows = venv / "Scripts" / "python.exe"
+    return windows if windows.exists() else venv / "bin" / "python"
+
+
+def query_interpreter(python: Path) -> Interpreter:
+    """Run the interpreter once and read the facts ``Interpreter`` holds."""
+    try:
+        completed = subprocess.run(
+            [str(python), "-I", "-c", _QUERY], capture_output=True, text=True, check=True
+        )
+    except (OSError, subprocess.CalledProcessError) as error:
+        raise PepipError(
+            "cannot run the venv's interpreter %s (%s); recreate the venv" % (python, error)
+        ) from None
+    implementation, version, abiflags, cache_tag, purelib = completed.stdout.splitlines()[:5]
+    return Interpreter(implementation, version, abiflags, cache_tag, Path(purelib))

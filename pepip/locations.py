@@ -1,0 +1,67 @@
+"""Where things are: the store root, the venv and the uv binary, decided once per command.
+
+Only this module and ``cli.py`` read environment variables, the home directory and the
+current directory; everything else receives a ``Locations`` value.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final, Mapping
+
+from pepip.errors import PepipError
+
+__all__ = ["Locations", "HOME_ENV", "UV_ENV", "LINK_MODE_ENV", "DEFAULT_VENV"]
+
+HOME_ENV: Final = "PEPIP_HOME"
+UV_ENV: Final = "PEPIP_UV"
+LINK_MODE_ENV: Final = "PEPIP_LINK_MODE"
+DEFAULT_VENV: Final = ".venv"
+
+
+@dataclass(frozen=True)
+class Locations:
+    """The paths one pepip command works with."""
+
+    store_root: Path
+    venv: Path
+    uv: Path
+    symlinks: bool = True
+
+    @classmethod
+    def from_environment(
+        cls, venv: Path | None, environ: Mapping[str, str] | None = None, cwd: Path | None = None
+    ) -> Locations:
+        """Build from ``PEPIP_HOME`` (default ``~/.pepip``), ``--venv`` (default ``.venv``)."""
+        env = os.environ if environ is None else environ
+        base = Path.cwd() if cwd is None else cwd
+        home = env.get(HOME_ENV)
+        store_root = Path(home).expanduser() if home else Path.home() / ".pepip"
+        if not store_root.is_absolute():
+            store_root = base / store_root
+        chosen = venv if venv is not None else Path(DEFAULT_VENV)
+        venv_path = chosen if chosen.is_absolute() else base / chosen
+        link_mode = env.get(LINK_MODE_ENV, "symlink")
+        if link_mode not in ("symlink", "copy"):
+            raise PepipError("%s must be `symlink` or `copy`, not `%s`" % (LINK_MODE_ENV, link_mode))
+        return cls(store_root, venv_path, find_uv(env), symlinks=link_mode == "symlink")
+
+
+def find_uv(environ: Mapping[str, str]) -> Path:
+    """The uv binary: ``PEPIP_UV``, then the one the ``uv`` package ships, then ``PATH``."""
+    explicit = environ.get(UV_ENV)
+    if explicit:
+        return Path(explicit)
+    try:
+        from uv import find_uv_bin
+
+        return Path(find_uv_bin())
+    except (ImportError, FileNotFoundError):
+        pass
+    found = shutil.which("uv")
+    if found is None:
+        raise PepipError("uv was not found; install it with `pip install uv` or set PEPIP_UV")
+    return Path(found)

@@ -1,0 +1,42 @@
+"""The per-venv manifest: read and written atomically, in the format the runtime reads.
+
+The format is defined once, in ``pepip_runtime.index`` (the runtime cannot import pepip);
+this module adds the file handling and turns a damaged file into a ``PepipError``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pepip import fsops
+from pepip.errors import PepipError
+from pepip_runtime.index import MANIFEST_NAME, DistRecord, Manifest, ManifestError, parse_manifest
+
+__all__ = ["Manifest", "DistRecord", "manifest_path", "read_manifest", "write_manifest"]
+
+
+def manifest_path(venv: Path) -> Path:
+    """Where a venv's manifest lives (the runtime finds it at ``sys.prefix``)."""
+    return venv / MANIFEST_NAME
+
+
+def read_manifest(venv: Path) -> Manifest | None:
+    """The venv's manifest, or ``None`` if pepip has not wired this venv yet."""
+    path = manifest_path(venv)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        raise PepipError("cannot read %s: %s" % (path, error.strerror)) from None
+    try:
+        return parse_manifest(text)
+    except ManifestError as error:
+        raise PepipError(
+            "the manifest %s is damaged (%s); run `pepip doctor`" % (path, error)
+        ) from None
+
+
+def write_manifest(venv: Path, manifest: Manifest) -> None:
+    """Replace the manifest atomically: readers see the old or the new one, never half."""
+    fsops.atomic_write_text(manifest_path(venv), manifest.to_text())

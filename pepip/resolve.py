@@ -1,0 +1,204 @@
+"""The only module that runs uv: venv creation, resolution to pins, fetching into a staging dir.
+
+uv does what it is best at (resolution, downloads, builds, hardlinking out of its cache) and
+pepip keeps what it adds (the shared store and the wiring). Every uv failure becomes a
+``PepipError`` here, quoting uv's own explanation.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NewType, Sequence
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from pepip.errors import PepipError
+
+__all__ = [
+    "NormalizedName",
+    "Pin",
+    "UvOptions",
+    "create_venv",
+    "resolve_pins",
+    "fetch_pins",
+    "parse_request",
+]
+
+NormalizedName = NewType("NormalizedName", str)
+
+
+@dataclass(frozen=True)
+class Pin:
+    """One resolved distribution: an exact version from an index, or a direct URL."""
+
+    name: NormalizedName
+    version: str | None
+    url: str | None = None
+
+    @property
+    def spec(self) -> str:
+        """The requirement that asks uv for exactly this distribution."""
+        if self.url is not None:
+            return "%s @ %s" % (self.name, self.url)
+        return "%s==%s" % (self.name, self.version)
+
+
+@dataclass(frozen=True)
+class UvOptions:
+    """Index and resolution options passed through to every uv call."""
+
+    index_url: str | None = None
+    extra_index_urls: tuple[str, ...] = ()
+    find_links: tuple[str, ...] = ()
+    no_index: bool = False
+    pre: bool = False
+    constraints: tuple[Path, ...] = ()
+    upgrade: bool = False
+    offline: bool = False
+
+    def index_args(self) -> list[str]:
+        """Arguments that select where distributions come from (resolve and fetch alike)."""
+        args: list[str] = []
+        if self.index_url:
+            args += ["--index-url", self.index_url]
+        for url in self.extra_index_urls:
+            args += ["--extra-index-url", url]
+        for location in self.find_links:
+            args += ["--find-links", location]
+        if self.no_index:
+            args.append("--no-index")
+        if self.offline:
+            args.append("--offline")
+        return args
+
+
+def parse_request(text: str) -> Requirement:
+    """Validate one requirement the user typed, before any uv call."""
+    try:
+        return Requirement(text)
+    except InvalidRequirement as error:
+        raise PepipError("invalid requirement `%s`: %s" % (text, error)) from None
+
+
+def _run_uv(uv: Path, args: Sequence[str], what: str, stdin: str | None = None) -> str:
+    """Run uv; on failure raise ``PepipError`` with uv's explanation as detail."""
+    env = dict(os.environ)
+    env.setdefault("UV_PYTHON_DOWNLOADS", "never")
+    try:
+        completed = subprocess.run(
+            [str(uv), *args], input=stdin, capture_output=True, text=True, env=env
+        )
+    except OSError as error:
+        raise PepipError("cannot run uv at %s: %s" % (uv, error.strerror)) from None
+    if completed.returncode != 0:
+        detail = completed.stderr.strip()
+        raise PepipError("%s failed: %s" % (what, _uv_summary(detail)), detail=detail)
+    return completed.stdout
+
+
+def _uv_summary(stderr: str) -> str:
+    """The most telling line of uv's error output, for the one-line message."""
+    lines = [line.strip(" ×╰─▶│\t") for line in stderr.splitlines()]
+    lines = [line for line in lines if line and not line.startswith(("Using ", "Resolved "))]
+    for line in lines:
+        if line.startswith("error:"):
+            return line[len("error:") :].strip()
+    for line in reversed(lines):
+        if line.startswith("Because") or "not found" in line or "No solution" in line:
+            return line
+    return lines[-1] if lines else "uv gave no reason"
+
+
+def create_venv(uv: Path, venv: Path, python: str | None) -> None:
+    """Create an empty venv with uv (for ``python``, else uv's default interpreter)."""
+    args = ["venv", str(venv), "--quiet", "--no-python-downloads"]
+    if python:
+        args += ["--python", python]
+    _run_uv(uv, args, "creating the venv %s" % venv)
+
+
+def resolve_pins(
+    uv: Path,
+    python: Path,
+    requirements: Sequence[str],
+    requirement_files: Sequence[Path],
+    preferences: Sequence[Pin],
+    options: UvOptions,
+    work_dir: Path,
+) -> list[Pin]:
+    """Resolve requirements for ``python`` into exact pins with ``uv pip compile``.
+
+    ``preferences`` are the venv's current pins: uv keeps them unless the request needs
+    otherwise, as ``uv pip install`` keeps what a venv has.
+    """
+    source = work_dir / "requirements.in"
+    source.write_text("".join(line + "\n" for line in requirements), encoding="utf-8")
+    output = work_dir / "requirements.txt"
+    output.write_text("".join(pin.spec + "\n" for pin in preferences if pin.url is None))
+    args = ["pip", "compile", str(source)]
+    for path in requirement_files:
+        args.append(str(path))
+    args += [
+        "--python", str(python), "--output-file", str(output),
+        "--no-header", "--no-annotate", "--quiet",
+    ]
+    args += options.index_args()
+    for constraint in options.constraints:
+        args += ["--constraint", str(constraint)]
+    if options.pre:
+        args += ["--prerelease", "allow"]
+    if options.upgrade:
+        args.append("--upgrade")
+    _run_uv(uv, args, "resolving the requirements")
+    return parse_pins(output.read_text(encoding="utf-8"))
+
+
+def parse_pins(text: str) -> list[Pin]:
+    """Read ``uv pip compile`` output: ``name==version`` and ``name @ url`` lines."""
+    pins: list[Pin] = []
+    for raw in text.splitlines():
+        line = raw.split(" #", 1)[0].strip()
+        if not line or line.startswith(("#", "-")):
+            continue
+        try:
+            requirement = Requirement(line)
+        except InvalidRequirement:
+            raise PepipError("uv produced a line pepip cannot read: %s" % line) from None
+        name = NormalizedName(canonicalize_name(requirement.name))
+        if requirement.url:
+            pins.append(Pin(name, None, requirement.url))
+            continue
+        specifiers = list(requirement.specifier)
+        if len(specifiers) != 1 or specifiers[0].operator != "==":
+            raise PepipError("uv produced an unpinned line pepip cannot read: %s" % line)
+        try:
+            version = str(Version(specifiers[0].version))
+        except InvalidVersion:
+            raise PepipError("uv produced an invalid version: %s" % line) from None
+        pins.append(Pin(name, version))
+    return pins
+
+
+def fetch_pins(
+    uv: Path, python: Path, pins: Sequence[Pin], options: UvOptions, prefix: Path
+) -> None:
+    """Install exactly ``pins`` (no dependencies) into the staging ``prefix``.
+
+    ``--prefix`` keeps site-packages, scripts and data apart, hardlinks files out of uv's
+    cache (no second copy on the same filesystem) and compiles bytecode for ``python``.
+    """
+    listing = prefix.parent / (prefix.name + ".txt")
+    listing.write_text("".join(pin.spec + "\n" for pin in pins), encoding="utf-8")
+    args = [
+        "pip", "install", "--python", str(python), "--prefix", str(prefix),
+        "--no-deps", "--compile-bytecode", "--quiet", "-r", str(listing),
+    ]
+    args += options.index_args()
+    if options.pre:
+        args += ["--prerelease", "allow"]
+    _run_uv(uv, args, "downloading and building %d distributions" % len(pins))

@@ -1,0 +1,368 @@
+"""The shared store: one immutable directory per distribution build, published atomically.
+
+Layout (the format version is in the path: a new layout gets ``v2/`` beside it)::
+
+    $PEPIP_HOME/
+    ├── CACHEDIR.TAG
+    └── v1/
+        ├── entries/<name>/<version>/<tags>-<digest>/   one entry per distribution build
+        │   ├── ENTRY     pepip's facts about the entry; present in every published entry
+        │   ├── site/     what the wheel puts in site-packages: modules, packages, dist-info
+        │   └── prefix/   what it puts elsewhere, relative to the venv root: bin/, share/, include/
+        ├── tmp/          staging: uv's --prefix installs and entries still being built
+        └── venvs/<hash>  registry: one file per venv wired to the store, holding its path
+
+Entries are found by name and version (one ``listdir``) and chosen by wheel tag, so two builds
+of one version (cp311 and cp312, say) live side by side. ``digest`` is a sha256 over the
+entry's RECORD, which lists a hash of every file: two different builds never share a name.
+An entry is built in ``tmp/``, made read-only and renamed into place; a process that loses a
+publishing race finds the winner's identical entry there and uses it.
+"""
+
+from __future__ import annotations
+
+import base64
+import configparser
+import csv
+import errno
+import hashlib
+import io
+import math
+import os
+import tempfile
+from dataclasses import dataclass
+from email.parser import HeaderParser
+from pathlib import Path
+from typing import Final, Iterable
+
+from packaging.tags import parse_tag
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+
+from pepip import fsops
+from pepip.errors import PepipError
+from pepip.resolve import NormalizedName
+
+__all__ = ["Store", "StoreEntry", "STORE_VERSION", "record_hash"]
+
+STORE_VERSION: Final = "v1"
+ENTRY_FILE: Final = "ENTRY"
+_CACHEDIR_TAG: Final = (
+    "Signature: 8a477f597d28d172789f06886806bc55\n"
+    "# This file is a cache directory tag created by pepip.\n"
+)
+# Files an installer writes into dist-info for its own use; they say nothing about the build.
+_INSTALLER_FILES: Final = frozenset({"RECORD", "INSTALLER", "REQUESTED", "uv_cache.json"})
+_NATIVE_SUFFIXES: Final = (".so", ".pyd", ".dylib")
+
+
+def record_hash(data: bytes) -> str:
+    """A RECORD hash field (``sha256=`` urlsafe base64 without padding)."""
+    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=")
+    return "sha256=" + digest.decode("ascii")
+
+
+@dataclass(frozen=True)
+class StoreEntry:
+    """A published entry: one build of one distribution."""
+
+    path: Path
+    name: NormalizedName
+    version: str
+    dist_info: str
+    top_level: tuple[str, ...]
+    pth_files: tuple[str, ...]
+    scripts: tuple[str, ...]
+
+    @property
+    def site_dir(self) -> Path:
+        """The entry's importable root (what site-packages would hold)."""
+        return self.path / "site"
+
+    @property
+    def prefix_dir(self) -> Path:
+        """Scripts and data files, relative to a venv root."""
+        return self.path / "prefix"
+
+
+class Store:
+    """The store at one root; every method keeps published entries complete and immutable."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.base = root / STORE_VERSION
+        self.entries_dir = self.base / "entries"
+        self.tmp_dir = self.base / "tmp"
+        self.venvs_dir = self.base / "venvs"
+
+    def ensure(self) -> None:
+        """Create the layout; a store that cannot be written is a user error."""
+        try:
+            for directory in (self.entries_dir, self.tmp_dir, self.venvs_dir):
+                directory.mkdir(parents=True, exist_ok=True)
+            tag = self.root / "CACHEDIR.TAG"
+            if not tag.exists():
+                fsops.atomic_write_text(tag, _CACHEDIR_TAG)
+            probe = tempfile.NamedTemporaryFile(dir=self.tmp_dir, prefix="probe-")
+            probe.close()
+        except OSError as error:
+            raise PepipError(
+                "the store at %s is not usable (%s); set PEPIP_HOME to a writable directory"
+                % (self.root, error.strerror or error)
+            ) from None
+
+    def staging_dir(self) -> Path:
+        """A new private directory on the store's filesystem, for uv and entry building."""
+        return Path(tempfile.mkdtemp(prefix="stage-", dir=self.tmp_dir))
+
+    def lookup(self, name: str, version: str, priority: dict[str, int]) -> StoreEntry | None:
+        """The stored build of ``name==version`` whose wheel tag ``priority`` ranks best."""
+        directory = self.entries_dir / name / version
+        try:
+            builds = os.listdir(directory)
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        best, best_rank = None, math.inf
+        for build in builds:
+            tag_text = build.rpartition("-")[0]
+            try:
+                rank = min(priority.get(str(tag), math.inf) for tag in parse_tag(tag_text))
+            except ValueError:
+                continue
+            if rank < best_rank:
+                best, best_rank = build, rank
+        return None if best is None else read_entry(directory / best)
+
+    def add_staged(self, staging: Path, python: Path) -> list[StoreEntry]:
+        """Turn every distribution uv installed under ``staging`` into a published entry."""
+        site = _staged_site_packages(staging)
+        if site is None:
+            return []
+        return [
+            self._publish(
+                _build_entry(site, staging, dist_info, python, self.staging_dir(), self.entries_dir)
+            )
+            for dist_info in sorted(site.glob("*.dist-info"))
+        ]
+
+    def _publish(self, built: tuple[Path, StoreEntry]) -> StoreEntry:
+        temp, entry = built
+        fsops.make_tree_readonly(temp)
+        entry.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.rename(temp, entry.path)
+        except OSError as error:
+            if error.errno not in (errno.EEXIST, errno.ENOTEMPTY) or not entry.path.is_dir():
+                raise
+            fsops.remove_tree(temp)  # another process published the same build first
+            return read_entry(entry.path)
+        os.chmod(entry.path, 0o555)
+        return entry
+
+    def register_venv(self, venv: Path) -> None:
+        """Record that ``venv`` uses the store (one small file per venv)."""
+        key = hashlib.sha256(str(venv).encode("utf-8")).hexdigest()[:16]
+        fsops.atomic_write_text(self.venvs_dir / key, str(venv) + "\n")
+
+
+def read_entry(path: Path) -> StoreEntry:
+    """Load a published entry's ``ENTRY`` file."""
+    try:
+        text = (path / ENTRY_FILE).read_text(encoding="utf-8")
+    except OSError:
+        raise PepipError(
+            "store entry %s is incomplete or missing; run `pepip repair`" % path
+        ) from None
+    facts = dict(line.split("=", 1) for line in text.splitlines() if "=" in line)
+
+    def listed(key: str) -> tuple[str, ...]:
+        value = facts.get(key, "")
+        return tuple(value.split(",")) if value else ()
+
+    return StoreEntry(
+        path=path,
+        name=NormalizedName(facts["name"]),
+        version=facts["version"],
+        dist_info=facts["dist_info"],
+        top_level=listed("top_level"),
+        pth_files=listed("pth"),
+        scripts=listed("scripts"),
+    )
+
+
+def _staged_site_packages(staging: Path) -> Path | None:
+    for candidate in list(staging.glob("lib/*/site-packages")) + [staging / "Lib" / "site-packages"]:
+        if candidate.is_dir():
+            return candidate
+    return None
+
+
+def read_record(path: Path) -> list[tuple[str, str, str]]:
+    """Rows of a RECORD file as (path, hash, size)."""
+    text = path.read_text(encoding="utf-8")
+    return [
+        (row[0], row[1] if len(row) > 1 else "", row[2] if len(row) > 2 else "")
+        for row in csv.reader(io.StringIO(text))
+        if row
+    ]
+
+
+def entry_point_scripts(dist_info: Path) -> dict[str, dict[str, str]]:
+    """``console_scripts`` and ``gui_scripts`` of a dist-info: group -> script -> target."""
+    parser = configparser.ConfigParser(delimiters=("=",), interpolation=None)
+    parser.optionxform = str  # type: ignore[assignment,method-assign]
+    try:
+        parser.read_string((dist_info / "entry_points.txt").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except configparser.Error as error:
+        raise PepipError("entry_points.txt of %s is invalid: %s" % (dist_info.name, error)) from None
+    return {
+        group: dict(parser[group])
+        for group in ("console_scripts", "gui_scripts")
+        if parser.has_section(group)
+    }
+
+
+def _build_entry(
+    site: Path, staging: Path, dist_info: Path, python: Path, temp: Path, entries_dir: Path
+) -> tuple[Path, StoreEntry]:
+    """Move one staged distribution's files into ``temp`` laid out as an entry."""
+    generated = {
+        name for group in entry_point_scripts(dist_info).values() for name in group
+    }
+    name, version = _name_version(dist_info)
+    tag_set = wheel_tags(dist_info)
+    rows: list[tuple[str, str, str]] = []
+    top_level: set[str] = set()
+    pth_files: set[str] = set()
+    pycache_listings: dict[Path, list[str]] = {}
+    for record_path, hash_field, size in read_record(dist_info / "RECORD"):
+        parts = record_path.split("/")
+        if parts[0] == dist_info.name and parts[-1] in _INSTALLER_FILES:
+            continue
+        source = Path(os.path.normpath(site / record_path))
+        if parts[0] == "..":
+            relative = source.relative_to(staging)
+            if relative.parts[0] in ("bin", "Scripts") and relative.stem in generated:
+                continue  # uv's launcher names the staging interpreter; wiring writes its own
+            target = temp / "prefix" / relative
+            entry_path = "../prefix/" + relative.as_posix()
+            _move(source, target)
+            if relative.parts[0] in ("bin", "Scripts"):
+                hash_field, size = _restore_python_shebang(target, python, hash_field, size)
+            rows.append((entry_path, hash_field, size))
+            continue
+        _move(source, temp / "site" / record_path)
+        rows.append((record_path, hash_field, size))
+        if record_path.endswith(".py"):
+            _move_bytecode(source, temp / "site" / record_path, pycache_listings)
+        _note_top_level(parts, top_level, pth_files, dist_info.name)
+    record_text = "".join("%s,%s,%s\n" % row for row in sorted(rows))
+    digest = hashlib.sha256(record_text.encode("utf-8")).hexdigest()[:16]
+    record_line = "%s/RECORD,," % dist_info.name
+    (temp / "site" / dist_info.name).mkdir(parents=True, exist_ok=True)
+    (temp / "site" / dist_info.name / "RECORD").write_text(record_text + record_line + "\n")
+    entry = StoreEntry(
+        path=entries_dir / name / version / ("%s-%s" % (tag_set, digest)),
+        name=name,
+        version=version,
+        dist_info=dist_info.name,
+        top_level=tuple(sorted(top_level)),
+        pth_files=tuple(sorted(pth_files)),
+        scripts=tuple(sorted(generated)),
+    )
+    facts = {
+        "name": entry.name,
+        "version": entry.version,
+        "dist_info": entry.dist_info,
+        "top_level": ",".join(entry.top_level),
+        "pth": ",".join(entry.pth_files),
+        "scripts": ",".join(entry.scripts),
+        "digest": digest,
+    }
+    (temp / ENTRY_FILE).write_text("".join("%s=%s\n" % item for item in facts.items()))
+    return temp, entry
+
+
+def _name_version(dist_info: Path) -> tuple[NormalizedName, str]:
+    metadata = HeaderParser().parsestr((dist_info / "METADATA").read_text(encoding="utf-8"))
+    return NormalizedName(canonicalize_name(metadata["Name"])), str(Version(metadata["Version"]))
+
+
+def wheel_tags(dist_info: Path) -> str:
+    """The WHEEL file's tags compressed into one tag-set string (``py2.py3-none-any``)."""
+    interpreters: list[str] = []
+    abis: list[str] = []
+    platforms: list[str] = []
+    for line in (dist_info / "WHEEL").read_text(encoding="utf-8").splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() != "Tag":
+            continue
+        interpreter, abi, platform = value.strip().split("-")
+        for seen, item in ((interpreters, interpreter), (abis, abi), (platforms, platform)):
+            if item not in seen:
+                seen.append(item)
+    if not interpreters:
+        return "py3-none-any"
+    return "-".join(".".join(items) for items in (interpreters, abis, platforms))
+
+
+def _note_top_level(parts: list[str], top_level: set[str], pth_files: set[str], dist_info: str) -> None:
+    first = parts[0]
+    if first == dist_info or first.endswith((".dist-info", ".data")) or first == "__pycache__":
+        return
+    if len(parts) > 1:
+        if first.isidentifier():
+            top_level.add(first)
+    elif first.endswith(".pth"):
+        pth_files.add(first)
+    elif first.endswith(".py") or first.endswith(_NATIVE_SUFFIXES) or first.endswith(".pyc"):
+        stem = first.split(".", 1)[0]
+        if stem.isidentifier():
+            top_level.add(stem)
+
+
+def _move(source: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.rename(source, target)
+    except FileNotFoundError:
+        raise PepipError(
+            "%s is listed in its distribution's RECORD but uv did not install it" % source.name
+        ) from None
+
+
+def _move_bytecode(source: Path, target: Path, listings: dict[Path, list[str]]) -> None:
+    """Move the ``__pycache__`` files uv compiled for ``source`` along with it."""
+    cache = source.parent / "__pycache__"
+    if cache not in listings:
+        try:
+            listings[cache] = os.listdir(cache)
+        except FileNotFoundError:
+            listings[cache] = []
+    prefix = source.stem + "."
+    for name in listings[cache]:
+        if name.startswith(prefix) and name.endswith(".pyc") and name.count(".") == 2:
+            _move(cache / name, target.parent / "__pycache__" / name)
+
+
+def _restore_python_shebang(target: Path, python: Path, hash_field: str, size: str) -> tuple[str, str]:
+    """Undo uv's rewrite of a ``#!python`` script so any venv can fill in its interpreter."""
+    data = target.read_bytes()
+    staged = ("#!" + str(python) + "\n").encode()
+    if not data.startswith(staged):
+        return hash_field, size
+    restored = b"#!python\n" + data[len(staged) :]
+    mode = os.stat(target).st_mode
+    target.unlink()  # a hardlink into uv's cache: write a new file, never through the link
+    target.write_bytes(restored)
+    os.chmod(target, mode)
+    return record_hash(restored), str(len(restored))
+
+
+def iter_entries(store: Store) -> Iterable[Path]:
+    """Every published entry directory."""
+    for name_dir in sorted(store.entries_dir.iterdir()):
+        for version_dir in sorted(name_dir.iterdir()):
+            yield from sorted(version_dir.iterdir())

@@ -1,0 +1,172 @@
+"""Connect a venv to the store: the runtime and its ``.pth``/``.start`` pair, dist-info copies,
+script launchers and data files.
+
+What a venv holds per distribution is small and local: its dist-info (so ``pip list``,
+``uv pip list`` and ``importlib.metadata`` see it as installed), its launchers, and links to
+its data files. The code stays in the store; the runtime's finder imports it from there.
+
+The dist-info's RECORD lists the distribution's files with their usual site-packages paths.
+Tools that uninstall (pip, uv) delete what RECORD names *relative to site-packages*, so they
+remove the venv's own files and find nothing of the store's: a RECORD naming store paths
+would let ``pip uninstall`` delete files that other venvs share.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+from typing import Final
+
+import pepip_runtime
+from pepip import fsops
+from pepip.errors import PepipError
+from pepip.interpreter import Interpreter
+from pepip.manifest import DistRecord
+from pepip.resolve import Pin
+from pepip.scripts import launcher_text, with_interpreter, write_launcher
+from pepip.store import StoreEntry, entry_point_scripts, read_record, record_hash
+
+__all__ = ["wire_runtime", "link_entry", "unlink_record", "scripts_dir"]
+
+_RUNTIME_FILES: Final = ("__init__.py", "finder.py", "index.py", "py.typed")
+_INSTALLER: Final = "pepip\n"
+_STORE_ONLY: Final = frozenset({"RECORD", "INSTALLER", "REQUESTED"})
+
+
+def scripts_dir(venv: Path) -> Path:
+    """The venv's ``bin`` (``Scripts`` on Windows)."""
+    windows = venv / "Scripts"
+    return windows if windows.is_dir() and not (venv / "bin").is_dir() else venv / "bin"
+
+
+def wire_runtime(interpreter: Interpreter, python: Path) -> None:
+    """Put ``pepip_runtime`` and its loader files into site-packages, when they differ."""
+    site = interpreter.site_packages
+    source_dir = Path(pepip_runtime.__file__).parent
+    target_dir = site / "pepip_runtime"
+    changed = False
+    for name in _RUNTIME_FILES:
+        data = (source_dir / name).read_bytes()
+        target = target_dir / name
+        if not target.exists() or target.read_bytes() != data:
+            target_dir.mkdir(parents=True, exist_ok=True)
+            fsops.atomic_write_text(target, data.decode("utf-8"))
+            changed = True
+    for name, text in (
+        (pepip_runtime.PTH_NAME, pepip_runtime.PTH_LINE),
+        (pepip_runtime.START_NAME, pepip_runtime.START_LINE),
+    ):
+        path = site / name
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            fsops.atomic_write_text(path, text)
+    if changed:
+        _compile_runtime(python, target_dir)
+
+
+def _compile_runtime(python: Path, directory: Path) -> None:
+    """Compile the runtime's bytecode for the venv's interpreter: it runs at every start-up."""
+    try:
+        subprocess.run(
+            [str(python), "-I", "-m", "compileall", "-q", str(directory)],
+            check=True,
+            capture_output=True,
+        )
+    except (OSError, subprocess.CalledProcessError) as error:
+        raise PepipError("cannot compile pepip_runtime with %s: %s" % (python, error)) from None
+
+
+def link_entry(
+    venv: Path,
+    interpreter: Interpreter,
+    python: Path,
+    pin: Pin,
+    entry: StoreEntry,
+    requested: bool,
+    symlinks: bool,
+) -> DistRecord:
+    """Install one stored distribution into the venv without copying its code."""
+    site = interpreter.site_packages
+    dist_info = site / entry.dist_info
+    fsops.remove_tree(dist_info)
+    dist_info.mkdir(parents=True)
+    stored_dist_info = entry.site_dir / entry.dist_info
+    rows: list[tuple[str, str, str]] = []
+    for source in sorted(stored_dist_info.iterdir()):
+        if source.is_file() and source.name not in _STORE_ONLY:
+            fsops.hardlink_or_copy(source, dist_info / source.name)
+    for name, text in (("INSTALLER", _INSTALLER), ("REQUESTED", "" if requested else None)):
+        if text is not None:
+            (dist_info / name).write_text(text, encoding="utf-8")
+    bin_dir = scripts_dir(venv)
+    for group in entry_point_scripts(stored_dist_info).values():
+        for script, target in group.items():
+            data = launcher_text(python, target, script).encode("utf-8")
+            write_launcher(bin_dir / script, data)
+            rows.append((_venv_relative(bin_dir / script, site), record_hash(data), str(len(data))))
+    rows.extend(_link_prefix(venv, site, entry, python, symlinks))
+    for record_path, hash_field, size in read_record(stored_dist_info / "RECORD"):
+        if record_path.startswith("../prefix/"):
+            continue  # listed above with its venv path
+        if record_path.split("/")[0] == entry.dist_info and record_path.split("/")[-1] in _STORE_ONLY:
+            continue
+        rows.append((record_path, hash_field, size))
+    for name in ("INSTALLER", "REQUESTED"):
+        if (dist_info / name).exists():
+            data = (dist_info / name).read_bytes()
+            rows.append(("%s/%s" % (entry.dist_info, name), record_hash(data), str(len(data))))
+    record = "".join("%s,%s,%s\n" % row for row in rows) + "%s/RECORD,,\n" % entry.dist_info
+    (dist_info / "RECORD").write_text(record, encoding="utf-8")
+    return DistRecord(
+        name=entry.name,
+        version=entry.version,
+        dist_info=entry.dist_info,
+        site_dir=str(entry.site_dir),
+        top_level=entry.top_level,
+        pth_files=entry.pth_files,
+        source=pin.spec,
+    )
+
+
+def _link_prefix(
+    venv: Path, site: Path, entry: StoreEntry, python: Path, symlinks: bool
+) -> list[tuple[str, str, str]]:
+    """Scripts (``.data/scripts``), data and headers: linked where allowed, copied otherwise."""
+    rows: list[tuple[str, str, str]] = []
+    if not entry.prefix_dir.is_dir():
+        return rows
+    for directory, _subdirs, files in os.walk(entry.prefix_dir):
+        for name in files:
+            source = Path(directory, name)
+            relative = source.relative_to(entry.prefix_dir)
+            target = venv / relative
+            data = source.read_bytes()
+            rewritten = with_interpreter(data, python)
+            if rewritten is not None:
+                write_launcher(target, rewritten)
+                data = rewritten
+            else:
+                fsops.link_or_copy(source, target, symlinks)
+            rows.append((_venv_relative(target, site), record_hash(data), str(len(data))))
+    return rows
+
+
+def _venv_relative(path: Path, site: Path) -> str:
+    return Path(os.path.relpath(path, site)).as_posix()
+
+
+def unlink_record(interpreter: Interpreter, record: DistRecord) -> None:
+    """Remove a distribution from the venv: its dist-info and the venv files it placed.
+
+    Paths of RECORD that do not leave site-packages name store files; they are left alone.
+    """
+    site = interpreter.site_packages
+    dist_info = site / record.dist_info
+    try:
+        rows = read_record(dist_info / "RECORD")
+    except FileNotFoundError:
+        rows = []
+    for record_path, _hash, _size in rows:
+        if record_path.startswith("../"):
+            fsops.unlink_if_present(Path(os.path.normpath(site / record_path)))
+    fsops.remove_tree(dist_info)

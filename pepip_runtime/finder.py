@@ -1,0 +1,139 @@
+"""The meta-path finder that maps top-level import names to store directories.
+
+Only top-level names are resolved here. A submodule is found by the ordinary ``PathFinder``
+through its parent's ``__path__``, which already points into the store, so the finder sees each
+distribution once per process, not once per module.
+
+The finder sits *before* ``PathFinder`` so that the venv's pinned versions win over anything
+that ends up on ``sys.path`` later (``import setuptools`` puts its ``_vendor`` directory there).
+It therefore refuses names of the standard library: a stored distribution that ships
+``typing.py`` or ``enum.py`` must not shadow the interpreter's own module.
+
+It uses the import system's own classes from ``_frozen_importlib_external`` (the objects that
+``importlib.machinery`` re-exports) because importing ``importlib.machinery`` would load extra
+modules at every interpreter start-up.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import _frozen_importlib as _bootstrap  # type: ignore[import-not-found]
+import _frozen_importlib_external as _external  # type: ignore[import-not-found]
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from importlib.machinery import FileFinder, ModuleSpec
+    from types import ModuleType
+
+__all__ = ["StoreFinder", "stdlib_names"]
+
+_loader_details = None
+
+
+def _file_finder(directory: str) -> FileFinder:
+    """A ``FileFinder`` for one store directory, with the interpreter's default loaders."""
+    global _loader_details
+    if _loader_details is None:
+        _loader_details = _external._get_supported_file_loaders()
+    finder: FileFinder = _external.FileFinder(directory, *_loader_details)
+    return finder
+
+
+def stdlib_names() -> frozenset[str]:
+    """Top-level names of the standard library, which the store must never shadow."""
+    names = getattr(sys, "stdlib_module_names", None)
+    if names is not None:
+        return frozenset(names) | frozenset(sys.builtin_module_names)
+    # Python 3.8 and 3.9 have no list: read the standard library's directories (only when a
+    # manifest name is looked up, never at start-up).
+    found = set(sys.builtin_module_names)
+    stdlib_dir = os.path.dirname(os.__file__)
+    for directory in (stdlib_dir, os.path.join(stdlib_dir, "lib-dynload")):
+        try:
+            entries = os.listdir(directory)
+        except OSError:
+            continue
+        for entry in entries:
+            if entry == "site-packages":
+                continue
+            found.add(entry.partition(".")[0])
+    return frozenset(found)
+
+
+class StoreFinder:
+    """Finds top-level modules and packages in the store directories the manifest pins."""
+
+    def __init__(self, locations: dict[str, list[str]], owners: dict[str, str]) -> None:
+        # locations: top-level name -> store site directories that provide it, in order.
+        # owners: store site directory -> "name==version", for error messages.
+        self._locations = locations
+        self._owners = owners
+        self._finders: dict[str, FileFinder] = {}
+        self._stdlib: frozenset[str] | None = None
+
+    def find_spec(
+        self,
+        fullname: str,
+        path: Sequence[str] | None = None,
+        target: ModuleType | None = None,
+    ) -> ModuleSpec | None:
+        """Return the spec of a top-level name the manifest maps, else ``None``."""
+        directories = self._locations.get(fullname)
+        if directories is None or path is not None:
+            return None
+        if self._stdlib is None:
+            self._stdlib = stdlib_names()
+        if fullname in self._stdlib:
+            return None
+        portions: list[str] = []
+        for directory in directories:
+            finder = self._finders.get(directory)
+            if finder is None:
+                finder = self._finders[directory] = _file_finder(directory)
+            spec: ModuleSpec | None = finder.find_spec(fullname)
+            if spec is None:
+                continue
+            if spec.loader is not None:
+                if spec.submodule_search_locations is not None and len(directories) > 1:
+                    # pkgutil/pkg_resources-style namespace split over distributions: the
+                    # package's __path__ must see every portion, as one site-packages would.
+                    _extend_portions(spec.submodule_search_locations, fullname, directories)
+                return spec
+            portions.extend(spec.submodule_search_locations or ())
+        if not portions:
+            self._raise_missing(fullname, directories)
+        # A PEP 420 namespace: add the portions the rest of sys.path has, then build one spec.
+        outside = _external.PathFinder.find_spec(fullname)
+        if outside is not None and outside.loader is None and outside.submodule_search_locations:
+            portions.extend(p for p in outside.submodule_search_locations if p not in portions)
+        spec = _bootstrap.ModuleSpec(fullname, None, is_package=True)
+        spec.submodule_search_locations = portions
+        return spec
+
+    def _raise_missing(self, fullname: str, directories: list[str]) -> None:
+        for directory in directories:
+            if not os.path.isdir(directory):
+                owner = self._owners.get(directory, "?")
+                raise ImportError(
+                    "pepip: %s (from %s) is missing from the store: %s; run `pepip repair`"
+                    % (fullname, owner, directory),
+                    name=fullname,
+                )
+
+    def invalidate_caches(self) -> None:
+        """Forget directory listings, as ``importlib.invalidate_caches()`` asks."""
+        for finder in self._finders.values():
+            finder.invalidate_caches()
+
+    def __repr__(self) -> str:
+        return "<pepip StoreFinder: %d names>" % len(self._locations)
+
+
+def _extend_portions(search_locations: list[str], fullname: str, directories: list[str]) -> None:
+    for directory in directories:
+        candidate = os.path.join(directory, fullname)
+        if candidate not in search_locations and os.path.isdir(candidate):
+            search_locations.append(candidate)
