@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 from typing import List, Optional
 
-import click
 import typer
 
 from pepip import __version__
@@ -83,7 +82,7 @@ def install_command(
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``pepip`` script: one stderr line per user error, exit 1."""
     try:
-        app(args=argv, prog_name="pepip", standalone_mode=False)
+        app(args=argv, prog_name="pepip")
     except PepipError as error:
         if _verbose:
             raise
@@ -91,10 +90,5 @@ def main(argv: list[str] | None = None) -> None:
         if error.detail:
             sys.stderr.write(error.detail + "\n")
         sys.exit(1)
-    except click.ClickException as error:
-        error.show()
-        sys.exit(error.exit_code)
-    except (KeyboardInterrupt, click.Abort):
+    except KeyboardInterrupt:
         sys.exit(130)
-    except click.exceptions.Exit as done:
-        sys.exit(done.exit_code)

@@ -83,7 +83,7 @@ def _install_into(
             pins = resolve_pins(
                 locations.uv,
                 python,
-                requests + _kept_installs(current, requests),
+                list(request.requirements) + _kept_installs(current, request.requirements),
                 request.requirement_files,
                 [Pin(record.name, record.version) for record in current if " @ " not in record.source],
                 request.options,
@@ -114,8 +114,12 @@ def _merged_requests(previous: list[str], new: tuple[str, ...]) -> list[str]:
     return kept + list(new)
 
 
-def _kept_installs(current: list[DistRecord], requests: list[str]) -> list[str]:
-    """Installed distributions nobody re-requested: kept, at their version if possible."""
+def _kept_installs(current: list[DistRecord], requests: tuple[str, ...]) -> list[str]:
+    """Installed distributions the new request does not name: kept, unpinned.
+
+    Like ``uv pip install``, earlier requests do not bind a new one: the installed versions are
+    only preferences (``resolve_pins``), so a conflicting request moves them.
+    """
     named = {canonicalize_name(parse_request(text).name) for text in requests}
     return [
         record.source if " @ " in record.source else record.name

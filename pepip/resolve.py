@@ -82,7 +82,8 @@ def parse_request(text: str) -> Requirement:
     try:
         return Requirement(text)
     except InvalidRequirement as error:
-        raise PepipError("invalid requirement `%s`: %s" % (text, error)) from None
+        reason = str(error).splitlines()[0]
+        raise PepipError("invalid requirement `%s`: %s" % (text, reason)) from None
 
 
 def _run_uv(uv: Path, args: Sequence[str], what: str, stdin: str | None = None) -> str:
@@ -106,11 +107,12 @@ def _uv_summary(stderr: str) -> str:
     lines = [line.strip(" ×╰─▶│\t") for line in stderr.splitlines()]
     lines = [line for line in lines if line and not line.startswith(("Using ", "Resolved "))]
     for line in lines:
+        reason = line[len("cause:") :].strip() if line.startswith("cause:") else line
+        if reason.startswith("Because"):
+            return reason
+    for line in lines:
         if line.startswith("error:"):
             return line[len("error:") :].strip()
-    for line in reversed(lines):
-        if line.startswith("Because") or "not found" in line or "No solution" in line:
-            return line
     return lines[-1] if lines else "uv gave no reason"
 
 

@@ -324,9 +324,10 @@ def _note_top_level(parts: list[str], top_level: set[str], pth_files: set[str], 
 
 
 def _move(source: Path, target: Path) -> None:
+    """Link a staged file into an entry (two distributions may list the same file)."""
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
-        os.rename(source, target)
+        fsops.hardlink_or_copy(source, target)
     except FileNotFoundError:
         raise PepipError(
             "%s is listed in its distribution's RECORD but uv did not install it" % source.name

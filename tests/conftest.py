@@ -1,0 +1,160 @@
+"""Shared fixtures: an isolated environment, a wheelhouse of small real wheels, a logging uv."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from helpers import build_wheel
+from pepip.locations import find_uv
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--run-network", action="store_true", help="run tests that use the index")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--run-network"):
+        return
+    skip = pytest.mark.skip(reason="needs --run-network")
+    for item in items:
+        if "network" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def uv_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One uv cache for the session, under the session's temp dir."""
+    return tmp_path_factory.mktemp("uv-cache")
+
+
+@pytest.fixture(autouse=True)
+def isolated(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, uv_cache: Path, request: pytest.FixtureRequest
+) -> Path:
+    """Put the store, uv's cache and the cwd under temp dirs; keep uv off the network."""
+    monkeypatch.setenv("PEPIP_HOME", str(tmp_path / "store"))
+    monkeypatch.setenv("UV_CACHE_DIR", str(uv_cache))
+    monkeypatch.setenv("UV_NO_CONFIG", "1")
+    monkeypatch.setenv("UV_PYTHON_DOWNLOADS", "never")
+    if "network" not in request.keywords:
+        monkeypatch.setenv("UV_OFFLINE", "1")
+    for name in ("UV_INDEX_URL", "UV_EXTRA_INDEX_URL", "UV_FIND_LINKS", "PEPIP_UV", "PEPIP_LINK_MODE"):
+        monkeypatch.delenv(name, raising=False)
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    return tmp_path
+
+
+@pytest.fixture
+def store_root(isolated: Path) -> Path:
+    """The test's PEPIP_HOME."""
+    return isolated / "store"
+
+
+@pytest.fixture
+def uv_log(isolated: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Make pepip run real uv through a wrapper that appends each call's arguments to a log."""
+    log = isolated / "uv-calls.log"
+    wrapper = isolated / "uv-logging"
+    wrapper.write_text(
+        "#!/bin/sh\nprintf '%%s\\n' \"$*\" >> '%s'\nexec '%s' \"$@\"\n" % (log, find_uv(os.environ))
+    )
+    wrapper.chmod(wrapper.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("PEPIP_UV", str(wrapper))
+    log.write_text("")
+    return log
+
+
+_NATIVE_SOURCE = r"""
+#include <Python.h>
+static PyObject *answer(PyObject *self, PyObject *args) { return PyLong_FromLong(42); }
+static PyMethodDef methods[] = {{"answer", answer, METH_NOARGS, ""}, {NULL, NULL, 0, NULL}};
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "nativemod", NULL, -1, methods};
+PyMODINIT_FUNC PyInit_nativemod(void) { return PyModule_Create(&module); }
+"""
+
+
+def _native_wheel(directory: Path, build_dir: Path) -> None:
+    """A wheel with a C extension for this interpreter, when a C compiler is present."""
+    compiler = shutil.which("gcc") or shutil.which("cc")
+    include = sysconfig.get_paths()["include"]
+    if compiler is None or not Path(include, "Python.h").exists():
+        return
+    suffix = sysconfig.get_config_var("EXT_SUFFIX")
+    source = build_dir / "nativemod.c"
+    source.write_text(_NATIVE_SOURCE)
+    output = build_dir / ("nativemod" + suffix)
+    subprocess.run(
+        [compiler, "-shared", "-fPIC", "-I", include, str(source), "-o", str(output)], check=True
+    )
+    version = "cp%d%d" % sys.version_info[:2]
+    platform = sysconfig.get_platform().replace("-", "_").replace(".", "_")
+    build_wheel(
+        directory, "nativemod", "1.0", {"nativemod" + suffix: output.read_bytes()},
+        tag="%s-%s-%s" % (version, version, platform),
+    )
+
+
+@pytest.fixture(scope="session")
+def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Small real wheels covering the layouts pepip must handle."""
+    house = tmp_path_factory.mktemp("wheelhouse")
+    build_wheel(house, "beta", "1.0", {"beta.py": "NAME = 'beta'\n"})
+    build_wheel(
+        house, "alpha", "1.0",
+        {"alpha/__init__.py": "import beta\nNAME = 'alpha'\n", "alpha/sub.py": "X = 1\n"},
+        requires=["beta"],
+    )
+    build_wheel(house, "nsa", "1.0", {"nsroot/a/__init__.py": "A = 1\n"})
+    build_wheel(house, "nsb", "1.0", {"nsroot/b/__init__.py": "B = 2\n"})
+    pkgutil_init = "__path__ = __import__('pkgutil').extend_path(__path__, __name__)\n"
+    build_wheel(house, "pkgns-a", "1.0", {"pkgns/__init__.py": pkgutil_init, "pkgns/a.py": "A = 1\n"})
+    build_wheel(house, "pkgns-b", "1.0", {"pkgns/__init__.py": pkgutil_init, "pkgns/b.py": "B = 2\n"})
+    build_wheel(
+        house, "tool", "1.0",
+        {
+            "tool/__init__.py": "def main():\n    print('tool main')\n    return 0\n",
+            "{data}/scripts/tool-raw": "#!python\nimport sys\nprint('raw', sys.prefix)\n",
+            "{data}/scripts/tool-sh": "#!/bin/sh\necho shell-script\n",
+            "{data}/data/share/tool/config.txt": "config\n",
+        },
+        entry_points="[console_scripts]\ntool-cli = tool:main\n",
+    )
+    build_wheel(
+        house, "pthship", "1.0",
+        {
+            "pthship.pth": "import pthship_hook\npthship_extra\n",
+            "pthship_hook.py": "import sys\nsys.pthship_loaded = True\n",
+            "pthship_extra/extramod.py": "EXTRA = True\n",
+        },
+    )
+    for version in ("1.0", "2.0"):
+        build_wheel(house, "versioned", version, {"versioned.py": "VERSION = %r\n" % version})
+    build_wheel(house, "needs-new", "1.0", {"needs_new.py": ""}, requires=["versioned>=2"])
+    build_wheel(house, "needs-old", "1.0", {"needs_old.py": ""}, requires=["versioned<2"])
+    build_wheel(house, "shadow", "1.0", {"string.py": "HIJACKED = True\n", "shadow.py": ""})
+    native_build = tmp_path_factory.mktemp("native-build")
+    _native_wheel(house, native_build)
+    return house
+
+
+@pytest.fixture
+def index_args(wheelhouse: Path) -> list[str]:
+    """Arguments that make uv use only the wheelhouse."""
+    return ["--no-index", "--find-links", str(wheelhouse)]
+
+
+@pytest.fixture
+def venv(isolated: Path) -> Iterator[Path]:
+    """Where the test's project venv goes."""
+    yield isolated / "work" / ".venv"

@@ -1,0 +1,134 @@
+"""Test helpers: build real wheels with zipfile, run pepip, snapshot trees."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import stat
+import subprocess
+import sys
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping, Sequence
+
+from pepip.cli import main
+
+
+def _hash(data: bytes) -> str:
+    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=")
+    return "sha256=" + digest.decode()
+
+
+def build_wheel(
+    directory: Path,
+    name: str,
+    version: str,
+    files: Mapping[str, str | bytes],
+    requires: Sequence[str] = (),
+    entry_points: str = "",
+    tag: str = "py3-none-any",
+) -> Path:
+    """Write a valid wheel; ``files`` paths may use ``{data}/`` for the .data directory."""
+    dist = name.replace("-", "_")
+    dist_info = "%s-%s.dist-info" % (dist, version)
+    data_dir = "%s-%s.data" % (dist, version)
+    metadata = "Metadata-Version: 2.1\nName: %s\nVersion: %s\n" % (name, version)
+    metadata += "".join("Requires-Dist: %s\n" % requirement for requirement in requires)
+    tags = "".join("Tag: %s\n" % t for t in _expand(tag))
+    contents: dict[str, bytes] = {}
+    for path, data in files.items():
+        contents[path.replace("{data}", data_dir)] = data.encode() if isinstance(data, str) else data
+    contents[dist_info + "/METADATA"] = metadata.encode()
+    contents[dist_info + "/WHEEL"] = (
+        "Wheel-Version: 1.0\nGenerator: pepip-tests\nRoot-Is-Purelib: %s\n%s"
+        % ("true" if tag.endswith("none-any") else "false", tags)
+    ).encode()
+    if entry_points:
+        contents[dist_info + "/entry_points.txt"] = entry_points.encode()
+    path = directory / ("%s-%s-%s.whl" % (dist, version, tag))
+    with zipfile.ZipFile(path, "w") as archive:
+        lines = []
+        for member, data in contents.items():
+            info = zipfile.ZipInfo(member, date_time=(2020, 1, 1, 0, 0, 0))
+            info.external_attr = (0o755 if "/scripts/" in member else 0o644) << 16
+            archive.writestr(info, data)
+            lines.append("%s,%s,%d" % (member, _hash(data), len(data)))
+        lines.append(dist_info + "/RECORD,,")
+        archive.writestr(dist_info + "/RECORD", "\n".join(lines) + "\n")
+    return path
+
+
+def _expand(tag: str) -> list[str]:
+    interpreters, abis, platforms = (part.split(".") for part in tag.split("-"))
+    return ["%s-%s-%s" % (i, a, p) for i in interpreters for a in abis for p in platforms]
+
+
+@dataclass
+class Result:
+    """What one pepip run did."""
+
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def error_lines(self) -> list[str]:
+        """Non-empty stderr lines."""
+        return [line for line in self.stderr.splitlines() if line.strip()]
+
+
+def run_pepip(args: Sequence[str], capsys: object) -> Result:
+    """Run ``pepip`` in-process through its real ``main`` (exit code and output captured)."""
+    capture = capsys  # pytest's CaptureFixture
+    capture.readouterr()  # type: ignore[attr-defined]
+    code = 0
+    try:
+        main(list(args))
+    except SystemExit as done:
+        code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+    out, err = capture.readouterr()  # type: ignore[attr-defined]
+    return Result(code, out, err)
+
+
+def venv_run(venv: Path, code: str, *args: str, env: Mapping[str, str] | None = None) -> str:
+    """Run Python code with the venv's interpreter; fail the test with its stderr."""
+    completed = subprocess.run(
+        [str(venv / "bin" / "python"), *args, "-c", code],
+        capture_output=True,
+        text=True,
+        env=None if env is None else {**os.environ, **env},
+    )
+    assert completed.returncode == 0, completed.stderr
+    return completed.stdout.strip()
+
+
+def snapshot(root: Path) -> dict[str, tuple[int, str]]:
+    """Every path below ``root`` with its mode and content hash (or link target)."""
+    found: dict[str, tuple[int, str]] = {}
+    if not os.path.lexists(root):
+        return found
+    for directory, subdirs, files in os.walk(root):
+        for name in subdirs + files:
+            path = Path(directory, name)
+            info = os.lstat(path)
+            if stat.S_ISLNK(info.st_mode):
+                content = "->" + os.readlink(path)
+            elif stat.S_ISREG(info.st_mode):
+                content = hashlib.sha256(path.read_bytes()).hexdigest()
+            else:
+                content = "dir"
+            found[str(path.relative_to(root))] = (info.st_mode, content)
+    return found
+
+
+def store_entries(store_root: Path) -> list[Path]:
+    """Published entry directories of a store."""
+    entries = store_root / "v1" / "entries"
+    if not entries.is_dir():
+        return []
+    return sorted(p for p in entries.glob("*/*/*") if p.is_dir())
+
+
+PYTHON = Path(sys.executable)

@@ -1,0 +1,206 @@
+"""`pepip install` end to end: real uv, real wheels, a real venv, imports in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from helpers import run_pepip, store_entries, venv_run
+
+
+def install(capsys: pytest.CaptureFixture[str], *args: str) -> None:
+    result = run_pepip(["install", *args], capsys)
+    assert result.exit_code == 0, result.stderr
+
+
+def test_regular_package_and_dependency_import_from_store(capsys, venv, index_args, store_root):
+    install(capsys, *index_args, "alpha")
+    out = venv_run(venv, "import alpha, alpha.sub, beta; print(alpha.__file__); print(beta.__file__)")
+    alpha_file, beta_file = out.splitlines()
+    assert alpha_file.startswith(str(store_root)) and beta_file.startswith(str(store_root))
+    # No code in the venv: only metadata, the runtime and its loader files.
+    site = next(venv.glob("lib/python*/site-packages"))
+    assert sorted(p.name for p in site.iterdir()) == [
+        "_pepip.pth", "_pepip.start", "alpha-1.0.dist-info", "beta-1.0.dist-info", "pepip_runtime",
+    ]
+
+
+def test_importlib_metadata_sees_exactly_the_installed_distributions(capsys, venv, index_args):
+    install(capsys, *index_args, "alpha", "tool")
+    code = (
+        "import importlib.metadata as m, json\n"
+        "names = sorted(d.metadata['Name'] for d in m.distributions())\n"
+        "print(json.dumps({'names': names, 'alpha': m.version('alpha'),"
+        " 'requires': m.requires('alpha'),"
+        " 'eps': [e.name for e in m.entry_points(group='console_scripts')],"
+        " 'files': sorted(str(f) for f in m.files('beta')),"
+        " 'pkgs': {k: v for k, v in m.packages_distributions().items() if k in ('alpha', 'beta', 'tool')}}))"
+    )
+    seen = json.loads(venv_run(venv, code))
+    assert seen["names"] == ["alpha", "beta", "tool"]
+    assert seen["alpha"] == "1.0"
+    assert seen["requires"] == ["beta"]
+    assert seen["eps"] == ["tool-cli"]
+    assert "beta.py" in seen["files"]
+    assert seen["pkgs"] == {"alpha": ["alpha"], "beta": ["beta"], "tool": ["tool"]}
+
+
+def test_pep420_namespace_split_over_two_wheels(capsys, venv, index_args):
+    install(capsys, *index_args, "nsa", "nsb")
+    assert venv_run(venv, "import nsroot.a, nsroot.b; print(nsroot.a.A + nsroot.b.B)") == "3"
+
+
+def test_pkgutil_namespace_split_over_two_wheels(capsys, venv, index_args):
+    install(capsys, *index_args, "pkgns-a", "pkgns-b")
+    assert venv_run(venv, "import pkgns.a, pkgns.b; print(pkgns.a.A + pkgns.b.B)") == "3"
+
+
+def test_console_script_data_script_and_data_file(capsys, venv, index_args):
+    install(capsys, *index_args, "tool")
+    bin_dir = venv / "bin"
+    launcher = subprocess.run([str(bin_dir / "tool-cli")], capture_output=True, text=True)
+    assert launcher.returncode == 0 and launcher.stdout.strip() == "tool main"
+    assert (bin_dir / "tool-cli").read_text().startswith("#!%s" % (bin_dir / "python"))
+    raw = subprocess.run([str(bin_dir / "tool-raw")], capture_output=True, text=True)
+    assert raw.stdout.split() == ["raw", str(venv)]
+    shell = subprocess.run([str(bin_dir / "tool-sh")], capture_output=True, text=True)
+    assert shell.stdout.strip() == "shell-script"
+    assert (venv / "share" / "tool" / "config.txt").read_text() == "config\n"
+
+
+def test_console_script_of_second_venv_names_its_own_interpreter(capsys, isolated, index_args):
+    install(capsys, *index_args, "--venv", "one", "tool")
+    install(capsys, *index_args, "--venv", "two", "tool")
+    for name in ("one", "two"):
+        text = (isolated / "work" / name / "bin" / "tool-raw").read_text()
+        assert text.startswith("#!%s" % (isolated / "work" / name / "bin" / "python"))
+
+
+def test_pth_shipped_inside_a_distribution_takes_effect(capsys, venv, index_args):
+    install(capsys, *index_args, "pthship")
+    out = venv_run(venv, "import sys, extramod; print(sys.pthship_loaded, extramod.EXTRA)")
+    assert out == "True True"
+
+
+def test_native_extension_imports(capsys, venv, index_args, wheelhouse):
+    if not list(wheelhouse.glob("nativemod-*.whl")):
+        pytest.skip("no C compiler to build the extension wheel")
+    install(capsys, *index_args, "nativemod")
+    assert venv_run(venv, "import nativemod; print(nativemod.answer())") == "42"
+
+
+def test_standard_library_names_are_never_shadowed(capsys, venv, index_args):
+    install(capsys, *index_args, "shadow")
+    assert venv_run(venv, "import string, shadow; print(hasattr(string, 'HIJACKED'))") == "False"
+
+
+def test_two_versions_in_two_venvs_share_one_store(capsys, isolated, index_args, store_root):
+    install(capsys, *index_args, "--venv", "old", "versioned==1.0")
+    install(capsys, *index_args, "--venv", "new", "versioned==2.0")
+    work = isolated / "work"
+    assert venv_run(work / "old", "import versioned; print(versioned.VERSION)") == "1.0"
+    assert venv_run(work / "new", "import versioned; print(versioned.VERSION)") == "2.0"
+    assert [p.parent.name for p in store_entries(store_root)] == ["1.0", "2.0"]
+
+
+def test_second_venv_reuses_store_without_new_entries_or_uv_install(
+    capsys, isolated, index_args, store_root, uv_log
+):
+    install(capsys, *index_args, "--venv", "first", "alpha", "tool")
+    entries = store_entries(store_root)
+    before = {p: os.stat(p).st_ino for p in entries}
+    uv_log.write_text("")
+    install(capsys, *index_args, "--venv", "second", "alpha", "tool")
+    calls = uv_log.read_text().splitlines()
+    assert not any(call.startswith("pip install") for call in calls), calls
+    assert {p: os.stat(p).st_ino for p in store_entries(store_root)} == before
+    assert venv_run(isolated / "work" / "second", "import alpha, tool; print('ok')") == "ok"
+
+
+def test_store_entries_are_read_only_with_bytecode(capsys, venv, index_args, store_root):
+    install(capsys, *index_args, "alpha")
+    for entry in store_entries(store_root):
+        files = [p for p in entry.rglob("*") if p.is_file()]
+        assert files and all(not os.access(p, os.W_OK) or os.geteuid() == 0 for p in files)
+        assert all(p.stat().st_mode & 0o222 == 0 for p in files)
+        if entry.parent.parent.name == "alpha":
+            assert list(entry.glob("site/alpha/__pycache__/__init__.*.pyc"))
+
+
+def test_installing_more_keeps_what_the_venv_has(capsys, venv, index_args):
+    install(capsys, *index_args, "alpha")
+    install(capsys, *index_args, "versioned")
+    out = venv_run(venv, "import alpha, beta, versioned; print(versioned.VERSION)")
+    assert out == "2.0"
+
+
+def test_request_conflicting_with_installed_pin_is_resolved_like_uv(capsys, venv, index_args):
+    install(capsys, *index_args, "versioned==1.0")
+    install(capsys, *index_args, "needs-new")
+    assert venv_run(venv, "import versioned; print(versioned.VERSION)") == "2.0"
+    site = next(venv.glob("lib/python*/site-packages"))
+    assert not (site / "versioned-1.0.dist-info").exists()
+    assert (site / "versioned-2.0.dist-info").is_dir()
+
+
+def test_reinstalling_the_same_request_changes_nothing(capsys, venv, index_args):
+    install(capsys, *index_args, "alpha")
+    result = run_pepip(["install", *index_args, "alpha"], capsys)
+    assert result.exit_code == 0
+    assert "nothing to change" in result.stderr
+
+
+def test_quiet_prints_nothing(capsys, venv, index_args):
+    result = run_pepip(["install", "-q", *index_args, "alpha"], capsys)
+    assert result.exit_code == 0 and result.stderr == "" and result.stdout == ""
+
+
+def test_requirements_file(capsys, venv, index_args, isolated):
+    requirements = isolated / "requirements.txt"
+    requirements.write_text("alpha\nversioned==1.0\n")
+    install(capsys, *index_args, "-r", str(requirements))
+    assert venv_run(venv, "import alpha, versioned; print(versioned.VERSION)") == "1.0"
+
+
+def test_copy_mode_when_symlinks_are_refused(capsys, venv, index_args, monkeypatch):
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise OSError(1, "symlinks not permitted")  # as on Windows without the privilege
+
+    monkeypatch.setattr(os, "symlink", refuse)
+    install(capsys, *index_args, "tool", "alpha")
+    placed = [venv / "share", venv / "bin" / "tool-sh", next(venv.glob("lib/python*/site-packages"))]
+    links = [p for root in placed for p in [root, *root.rglob("*")] if p.is_symlink()]
+    assert links == []
+    assert (venv / "share" / "tool" / "config.txt").read_text() == "config\n"
+    assert subprocess.run([str(venv / "bin" / "tool-sh")], capture_output=True).returncode == 0
+    assert venv_run(venv, "import alpha; print('ok')") == "ok"
+
+
+def test_link_mode_copy_setting(capsys, venv, index_args, monkeypatch):
+    monkeypatch.setenv("PEPIP_LINK_MODE", "copy")
+    install(capsys, *index_args, "tool")
+    assert not (venv / "share" / "tool" / "config.txt").is_symlink()
+
+
+def test_python_subprocess_isolated_mode_and_dash_m(capsys, venv, index_args):
+    install(capsys, *index_args, "alpha")
+    assert venv_run(venv, "import alpha; print('ok')", "-I") == "ok"
+    completed = subprocess.run(
+        [str(venv / "bin" / "python"), "-m", "alpha.sub"], capture_output=True, text=True
+    )
+    assert completed.returncode == 0, completed.stderr
+
+
+@pytest.mark.network
+def test_real_requests_numpy_pandas(capsys, venv):
+    install(capsys, "requests", "numpy", "pandas")
+    code = (
+        "import requests, numpy, pandas\n"
+        "frame = pandas.DataFrame({'a': numpy.arange(3)})\n"
+        "print(int(frame['a'].sum()), requests.__version__ != '')"
+    )
+    assert venv_run(venv, code) == "3 True"
