@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import AbstractSet
 
 from packaging.utils import canonicalize_name
 
@@ -19,7 +20,7 @@ from pepip.locations import Locations
 from pepip.manifest import DistRecord, Manifest, read_manifest, write_manifest
 from pepip.plan import Plan, make_plan
 from pepip.report import Reporter
-from pepip.resolve import Pin, UvOptions, create_venv, fetch_pins, parse_request, resolve_pins
+from pepip.resolve import NormalizedName, Pin, UvOptions, create_venv, fetch_pins, parse_request, resolve_pins
 from pepip.store import Store, StoreEntry
 from pepip.wiring import link_entry, unlink_record, wire_runtime
 
@@ -85,7 +86,11 @@ def _install_into(
                 python,
                 list(request.requirements) + _kept_installs(current, request.requirements),
                 request.requirement_files,
-                [Pin(record.name, record.version) for record in current if " @ " not in record.source],
+                [
+                    Pin(NormalizedName(record.name), record.version)
+                    for record in current
+                    if " @ " not in record.source
+                ],
                 request.options,
                 work,
             )
@@ -150,7 +155,7 @@ def _wire(
     interpreter: Interpreter,
     python: Path,
     plan: Plan,
-    requested: set[str],
+    requested: AbstractSet[str],
     symlinks: bool,
 ) -> list[DistRecord]:
     wire_runtime(interpreter, python)

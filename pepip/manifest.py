@@ -16,7 +16,7 @@ __all__ = ["Manifest", "DistRecord", "manifest_path", "read_manifest", "write_ma
 
 
 def manifest_path(venv: Path) -> Path:
-    """Where a venv's manifest lives (the runtime finds it at ``sys.prefix``)."""
+    """Where a venv's manifest lives (the runtime finds it from its own site-packages)."""
     return venv / MANIFEST_NAME
 
 

@@ -34,7 +34,7 @@ class Reporter:
         """Time a step; show ``progress`` while it runs when stderr is a terminal."""
         live = progress is not None and not self.quiet and self.stream.isatty()
         if live:
-            self.stream.write(progress + "...")
+            self.stream.write("%s..." % progress)
             self.stream.flush()
         started = time.perf_counter()
         try:

@@ -16,7 +16,7 @@ import sys
 from pepip_runtime.finder import StoreFinder
 from pepip_runtime.index import MANIFEST_NAME, DistRecord, parse_manifest
 
-__all__ = ["install", "PTH_NAME", "START_NAME", "PTH_LINE", "START_LINE"]
+__all__ = ["install", "venv_root", "PTH_NAME", "START_NAME", "PTH_LINE", "START_LINE"]
 
 PTH_NAME = "_pepip.pth"
 START_NAME = "_pepip.start"
@@ -39,13 +39,13 @@ def install() -> None:
 
 
 def _install() -> None:
-    manifest_path = os.path.join(sys.prefix, MANIFEST_NAME)
+    site_packages = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    manifest_path = os.path.join(venv_root(site_packages), MANIFEST_NAME)
     try:
         with open(manifest_path, encoding="utf-8") as handle:
             text = handle.read()
     except FileNotFoundError:
         return
-    site_packages = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     # A dist-info removed by `pip uninstall` means the distribution is gone: don't import it.
     present = set(os.listdir(site_packages))
     dists = [d for d in parse_manifest(text).dists if d.dist_info in present]
@@ -61,8 +61,18 @@ def _install() -> None:
         if getattr(entry, "__name__", None) == "PathFinder":
             position = index
             break
-    sys.meta_path.insert(position, finder)  # type: ignore[arg-type]
+    sys.meta_path.insert(position, finder)
     _apply_pth_files(dists)
+
+
+def venv_root(site_packages: str) -> str:
+    """The venv holding ``site_packages`` (``lib/pythonX.Y/site-packages``, or Windows'
+    ``Lib/site-packages``). Not ``sys.prefix``: under ``python -S`` that is the base
+    interpreter's, yet a PEP 829 ``.start`` entry or a manual ``install()`` still needs it."""
+    levels = 2 if os.name == "nt" else 3
+    for _ in range(levels):
+        site_packages = os.path.dirname(site_packages)
+    return site_packages
 
 
 def _apply_pth_files(dists: list[DistRecord]) -> None:

@@ -19,8 +19,8 @@ from __future__ import annotations
 import os
 import sys
 
-import _frozen_importlib as _bootstrap  # type: ignore[import-not-found]
-import _frozen_importlib_external as _external  # type: ignore[import-not-found]
+import _frozen_importlib as _bootstrap
+import _frozen_importlib_external as _external
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -37,7 +37,7 @@ def _file_finder(directory: str) -> FileFinder:
     """A ``FileFinder`` for one store directory, with the interpreter's default loaders."""
     global _loader_details
     if _loader_details is None:
-        _loader_details = _external._get_supported_file_loaders()
+        _loader_details = _external._get_supported_file_loaders()  # type: ignore[attr-defined]
     finder: FileFinder = _external.FileFinder(directory, *_loader_details)
     return finder
 

@@ -1,0 +1,44 @@
+"""The manifest: one text format shared by pepip and the runtime, replaced atomically."""
+
+from __future__ import annotations
+
+import pytest
+
+from pepip.errors import PepipError
+from pepip.manifest import DistRecord, Manifest, read_manifest, write_manifest
+from pepip_runtime.index import ManifestError, parse_manifest
+
+
+def sample() -> Manifest:
+    dists = [
+        DistRecord("alpha", "1.0", "alpha-1.0.dist-info", "/store/a/site", ("alpha",), (), "alpha==1.0"),
+        DistRecord("tool", "2.0", "tool-2.0.dist-info", "/store/t/site", ("tool", "tool_x"),
+                   ("tool.pth",), "tool @ file:///wheels/tool-2.0-py3-none-any.whl"),
+    ]
+    return Manifest(("cpython", "3.11", "", "cpython-311", "/v/lib/python3.11/site-packages"),
+                    ["alpha>=1", "tool @ file:///wheels/tool-2.0-py3-none-any.whl"], dists)
+
+
+def test_round_trip(tmp_path):
+    venv = tmp_path / "venv"
+    write_manifest(venv, sample())
+    loaded = read_manifest(venv)
+    assert loaded is not None
+    assert (loaded.interpreter, loaded.requests, loaded.dists) == (
+        sample().interpreter, sample().requests, sample().dists,
+    )
+    assert [p.name for p in venv.iterdir()] == ["pepip-manifest.txt"]  # no temp left over
+
+
+def test_absent_manifest_means_unwired_venv(tmp_path):
+    assert read_manifest(tmp_path) is None
+
+
+@pytest.mark.parametrize("text", ["", "pepip-manifest\t9\n", "pepip-manifest\t1\nbogus\tline\n",
+                                  "pepip-manifest\t1\ndist\ttoo\tfew\n"])
+def test_damaged_manifest(tmp_path, text):
+    with pytest.raises(ManifestError):
+        parse_manifest(text)
+    (tmp_path / "pepip-manifest.txt").write_text(text)
+    with pytest.raises(PepipError, match="pepip doctor"):
+        read_manifest(tmp_path)

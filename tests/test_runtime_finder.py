@@ -1,0 +1,161 @@
+"""The runtime: the finder in-process, and install() in real venvs of every interpreter found."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from helpers import run_pepip, venv_run
+from pepip_runtime.finder import StoreFinder
+
+
+@pytest.fixture
+def clean_import_state() -> Iterator[None]:
+    """Save and restore what the finder tests touch."""
+    saved = (list(sys.path), list(sys.meta_path), dict(sys.modules), dict(sys.path_importer_cache))
+    yield
+    sys.path[:], sys.meta_path[:] = saved[0], saved[1]
+    for name in set(sys.modules) - set(saved[2]):
+        del sys.modules[name]
+    sys.path_importer_cache.clear()
+    sys.path_importer_cache.update(saved[3])
+
+
+def make_dir(root: Path, files: dict[str, str]) -> str:
+    for relative, text in files.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return str(root)
+
+
+def use_finder(locations: dict[str, list[str]]) -> StoreFinder:
+    finder = StoreFinder(locations, {d: "dist==1.0" for ds in locations.values() for d in ds})
+    sys.meta_path.insert(0, finder)
+    importlib.invalidate_caches()
+    return finder
+
+
+def test_package_module_and_similar_names(tmp_path, clean_import_state):
+    one = make_dir(tmp_path / "one", {"pepfoo/__init__.py": "X = 'pkg'\n", "pepfoo/sub.py": "Y = 1\n"})
+    two = make_dir(tmp_path / "two", {"pepfoobar.py": "X = 'mod'\n"})
+    use_finder({"pepfoo": [one], "pepfoobar": [two]})
+    import pepfoo.sub
+    import pepfoobar
+
+    assert (pepfoo.X, pepfoo.sub.Y, pepfoobar.X) == ("pkg", 1, "mod")
+    assert pepfoo.__spec__.origin == os.path.join(one, "pepfoo", "__init__.py")
+
+
+def test_names_are_case_sensitive_and_unmapped_names_pass(tmp_path, clean_import_state):
+    one = make_dir(tmp_path / "one", {"pepcase.py": "X = 1\n"})
+    finder = use_finder({"pepcase": [one]})
+    assert finder.find_spec("PepCase") is None
+    assert finder.find_spec("pepcase.sub", None) is None
+    assert finder.find_spec("json") is None
+
+
+def test_namespace_split_over_directories_and_sys_path(tmp_path, clean_import_state):
+    one = make_dir(tmp_path / "one", {"pepns/a/__init__.py": "A = 1\n"})
+    two = make_dir(tmp_path / "two", {"pepns/b/__init__.py": "B = 2\n"})
+    outside = make_dir(tmp_path / "outside", {"pepns/c/__init__.py": "C = 3\n"})
+    sys.path.append(outside)
+    use_finder({"pepns": [one, two]})
+    import pepns.a
+    import pepns.b
+    import pepns.c
+
+    assert pepns.a.A + pepns.b.B + pepns.c.C == 6
+    assert list(pepns.__path__)[:2] == [os.path.join(one, "pepns"), os.path.join(two, "pepns")]
+
+
+def test_stdlib_names_are_refused(tmp_path, clean_import_state):
+    one = make_dir(tmp_path / "one", {"string.py": "HIJACKED = True\n"})
+    finder = use_finder({"string": [one]})
+    assert finder.find_spec("string") is None
+
+
+def test_missing_store_entry_names_distribution_and_repair(tmp_path, clean_import_state):
+    gone = str(tmp_path / "deleted-entry")
+    use_finder({"pepgone": [gone]})
+    with pytest.raises(ImportError, match=r"pepgone \(from dist==1.0\).*pepip repair"):
+        importlib.import_module("pepgone")
+
+
+def test_finder_never_recurses_into_import_machinery(tmp_path, clean_import_state):
+    one = make_dir(tmp_path / "one", {"pepself.py": "import pepself as me\nSELF = me\n"})
+    use_finder({"pepself": [one]})
+    module = importlib.import_module("pepself")
+    assert module.SELF is module
+
+
+def test_install_runs_once_though_site_runs_the_pth_twice(capsys, venv, index_args):
+    assert run_pepip(["install", *index_args, "alpha"], capsys).exit_code == 0
+    code = "import sys; print(sum(type(f).__name__ == 'StoreFinder' for f in sys.meta_path))"
+    assert venv_run(venv, code) == "1"
+
+
+def test_damaged_manifest_costs_one_line_and_no_finder(capsys, venv, index_args):
+    assert run_pepip(["install", *index_args, "alpha"], capsys).exit_code == 0
+    (venv / "pepip-manifest.txt").write_text("damaged\n")
+    completed = subprocess.run(
+        [str(venv / "bin" / "python"), "-c",
+         "import sys; print(any(type(f).__name__ == 'StoreFinder' for f in sys.meta_path))"],
+        capture_output=True, text=True,
+    )
+    assert completed.returncode == 0
+    assert completed.stdout.strip() == "False"
+    assert len(completed.stderr.splitlines()) == 1 and "pepip doctor" in completed.stderr
+
+
+def test_uninstalled_dist_info_is_not_imported(capsys, venv, index_args):
+    assert run_pepip(["install", *index_args, "alpha"], capsys).exit_code == 0
+    site = next(venv.glob("lib/python*/site-packages"))
+    shutil.rmtree(site / "beta-1.0.dist-info")
+    code = "import importlib.util as u; print(u.find_spec('beta') is None)"
+    assert venv_run(venv, code) == "True"
+
+
+def test_start_file_names_a_callable_that_installs_the_finder(capsys, venv, index_args):
+    """Python 3.15 runs ``<name>.start`` entries instead of the ``.pth`` import line."""
+    assert run_pepip(["install", *index_args, "alpha"], capsys).exit_code == 0
+    site = next(venv.glob("lib/python*/site-packages"))
+    entry = (site / "_pepip.start").read_text().strip()
+    module, _, function = entry.partition(":")
+    code = (  # what site does for a .start file: add the site dir, then call the entry
+        "import importlib, sys\n"
+        "sys.path.append(%r)\n"
+        "getattr(importlib.import_module(%r), %r)()\n"
+        "import alpha\nprint(alpha.NAME)" % (str(site), module, function)
+    )
+    assert venv_run(venv, code, "-S") == "alpha"
+
+
+def _interpreters() -> list[Path]:
+    root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    found = {}
+    for minor in range(8, 14):
+        for candidate in sorted(root.glob("3.%d.*" % minor)):
+            python = candidate / "bin" / "python"
+            if python.exists() and "t" not in candidate.name.split(".")[-1]:
+                found[minor] = python
+    return list(found.values())
+
+
+@pytest.mark.parametrize("python", _interpreters() or [None], ids=lambda p: p and p.parent.parent.name)
+def test_runtime_on_each_interpreter(capsys, isolated, index_args, python):
+    if python is None:
+        pytest.skip("no pyenv interpreters on this machine")
+    venv = isolated / "work" / "venv"
+    args = ["install", *index_args, "--python", str(python), "--venv", str(venv), "alpha", "nsa", "nsb"]
+    result = run_pepip(args, capsys)
+    assert result.exit_code == 0, result.stderr
+    code = "import alpha, nsroot.a, nsroot.b, importlib.metadata as m; print(m.version('alpha'))"
+    assert venv_run(venv, code) == "1.0"
