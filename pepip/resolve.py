@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NewType, Sequence
@@ -131,13 +132,25 @@ def resolve_pins(
     requirement_files: Sequence[Path],
     preferences: Sequence[Pin],
     options: UvOptions,
-    work_dir: Path,
 ) -> list[Pin]:
     """Resolve requirements for ``python`` into exact pins with ``uv pip compile``.
 
     ``preferences`` are the venv's current pins: uv keeps them unless the request needs
     otherwise, as ``uv pip install`` keeps what a venv has.
     """
+    with tempfile.TemporaryDirectory(prefix="pepip-resolve-") as work:
+        return _compile(uv, python, requirements, requirement_files, preferences, options, Path(work))
+
+
+def _compile(
+    uv: Path,
+    python: Path,
+    requirements: Sequence[str],
+    requirement_files: Sequence[Path],
+    preferences: Sequence[Pin],
+    options: UvOptions,
+    work_dir: Path,
+) -> list[Pin]:
     source = work_dir / "requirements.in"
     source.write_text("".join(line + "\n" for line in requirements), encoding="utf-8")
     output = work_dir / "requirements.txt"

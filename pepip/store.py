@@ -10,7 +10,8 @@ Layout (the format version is in the path: a new layout gets ``v2/`` beside it):
         │   ├── site/     what the wheel puts in site-packages: modules, packages, dist-info
         │   └── prefix/   what it puts elsewhere, relative to the venv root: bin/, share/, include/
         ├── tmp/          staging: uv's --prefix installs and entries still being built
-        └── venvs/<hash>  registry: one file per venv wired to the store, holding its path
+        ├── venvs/<hash>  registry: one file per venv wired to the store, holding its path
+        └── lock          flock: installs hold it shared, prune exclusively
 
 Entries are found by name and version (one ``listdir``) and chosen by wheel tag, so two builds
 of one version (cp311 and cp312, say) live side by side. ``digest`` is a sha256 over the
@@ -29,11 +30,13 @@ import hashlib
 import io
 import math
 import os
+import sys
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 from email.parser import HeaderParser
 from pathlib import Path
-from typing import Final, Iterable
+from typing import Final, Iterable, Iterator
 
 from packaging.tags import parse_tag
 from packaging.utils import canonicalize_name
@@ -111,6 +114,29 @@ class Store:
                 % (self.root, error.strerror or error)
             ) from None
 
+    @contextmanager
+    def locked(self, exclusive: bool = False) -> Iterator[None]:
+        """Hold the store lock: shared by installs, exclusive for prune.
+
+        An install holds it from its first store lookup until its manifest names what it
+        linked, so prune never sees a published entry that a venv is about to use. Where the
+        filesystem offers no locks (some network shares), pepip warns and goes on unlocked.
+        """
+        try:
+            import fcntl
+        except ImportError:  # Windows: no flock; prune and installs are not serialised
+            yield
+            return
+        with open(self.base / "lock", "a+b") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+            except OSError as error:
+                sys.stderr.write(
+                    "pepip: warning: the store at %s cannot be locked (%s); "
+                    "do not run `pepip store prune` while installing\n" % (self.root, error.strerror)
+                )
+            yield
+
     def staging_dir(self) -> Path:
         """A new private directory on the store's filesystem, for uv and entry building."""
         return Path(tempfile.mkdtemp(prefix="stage-", dir=self.tmp_dir))
@@ -161,8 +187,25 @@ class Store:
 
     def register_venv(self, venv: Path) -> None:
         """Record that ``venv`` uses the store (one small file per venv)."""
-        key = hashlib.sha256(str(venv).encode("utf-8")).hexdigest()[:16]
-        fsops.atomic_write_text(self.venvs_dir / key, str(venv) + "\n")
+        path = self.venvs_dir / _venv_key(venv)
+        if not path.exists():
+            fsops.atomic_write_text(path, str(venv) + "\n")
+
+    def registered_venvs(self) -> list[Path]:
+        """Every venv ever registered (a deleted or moved one included: check before use)."""
+        try:
+            files = sorted(self.venvs_dir.iterdir())
+        except FileNotFoundError:
+            return []
+        return [Path(path.read_text(encoding="utf-8").strip()) for path in files]
+
+    def forget_venv(self, venv: Path) -> None:
+        """Drop a venv that no longer exists from the registry."""
+        fsops.unlink_if_present(self.venvs_dir / _venv_key(venv))
+
+
+def _venv_key(venv: Path) -> str:
+    return hashlib.sha256(str(venv).encode("utf-8")).hexdigest()[:16]
 
 
 def read_entry(path: Path) -> StoreEntry:

@@ -10,6 +10,7 @@ Layout, one record per line, fields separated by TAB::
     pepip-manifest  1
     interpreter     cpython  3.11  <abiflags>  <cache_tag>
     request         <requirement as the user gave it>
+    sync            <fingerprint of the inputs of the last `pepip sync`>
     dist            <name> <version> <dist-info dir> <site dir> <names> <pth files> <source>
 
 ``names`` (importable top-level names) and ``pth files`` are comma-separated; ``site dir`` is
@@ -93,14 +94,19 @@ class DistRecord:
 class Manifest:
     """What a manifest file holds: the interpreter it was made for, requests, distributions."""
 
-    __slots__ = ("interpreter", "requests", "dists")
+    __slots__ = ("interpreter", "requests", "dists", "sync")
 
     def __init__(
-        self, interpreter: tuple[str, ...], requests: list[str], dists: list[DistRecord]
+        self,
+        interpreter: tuple[str, ...],
+        requests: list[str],
+        dists: list[DistRecord],
+        sync: str = "",
     ) -> None:
         self.interpreter = interpreter
         self.requests = requests
         self.dists = dists
+        self.sync = sync
 
     def to_text(self) -> str:
         """Serialise in the format ``parse_manifest`` reads."""
@@ -108,6 +114,8 @@ class Manifest:
         if self.interpreter:
             lines.append("\t".join(("interpreter",) + self.interpreter))
         lines.extend("request\t" + request for request in self.requests)
+        if self.sync:
+            lines.append("sync\t" + self.sync)
         lines.extend(dist.to_line() for dist in self.dists)
         return "\n".join(lines) + "\n"
 
@@ -124,6 +132,7 @@ def parse_manifest(text: str) -> Manifest:
     interpreter: tuple[str, ...] = ()
     requests: list[str] = []
     dists: list[DistRecord] = []
+    sync = ""
     for line in lines[1:]:
         if not line:
             continue
@@ -145,9 +154,11 @@ def parse_manifest(text: str) -> Manifest:
             requests.append(fields[1])
         elif kind == "interpreter":
             interpreter = tuple(fields[1:])
+        elif kind == "sync" and len(fields) == 2:
+            sync = fields[1]
         else:
             raise ManifestError("unexpected line: " + line[:60])
-    return Manifest(interpreter, requests, dists)
+    return Manifest(interpreter, requests, dists, sync)
 
 
 def header_line() -> str:

@@ -1,0 +1,106 @@
+"""Make a venv match a list of pins: plan -> fetch what the store lacks -> wire -> manifest.
+
+Every command that changes what a venv holds (install, sync, repair) ends here, so all of
+them share one order of steps: nothing in the venv changes before every entry the new
+manifest names is published, and the manifest is replaced last, atomically.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import AbstractSet
+
+from packaging.utils import canonicalize_name
+
+from pepip import fsops
+from pepip.errors import PepipError
+from pepip.manifest import DistRecord, Manifest, write_manifest
+from pepip.plan import Plan, make_plan
+from pepip.report import Reporter
+from pepip.resolve import Pin, UvOptions, fetch_pins, parse_request
+from pepip.store import StoreEntry
+from pepip.target import Target
+from pepip.wiring import link_entry, unlink_record, wire_runtime
+
+__all__ = ["apply_pins", "requested_names", "store_pins"]
+
+
+def requested_names(requests: list[str]) -> set[str]:
+    """Normalized names of requirement strings."""
+    return {canonicalize_name(parse_request(text).name) for text in requests}
+
+
+def apply_pins(
+    target: Target,
+    pins: list[Pin],
+    options: UvOptions,
+    requests: list[str],
+    reporter: Reporter,
+    sync: str = "",
+) -> Plan:
+    """Change the venv to hold exactly ``pins``; return what changed."""
+    store = target.store
+    priority = {str(tag): rank for rank, tag in enumerate(target.interpreter.supported_tags())}
+    with store.locked():
+        store.register_venv(target.venv)
+        plan = make_plan(pins, target.manifest.dists, store, priority)
+        if plan.missing:
+            with reporter.step("store", "Downloading and storing %d packages" % len(plan.missing)):
+                plan.linked.extend(store_pins(target, plan.missing, options))
+            reporter.line("Stored %d packages in %s" % (len(plan.missing), reporter.took("store")))
+        with reporter.step("wire", "Linking"):
+            records = _wire(target, plan, requested_names(requests))
+        manifest = Manifest(target.interpreter.fields(), requests, records, sync)
+        write_manifest(target.venv, manifest)
+        target.manifest = manifest
+    _report(reporter, plan)
+    return plan
+
+
+def store_pins(target: Target, pins: list[Pin], options: UvOptions) -> list[tuple[Pin, StoreEntry]]:
+    """Have uv fetch ``pins`` into a staging prefix, then publish each as a store entry."""
+    work = target.store.staging_dir()
+    try:
+        prefix = work / "prefix"
+        fetch_pins(target.locations.uv, target.python, pins, options, prefix)
+        entries = {entry.name: entry for entry in target.store.add_staged(prefix, target.python)}
+    finally:
+        fsops.remove_tree(work)
+    stored = []
+    for pin in pins:
+        entry = entries.get(pin.name)
+        if entry is None:
+            raise PepipError("uv did not install %s; run again with --verbose" % pin.spec)
+        stored.append((pin, entry))
+    return stored
+
+
+def _wire(target: Target, plan: Plan, requested: AbstractSet[str]) -> list[DistRecord]:
+    wire_runtime(target.interpreter, target.python)
+    for record in plan.removed:
+        unlink_record(target.interpreter, record)
+    records = list(plan.unchanged)
+    for pin, entry in plan.linked:
+        records.append(
+            link_entry(
+                target.venv,
+                target.interpreter,
+                target.python,
+                pin,
+                entry,
+                pin.name in requested,
+                target.locations.symlinks,
+            )
+        )
+    return sorted(records, key=lambda record: record.name)
+
+
+def _report(reporter: Reporter, plan: Plan) -> None:
+    if plan.changes_nothing:
+        reporter.line("Audited %d packages; nothing to change" % len(plan.unchanged))
+        return
+    reporter.line("Linked %d packages in %s" % (len(plan.linked), reporter.took("wire")))
+    changes = [(record.name, " - %s==%s" % (record.name, record.version)) for record in plan.removed]
+    changes += [(pin.name, " + %s==%s" % (pin.name, entry.version)) for pin, entry in plan.linked]
+    for _name, text in sorted(changes):
+        reporter.line(text)

@@ -1,0 +1,81 @@
+"""The venv a command works on, opened as a transaction.
+
+A command that changes a venv opens it here: the store is made ready, the venv is created
+with uv if the command may create it, and if the command then fails with a ``PepipError``
+a venv it created is removed again, so a failed command leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from pepip import fsops
+from pepip.errors import PepipError
+from pepip.interpreter import Interpreter, query_interpreter, venv_python
+from pepip.locations import Locations
+from pepip.manifest import Manifest, read_manifest
+from pepip.resolve import create_venv
+from pepip.store import Store
+
+__all__ = ["Target", "open_target", "existing_target"]
+
+
+@dataclass
+class Target:
+    """A venv with its interpreter, current manifest and the store it is wired to."""
+
+    locations: Locations
+    store: Store
+    venv: Path
+    python: Path
+    interpreter: Interpreter
+    manifest: Manifest
+
+
+def _load(locations: Locations, store: Store) -> Target:
+    venv = locations.venv
+    python = venv_python(venv)
+    manifest = read_manifest(venv)
+    interpreter = None if manifest is None else Interpreter.from_fields(manifest.interpreter)
+    if interpreter is None:
+        if not python.exists():
+            raise PepipError("the venv %s has no interpreter; recreate it with `pepip venv`" % venv)
+        interpreter = query_interpreter(python)
+    if manifest is None:
+        manifest = Manifest(interpreter.fields(), [], [])
+    return Target(locations, store, venv, python, interpreter, manifest)
+
+
+def existing_target(locations: Locations) -> Target:
+    """A venv that must exist already (list, uninstall, repair)."""
+    venv = locations.venv
+    if not (venv / "pyvenv.cfg").is_file():
+        raise PepipError("no venv at %s; create one with `pepip venv` or pass --venv" % venv)
+    return _load(locations, Store(locations.store_root))
+
+
+@contextmanager
+def open_target(locations: Locations, python: str | None) -> Iterator[Target]:
+    """Yield the venv (created if missing); remove a venv created here if the body fails."""
+    venv = locations.venv
+    if venv.exists() and not venv.is_dir():
+        raise PepipError("the venv path %s is a file; pass another --venv" % venv)
+    store = Store(locations.store_root)
+    store.ensure()
+    existed = venv.exists()
+    created = not (venv / "pyvenv.cfg").is_file()
+    if created:
+        if existed and any(venv.iterdir()):
+            raise PepipError("%s exists and is not a venv; pass another --venv" % venv)
+        create_venv(locations.uv, venv, python)
+    try:
+        yield _load(locations, store)
+    except BaseException:
+        if created:
+            fsops.remove_tree(venv)
+            if existed:
+                venv.mkdir()
+        raise
