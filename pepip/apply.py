@@ -37,8 +37,12 @@ def apply_pins(
     requests: list[str],
     reporter: Reporter,
     sync: str = "",
+    refresh: bool = False,
 ) -> Plan:
-    """Change the venv to hold exactly ``pins``; return what changed."""
+    """Change the venv to hold exactly ``pins``; return what changed.
+
+    ``refresh`` has uv fetch the missing pins anew instead of from its cache (repair).
+    """
     store = target.store
     priority = {str(tag): rank for rank, tag in enumerate(target.interpreter.supported_tags())}
     with store.locked():
@@ -46,7 +50,7 @@ def apply_pins(
         plan = make_plan(pins, target.manifest.dists, store, priority)
         if plan.missing:
             with reporter.step("store", "Downloading and storing %d packages" % len(plan.missing)):
-                plan.linked.extend(store_pins(target, plan.missing, options))
+                plan.linked.extend(store_pins(target, plan.missing, options, refresh))
             reporter.line("Stored %d packages in %s" % (len(plan.missing), reporter.took("store")))
         with reporter.step("wire", "Linking"):
             records = _wire(target, plan, requested_names(requests))
@@ -57,12 +61,14 @@ def apply_pins(
     return plan
 
 
-def store_pins(target: Target, pins: list[Pin], options: UvOptions) -> list[tuple[Pin, StoreEntry]]:
+def store_pins(
+    target: Target, pins: list[Pin], options: UvOptions, refresh: bool = False
+) -> list[tuple[Pin, StoreEntry]]:
     """Have uv fetch ``pins`` into a staging prefix, then publish each as a store entry."""
     work = target.store.staging_dir()
     try:
         prefix = work / "prefix"
-        fetch_pins(target.locations.uv, target.python, pins, options, prefix)
+        fetch_pins(target.locations.uv, target.python, pins, options, prefix, refresh)
         entries = {entry.name: entry for entry in target.store.add_staged(prefix, target.python)}
     finally:
         fsops.remove_tree(work)

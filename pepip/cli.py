@@ -1,19 +1,25 @@
-"""The command line: parse arguments, build ``Locations``, call one function, report.
+"""The command line: parse arguments, build ``Locations``, call one function, print.
 
 User errors (``PepipError``) end as one ``pepip: error: ...`` line on stderr and exit 1, with
 uv's own explanation after it when there is one; ``--verbose`` shows the traceback instead.
+Command modules are imported inside each command, so ``pepip --version`` loads none of them.
 """
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import List, Optional
+from typing import TYPE_CHECKING, List, Optional, Sequence
 
 import typer
 
 from pepip import __version__
 from pepip.errors import PepipError
+
+if TYPE_CHECKING:
+    from pepip.locations import Locations
+    from pepip.report import Reporter
+    from pepip.resolve import UvOptions
 
 __all__ = ["app", "main"]
 
@@ -24,8 +30,22 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     no_args_is_help=True,
 )
+store_app = typer.Typer(help="Inspect and maintain the shared store.", no_args_is_help=True)
+app.add_typer(store_app, name="store")
 
 _verbose = False
+
+# Options several commands share, declared once.
+_VENV = typer.Option(None, "--venv", help="The venv (default: .venv in the current directory).")
+_PYTHON = typer.Option(None, "--python", "-p", help="Interpreter for a new venv.")
+_QUIET = typer.Option(False, "--quiet", "-q", help="Print nothing but errors.")
+_INDEX_URL = typer.Option(None, "--index-url", "-i", help="Base URL of the package index.")
+_EXTRA_INDEX_URL = typer.Option([], "--extra-index-url", help="More package indexes.")
+_FIND_LINKS = typer.Option([], "--find-links", "-f", help="Directories or pages of wheels.")
+_NO_INDEX = typer.Option(False, "--no-index", help="Use only --find-links locations.")
+_PRE = typer.Option(False, "--pre", help="Allow pre-releases.")
+_CONSTRAINT = typer.Option([], "--constraint", "-c", help="Constraints file.")
+_UPGRADE = typer.Option(False, "--upgrade", "-U", help="Prefer the newest versions.")
 
 
 def _version(value: bool) -> None:
@@ -45,28 +65,31 @@ def _root(
     _verbose = verbose
 
 
-@app.command("install")
-def install_command(
-    packages: Optional[List[str]] = typer.Argument(None, help="Requirements, as for pip."),
-    requirement: List[Path] = typer.Option([], "-r", "--requirement", help="Requirements file."),
-    venv: Optional[Path] = typer.Option(None, "--venv", help="The venv (default: .venv)."),
-    python: Optional[str] = typer.Option(None, "--python", "-p", help="Interpreter for a new venv."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but errors."),
-    index_url: Optional[str] = typer.Option(None, "--index-url", "-i"),
-    extra_index_url: List[str] = typer.Option([], "--extra-index-url"),
-    find_links: List[str] = typer.Option([], "--find-links", "-f"),
-    no_index: bool = typer.Option(False, "--no-index"),
-    pre: bool = typer.Option(False, "--pre", help="Allow pre-releases."),
-    constraint: List[Path] = typer.Option([], "--constraint", "-c", help="Constraints file."),
-    upgrade: bool = typer.Option(False, "--upgrade", "-U"),
-) -> None:
-    """Install packages into a venv through the shared store."""
-    from pepip.install import InstallRequest, install
+def _locations(venv: Optional[Path]) -> Locations:
     from pepip.locations import Locations
+
+    return Locations.from_environment(venv)
+
+
+def _reporter(quiet: bool) -> Reporter:
     from pepip.report import Reporter
+
+    return Reporter(quiet=quiet)
+
+
+def _uv_options(
+    index_url: Optional[str] = None,
+    extra_index_url: Sequence[str] = (),
+    find_links: Sequence[str] = (),
+    no_index: bool = False,
+    pre: bool = False,
+    constraint: Sequence[Path] = (),
+    upgrade: bool = False,
+    **selection: object,
+) -> UvOptions:
     from pepip.resolve import UvOptions
 
-    options = UvOptions(
+    return UvOptions(
         index_url=index_url,
         extra_index_urls=tuple(extra_index_url),
         find_links=tuple(find_links),
@@ -74,9 +97,229 @@ def install_command(
         pre=pre,
         constraints=tuple(constraint),
         upgrade=upgrade,
+        **selection,  # type: ignore[arg-type]
     )
+
+
+@app.command("install")
+def install_command(
+    packages: Optional[List[str]] = typer.Argument(None, help="Requirements, as for pip."),
+    requirement: List[Path] = typer.Option([], "-r", "--requirement", help="Requirements file."),
+    venv: Optional[Path] = _VENV,
+    python: Optional[str] = _PYTHON,
+    quiet: bool = _QUIET,
+    index_url: Optional[str] = _INDEX_URL,
+    extra_index_url: List[str] = _EXTRA_INDEX_URL,
+    find_links: List[str] = _FIND_LINKS,
+    no_index: bool = _NO_INDEX,
+    pre: bool = _PRE,
+    constraint: List[Path] = _CONSTRAINT,
+    upgrade: bool = _UPGRADE,
+) -> None:
+    """Install packages into a venv through the shared store."""
+    from pepip.install import InstallRequest, install
+
+    options = _uv_options(index_url, extra_index_url, find_links, no_index, pre, constraint, upgrade)
     request = InstallRequest(tuple(packages or ()), tuple(requirement), python, options)
-    install(Locations.from_environment(venv), request, Reporter(quiet=quiet))
+    install(_locations(venv), request, _reporter(quiet))
+
+
+@app.command("uninstall")
+def uninstall_command(
+    packages: List[str] = typer.Argument(..., help="Names of the packages to remove."),
+    venv: Optional[Path] = _VENV,
+    quiet: bool = _QUIET,
+) -> None:
+    """Remove packages from a venv (their dependencies and the store stay)."""
+    from pepip.uninstall import uninstall
+
+    uninstall(_locations(venv), packages, _reporter(quiet))
+
+
+@app.command("sync")
+def sync_command(
+    files: Optional[List[Path]] = typer.Argument(
+        None, help="requirements.txt, pyproject.toml or uv.lock (default: found in the current directory)."
+    ),
+    extra: List[str] = typer.Option([], "--extra", help="An optional-dependency group of pyproject.toml."),
+    all_extras: bool = typer.Option(False, "--all-extras", help="Every optional-dependency group."),
+    group: List[str] = typer.Option([], "--group", help="A dependency group (PEP 735)."),
+    venv: Optional[Path] = _VENV,
+    python: Optional[str] = _PYTHON,
+    quiet: bool = _QUIET,
+    index_url: Optional[str] = _INDEX_URL,
+    extra_index_url: List[str] = _EXTRA_INDEX_URL,
+    find_links: List[str] = _FIND_LINKS,
+    no_index: bool = _NO_INDEX,
+    pre: bool = _PRE,
+    constraint: List[Path] = _CONSTRAINT,
+    upgrade: bool = _UPGRADE,
+) -> None:
+    """Make the venv hold exactly what a file asks for, removing the rest."""
+    from pepip.sync import sync
+
+    options = _uv_options(
+        index_url, extra_index_url, find_links, no_index, pre, constraint, upgrade,
+        extras=tuple(extra), all_extras=all_extras, groups=tuple(group),
+    )
+    sync(_locations(venv), tuple(files or ()), python, options, _reporter(quiet))
+
+
+@app.command("list")
+def list_command(
+    venv: Optional[Path] = _VENV,
+    output_format: str = typer.Option("table", "--format", help="table or json."),
+) -> None:
+    """List the venv's packages and whether each comes from the store or site-packages."""
+    from pepip.listing import format_json, format_table, list_venv
+    from pepip.target import existing_target
+
+    if output_format not in ("table", "json"):
+        raise PepipError("--format must be `table` or `json`, not `%s`" % output_format)
+    rows = list_venv(existing_target(_locations(venv)))
+    typer.echo(format_json(rows) if output_format == "json" else format_table(rows))
+
+
+@app.command("freeze")
+def freeze_command(venv: Optional[Path] = _VENV) -> None:
+    """Print the venv's packages as pip-compatible requirement lines."""
+    from pepip.listing import format_freeze, list_venv
+    from pepip.target import existing_target
+
+    text = format_freeze(list_venv(existing_target(_locations(venv))))
+    if text:
+        typer.echo(text)
+
+
+@app.command("venv")
+def venv_command(
+    path: Optional[Path] = typer.Argument(None, help="Where to create it (default: .venv)."),
+    python: Optional[str] = _PYTHON,
+    quiet: bool = _QUIET,
+) -> None:
+    """Create an empty venv wired to the store."""
+    from pepip.venvs import create_wired_venv
+
+    create_wired_venv(_locations(path), python, _reporter(quiet))
+
+
+@app.command("repair")
+def repair_command(
+    venv: Optional[Path] = _VENV,
+    quiet: bool = _QUIET,
+    index_url: Optional[str] = _INDEX_URL,
+    extra_index_url: List[str] = _EXTRA_INDEX_URL,
+    find_links: List[str] = _FIND_LINKS,
+    no_index: bool = _NO_INDEX,
+) -> None:
+    """Re-store every missing or damaged store entry the venv uses (same versions)."""
+    from pepip.repair import repair
+
+    options = _uv_options(index_url, extra_index_url, find_links, no_index)
+    repair(_locations(venv), options, _reporter(quiet))
+
+
+@app.command("doctor")
+def doctor_command(venv: Optional[Path] = _VENV) -> None:
+    """Report every problem of a venv without changing anything."""
+    from pepip.doctor import diagnose
+
+    problems = diagnose(_locations(venv))
+    for problem in problems:
+        typer.echo(problem)
+    if problems:
+        raise typer.Exit(1)
+    typer.echo("No problems found")
+
+
+@store_app.command("path")
+def store_path_command() -> None:
+    """Print the store root."""
+    typer.echo(str(_locations(None).store_root))
+
+
+@store_app.command("ls")
+def store_ls_command() -> None:
+    """One row per stored build: name, version, tags, size, live venvs using it."""
+    from pepip.inventory import list_entries
+    from pepip.store import Store
+
+    rows = list_entries(Store(_locations(None).store_root))
+    table = [("Package", "Version", "Tags", "Size", "Venvs")] + [
+        (row.name, row.version, row.tags, _size(row.size), str(row.users)) for row in rows
+    ]
+    widths = [max(len(line[i]) for line in table) for i in range(5)]
+    for line in table:
+        typer.echo("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip())
+
+
+@store_app.command("status")
+def store_status_command() -> None:
+    """Totals: entries, bytes on disk, venvs, and what per-venv copies would take."""
+    from pepip.inventory import store_status
+    from pepip.store import Store
+
+    locations = _locations(None)
+    status = store_status(Store(locations.store_root))
+    typer.echo("Store:            %s" % locations.store_root)
+    typer.echo("Entries:          %d" % status.entries)
+    typer.echo("On disk:          %s" % _size(status.bytes_on_disk))
+    typer.echo("Venvs:            %d live of %d registered" % (status.venvs_live, status.venvs_registered))
+    typer.echo("Copies would use: %s" % _size(status.plain_install_bytes))
+    typer.echo("Saving:           %s" % _size(status.saving))
+
+
+@store_app.command("verify")
+def store_verify_command(
+    fix: bool = typer.Option(False, "--fix", help="Re-store damaged entries."),
+    quiet: bool = _QUIET,
+    index_url: Optional[str] = _INDEX_URL,
+    extra_index_url: List[str] = _EXTRA_INDEX_URL,
+    find_links: List[str] = _FIND_LINKS,
+    no_index: bool = _NO_INDEX,
+) -> None:
+    """Check every file of every entry against its RECORD hash."""
+    from pepip.repair import fix_store
+    from pepip.store import Store
+    from pepip.verify import verify_store
+
+    locations = _locations(None)
+    problems = verify_store(Store(locations.store_root))
+    for problem in problems:
+        typer.echo(problem.describe())
+    if problems and fix:
+        options = _uv_options(index_url, extra_index_url, find_links, no_index)
+        fix_store(locations, problems, options, _reporter(quiet))
+        return
+    if problems:
+        raise typer.Exit(1)
+    typer.echo("All entries verified")
+
+
+@store_app.command("prune")
+def store_prune_command(
+    dry_run: bool = typer.Option(False, "--dry-run", help="Only say what would go."),
+) -> None:
+    """Remove entries no live venv uses, and leftovers of interrupted installs."""
+    from pepip.prune import prune
+    from pepip.store import Store
+
+    result = prune(Store(_locations(None).store_root), dry_run)
+    verb = "Would remove" if dry_run else "Removed"
+    typer.echo(
+        "%s %d entries (%s), %d temp leftovers, %d deleted venvs from the registry"
+        % (verb, len(result.entries), _size(result.freed), result.leftovers, len(result.forgotten_venvs))
+    )
+    for path in result.entries:
+        typer.echo(" - %s" % path)
+
+
+def _size(count: int) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if count < 1024 or unit == "GiB":
+            return "%d %s" % (count, unit) if unit == "B" else "%.1f %s" % (count, unit)
+        count /= 1024  # type: ignore[assignment]
+    return str(count)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -30,6 +30,7 @@ class Locations:
     venv: Path
     uv: Path
     symlinks: bool = True
+    project_dir: Path = Path(".")
 
     @classmethod
     def from_environment(
@@ -47,7 +48,7 @@ class Locations:
         link_mode = env.get(LINK_MODE_ENV, "symlink")
         if link_mode not in ("symlink", "copy"):
             raise PepipError("%s must be `symlink` or `copy`, not `%s`" % (LINK_MODE_ENV, link_mode))
-        return cls(store_root, venv_path, find_uv(env), symlinks=link_mode == "symlink")
+        return cls(store_root, venv_path, find_uv(env), link_mode == "symlink", base)
 
 
 def find_uv(environ: Mapping[str, str]) -> Path:

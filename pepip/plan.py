@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 from pepip.manifest import DistRecord
@@ -30,12 +31,16 @@ class Plan:
 def make_plan(
     pins: list[Pin], current: list[DistRecord], store: Store, priority: dict[str, int]
 ) -> Plan:
-    """Sort every pin into unchanged, linkable from the store, or missing from it."""
+    """Sort every pin into unchanged, linkable from the store, or missing from it.
+
+    A venv record whose store entry is gone counts as changed, so any command that applies
+    pins (install, sync, repair) re-links or re-fetches it.
+    """
     plan = Plan()
     by_name = {record.name: record for record in current}
     for pin in pins:
         record = by_name.pop(pin.name, None)
-        if record is not None and record.source == pin.spec:
+        if record is not None and record.source == pin.spec and os.path.isdir(record.site_dir):
             plan.unchanged.append(record)
             continue
         if record is not None:

@@ -28,6 +28,8 @@ __all__ = [
     "resolve_pins",
     "fetch_pins",
     "parse_request",
+    "parse_pins",
+    "export_lock",
 ]
 
 NormalizedName = NewType("NormalizedName", str)
@@ -61,6 +63,20 @@ class UvOptions:
     constraints: tuple[Path, ...] = ()
     upgrade: bool = False
     offline: bool = False
+    extras: tuple[str, ...] = ()
+    all_extras: bool = False
+    groups: tuple[str, ...] = ()
+
+    def selection_args(self) -> list[str]:
+        """``--extra``/``--all-extras``/``--group``: which optional parts of a project to take."""
+        args: list[str] = []
+        for extra in self.extras:
+            args += ["--extra", extra]
+        if self.all_extras:
+            args.append("--all-extras")
+        for group in self.groups:
+            args += ["--group", group]
+        return args
 
     def index_args(self) -> list[str]:
         """Arguments that select where distributions come from (resolve and fetch alike)."""
@@ -169,8 +185,19 @@ def _compile(
         args += ["--prerelease", "allow"]
     if options.upgrade:
         args.append("--upgrade")
+    if any(path.name == "pyproject.toml" for path in requirement_files):
+        args += options.selection_args()
     _run_uv(uv, args, "resolving the requirements")
     return parse_pins(output.read_text(encoding="utf-8"))
+
+
+def export_lock(uv: Path, lock: Path, options: UvOptions) -> str:
+    """The pinned requirements of a ``uv.lock`` (the project itself left out)."""
+    args = [
+        "export", "--project", str(lock.parent), "--frozen", "--format", "requirements.txt",
+        "--no-hashes", "--no-header", "--no-annotate", "--no-emit-project", "--quiet",
+    ]
+    return _run_uv(uv, args + options.selection_args(), "reading %s" % lock)
 
 
 def parse_pins(text: str) -> list[Pin]:
@@ -200,13 +227,19 @@ def parse_pins(text: str) -> list[Pin]:
 
 
 def fetch_pins(
-    uv: Path, python: Path, pins: Sequence[Pin], options: UvOptions, prefix: Path
+    uv: Path, python: Path, pins: Sequence[Pin], options: UvOptions, prefix: Path, refresh: bool = False
 ) -> None:
     """Install exactly ``pins`` (no dependencies) into the staging ``prefix``.
 
     ``--prefix`` keeps site-packages, scripts and data apart, hardlinks files out of uv's
     cache (no second copy on the same filesystem) and compiles bytecode for ``python``.
+    ``refresh`` first drops the pins from uv's cache: a store file damaged in place is
+    damaged in uv's cache too (they share the inode), so a repair must not reuse it, and
+    uv's cache must not hand the damage to the next venv either.
     """
+    if refresh:
+        names = sorted({pin.name for pin in pins})
+        _run_uv(uv, ["cache", "clean", "--quiet", *names], "cleaning uv's cache of %s" % ", ".join(names))
     listing = prefix.parent / (prefix.name + ".txt")
     listing.write_text("".join(pin.spec + "\n" for pin in pins), encoding="utf-8")
     args = [

@@ -46,7 +46,18 @@ from pepip import fsops
 from pepip.errors import PepipError
 from pepip.resolve import NormalizedName
 
-__all__ = ["Store", "StoreEntry", "STORE_VERSION", "record_hash"]
+__all__ = [
+    "Store",
+    "StoreEntry",
+    "STORE_VERSION",
+    "record_hash",
+    "file_record_hash",
+    "ENTRY_FILE",
+    "read_entry",
+    "read_record",
+    "iter_entries",
+    "entry_point_scripts",
+]
 
 STORE_VERSION: Final = "v1"
 ENTRY_FILE: Final = "ENTRY"
@@ -63,6 +74,15 @@ def record_hash(data: bytes) -> str:
     """A RECORD hash field (``sha256=`` urlsafe base64 without padding)."""
     digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=")
     return "sha256=" + digest.decode("ascii")
+
+
+def file_record_hash(path: Path) -> str:
+    """``record_hash`` of a file's content, read in chunks (entries hold GB-sized libraries)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return "sha256=" + base64.urlsafe_b64encode(digest.digest()).rstrip(b"=").decode("ascii")
 
 
 @dataclass(frozen=True)
@@ -407,6 +427,8 @@ def _restore_python_shebang(target: Path, python: Path, hash_field: str, size: s
 
 def iter_entries(store: Store) -> Iterable[Path]:
     """Every published entry directory."""
+    if not store.entries_dir.is_dir():
+        return
     for name_dir in sorted(store.entries_dir.iterdir()):
         for version_dir in sorted(name_dir.iterdir()):
             yield from sorted(version_dir.iterdir())

@@ -7,6 +7,7 @@ a venv it created is removed again, so a failed command leaves nothing behind.
 
 from __future__ import annotations
 
+import os
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +47,11 @@ def _load(locations: Locations, store: Store) -> Target:
         interpreter = query_interpreter(python)
     if manifest is None:
         manifest = Manifest(interpreter.fields(), [], [])
+    else:
+        # A dist-info that `pip uninstall` removed means the distribution is gone: the
+        # runtime no longer imports it, and no later command brings it back unasked.
+        present = set(os.listdir(interpreter.site_packages)) if interpreter.site_packages.is_dir() else set()
+        manifest.dists = [record for record in manifest.dists if record.dist_info in present]
     return Target(locations, store, venv, python, interpreter, manifest)
 
 

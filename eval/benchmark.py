@@ -1,0 +1,447 @@
+"""Measure pepip against ``uv pip install`` (default, copy and symlink link modes) in one run.
+
+Projects are installed interleaved (project 1 in every mode, then project 2, ...) so drift in
+network or machine load hits every mode alike. Each mode gets its own empty uv cache (and
+pepip its own store) under one scratch root, so project 1 is cold for every mode. This file
+only measures and reports; it asserts nothing about speed. See eval/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shlex
+import shutil
+import stat
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Final
+
+ALL_MODES: Final = ("pepip", "uv", "uv-copy", "uv-symlink")
+BASE_MODE: Final = "uv"
+UV_LINK_FLAGS: Final = {"uv": [], "uv-copy": ["--link-mode=copy"], "uv-symlink": ["--link-mode=symlink"]}
+IMPORT_NAMES: Final = {"scikit-learn": "sklearn", "pyyaml": "yaml", "pillow": "PIL",
+                       "beautifulsoup4": "bs4", "python-dateutil": "dateutil"}
+STEP_LINE: Final = re.compile(r"^(Resolved|Prepared|Installed|Stored|Linked|Audited) \d+ packages? in ([\d.]+)(ms|s)$")
+SYNTHETIC_DISTS: Final = 500
+MB: Final = 1e6
+Summary = dict[str, dict[str, float | None]]
+
+
+# name: (requirements, whether it needs the local wheels in $PIP_FIND_LINKS, warm-install target)
+PRESETS: Final = {
+    "W1": (("tomli", "packaging", "requests", "numpy", "pandas"), False, 0.5),
+    "W2": (("torch==2.13.0", "numpy"), True, 0.15),
+    "W3": (("jupyterlab", "scikit-learn", "matplotlib", "fastapi"), False, 0.3),
+}
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything one benchmark run needs, decided once in ``main``."""
+
+    name: str
+    packages: tuple[str, ...]
+    modules: tuple[str, ...]
+    find_links: tuple[str, ...]
+    warm_target: float | None
+    projects: int
+    modes: tuple[str, ...]
+    reps: int
+    root: Path
+    out: Path
+    uv: Path
+    pepip: Path
+
+
+class BenchmarkError(Exception):
+    """A measured command failed; the message quotes the command and its stderr."""
+
+
+def real_binary(name: str) -> Path:
+    """The executable behind ``name``, looking through pyenv shims: a shim is a bash script
+    whose start-up would be charged to the tool being timed."""
+    found = shutil.which(name)
+    if found is None:
+        raise BenchmarkError("%s is not on PATH" % name)
+    if "/shims/" in found and shutil.which("pyenv"):
+        done = subprocess.run(["pyenv", "which", name], capture_output=True, text=True)
+        if done.returncode == 0 and done.stdout.strip():
+            return Path(done.stdout.strip())
+    return Path(found)
+
+
+def mode_env(cfg: Config, mode: str) -> dict[str, str]:
+    """A private uv cache and pepip store per mode, so every mode starts cold and pays alone."""
+    env = dict(os.environ)
+    for key in ("UV_LINK_MODE", "PEPIP_LINK_MODE", "VIRTUAL_ENV", "UV_COMPILE_BYTECODE"):
+        env.pop(key, None)
+    env.update(UV_CACHE_DIR=str(cfg.root / mode / "uv-cache"), PEPIP_HOME=str(cfg.root / mode / "store"),
+               PEPIP_UV=str(cfg.uv), UV_PYTHON_DOWNLOADS="never")
+    return env
+
+
+def venv_dir(cfg: Config, mode: str, project: int) -> Path:
+    """Where project ``project`` (1-based) of ``mode`` keeps its venv."""
+    return cfg.root / mode / ("p%d" % project) / ".venv"
+
+
+def install_commands(cfg: Config, mode: str, venv: Path) -> list[list[str]]:
+    """Venv creation plus install: what a user runs for a new project in that mode."""
+    links = [arg for location in cfg.find_links for arg in ("--find-links", location)]
+    if mode == "pepip":
+        return [[str(cfg.pepip), "install", "--venv", str(venv), "--python", "3.11", *links, *cfg.packages]]
+    return [[str(cfg.uv), "venv", str(venv), "--python", "3.11", "--quiet"],
+            [str(cfg.uv), "pip", "install", "--python", str(venv / "bin" / "python"),
+             *UV_LINK_FLAGS[mode], *links, *cfg.packages]]
+
+
+def run_timed(commands: list[list[str]], env: dict[str, str]) -> tuple[list[float], str]:
+    """Wall time of each command, run in sequence, and their stderr; a failure stops the run."""
+    times, stderr = [], []
+    for command in commands:
+        started = time.perf_counter()
+        done = subprocess.run(command, env=env, capture_output=True, text=True)
+        times.append(time.perf_counter() - started)
+        stderr.append(done.stderr)
+        if done.returncode != 0:
+            raise BenchmarkError("exit %d: UV_CACHE_DIR=%s PEPIP_HOME=%s %s\n%s" % (
+                done.returncode, env["UV_CACHE_DIR"], env["PEPIP_HOME"], shlex.join(command), done.stderr))
+    return times, "".join(stderr)
+
+
+def parse_steps(stderr: str) -> dict[str, float]:
+    """Step timings the tools print (``Resolved 5 packages in 412ms``, pepip and uv alike), in s."""
+    steps: dict[str, float] = {}
+    for line in stderr.splitlines():
+        match = STEP_LINE.match(line.strip())
+        if match:
+            value = float(match.group(2))
+            steps[match.group(1).lower()] = value / 1000 if match.group(3) == "ms" else value
+    return steps
+
+
+def disk_usage(paths: list[Path]) -> tuple[int, int]:
+    """Apparent bytes with each inode counted once (as one ``du -sb`` call), and entry count.
+
+    Hardlinks between uv's cache, pepip's store and the venvs are the point of comparison, so
+    they must not be counted twice; symlinks count as the link itself.
+    """
+    seen: set[tuple[int, int]] = set()
+    total = entries = 0
+    stack = [str(path) for path in paths if path.exists()]
+    while stack:
+        with os.scandir(stack.pop()) as scan:
+            for entry in scan:
+                info = entry.stat(follow_symlinks=False)
+                entries += 1
+                if (info.st_dev, info.st_ino) not in seen:
+                    seen.add((info.st_dev, info.st_ino))
+                    total += info.st_size
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(entry.path)
+    return total, entries
+
+
+def install_projects(cfg: Config) -> dict[str, dict[str, list[Any]]]:
+    """Install every project in every mode, interleaved, recording time and disk after each."""
+    raw: dict[str, dict[str, list[Any]]] = {mode: {} for mode in cfg.modes}
+    for project in range(1, cfg.projects + 1):
+        for mode in cfg.modes:
+            venv = venv_dir(cfg, mode, project)
+            times, stderr = run_timed(install_commands(cfg, mode, venv), mode_env(cfg, mode))
+            own_bytes, own_entries = disk_usage([venv])
+            true_disk = disk_usage([cfg.root / mode])[0]  # venvs, store and uv cache of this mode
+            values = {"install_s": sum(times), "command_s": times, "steps": parse_steps(stderr),
+                      "true_disk": true_disk, "venv_bytes": own_bytes, "venv_entries": own_entries}
+            for key, value in values.items():
+                raw[mode].setdefault(key, []).append(value)
+            print("project %d %-10s %7.2fs  true disk %8.1f MB" % (
+                project, mode, sum(times), true_disk / MB), file=sys.stderr)
+    return raw
+
+
+def time_commands(commands: dict[str, list[str]], reps: int) -> dict[str, float]:
+    """Median milliseconds per command, repetitions interleaved to spread machine noise evenly.
+
+    PYTHONDONTWRITEBYTECODE is dropped and one untimed run goes first, so imports measure a
+    venv with its bytecode written, as users see it from the second run on.
+    """
+    env = {key: value for key, value in os.environ.items()
+           if key not in ("PYTHONDONTWRITEBYTECODE", "VIRTUAL_ENV", "PYTHONPATH")}
+    for label, command in commands.items():
+        done = subprocess.run(command, env=env, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise BenchmarkError("%s failed (%s):\n%s" % (shlex.join(command), label, done.stderr))
+    times: dict[str, list[float]] = {label: [] for label in commands}
+    for _ in range(reps):
+        for label, command in commands.items():
+            started = time.perf_counter()
+            subprocess.run(command, env=env, stdout=subprocess.DEVNULL)
+            times[label].append((time.perf_counter() - started) * 1000)
+    return {label: statistics.median(values) for label, values in times.items()}
+
+
+def synthetic_venv(cfg: Config) -> Path:
+    """A copy of the first pepip venv whose manifest names 500 more distributions, to see
+    how start-up grows with the manifest (each fake dist has a dist-info, so none is dropped)."""
+    target = cfg.root / "synthetic" / ".venv"
+    shutil.copytree(venv_dir(cfg, "pepip", 1), target, symlinks=True)
+    site = next((target / "lib").glob("python*/site-packages"))
+    fake_site = cfg.root / "synthetic" / "fake-site"
+    fake_site.mkdir()
+    lines = []
+    for index in range(SYNTHETIC_DISTS):
+        name = "synthetic_dist_%d" % index
+        (site / ("%s-1.0.dist-info" % name)).mkdir()
+        lines.append("\t".join(("dist", name, "1.0", "%s-1.0.dist-info" % name, str(fake_site),
+                                name, "", "%s==1.0" % name)))
+    with open(target / "pepip-manifest.txt", "a", encoding="utf-8") as handle:
+        handle.write("\n".join(lines) + "\n")
+    return target
+
+
+def measure_runtime(cfg: Config) -> dict[str, dict[str, float]]:
+    """``python -c pass`` and the workload imports in the first and last venv of every mode,
+    plus the tools' own start-up, which every warm install pays before doing anything."""
+    pythons: dict[str, str] = {}
+    for mode in cfg.modes:
+        for which, project in (("first", 1), ("last", cfg.projects)):
+            pythons["%s:%s" % (mode, which)] = str(venv_dir(cfg, mode, project) / "bin" / "python")
+    empty = cfg.root / "empty" / ".venv"
+    run_timed([[str(cfg.uv), "venv", str(empty), "--python", "3.11", "--quiet"]], mode_env(cfg, "uv"))
+    startup = {"uv-empty": str(empty / "bin" / "python"), **pythons}
+    if "pepip" in cfg.modes:
+        startup["pepip:500-dists"] = str(synthetic_venv(cfg) / "bin" / "python")
+    imports = "import " + ", ".join(cfg.modules)
+    tools = {"pepip --version": [str(cfg.pepip), "--version"], "uv --version": [str(cfg.uv), "--version"]}
+    return {"pass_ms": time_commands({k: [v, "-c", "pass"] for k, v in startup.items()}, cfg.reps),
+            "import_ms": time_commands({k: [v, "-c", imports] for k, v in pythons.items()}, cfg.reps),
+            "tools_ms": time_commands(tools, cfg.reps)}
+
+
+def summarize(cfg: Config, raw: dict[str, Any]) -> Summary:
+    """Per-mode headline numbers derived from the raw measurements."""
+    summary: Summary = {}
+    for mode in cfg.modes:
+        data, warm = raw["modes"][mode], raw["modes"][mode]["install_s"][1:]
+        summary[mode] = {
+            "cold_s": data["install_s"][0],
+            "warm_s": statistics.median(warm) if warm else None,
+            "warm_min": min(warm) if warm else None, "warm_max": max(warm) if warm else None,
+            "true_disk_mb": data["true_disk"][-1] / MB, "naive_disk_mb": sum(data["venv_bytes"]) / MB,
+            "entries": data["venv_entries"][0],
+            **{"%s_%s" % (kind, which): raw["runtime"]["%s_ms" % kind]["%s:%s" % (mode, which)]
+               for kind in ("pass", "import") for which in ("first", "last")}}
+    return summary
+
+
+def ratio(summary: Summary, mode: str, key: str) -> float | None:
+    """``mode``'s value over uv default mode's, from the same run."""
+    value, base = summary[mode].get(key), summary.get(BASE_MODE, {}).get(key)
+    return value / base if value is not None and base else None
+
+
+def fmt(value: float | None, pattern: str = "%.2f") -> str:
+    """A number for the table, or a dash where there is none."""
+    return "–" if value is None else pattern % value
+
+
+def targets(cfg: Config, summary: Summary) -> list[tuple[str, float | None, float | None]]:
+    """(target, threshold, measured ratio) for pepip against uv default mode."""
+    if "pepip" not in summary or BASE_MODE not in summary:
+        return []
+    def worst(*keys: str) -> float | None:
+        values = [r for r in (ratio(summary, "pepip", key) for key in keys) if r is not None]
+        return max(values) if values else None
+    return [("warm install", cfg.warm_target, ratio(summary, "pepip", "warm_s")),
+            ("cold first project", 1.2, ratio(summary, "pepip", "cold_s")),
+            ("files+dirs per venv (small: ≤0.1× uv)", 0.1, ratio(summary, "pepip", "entries")),
+            ("true disk", 1.05, ratio(summary, "pepip", "true_disk_mb")),
+            ("`python -c pass` (worse of first/last venv)", 1.05, worst("pass_first", "pass_last")),
+            ("import workload (worse of first/last venv)", 1.03, worst("import_first", "import_last"))]
+
+
+def render_header(cfg: Config, raw: dict[str, Any]) -> list[str]:
+    """What was measured, with which tools, so a result file stands on its own."""
+    links = " with `--find-links %s`" % " ".join(cfg.find_links) if cfg.find_links else ""
+    return ["# pepip benchmark: %s" % cfg.name, "",
+            "%s; %d projects per mode; %s; %d CPUs; host %s; pepip at `%s` (git %s); runtime medians of %d runs." % (
+                raw["started"], cfg.projects, raw["machine"]["uv"], raw["machine"]["cpus"],
+                raw["machine"]["python"], cfg.pepip, raw["machine"]["pepip_git"], cfg.reps), "",
+            "Packages: `%s`%s. Imports: `%s`. ×uv = ratio to `uv` (default link mode) in this run." % (
+                " ".join(cfg.packages), links, ", ".join(cfg.modules)), ""]
+
+
+def render_modes(cfg: Config, summary: Summary) -> list[str]:
+    """Install time and disk per mode, then start-up and import time per mode."""
+    def cell(mode: str, key: str, pattern: str = "%.2f") -> str:
+        return "%s | %s" % (fmt(summary[mode][key], pattern), fmt(ratio(summary, mode, key)))
+    out = ["| mode | first project (cold) s | ×uv | next projects median s | ×uv | min–max s | true disk MB "
+           "| ×uv | naive per-venv sum MB | files+dirs per venv | ×uv |", "|---" * 11 + "|"]
+    for mode in cfg.modes:
+        s = summary[mode]
+        out.append("| %s | %s | %s | %s–%s | %s | %s | %s |" % (
+            mode, cell(mode, "cold_s"), cell(mode, "warm_s"), fmt(s["warm_min"]), fmt(s["warm_max"]),
+            cell(mode, "true_disk_mb", "%.1f"), fmt(s["naive_disk_mb"], "%.1f"), cell(mode, "entries", "%d")))
+    out += ["", "| mode | `python -c pass` ms, first venv | ×uv | last venv | ×uv | import ms, first venv | ×uv "
+            "| last venv | ×uv |", "|---" * 9 + "|"]
+    for mode in cfg.modes:
+        out.append("| %s | %s |" % (mode, " | ".join(cell(mode, "%s_%s" % (kind, which), "%.1f")
+                                                  for kind in ("pass", "import") for which in ("first", "last"))))
+    return out
+
+
+def render_pepip(cfg: Config, raw: dict[str, Any]) -> list[str]:
+    """pepip's warm path in parts, beside the fixed costs every pepip call pays."""
+    runtime, passes = raw["runtime"], raw["runtime"]["pass_ms"]
+    out = ["", "`python -c pass` reference: empty `uv venv` %.1f ms" % passes["uv-empty"]]
+    if "pepip:500-dists" in passes:
+        out[-1] += "; pepip venv with %d more synthetic manifest entries %.1f ms (%.2f× the empty venv)" % (
+            SYNTHETIC_DISTS, passes["pepip:500-dists"], passes["pepip:500-dists"] / passes["uv-empty"])
+    out[-1] += ". Tool start-up: " + "; ".join("`%s` %.1f ms" % item for item in runtime["tools_ms"].items()) + "."
+    if "pepip" not in cfg.modes:
+        return out
+    uv_venv = [times[0] for mode in cfg.modes if mode != "pepip" for times in raw["modes"][mode]["command_s"]]
+    out += ["", "pepip per project in s (other = total − steps: start-up, venv creation, interpreter query, "
+            "manifest; `uv venv` alone took %s s median in the uv modes):" % fmt(statistics.median(uv_venv)
+                                                                                  if uv_venv else None),
+            "", "| project | total | resolve | store | link | other | `uv` mode's own resolve |", "|---" * 7 + "|"]
+    pepip, uv = raw["modes"]["pepip"], raw["modes"].get(BASE_MODE, {})
+    for index, (total, steps) in enumerate(zip(pepip["install_s"], pepip["steps"])):
+        parts = [steps.get(key) for key in ("resolved", "stored", "linked")]
+        uv_resolve = uv["steps"][index].get("resolved") if uv else None
+        out.append("| %d | %.2f | %s | %.2f | %s |" % (index + 1, total, " | ".join(fmt(part) for part in parts),
+                                                     total - sum(p or 0 for p in parts), fmt(uv_resolve)))
+    return out
+
+
+def render_targets(cfg: Config, summary: Summary) -> list[str]:
+    """The targets as met or missed, so a run is read the same way every time."""
+    rows = targets(cfg, summary)
+    if not rows:
+        return []
+    out = ["", "| target (pepip ÷ uv default) | threshold | measured | result |", "|---" * 4 + "|"]
+    for name, limit, measured in rows:
+        verdict = "–" if limit is None or measured is None else ("met" if measured <= limit else "**missed**")
+        out.append("| %s | %s | %s | %s |" % (name, fmt(limit, "≤%.2f×"), fmt(measured, "%.2f×"), verdict))
+    return out
+
+
+def render(cfg: Config, raw: dict[str, Any]) -> str:
+    """The Markdown report: install time, disk, runtime, pepip's warm path and the targets."""
+    summary = summarize(cfg, raw)
+    lines = render_header(cfg, raw) + render_modes(cfg, summary) + render_pepip(cfg, raw)
+    return "\n".join(lines + render_targets(cfg, summary)) + "\n"
+
+
+def draw_chart(cfg: Config, raw: dict[str, Any], path: Path) -> bool:
+    """Install time and true disk per project count; skipped (with a warning) without matplotlib."""
+    try:
+        import matplotlib  # type: ignore[import-not-found, unused-ignore]
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt  # type: ignore[import-not-found, unused-ignore]
+    except ImportError:
+        print("warning: matplotlib is not installed; no chart (pip install -r eval/requirements.txt)", file=sys.stderr)
+        return False
+    figure, (times, disk) = plt.subplots(1, 2, figsize=(12, 4.5))
+    projects = list(range(1, cfg.projects + 1))
+    for mode, style in zip(cfg.modes, ("-o", "--s", "-.^", ":v")):  # styles keep equal lines apart
+        times.plot(projects, raw["modes"][mode]["install_s"], style, label=mode)
+        disk.plot(projects, [b / MB for b in raw["modes"][mode]["true_disk"]], style, label=mode)
+    times.set(title="Install time per project (venv creation included)", xlabel="project", ylabel="seconds")
+    disk.set(title="True disk: venvs + store + uv cache", xlabel="projects", ylabel="MB (hardlinks once)")
+    for axes in (times, disk):
+        axes.set_xticks(projects)
+        axes.set_ylim(bottom=0)
+        axes.grid(alpha=0.3)
+        axes.legend()
+    figure.suptitle("pepip vs uv: %s (%s)" % (cfg.name, raw["started"]))
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    return True
+
+
+def remove_tree(root: Path) -> None:
+    """Delete the scratch root; store entries are read-only, so make directories writable first."""
+    for dirpath, _dirs, _files in os.walk(root):
+        os.chmod(dirpath, os.stat(dirpath).st_mode | stat.S_IWUSR)
+    shutil.rmtree(root)
+
+
+def parse_args(argv: list[str] | None) -> tuple[Config, bool]:
+    """Build the run's ``Config`` from the command line (and whether to keep the scratch dirs)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--projects", type=int, default=3, help="venvs per mode (default 3)")
+    parser.add_argument("--packages", nargs="+", help="requirements to install (default: the preset's)")
+    parser.add_argument("--preset", choices=sorted(PRESETS), help="W1, W2 or W3")
+    parser.add_argument("--modes", default=",".join(ALL_MODES), help="comma-separated, from %s" % ",".join(ALL_MODES))
+    parser.add_argument("--find-links", action="append", default=[], help="extra --find-links for uv and pepip")
+    parser.add_argument("--reps", type=int, default=20, help="repetitions of each runtime timing")
+    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results")
+    parser.add_argument("--scratch", type=Path, default=Path("/tmp/bench-work"), help="parent of the scratch root")
+    parser.add_argument("--no-cleanup", action="store_true", help="keep venvs, stores and caches")
+    args = parser.parse_args(argv)
+    if not args.preset and not args.packages:
+        parser.error("pass --preset or --packages")
+    modes = tuple(mode.strip() for mode in args.modes.split(",") if mode.strip())
+    if not modes or set(modes) - set(ALL_MODES) or args.projects < 1:
+        parser.error("--modes takes %s; --projects at least 1" % ",".join(ALL_MODES))
+    preset_packages, local_wheels, warm_target = PRESETS.get(args.preset, ((), False, None))
+    packages = tuple(args.packages or preset_packages)
+    find_links = list(args.find_links)
+    if local_wheels:
+        if not os.environ.get("PIP_FIND_LINKS"):
+            parser.error("preset %s needs PIP_FIND_LINKS (the folder with the local wheels)" % args.preset)
+        find_links += os.environ["PIP_FIND_LINKS"].split()
+    names = (re.split(r"[\s\[<>=!~;@]", package)[0].lower() for package in packages)
+    modules = tuple(IMPORT_NAMES.get(name, name.replace("-", "_")) for name in names)
+    name = args.preset or "custom"
+    root = args.scratch.resolve() / ("%s-%s" % (name, time.strftime("%Y%m%d-%H%M%S")))
+    cfg = Config(name, packages, modules, tuple(find_links), warm_target, args.projects, modes,
+                 args.reps, root, args.out.resolve(), real_binary("uv"), real_binary("pepip"))
+    return cfg, args.no_cleanup
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark, print the report and write Markdown, JSON and PNG under ``--out``."""
+    cfg, keep = parse_args(argv)
+    cfg.root.mkdir(parents=True)
+    raw: dict[str, Any] = {"started": time.strftime("%Y-%m-%d %H:%M"), "config": {
+        k: str(v) if isinstance(v, Path) else v for k, v in asdict(cfg).items()}}
+    raw["machine"] = {"python": "Python %s" % platform.python_version(), "cpus": os.cpu_count(),
+                      "uv": subprocess.run([str(cfg.uv), "--version"], capture_output=True, text=True).stdout.strip(),
+                      "pepip_git": subprocess.run(["git", "-C", str(Path(__file__).resolve().parent), "describe",
+                                                   "--always", "--dirty"], capture_output=True, text=True).stdout.strip()}
+    print("scratch root: %s" % cfg.root, file=sys.stderr)
+    try:
+        raw["modes"] = install_projects(cfg)
+        raw["runtime"] = measure_runtime(cfg)
+    except BenchmarkError as error:
+        print("benchmark failed; scratch kept at %s\n%s" % (cfg.root, error), file=sys.stderr)
+        return 1
+    report = render(cfg, raw)
+    print(report)
+    cfg.out.mkdir(parents=True, exist_ok=True)
+    base = cfg.out / cfg.root.name
+    base.with_suffix(".md").write_text(report, encoding="utf-8")
+    (cfg.out / "latest.md").write_text(report, encoding="utf-8")
+    base.with_suffix(".json").write_text(json.dumps(raw, indent=1), encoding="utf-8")
+    if draw_chart(cfg, raw, base.with_suffix(".png")):
+        print("chart: %s" % base.with_suffix(".png"), file=sys.stderr)
+    if keep:
+        print("scratch kept at %s" % cfg.root, file=sys.stderr)
+    else:
+        remove_tree(cfg.root)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,58 @@
+"""``pepip doctor``: every problem of a venv, reported without changing anything."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pepip_runtime
+from pepip.errors import PepipError
+from pepip.interpreter import Interpreter, venv_python
+from pepip.locations import Locations
+from pepip.manifest import read_manifest
+from pepip.store import ENTRY_FILE, Store
+
+__all__ = ["diagnose"]
+
+
+def diagnose(locations: Locations) -> list[str]:
+    """One line per problem; an empty list means the venv is healthy."""
+    venv = locations.venv
+    if not (venv / "pyvenv.cfg").is_file():
+        return ["no venv at %s" % venv]
+    problems = []
+    python = venv_python(venv)
+    if not (python.exists() and os.access(python, os.X_OK)):
+        problems.append("the interpreter %s is gone; recreate the venv with `pepip venv`" % python)
+    try:
+        manifest = read_manifest(venv)
+    except PepipError as error:
+        return problems + [error.message]
+    if manifest is None:
+        return problems + ["%s is not wired by pepip (no manifest); run `pepip install`" % venv]
+    interpreter = Interpreter.from_fields(manifest.interpreter)
+    if interpreter is None:
+        return problems + ["the manifest of %s names no interpreter; run `pepip repair`" % venv]
+    site = interpreter.site_packages
+    for name in (pepip_runtime.PTH_NAME, "pepip_runtime/__init__.py"):
+        if not (site / name).exists():
+            problems.append("%s is missing from %s; run `pepip repair`" % (name, site))
+    present = set(os.listdir(site)) if site.is_dir() else set()
+    wired = set()
+    for record in manifest.dists:
+        wired.add(record.dist_info)
+        entry = Path(record.site_dir).parent
+        if not (entry / ENTRY_FILE).is_file():
+            problems.append("%s %s: store entry %s is missing; run `pepip repair`" % (record.name, record.version, entry))
+        if record.dist_info not in present:
+            problems.append(
+                "%s %s: its dist-info was removed from site-packages (pip or uv uninstall?); "
+                "pepip no longer imports it" % (record.name, record.version)
+            )
+    for dist_info in sorted(site.glob("*.dist-info")) if site.is_dir() else []:
+        installer = dist_info / "INSTALLER"
+        if dist_info.name not in wired and installer.is_file() and installer.read_text().strip() == "pepip":
+            problems.append("%s is marked as pepip's but the manifest does not name it" % dist_info.name)
+    if venv not in Store(locations.store_root).registered_venvs():
+        problems.append("%s is not registered with the store at %s (moved?); run `pepip repair`" % (venv, locations.store_root))
+    return problems

@@ -1,0 +1,61 @@
+"""``pepip store verify``: every file of every entry against the hash its RECORD lists."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from pepip.errors import PepipError
+from pepip.store import ENTRY_FILE, Store, file_record_hash, iter_entries, read_entry, read_record
+
+__all__ = ["Problem", "verify_entry", "verify_store"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with one entry: a missing, modified or extra file, or no ENTRY."""
+
+    entry: Path
+    kind: str
+    path: str
+
+    def describe(self) -> str:
+        """One line for the user."""
+        return "%s: %s file %s" % (self.entry, self.kind, self.path)
+
+
+def verify_entry(entry_path: Path) -> list[Problem]:
+    """Compare an entry's files with its RECORD; ``__pycache__`` is pepip's, not checked."""
+    if not (entry_path / ENTRY_FILE).is_file():
+        return [Problem(entry_path, "missing", ENTRY_FILE)]
+    try:
+        entry = read_entry(entry_path)
+        rows = read_record(entry.site_dir / entry.dist_info / "RECORD")
+    except (PepipError, OSError, KeyError):
+        return [Problem(entry_path, "missing", "site/RECORD")]
+    problems = []
+    listed = {ENTRY_FILE}
+    for record_path, hash_field, _size in rows:
+        relative = os.path.relpath(os.path.normpath(entry.site_dir / record_path), entry_path)
+        listed.add(relative)
+        if not hash_field:
+            continue
+        path = entry_path / relative
+        if not path.is_file():
+            problems.append(Problem(entry_path, "missing", relative))
+        elif file_record_hash(path) != hash_field:
+            problems.append(Problem(entry_path, "modified", relative))
+    for directory, _subdirs, files in os.walk(entry_path):
+        if os.path.basename(directory) == "__pycache__":
+            continue
+        for name in files:
+            relative = os.path.relpath(os.path.join(directory, name), entry_path)
+            if relative not in listed:
+                problems.append(Problem(entry_path, "extra", relative))
+    return problems
+
+
+def verify_store(store: Store) -> list[Problem]:
+    """Problems of every entry in the store."""
+    return [problem for path in iter_entries(store) for problem in verify_entry(path)]

@@ -1,0 +1,131 @@
+"""`pepip store path|ls|status|verify|prune`, `pepip repair`, `pepip doctor`, `pepip venv`."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import subprocess
+from pathlib import Path
+
+from helpers import run_pepip, snapshot, store_entries, venv_run
+from pepip.fsops import remove_tree
+
+
+def installed_in(capsys, index_args, *venvs_and_packages: tuple[str, list[str]]) -> None:
+    for venv, packages in venvs_and_packages:
+        result = run_pepip(["install", *index_args, "--venv", venv, *packages], capsys)
+        assert result.exit_code == 0, result.stderr
+
+
+def entry_of(store_root: Path, name: str) -> Path:
+    [entry] = [p for p in store_entries(store_root) if p.parent.parent.name == name]
+    return entry
+
+
+def writable(path: Path) -> None:
+    """Open a read-only entry file for a test that damages it on purpose."""
+    for parent in [path.parent, *path.parent.parents][:4]:
+        os.chmod(parent, os.stat(parent).st_mode | stat.S_IWUSR)
+    if path.exists():
+        os.chmod(path, os.stat(path).st_mode | stat.S_IWUSR)
+
+
+def test_store_path_ls_and_status(capsys, index_args, store_root):
+    installed_in(capsys, index_args, ("one", ["alpha"]), ("two", ["alpha", "versioned"]))
+    assert run_pepip(["store", "path"], capsys).stdout.strip() == str(store_root)
+    rows = [line.split() for line in run_pepip(["store", "ls"], capsys).stdout.splitlines()]
+    assert rows[0] == ["Package", "Version", "Tags", "Size", "Venvs"]
+    assert {(r[0], r[1], r[2], r[-1]) for r in rows[1:]} == {
+        ("alpha", "1.0", "py3-none-any", "2"), ("beta", "1.0", "py3-none-any", "2"),
+        ("versioned", "2.0", "py3-none-any", "1"),
+    }
+    status = run_pepip(["store", "status"], capsys).stdout
+    assert "Entries:          3" in status and "Venvs:            2 live of 2 registered" in status
+
+
+def test_prune_keeps_what_live_venvs_use_and_forgets_deleted_venvs(capsys, isolated, index_args, store_root):
+    installed_in(capsys, index_args, ("keep", ["alpha"]), ("gone", ["versioned"]))
+    shutil.rmtree(isolated / "work" / "gone")
+    leftover = store_root / "v1" / "tmp" / "stage-interrupted"
+    leftover.mkdir()
+    dry = run_pepip(["store", "prune", "--dry-run"], capsys)
+    assert "Would remove 1 entries" in dry.stdout and "1 temp leftovers" in dry.stdout
+    assert entry_of(store_root, "versioned").is_dir() and leftover.is_dir()
+    result = run_pepip(["store", "prune"], capsys)
+    assert result.exit_code == 0 and "Removed 1 entries" in result.stdout
+    assert sorted(p.parent.parent.name for p in store_entries(store_root)) == ["alpha", "beta"]
+    assert not leftover.exists() and not (store_root / "v1" / "entries" / "versioned").exists()
+    assert len(list((store_root / "v1" / "venvs").iterdir())) == 1
+    assert venv_run(isolated / "work" / "keep", "import alpha; print('ok')") == "ok"
+
+
+def test_prune_refuses_when_a_manifest_is_damaged(capsys, isolated, index_args, store_root):
+    installed_in(capsys, index_args, ("one", ["alpha"]))
+    (isolated / "work" / "one" / "pepip-manifest.txt").write_text("bad\n")
+    before = snapshot(store_root)
+    result = run_pepip(["store", "prune"], capsys)
+    assert result.exit_code == 1 and len(result.error_lines) == 1 and "damaged" in result.stderr
+    assert snapshot(store_root) == before
+
+
+def test_verify_names_modified_deleted_and_extra_files_then_fix(capsys, isolated, index_args, store_root):
+    installed_in(capsys, index_args, ("one", ["alpha", "tool"]))
+    assert run_pepip(["store", "verify"], capsys).stdout.strip() == "All entries verified"
+    alpha, tool = entry_of(store_root, "alpha"), entry_of(store_root, "tool")
+    modified = alpha / "site" / "alpha" / "sub.py"
+    writable(modified)
+    modified.write_text("X = 'tampered'\n")
+    deleted = tool / "prefix" / "share" / "tool" / "config.txt"
+    writable(deleted)
+    deleted.unlink()
+    (alpha / "site" / "alpha" / "intruder.py").write_text("")
+    result = run_pepip(["store", "verify"], capsys)
+    assert result.exit_code == 1
+    assert sorted(result.stdout.splitlines()) == sorted([
+        "%s: modified file site/alpha/sub.py" % alpha,
+        "%s: extra file site/alpha/intruder.py" % alpha,
+        "%s: missing file prefix/share/tool/config.txt" % tool,
+    ])
+    fixed = run_pepip(["store", "verify", "--fix", *index_args], capsys)
+    assert fixed.exit_code == 0, fixed.stderr
+    assert run_pepip(["store", "verify"], capsys).stdout.strip() == "All entries verified"
+    assert venv_run(isolated / "work" / "one", "import alpha.sub; print(alpha.sub.X)") == "1"
+
+
+def test_missing_entry_import_error_then_repair(capsys, venv, index_args, store_root):
+    installed_in(capsys, index_args, (str(venv), ["alpha"]))
+    remove_tree(entry_of(store_root, "beta"))
+    completed = subprocess.run([str(venv / "bin" / "python"), "-c", "import beta"], capture_output=True, text=True)
+    assert completed.returncode == 1
+    assert "beta (from beta==1.0) is missing from the store" in completed.stderr
+    assert "pepip repair" in completed.stderr
+    doctor = run_pepip(["doctor", "--venv", str(venv)], capsys)
+    assert doctor.exit_code == 1 and "beta 1.0: store entry" in doctor.stdout
+    repaired = run_pepip(["repair", "--venv", str(venv), *index_args], capsys)
+    assert repaired.exit_code == 0, repaired.stderr
+    assert "Repairing 1 of 2 packages" in repaired.stderr
+    assert venv_run(venv, "import alpha, beta; print(beta.NAME)") == "beta"
+    assert run_pepip(["doctor", "--venv", str(venv)], capsys).stdout.strip() == "No problems found"
+
+
+def test_doctor_reports_without_changing_anything(capsys, venv, index_args, store_root):
+    installed_in(capsys, index_args, (str(venv), ["alpha"]))
+    site = next(venv.glob("lib/python*/site-packages"))
+    shutil.rmtree(site / "beta-1.0.dist-info")
+    (site / "_pepip.pth").unlink()
+    before = (snapshot(venv), snapshot(store_root))
+    result = run_pepip(["doctor", "--venv", str(venv)], capsys)
+    assert result.exit_code == 1
+    assert any("_pepip.pth is missing" in line for line in result.stdout.splitlines())
+    assert any("beta 1.0: its dist-info was removed" in line for line in result.stdout.splitlines())
+    assert (snapshot(venv), snapshot(store_root)) == before
+
+
+def test_venv_command_creates_an_empty_wired_venv(capsys, venv, index_args):
+    result = run_pepip(["venv"], capsys)
+    assert result.exit_code == 0, result.stderr
+    assert (venv / "pepip-manifest.txt").is_file()
+    assert venv_run(venv, "import sys; print(sum(type(f).__name__ == 'StoreFinder' for f in sys.meta_path))") == "1"
+    again = run_pepip(["venv"], capsys)
+    assert again.exit_code == 1 and "already exists" in again.stderr and len(again.error_lines) == 1

@@ -1,0 +1,70 @@
+"""`pepip sync`: exactly what a file asks for; an unchanged input does no work."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+from helpers import run_pepip, snapshot, store_entries, venv_run
+from pepip.locations import find_uv
+
+
+def test_sync_removes_extras_and_reruns_without_resolution(capsys, venv, index_args, isolated, uv_log):
+    assert run_pepip(["install", *index_args, "alpha", "versioned==1.0"], capsys).exit_code == 0
+    requirements = isolated / "work" / "requirements.txt"
+    requirements.write_text("versioned==2.0\n")
+    result = run_pepip(["sync", *index_args], capsys)
+    assert result.exit_code == 0, result.stderr
+    assert venv_run(venv, "import importlib.metadata as m; print(sorted(d.metadata['Name'] for d in m.distributions()))") == "['versioned']"
+    assert venv_run(venv, "import versioned; print(versioned.VERSION)") == "2.0"
+    uv_log.write_text("")
+    again = run_pepip(["sync", *index_args], capsys)
+    assert again.exit_code == 0 and "Already in sync" in again.stderr
+    assert uv_log.read_text() == ""  # no resolution, no store work
+    requirements.write_text("versioned==1.0\n")
+    changed = run_pepip(["sync", *index_args], capsys)
+    assert " + versioned==1.0" in changed.stderr and " - versioned==2.0" in changed.stderr
+
+
+def test_sync_pyproject_with_extra_and_group(capsys, venv, index_args, isolated):
+    pyproject = isolated / "work" / "pyproject.toml"
+    pyproject.write_text(
+        '[project]\nname = "app"\nversion = "0"\ndependencies = ["beta"]\n'
+        '[project.optional-dependencies]\ncli = ["tool"]\n'
+        '[dependency-groups]\ndev = ["versioned==1.0"]\n'
+    )
+    result = run_pepip(["sync", *index_args, "--extra", "cli", "--group", "dev", str(pyproject)], capsys)
+    assert result.exit_code == 0, result.stderr
+    assert venv_run(venv, "import beta, tool, versioned; print(versioned.VERSION)") == "1.0"
+
+
+def test_sync_uv_lock(capsys, venv, index_args, isolated, wheelhouse):
+    project = isolated / "work"
+    (project / "pyproject.toml").write_text(
+        '[project]\nname = "app"\nversion = "0"\nrequires-python = ">=3.8"\ndependencies = ["alpha"]\n'
+        "[tool.uv]\nfind-links = [%r]\nno-index = true\npackage = false\n" % str(wheelhouse)
+    )
+    lock = subprocess.run([str(find_uv(os.environ)), "lock", "--project", str(project)], capture_output=True, text=True,
+                          env={**os.environ, "UV_NO_CONFIG": "0"})
+    assert lock.returncode == 0, lock.stderr
+    result = run_pepip(["sync", *index_args], capsys)  # finds uv.lock before pyproject.toml
+    assert result.exit_code == 0, result.stderr
+    assert venv_run(venv, "import alpha, beta; print('ok')") == "ok"
+
+
+def test_sync_without_any_file_is_one_line(capsys, venv, isolated):
+    result = run_pepip(["sync"], capsys)
+    assert result.exit_code == 1 and len(result.error_lines) == 1
+    assert "no uv.lock, requirements.txt or pyproject.toml" in result.stderr
+    assert not venv.exists()
+
+
+def test_sync_unresolvable_file_changes_nothing(capsys, venv, index_args, isolated, store_root):
+    assert run_pepip(["install", *index_args, "alpha"], capsys).exit_code == 0
+    bad = isolated / "bad.txt"
+    bad.write_text("needs-new\nneeds-old\n")
+    before = (snapshot(venv), snapshot(store_root))
+    result = run_pepip(["sync", *index_args, str(bad)], capsys)
+    assert result.exit_code == 1 and result.error_lines[0].startswith("pepip: error: ")
+    assert (snapshot(venv), snapshot(store_root)) == before
+    assert store_entries(store_root)
