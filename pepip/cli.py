@@ -46,6 +46,9 @@ _NO_INDEX = typer.Option(False, "--no-index", help="Use only --find-links locati
 _PRE = typer.Option(False, "--pre", help="Allow pre-releases.")
 _CONSTRAINT = typer.Option([], "--constraint", "-c", help="Constraints file.")
 _UPGRADE = typer.Option(False, "--upgrade", "-U", help="Prefer the newest versions.")
+_REFRESH = typer.Option(
+    False, "--refresh", help="Resolve anew instead of reusing a recent identical resolution."
+)
 
 
 def _version(value: bool) -> None:
@@ -65,10 +68,11 @@ def _root(
     _verbose = verbose
 
 
-def _locations(venv: Optional[Path]) -> Locations:
+def _locations(venv: Optional[Path], refresh: bool = False) -> Locations:
     from pepip.locations import Locations
 
-    return Locations.from_environment(venv)
+    locations = Locations.from_environment(venv)
+    return locations.refreshed() if refresh else locations
 
 
 def _reporter(quiet: bool) -> Reporter:
@@ -115,13 +119,14 @@ def install_command(
     pre: bool = _PRE,
     constraint: List[Path] = _CONSTRAINT,
     upgrade: bool = _UPGRADE,
+    refresh: bool = _REFRESH,
 ) -> None:
     """Install packages into a venv through the shared store."""
     from pepip.install import InstallRequest, install
 
     options = _uv_options(index_url, extra_index_url, find_links, no_index, pre, constraint, upgrade)
     request = InstallRequest(tuple(packages or ()), tuple(requirement), python, options)
-    install(_locations(venv), request, _reporter(quiet))
+    install(_locations(venv, refresh), request, _reporter(quiet))
 
 
 @app.command("uninstall")
@@ -154,6 +159,7 @@ def sync_command(
     pre: bool = _PRE,
     constraint: List[Path] = _CONSTRAINT,
     upgrade: bool = _UPGRADE,
+    refresh: bool = _REFRESH,
 ) -> None:
     """Make the venv hold exactly what a file asks for, removing the rest."""
     from pepip.sync import sync
@@ -162,7 +168,7 @@ def sync_command(
         index_url, extra_index_url, find_links, no_index, pre, constraint, upgrade,
         extras=tuple(extra), all_extras=all_extras, groups=tuple(group),
     )
-    sync(_locations(venv), tuple(files or ()), python, options, _reporter(quiet))
+    sync(_locations(venv, refresh), tuple(files or ()), python, options, _reporter(quiet))
 
 
 @app.command("list")

@@ -9,14 +9,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from packaging.utils import canonicalize_name
+
 from pepip.apply import apply_pins, requested_names
 from pepip.errors import PepipError
 from pepip.locations import Locations
 from pepip.manifest import DistRecord
 from pepip.plan import Plan
 from pepip.report import Reporter
-from pepip.resolve import NormalizedName, Pin, UvOptions, parse_request, resolve_pins
-from pepip.target import open_target
+from pepip.resolutions import resolve_remembered
+from pepip.resolve import NormalizedName, Pin, UvOptions, parse_request
+from pepip.target import Target, open_target
 
 __all__ = ["InstallRequest", "install", "check_files"]
 
@@ -46,19 +49,42 @@ def install(locations: Locations, request: InstallRequest, reporter: Reporter) -
     if not request.requirements and not request.requirement_files:
         raise PepipError("nothing to install; name packages or pass -r FILE")
     with open_target(locations, request.python) as target:
+        requests = _merged_requests(target.manifest.requests, request.requirements)
+        if _already_satisfied(target, request):
+            return apply_pins(target, target.current_pins(), request.options, requests, reporter)
         current = target.manifest.dists
         with reporter.step("resolve", "Resolving"):
-            pins = resolve_pins(
-                locations.uv,
-                target.python,
+            pins, remembered = resolve_remembered(
+                target,
                 list(request.requirements) + _kept_installs(current, request.requirements),
                 request.requirement_files,
                 [Pin(NormalizedName(r.name), r.version) for r in current if " @ " not in r.source],
                 request.options,
             )
-        reporter.line("Resolved %d packages in %s" % (len(pins), reporter.took("resolve")))
-        requests = _merged_requests(target.manifest.requests, request.requirements)
+        reporter.line(
+            "Resolved %d packages in %s%s"
+            % (len(pins), reporter.took("resolve"), " (remembered)" if remembered else "")
+        )
         return apply_pins(target, pins, request.options, requests, reporter)
+
+
+def _already_satisfied(target: Target, request: InstallRequest) -> bool:
+    """True when the venv's pins satisfy every plain requirement: no resolver call needed.
+
+    Requirements with extras, markers or URLs, requirement files, ``--upgrade`` and a venv
+    that pip or uv changed behind pepip's back always go to the resolver.
+    """
+    if request.requirement_files or request.options.upgrade or not target.intact:
+        return False
+    installed = {record.name: record for record in target.manifest.dists}
+    for text in request.requirements:
+        requirement = parse_request(text)
+        record = installed.get(canonicalize_name(requirement.name))
+        if record is None or requirement.url or requirement.extras or requirement.marker:
+            return False
+        if " @ " in record.source or not requirement.specifier.contains(record.version, prereleases=True):
+            return False
+    return True
 
 
 def _merged_requests(previous: list[str], new: tuple[str, ...]) -> list[str]:

@@ -6,6 +6,7 @@ current directory; everything else receives a ``Locations`` value.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 from dataclasses import dataclass
@@ -14,11 +15,20 @@ from typing import Final, Mapping
 
 from pepip.errors import PepipError
 
-__all__ = ["Locations", "HOME_ENV", "UV_ENV", "LINK_MODE_ENV", "DEFAULT_VENV"]
+__all__ = [
+    "Locations",
+    "HOME_ENV",
+    "UV_ENV",
+    "LINK_MODE_ENV",
+    "RESOLUTION_TTL_ENV",
+    "DEFAULT_VENV",
+]
 
 HOME_ENV: Final = "PEPIP_HOME"
 UV_ENV: Final = "PEPIP_UV"
 LINK_MODE_ENV: Final = "PEPIP_LINK_MODE"
+RESOLUTION_TTL_ENV: Final = "PEPIP_RESOLUTION_TTL"
+DEFAULT_RESOLUTION_TTL: Final = 600.0
 DEFAULT_VENV: Final = ".venv"
 
 
@@ -31,6 +41,7 @@ class Locations:
     uv: Path
     symlinks: bool = True
     project_dir: Path = Path(".")
+    resolution_ttl: float = DEFAULT_RESOLUTION_TTL
 
     @classmethod
     def from_environment(
@@ -48,7 +59,16 @@ class Locations:
         link_mode = env.get(LINK_MODE_ENV, "symlink")
         if link_mode not in ("symlink", "copy"):
             raise PepipError("%s must be `symlink` or `copy`, not `%s`" % (LINK_MODE_ENV, link_mode))
-        return cls(store_root, venv_path, find_uv(env), link_mode == "symlink", base)
+        ttl_text = env.get(RESOLUTION_TTL_ENV, "")
+        try:
+            ttl = float(ttl_text) if ttl_text else DEFAULT_RESOLUTION_TTL
+        except ValueError:
+            raise PepipError("%s must be a number of seconds, not `%s`" % (RESOLUTION_TTL_ENV, ttl_text)) from None
+        return cls(store_root, venv_path, find_uv(env), link_mode == "symlink", base, ttl)
+
+    def refreshed(self) -> Locations:
+        """The same locations with remembered resolutions ignored (``--refresh``)."""
+        return dataclasses.replace(self, resolution_ttl=0.0)
 
 
 def find_uv(environ: Mapping[str, str]) -> Path:

@@ -20,7 +20,8 @@ from pepip.install import check_files
 from pepip.locations import Locations
 from pepip.plan import Plan
 from pepip.report import Reporter
-from pepip.resolve import NormalizedName, Pin, UvOptions, export_lock, resolve_pins
+from pepip.resolutions import resolve_remembered
+from pepip.resolve import NormalizedName, Pin, UvOptions, export_lock
 from pepip.target import Target, open_target
 
 __all__ = ["sync", "find_sync_file", "SYNC_FILES"]
@@ -64,8 +65,11 @@ def sync(
                 sources = [exported]
             current = target.manifest.dists
             preferences = [Pin(NormalizedName(r.name), r.version) for r in current if " @ " not in r.source]
-            pins = resolve_pins(locations.uv, target.python, [], sources, preferences, options)
-        reporter.line("Resolved %d packages in %s" % (len(pins), reporter.took("resolve")))
+            pins, remembered = resolve_remembered(target, [], sources, preferences, options)
+        reporter.line(
+            "Resolved %d packages in %s%s"
+            % (len(pins), reporter.took("resolve"), " (remembered)" if remembered else "")
+        )
         return apply_pins(target, pins, options, [], reporter, sync=fingerprint)
 
 

@@ -18,7 +18,7 @@ from pepip.errors import PepipError
 from pepip.interpreter import Interpreter, query_interpreter, venv_python
 from pepip.locations import Locations
 from pepip.manifest import Manifest, read_manifest
-from pepip.resolve import create_venv
+from pepip.resolve import Pin, create_venv, parse_pins
 from pepip.store import Store
 
 __all__ = ["Target", "open_target", "existing_target"]
@@ -34,6 +34,11 @@ class Target:
     python: Path
     interpreter: Interpreter
     manifest: Manifest
+    intact: bool = True  # False when pip or uv removed a distribution the manifest names
+
+    def current_pins(self) -> list[Pin]:
+        """The pins of what the venv has, from the manifest."""
+        return parse_pins("\n".join(record.source for record in self.manifest.dists))
 
 
 def _load(locations: Locations, store: Store) -> Target:
@@ -51,7 +56,10 @@ def _load(locations: Locations, store: Store) -> Target:
         # A dist-info that `pip uninstall` removed means the distribution is gone: the
         # runtime no longer imports it, and no later command brings it back unasked.
         present = set(os.listdir(interpreter.site_packages)) if interpreter.site_packages.is_dir() else set()
-        manifest.dists = [record for record in manifest.dists if record.dist_info in present]
+        kept = [record for record in manifest.dists if record.dist_info in present]
+        intact = len(kept) == len(manifest.dists)
+        manifest.dists = kept
+        return Target(locations, store, venv, python, interpreter, manifest, intact)
     return Target(locations, store, venv, python, interpreter, manifest)
 
 
