@@ -54,7 +54,7 @@ def install(locations: Locations, request: InstallRequest, reporter: Reporter) -
             return apply_pins(target, target.current_pins(), request.options, requests, reporter)
         current = target.manifest.dists
         with reporter.step("resolve", "Resolving"):
-            pins, remembered = resolve_remembered(
+            resolution = resolve_remembered(
                 target,
                 list(request.requirements) + _kept_installs(current, request.requirements),
                 request.requirement_files,
@@ -63,9 +63,11 @@ def install(locations: Locations, request: InstallRequest, reporter: Reporter) -
             )
         reporter.line(
             "Resolved %d packages in %s%s"
-            % (len(pins), reporter.took("resolve"), " (remembered)" if remembered else "")
+            % (len(resolution.pins), reporter.took("resolve"), " (remembered)" if resolution.remembered else "")
         )
-        return apply_pins(target, pins, request.options, requests, reporter)
+        plan = apply_pins(target, resolution.pins, request.options, requests, reporter)
+        resolution.keep()
+        return plan
 
 
 def _already_satisfied(target: Target, request: InstallRequest) -> bool:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import os
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
@@ -22,7 +23,7 @@ from pepip import fsops
 from pepip.resolve import Pin, UvOptions, parse_pins, resolve_pins
 from pepip.target import Target
 
-__all__ = ["resolve_remembered"]
+__all__ = ["Resolution", "resolve_remembered"]
 
 
 def _key(
@@ -45,14 +46,32 @@ def _key(
     return digest.hexdigest()[:32]
 
 
+@dataclass(frozen=True)
+class Resolution:
+    """Pins for some inputs; ``keep()`` remembers them once the command has succeeded."""
+
+    pins: list[Pin]
+    remembered: bool
+    memory: Path
+
+    def keep(self) -> None:
+        """Remember the pins (after success only: a failed command leaves the store as it was)."""
+        if self.remembered:
+            return
+        try:
+            fsops.atomic_write_text(self.memory, "".join(pin.spec + "\n" for pin in self.pins))
+        except OSError:
+            pass  # remembering is an optimisation; a read-only store resolves every time
+
+
 def resolve_remembered(
     target: Target,
     requirements: Sequence[str],
     files: Sequence[Path],
     preferences: Sequence[Pin],
     options: UvOptions,
-) -> tuple[list[Pin], bool]:
-    """Pins for the inputs, and whether they were remembered rather than resolved now."""
+) -> Resolution:
+    """Pins for the inputs: remembered if a recent identical resolution exists, else from uv."""
     locations = target.locations
     memory = target.store.base / "resolutions" / (
         _key(target, requirements, files, preferences, options) + ".txt"
@@ -61,12 +80,8 @@ def resolve_remembered(
         try:
             age = time.time() - os.stat(memory).st_mtime
             if 0 <= age <= locations.resolution_ttl:
-                return parse_pins(memory.read_text(encoding="utf-8")), True
+                return Resolution(parse_pins(memory.read_text(encoding="utf-8")), True, memory)
         except FileNotFoundError:
             pass
     pins = resolve_pins(locations.uv, target.python, requirements, files, preferences, options)
-    try:
-        fsops.atomic_write_text(memory, "".join(pin.spec + "\n" for pin in pins))
-    except OSError:
-        pass  # remembering is an optimisation; a read-only store just resolves every time
-    return pins, False
+    return Resolution(pins, False, memory)

@@ -65,12 +65,14 @@ def sync(
                 sources = [exported]
             current = target.manifest.dists
             preferences = [Pin(NormalizedName(r.name), r.version) for r in current if " @ " not in r.source]
-            pins, remembered = resolve_remembered(target, [], sources, preferences, options)
+            resolution = resolve_remembered(target, [], sources, preferences, options)
         reporter.line(
             "Resolved %d packages in %s%s"
-            % (len(pins), reporter.took("resolve"), " (remembered)" if remembered else "")
+            % (len(resolution.pins), reporter.took("resolve"), " (remembered)" if resolution.remembered else "")
         )
-        return apply_pins(target, pins, options, [], reporter, sync=fingerprint)
+        plan = apply_pins(target, resolution.pins, options, [], reporter, sync=fingerprint)
+        resolution.keep()
+        return plan
 
 
 def _fingerprint(target: Target, files: tuple[Path, ...], options: UvOptions) -> str:
