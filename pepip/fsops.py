@@ -15,6 +15,7 @@ from pathlib import Path
 
 __all__ = [
     "atomic_write_text",
+    "atomic_write_bytes",
     "link_or_copy",
     "hardlink_or_copy",
     "make_tree_readonly",
@@ -25,11 +26,16 @@ __all__ = [
 
 def atomic_write_text(path: Path, text: str, mode: int = 0o644) -> None:
     """Write ``text`` to ``path`` by writing a sibling temp file and renaming it over."""
+    atomic_write_bytes(path, text.encode("utf-8"), mode)
+
+
+def atomic_write_bytes(path: Path, data: bytes, mode: int = 0o644) -> None:
+    """Write ``data`` to ``path`` by writing a sibling temp file and renaming it over."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temp_name = tempfile.mkstemp(prefix="." + path.name + ".", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(temp_name, mode)

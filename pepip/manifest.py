@@ -10,7 +10,15 @@ from pathlib import Path
 
 from pepip import fsops
 from pepip.errors import PepipError
-from pepip_runtime.index import MANIFEST_NAME, DistRecord, Manifest, ManifestError, parse_manifest
+from pepip_runtime.index import (
+    INDEX_NAME,
+    MANIFEST_NAME,
+    DistRecord,
+    Manifest,
+    ManifestError,
+    parse_manifest,
+    runtime_index,
+)
 
 __all__ = ["Manifest", "DistRecord", "manifest_path", "read_manifest", "write_manifest"]
 
@@ -38,5 +46,10 @@ def read_manifest(venv: Path) -> Manifest | None:
 
 
 def write_manifest(venv: Path, manifest: Manifest) -> None:
-    """Replace the manifest atomically: readers see the old or the new one, never half."""
+    """Replace the runtime index, then the manifest, each atomically.
+
+    Readers see an old or a new file, never half of one. Between the two renames the runtime
+    already imports the new pins, all of which are in the store by then.
+    """
+    fsops.atomic_write_bytes(venv / INDEX_NAME, runtime_index(manifest))
     fsops.atomic_write_text(manifest_path(venv), manifest.to_text())

@@ -1,20 +1,20 @@
 """pepip's import-time runtime: loaded by the venv's ``_pepip.pth`` (or ``_pepip.start``).
 
-``install()`` reads the venv's manifest and puts one ``StoreFinder`` in ``sys.meta_path``,
-right before ``PathFinder``. It must be cheap (it runs in every Python process of the venv),
-idempotent (``site`` runs a venv's ``.pth`` import lines twice) and must never raise: on a
-broken manifest it writes one line to stderr and leaves ``sys.meta_path`` as it was.
+``install()`` loads the venv's runtime index (written by pepip beside the manifest) and puts
+one ``StoreFinder`` in ``sys.meta_path``, right before ``PathFinder``. It runs in every Python
+process of the venv, so it loads only this module and ``finder`` (not ``index``, not even
+``__future__``) and reads the index with one ``open`` and one ``marshal.loads``. It is idempotent (``site`` runs a venv's ``.pth`` import
+lines twice) and never raises: on a broken manifest it writes one line to stderr and leaves
+``sys.meta_path`` as it was.
 
 This package is stdlib-only and supports Python 3.8+; it never imports ``pepip``.
 """
 
-from __future__ import annotations
-
+import marshal
 import os
 import sys
 
 from pepip_runtime.finder import StoreFinder
-from pepip_runtime.index import MANIFEST_NAME, DistRecord, parse_manifest
 
 __all__ = ["install", "venv_root", "PTH_NAME", "START_NAME", "PTH_LINE", "START_LINE"]
 
@@ -22,6 +22,10 @@ PTH_NAME = "_pepip.pth"
 START_NAME = "_pepip.start"
 PTH_LINE = "import pepip_runtime; pepip_runtime.install()\n"
 START_LINE = "pepip_runtime:install\n"
+# Kept equal to pepip_runtime.index.INDEX_NAME and INDEX_FORMAT (a test checks), so that
+# start-up does not load the index module.
+_INDEX_NAME = "pepip-index.marshal"
+_INDEX_FORMAT = 1
 
 _installed = False
 
@@ -38,33 +42,6 @@ def install() -> None:
         sys.stderr.write("pepip: venv manifest not loaded (%s); run `pepip doctor`\n" % error)
 
 
-def _install() -> None:
-    site_packages = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    manifest_path = os.path.join(venv_root(site_packages), MANIFEST_NAME)
-    try:
-        with open(manifest_path, encoding="utf-8") as handle:
-            text = handle.read()
-    except FileNotFoundError:
-        return
-    # A dist-info removed by `pip uninstall` means the distribution is gone: don't import it.
-    present = set(os.listdir(site_packages))
-    dists = [d for d in parse_manifest(text).dists if d.dist_info in present]
-    locations: dict[str, list[str]] = {}
-    owners: dict[str, str] = {}
-    for dist in dists:
-        owners[dist.site_dir] = dist.name + "==" + dist.version
-        for name in dist.top_level:
-            locations.setdefault(name, []).append(dist.site_dir)
-    finder = StoreFinder(locations, owners)
-    position = len(sys.meta_path)
-    for index, entry in enumerate(sys.meta_path):
-        if getattr(entry, "__name__", None) == "PathFinder":
-            position = index
-            break
-    sys.meta_path.insert(position, finder)
-    _apply_pth_files(dists)
-
-
 def venv_root(site_packages: str) -> str:
     """The venv holding ``site_packages`` (``lib/pythonX.Y/site-packages``, or Windows'
     ``Lib/site-packages``). Not ``sys.prefix``: under ``python -S`` that is the base
@@ -75,16 +52,36 @@ def venv_root(site_packages: str) -> str:
     return site_packages
 
 
-def _apply_pth_files(dists: list[DistRecord]) -> None:
+def _install() -> None:
+    site_packages = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    try:
+        with open(os.path.join(venv_root(site_packages), _INDEX_NAME), "rb") as handle:
+            data = handle.read()
+    except FileNotFoundError:
+        return
+    loaded = marshal.loads(data)
+    if not isinstance(loaded, tuple) or loaded[0] != _INDEX_FORMAT:
+        raise ValueError("runtime index of an unknown format")
+    _format, names, owners, pth_files = loaded
+    finder = StoreFinder(names, owners, site_packages)
+    position = len(sys.meta_path)
+    for index, entry in enumerate(sys.meta_path):
+        if getattr(entry, "__name__", None) == "PathFinder":
+            position = index
+            break
+    sys.meta_path.insert(position, finder)
+    if pth_files:
+        present = set(os.listdir(site_packages))
+        _apply_pth_files([(name, site_dir) for name, site_dir, dist_info in pth_files if dist_info in present])
+
+
+def _apply_pth_files(pth_files: "list[tuple[str, str]]") -> None:
     """Process ``.pth`` files shipped inside stored distributions, as ``site`` would.
 
     ``site`` only reads ``.pth`` files of site directories, and store entries are not, so a
     distribution like setuptools (``distutils-precedence.pth``) needs this to behave as usual.
     Files run in name order, like ``site``; an error ends that file only.
     """
-    pth_files = sorted(
-        (name, dist.site_dir) for dist in dists for name in dist.pth_files
-    )
     for name, site_dir in pth_files:
         try:
             with open(os.path.join(site_dir, name), encoding="utf-8") as handle:

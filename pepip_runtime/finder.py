@@ -14,8 +14,6 @@ It uses the import system's own classes from ``_frozen_importlib_external`` (the
 modules at every interpreter start-up.
 """
 
-from __future__ import annotations
-
 import os
 import sys
 
@@ -33,16 +31,16 @@ __all__ = ["StoreFinder", "stdlib_names"]
 _loader_details = None
 
 
-def _file_finder(directory: str) -> FileFinder:
+def _file_finder(directory: str) -> "FileFinder":
     """A ``FileFinder`` for one store directory, with the interpreter's default loaders."""
     global _loader_details
     if _loader_details is None:
         _loader_details = _external._get_supported_file_loaders()  # type: ignore[attr-defined]
-    finder: FileFinder = _external.FileFinder(directory, *_loader_details)
+    finder = _external.FileFinder(directory, *_loader_details)  # type: FileFinder
     return finder
 
 
-def stdlib_names() -> frozenset[str]:
+def stdlib_names() -> "frozenset[str]":
     """Top-level names of the standard library, which the store must never shadow."""
     names = getattr(sys, "stdlib_module_names", None)
     if names is not None:
@@ -66,34 +64,48 @@ def stdlib_names() -> frozenset[str]:
 class StoreFinder:
     """Finds top-level modules and packages in the store directories the manifest pins."""
 
-    def __init__(self, locations: dict[str, list[str]], owners: dict[str, str]) -> None:
+    def __init__(
+        self,
+        locations: "dict[str, list[str]]",
+        owners: "dict[str, tuple[str, str]]",
+        site_packages: str,
+    ) -> None:
         # locations: top-level name -> store site directories that provide it, in order.
-        # owners: store site directory -> "name==version", for error messages.
+        # owners: store site directory -> ("name==version", dist-info dir name).
         self._locations = locations
         self._owners = owners
-        self._finders: dict[str, FileFinder] = {}
-        self._stdlib: frozenset[str] | None = None
+        self._site_packages = site_packages
+        self._finders = {}  # type: dict[str, FileFinder]
+        self._stdlib = None  # type: frozenset[str] | None
+        self._present = None  # type: frozenset[str] | None
 
     def find_spec(
         self,
         fullname: str,
-        path: Sequence[str] | None = None,
-        target: ModuleType | None = None,
-    ) -> ModuleSpec | None:
+        path: "Sequence[str] | None" = None,
+        target: "ModuleType | None" = None,
+    ) -> "ModuleSpec | None":
         """Return the spec of a top-level name the manifest maps, else ``None``."""
         directories = self._locations.get(fullname)
         if directories is None or path is not None:
             return None
         if self._stdlib is None:
             self._stdlib = stdlib_names()
+            # A dist-info removed by `pip uninstall` means the distribution is gone. Listed
+            # once, at the first lookup of a mapped name, not at start-up.
+            self._present = frozenset(os.listdir(self._site_packages))
         if fullname in self._stdlib:
             return None
-        portions: list[str] = []
+        present = self._present or frozenset()
+        directories = [d for d in directories if self._owners.get(d, ("", ""))[1] in present]
+        if not directories:
+            return None
+        portions = []  # type: list[str]
         for directory in directories:
             finder = self._finders.get(directory)
             if finder is None:
                 finder = self._finders[directory] = _file_finder(directory)
-            spec: ModuleSpec | None = finder.find_spec(fullname)
+            spec = finder.find_spec(fullname)  # type: ModuleSpec | None
             if spec is None:
                 continue
             if spec.loader is not None:
@@ -105,6 +117,7 @@ class StoreFinder:
             portions.extend(spec.submodule_search_locations or ())
         if not portions:
             self._raise_missing(fullname, directories)
+            return None
         # A PEP 420 namespace: add the portions the rest of sys.path has, then build one spec.
         outside = _external.PathFinder.find_spec(fullname)
         if outside is not None and outside.loader is None and outside.submodule_search_locations:
@@ -113,10 +126,10 @@ class StoreFinder:
         spec.submodule_search_locations = portions
         return spec
 
-    def _raise_missing(self, fullname: str, directories: list[str]) -> None:
+    def _raise_missing(self, fullname: str, directories: "list[str]") -> None:
         for directory in directories:
             if not os.path.isdir(directory):
-                owner = self._owners.get(directory, "?")
+                owner = self._owners.get(directory, ("?", ""))[0]
                 raise ImportError(
                     "pepip: %s (from %s) is missing from the store: %s; run `pepip repair`"
                     % (fullname, owner, directory),
@@ -132,7 +145,7 @@ class StoreFinder:
         return "<pepip StoreFinder: %d names>" % len(self._locations)
 
 
-def _extend_portions(search_locations: list[str], fullname: str, directories: list[str]) -> None:
+def _extend_portions(search_locations: "list[str]", fullname: str, directories: "list[str]") -> None:
     for directory in directories:
         candidate = os.path.join(directory, fullname)
         if candidate not in search_locations and os.path.isdir(candidate):

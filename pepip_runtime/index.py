@@ -16,9 +16,16 @@ Layout, one record per line, fields separated by TAB::
 ``names`` (importable top-level names) and ``pth files`` are comma-separated; ``site dir`` is
 the absolute path of the store entry's importable root; ``source`` is ``name==version`` or
 ``name @ url`` and is what pepip hands back to uv when it resolves the venv again.
+
+Beside it pepip writes the *runtime index* (``pepip-index.marshal``), the same mapping in the
+form start-up needs, serialised with ``marshal``: loading it is one C call, where splitting
+500 manifest lines in Python costs ~1 ms of every interpreter start. ``marshal`` format 4 is
+read by every Python 3.4+, whatever version pepip itself runs on.
 """
 
 from __future__ import annotations
+
+import marshal
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -32,11 +39,16 @@ __all__ = [
     "Manifest",
     "parse_manifest",
     "header_line",
+    "INDEX_NAME",
+    "INDEX_FORMAT",
+    "runtime_index",
 ]
 
 MANIFEST_NAME: Final = "pepip-manifest.txt"
 FORMAT_VERSION: Final = "1"
 _MAGIC: Final = "pepip-manifest"
+INDEX_NAME: Final = "pepip-index.marshal"
+INDEX_FORMAT: Final = 1
 
 
 class ManifestError(ValueError):
@@ -164,3 +176,21 @@ def parse_manifest(text: str) -> Manifest:
 def header_line() -> str:
     """The first line of every manifest of this format."""
     return _MAGIC + "\t" + FORMAT_VERSION
+
+
+def runtime_index(manifest: Manifest) -> bytes:
+    """The runtime index of a manifest: ``(format, names, owners, pth files)``.
+
+    ``names`` maps each top-level import name to the store site dirs providing it;
+    ``owners`` maps a site dir to ``(name==version, dist-info dir)``, for error messages and
+    for the check that ``pip uninstall`` has not removed the distribution.
+    """
+    names = {}  # type: dict[str, list[str]]
+    owners = {}  # type: dict[str, tuple[str, str]]
+    pth_files = []  # type: list[tuple[str, str, str]]
+    for dist in manifest.dists:
+        owners[dist.site_dir] = (dist.name + "==" + dist.version, dist.dist_info)
+        for name in dist.top_level:
+            names.setdefault(name, []).append(dist.site_dir)
+        pth_files.extend((name, dist.site_dir, dist.dist_info) for name in dist.pth_files)
+    return marshal.dumps((INDEX_FORMAT, names, owners, sorted(pth_files)), 4)

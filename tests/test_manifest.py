@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import marshal
+
 import pytest
 
 from pepip.errors import PepipError
 from pepip.manifest import DistRecord, Manifest, read_manifest, write_manifest
-from pepip_runtime.index import ManifestError, parse_manifest
+from pepip_runtime.index import ManifestError, parse_manifest, runtime_index
 
 
 def sample() -> Manifest:
@@ -27,7 +29,17 @@ def test_round_trip(tmp_path):
     assert (loaded.interpreter, loaded.requests, loaded.dists) == (
         sample().interpreter, sample().requests, sample().dists,
     )
-    assert [p.name for p in venv.iterdir()] == ["pepip-manifest.txt"]  # no temp left over
+    assert sorted(p.name for p in venv.iterdir()) == ["pepip-index.marshal", "pepip-manifest.txt"]
+
+
+def test_runtime_index_maps_names_to_store_dirs():
+    loaded = marshal.loads(runtime_index(sample()))
+    assert loaded == (
+        1,
+        {"alpha": ["/store/a/site"], "tool": ["/store/t/site"], "tool_x": ["/store/t/site"]},
+        {"/store/a/site": ("alpha==1.0", "alpha-1.0.dist-info"), "/store/t/site": ("tool==2.0", "tool-2.0.dist-info")},
+        [("tool.pth", "/store/t/site", "tool-2.0.dist-info")],
+    )
 
 
 def test_absent_manifest_means_unwired_venv(tmp_path):

@@ -36,8 +36,14 @@ def make_dir(root: Path, files: dict[str, str]) -> str:
     return str(root)
 
 
-def use_finder(locations: dict[str, list[str]]) -> StoreFinder:
-    finder = StoreFinder(locations, {d: "dist==1.0" for ds in locations.values() for d in ds})
+def use_finder(locations: dict[str, list[str]], site_packages: Path | None = None) -> StoreFinder:
+    """A finder whose distributions all have their dist-info in ``site_packages``."""
+    if site_packages is None:
+        site_packages = Path(next(iter(locations.values()))[0]).parent / "site-packages"
+    site_packages.mkdir(parents=True, exist_ok=True)
+    (site_packages / "dist-1.0.dist-info").mkdir(exist_ok=True)
+    owners = {d: ("dist==1.0", "dist-1.0.dist-info") for ds in locations.values() for d in ds}
+    finder = StoreFinder(locations, owners, str(site_packages))
     sys.meta_path.insert(0, finder)
     importlib.invalidate_caches()
     return finder
@@ -89,6 +95,20 @@ def test_missing_store_entry_names_distribution_and_repair(tmp_path, clean_impor
         importlib.import_module("pepgone")
 
 
+def test_name_mapped_but_absent_from_its_directory_is_not_found(tmp_path, clean_import_state):
+    one = make_dir(tmp_path / "one", {"README.txt": ""})
+    finder = use_finder({"pepabsent": [one]})
+    assert finder.find_spec("pepabsent") is None
+
+
+def test_start_up_constants_match_the_manifest_format():
+    import pepip_runtime
+    from pepip_runtime import index
+
+    assert pepip_runtime._INDEX_NAME == index.INDEX_NAME
+    assert pepip_runtime._INDEX_FORMAT == index.INDEX_FORMAT
+
+
 def test_finder_never_recurses_into_import_machinery(tmp_path, clean_import_state):
     one = make_dir(tmp_path / "one", {"pepself.py": "import pepself as me\nSELF = me\n"})
     use_finder({"pepself": [one]})
@@ -104,7 +124,7 @@ def test_install_runs_once_though_site_runs_the_pth_twice(capsys, venv, index_ar
 
 def test_damaged_manifest_costs_one_line_and_no_finder(capsys, venv, index_args):
     assert run_pepip(["install", *index_args, "alpha"], capsys).exit_code == 0
-    (venv / "pepip-manifest.txt").write_text("damaged\n")
+    (venv / "pepip-index.marshal").write_bytes(b"damaged\n")
     completed = subprocess.run(
         [str(venv / "bin" / "python"), "-c",
          "import sys; print(any(type(f).__name__ == 'StoreFinder' for f in sys.meta_path))"],
