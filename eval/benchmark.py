@@ -9,6 +9,8 @@ only measures and reports; it asserts nothing about speed. See eval/README.md.
 from __future__ import annotations
 
 import argparse
+import base64
+import hashlib
 import json
 import os
 import platform
@@ -20,6 +22,7 @@ import statistics
 import subprocess
 import sys
 import time
+import zipfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -29,7 +32,7 @@ BASE_MODE: Final = "uv"
 UV_LINK_FLAGS: Final = {"uv": [], "uv-copy": ["--link-mode=copy"], "uv-symlink": ["--link-mode=symlink"]}
 IMPORT_NAMES: Final = {"scikit-learn": "sklearn", "pyyaml": "yaml", "pillow": "PIL",
                        "beautifulsoup4": "bs4", "python-dateutil": "dateutil"}
-STEP_LINE: Final = re.compile(r"^(Resolved|Prepared|Installed|Stored|Linked|Audited) \d+ packages? in ([\d.]+)(ms|s)$")
+STEP_LINE: Final = re.compile(r"^(Resolved|Prepared|Installed|Stored|Linked|Audited) \d+ packages? in ([\d.]+)(ms|s)\b")
 SYNTHETIC_DISTS: Final = 500
 MB: Final = 1e6
 Summary = dict[str, dict[str, float | None]]
@@ -189,23 +192,31 @@ def time_commands(commands: dict[str, list[str]], reps: int) -> dict[str, float]
     return {label: statistics.median(values) for label, values in times.items()}
 
 
+def tiny_wheel(folder: Path, name: str) -> None:
+    """A one-module wheel with a valid RECORD, so uv and pepip treat it like any other."""
+    files = {"%s/__init__.py" % name: b"",
+             "%s-1.0.dist-info/METADATA" % name: b"Metadata-Version: 2.1\nName: %s\nVersion: 1.0\n" % name.encode(),
+             "%s-1.0.dist-info/WHEEL" % name: b"Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n"}
+    record = "".join("%s,sha256=%s,%d\n" % (path, base64.urlsafe_b64encode(hashlib.sha256(data).digest())
+                                             .rstrip(b"=").decode(), len(data)) for path, data in files.items())
+    with zipfile.ZipFile(folder / ("%s-1.0-py3-none-any.whl" % name), "w") as wheel:
+        for path, data in files.items():
+            wheel.writestr(path, data)
+        wheel.writestr("%s-1.0.dist-info/RECORD" % name, record + "%s-1.0.dist-info/RECORD,,\n" % name)
+
+
 def synthetic_venv(cfg: Config) -> Path:
-    """A copy of the first pepip venv whose manifest names 500 more distributions, to see
-    how start-up grows with the manifest (each fake dist has a dist-info, so none is dropped)."""
-    target = cfg.root / "synthetic" / ".venv"
-    shutil.copytree(venv_dir(cfg, "pepip", 1), target, symlinks=True)
-    site = next((target / "lib").glob("python*/site-packages"))
-    fake_site = cfg.root / "synthetic" / "fake-site"
-    fake_site.mkdir()
-    lines = []
-    for index in range(SYNTHETIC_DISTS):
-        name = "synthetic_dist_%d" % index
-        (site / ("%s-1.0.dist-info" % name)).mkdir()
-        lines.append("\t".join(("dist", name, "1.0", "%s-1.0.dist-info" % name, str(fake_site),
-                                name, "", "%s==1.0" % name)))
-    with open(target / "pepip-manifest.txt", "a", encoding="utf-8") as handle:
-        handle.write("\n".join(lines) + "\n")
-    return target
+    """A pepip venv of 500 tiny distributions, installed by pepip itself from local wheels, to
+    see how start-up grows with the manifest whatever format pepip's runtime reads."""
+    wheels = cfg.root / "synthetic" / "wheels"
+    wheels.mkdir(parents=True)
+    names = ["synthetic_dist_%d" % index for index in range(SYNTHETIC_DISTS)]
+    for name in names:
+        tiny_wheel(wheels, name)
+    venv = cfg.root / "synthetic" / ".venv"
+    run_timed([[str(cfg.pepip), "install", "--venv", str(venv), "--python", "3.11", "--no-index",
+                "--find-links", str(wheels), *names]], mode_env(cfg, "synthetic"))
+    return venv
 
 
 def measure_runtime(cfg: Config) -> dict[str, dict[str, float]]:
@@ -273,7 +284,7 @@ def render_header(cfg: Config, raw: dict[str, Any]) -> list[str]:
     """What was measured, with which tools, so a result file stands on its own."""
     links = " with `--find-links %s`" % " ".join(cfg.find_links) if cfg.find_links else ""
     return ["# pepip benchmark: %s" % cfg.name, "",
-            "%s; %d projects per mode; %s; %d CPUs; host %s; pepip at `%s` (git %s); runtime medians of %d runs." % (
+            "%s; %d projects per mode; %s; %d CPUs; host %s; pepip `%s` (checkout %s); runtime medians of %d runs." % (
                 raw["started"], cfg.projects, raw["machine"]["uv"], raw["machine"]["cpus"],
                 raw["machine"]["python"], cfg.pepip, raw["machine"]["pepip_git"], cfg.reps), "",
             "Packages: `%s`%s. Imports: `%s`. ×uv = ratio to `uv` (default link mode) in this run." % (
@@ -304,7 +315,7 @@ def render_pepip(cfg: Config, raw: dict[str, Any]) -> list[str]:
     runtime, passes = raw["runtime"], raw["runtime"]["pass_ms"]
     out = ["", "`python -c pass` reference: empty `uv venv` %.1f ms" % passes["uv-empty"]]
     if "pepip:500-dists" in passes:
-        out[-1] += "; pepip venv with %d more synthetic manifest entries %.1f ms (%.2f× the empty venv)" % (
+        out[-1] += "; pepip venv of %d synthetic distributions %.1f ms (%.2f× the empty venv)" % (
             SYNTHETIC_DISTS, passes["pepip:500-dists"], passes["pepip:500-dists"] / passes["uv-empty"])
     out[-1] += ". Tool start-up: " + "; ".join("`%s` %.1f ms" % item for item in runtime["tools_ms"].items()) + "."
     if "pepip" not in cfg.modes:
@@ -331,7 +342,7 @@ def render_targets(cfg: Config, summary: Summary) -> list[str]:
     out = ["", "| target (pepip ÷ uv default) | threshold | measured | result |", "|---" * 4 + "|"]
     for name, limit, measured in rows:
         verdict = "–" if limit is None or measured is None else ("met" if measured <= limit else "**missed**")
-        out.append("| %s | %s | %s | %s |" % (name, fmt(limit, "≤%.2f×"), fmt(measured, "%.2f×"), verdict))
+        out.append("| %s | %s | %s | %s |" % (name, fmt(limit, "≤%.2f×"), fmt(measured, "%.3f×"), verdict))
     return out
 
 
@@ -387,6 +398,7 @@ def parse_args(argv: list[str] | None) -> tuple[Config, bool]:
     parser.add_argument("--reps", type=int, default=20, help="repetitions of each runtime timing")
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results")
     parser.add_argument("--scratch", type=Path, default=Path("/tmp/bench-work"), help="parent of the scratch root")
+    parser.add_argument("--pepip", type=Path, help="pepip executable to measure (default: the one on PATH)")
     parser.add_argument("--no-cleanup", action="store_true", help="keep venvs, stores and caches")
     args = parser.parse_args(argv)
     if not args.preset and not args.packages:
@@ -406,7 +418,7 @@ def parse_args(argv: list[str] | None) -> tuple[Config, bool]:
     name = args.preset or "custom"
     root = args.scratch.resolve() / ("%s-%s" % (name, time.strftime("%Y%m%d-%H%M%S")))
     cfg = Config(name, packages, modules, tuple(find_links), warm_target, args.projects, modes,
-                 args.reps, root, args.out.resolve(), real_binary("uv"), real_binary("pepip"))
+                 args.reps, root, args.out.resolve(), real_binary("uv"), args.pepip or real_binary("pepip"))
     return cfg, args.no_cleanup
 
 

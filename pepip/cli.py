@@ -204,7 +204,7 @@ def venv_command(
     quiet: bool = _QUIET,
 ) -> None:
     """Create an empty venv wired to the store."""
-    from pepip.venvs import create_wired_venv
+    from pepip.install import create_wired_venv
 
     create_wired_venv(_locations(path), python, _reporter(quiet))
 

@@ -21,7 +21,7 @@ from pepip.resolutions import resolve_remembered
 from pepip.resolve import NormalizedName, Pin, UvOptions, parse_request
 from pepip.target import Target, open_target
 
-__all__ = ["InstallRequest", "install", "check_files"]
+__all__ = ["InstallRequest", "install", "check_files", "create_wired_venv"]
 
 
 @dataclass(frozen=True)
@@ -107,3 +107,15 @@ def _kept_installs(current: list[DistRecord], requests: tuple[str, ...]) -> list
         for record in current
         if record.name not in named
     ]
+
+
+def create_wired_venv(locations: Locations, python: str | None, reporter: Reporter) -> None:
+    """``pepip venv``: a new venv with nothing installed, wired to the store."""
+    if locations.venv.exists():
+        raise PepipError("%s already exists; remove it or pass another path" % locations.venv)
+    with open_target(locations, python) as target:
+        apply_pins(target, [], UvOptions(), [], Reporter(quiet=True))
+    reporter.line(
+        "Created %s for Python %s, wired to the store at %s"
+        % (target.venv, target.interpreter.version, target.store.root)
+    )

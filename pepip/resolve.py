@@ -25,6 +25,7 @@ __all__ = [
     "Pin",
     "UvOptions",
     "create_venv",
+    "find_python",
     "resolve_pins",
     "fetch_pins",
     "parse_request",
@@ -115,7 +116,10 @@ def _run_uv(uv: Path, args: Sequence[str], what: str, stdin: str | None = None) 
         raise PepipError("cannot run uv at %s: %s" % (uv, error.strerror)) from None
     if completed.returncode != 0:
         detail = completed.stderr.strip()
-        raise PepipError("%s failed: %s" % (what, _uv_summary(detail)), detail=detail)
+        summary = _uv_summary(detail)
+        if len(detail.splitlines()) <= 1:
+            detail = ""  # the summary says it all
+        raise PepipError("%s failed: %s" % (what, summary), detail=detail)
     return completed.stdout
 
 
@@ -139,6 +143,13 @@ def create_venv(uv: Path, venv: Path, python: str | None) -> None:
     if python:
         args += ["--python", python]
     _run_uv(uv, args, "creating the venv %s" % venv)
+
+
+def find_python(uv: Path, python: str | None) -> Path:
+    """The interpreter uv would create a venv with for ``python`` (or its default)."""
+    args = ["python", "find", "--no-python-downloads"] + ([python] if python else [])
+    found = _run_uv(uv, args, "finding a Python interpreter%s" % (" for %s" % python if python else ""))
+    return Path(found.strip())
 
 
 def resolve_pins(

@@ -18,8 +18,9 @@ from pepip.errors import PepipError
 from pepip.interpreter import Interpreter, query_interpreter, venv_python
 from pepip.locations import Locations
 from pepip.manifest import Manifest, read_manifest
-from pepip.resolve import Pin, create_venv, parse_pins
+from pepip.resolve import Pin, parse_pins
 from pepip.store import Store
+from pepip.venvs import make_venv
 
 __all__ = ["Target", "open_target", "existing_target"]
 
@@ -84,7 +85,7 @@ def open_target(locations: Locations, python: str | None) -> Iterator[Target]:
     if created:
         if existed and any(venv.iterdir()):
             raise PepipError("%s exists and is not a venv; pass another --venv" % venv)
-        create_venv(locations.uv, venv, python)
+        make_venv(locations, store, python, os.environ)
     try:
         yield _load(locations, store)
     except BaseException:

@@ -1,25 +1,143 @@
-"""``pepip venv``: an empty venv, already wired to the store."""
+"""Creating venvs: from a wired template per interpreter, with no process on the warm path.
+
+``uv venv`` plus wiring a fresh venv (asking the interpreter its facts, compiling the
+runtime) costs ~0.25 s and three processes. pepip does that once per interpreter, into a
+template in the store, and makes every later venv for that interpreter by copying the template
+(a dozen small files and symlinks), writing the new path where the template's path stood.
+
+Which interpreter ``--python`` means (uv's discovery: ``.python-version``, ``PATH``,
+``UV_PYTHON``, an active venv) is asked of uv with ``uv python find`` and remembered for
+``PEPIP_RESOLUTION_TTL`` seconds under a key of those inputs, like resolutions.
+
+Layout::
+
+    $PEPIP_HOME/v1/venv-templates/<key>/venv/   a wired, empty venv (runtime compiled)
+    $PEPIP_HOME/v1/venv-templates/<key>/origin  the path it was built at (its files name it)
+    $PEPIP_HOME/v1/interpreters/<key>.txt       the interpreter uv chose for a request
+
+Windows venvs hold copies of launchers rather than symlinks; there pepip runs ``uv venv``.
+"""
 
 from __future__ import annotations
 
-from pepip.apply import apply_pins
-from pepip.errors import PepipError
+import hashlib
+import os
+import shutil
+import time
+from pathlib import Path
+from typing import Mapping
+
+from pepip import fsops
+from pepip.interpreter import query_interpreter, venv_python
 from pepip.locations import Locations
-from pepip.report import Reporter
-from pepip.resolve import UvOptions
-from pepip.target import Target, open_target
+from pepip.manifest import Manifest, write_manifest
+from pepip.resolve import create_venv, find_python
+from pepip.store import Store
+from pepip.wiring import wire_runtime
 
-__all__ = ["create_wired_venv"]
+__all__ = ["make_venv"]
 
 
-def create_wired_venv(locations: Locations, python: str | None, reporter: Reporter) -> Target:
-    """Create the venv with uv and wire it (runtime, empty manifest, registry entry)."""
-    if locations.venv.exists():
-        raise PepipError("%s already exists; remove it or pass another path" % locations.venv)
-    with open_target(locations, python) as target:
-        apply_pins(target, [], UvOptions(), [], Reporter(quiet=True))
-    reporter.line(
-        "Created %s for Python %s, wired to the store at %s"
-        % (target.venv, target.interpreter.version, target.store.root)
-    )
-    return target
+def make_venv(locations: Locations, store: Store, python: str | None, environ: Mapping[str, str]) -> None:
+    """Create ``locations.venv`` for ``python``: a copy of the interpreter's template."""
+    if os.name == "nt":
+        create_venv(locations.uv, locations.venv, python)
+        return
+    interpreter = _remembered_python(locations, store, python, environ)
+    template = _template(locations, store, interpreter)
+    try:
+        _copy_template(template, locations.venv)
+    except OSError:  # e.g. symlinks refused: let uv make the venv its own way
+        fsops.remove_tree(locations.venv)
+        create_venv(locations.uv, locations.venv, str(interpreter))
+
+
+def _remembered_python(
+    locations: Locations, store: Store, python: str | None, environ: Mapping[str, str]
+) -> Path:
+    """``uv python find`` for this request and environment, remembered for the TTL."""
+    digest = hashlib.sha256()
+    for part in (
+        python or "",
+        environ.get("UV_PYTHON", ""),
+        environ.get("VIRTUAL_ENV", ""),
+        environ.get("PATH", ""),
+        _python_version_file(locations.project_dir),
+    ):
+        digest.update(part.encode("utf-8") + b"\0")
+    memory = store.base / "interpreters" / (digest.hexdigest()[:32] + ".txt")
+    try:
+        if time.time() - os.stat(memory).st_mtime <= locations.resolution_ttl:
+            remembered = Path(memory.read_text(encoding="utf-8").strip())
+            if remembered.exists():
+                return remembered
+    except FileNotFoundError:
+        pass
+    found = find_python(locations.uv, python)
+    fsops.atomic_write_text(memory, str(found) + "\n")
+    return found
+
+
+def _python_version_file(directory: Path) -> str:
+    """The ``.python-version(s)`` uv would read from ``directory`` or a parent, with its path."""
+    for candidate in [directory, *directory.parents]:
+        for name in (".python-versions", ".python-version"):
+            path = candidate / name
+            if path.is_file():
+                return "%s:%s" % (path, path.read_text(encoding="utf-8", errors="replace"))
+    return ""
+
+
+def _template(locations: Locations, store: Store, interpreter: Path) -> Path:
+    """The wired template venv for ``interpreter``, built once (atomically) if missing."""
+    info = os.stat(interpreter)
+    key = hashlib.sha256(("%s\0%d\0%d" % (interpreter, info.st_mtime_ns, info.st_size)).encode()).hexdigest()[:16]
+    template = store.base / "venv-templates" / key
+    if (template / "origin").is_file():
+        return template
+    staging = store.staging_dir()
+    try:
+        venv = staging / "venv"
+        create_venv(locations.uv, venv, str(interpreter))
+        facts = query_interpreter(venv_python(venv))
+        wire_runtime(facts, venv_python(venv))
+        write_manifest(venv, Manifest(facts.fields(), [], []))
+        fsops.atomic_write_text(staging / "origin", str(venv))
+        template.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.rename(staging, template)
+        except OSError:
+            if not (template / "origin").is_file():
+                raise  # not a lost race with another process building the same template
+    finally:
+        fsops.remove_tree(staging)
+    return template
+
+
+def _copy_template(template_dir: Path, venv: Path) -> None:
+    """Copy the template to ``venv``, putting ``venv``'s path where the template's stood."""
+    template = template_dir / "venv"
+    old = (template_dir / "origin").read_text(encoding="utf-8").strip().encode()
+    new = str(venv).encode()
+    venv.mkdir(parents=True, exist_ok=True)
+    for directory, subdirs, files in os.walk(template):
+        relative = Path(directory).relative_to(template)
+        target_dir = venv / relative
+        for name in list(subdirs):
+            source = Path(directory, name)
+            if source.is_symlink():
+                os.symlink(os.readlink(source), target_dir / name)
+                subdirs.remove(name)  # lib64 -> lib: linked, not walked twice
+            else:
+                (target_dir / name).mkdir(exist_ok=True)
+        for name in files:
+            source, target = Path(directory, name), target_dir / name
+            if source.is_symlink():
+                os.symlink(os.readlink(source), target)
+                continue
+            data = source.read_bytes()
+            if old in data and b"\0" not in data:
+                target.write_bytes(data.replace(old, new))
+                shutil.copymode(source, target)
+            else:
+                shutil.copy2(source, target)  # keeps mtimes: the runtime's bytecode stays valid

@@ -1,0 +1,33 @@
+"""Venvs made from a wired template: no uv call on the warm path, paths rewritten."""
+
+from __future__ import annotations
+
+import subprocess
+
+from helpers import run_pepip, venv_run
+
+
+def test_second_venv_is_a_template_copy_with_its_own_paths(capsys, isolated, index_args, uv_log):
+    assert run_pepip(["install", *index_args, "--venv", "one", "alpha"], capsys).exit_code == 0
+    uv_log.write_text("")
+    assert run_pepip(["install", *index_args, "--venv", "two", "alpha"], capsys).exit_code == 0
+    assert uv_log.read_text() == ""  # no `uv venv`, no `uv python find`, no resolution
+    two = isolated / "work" / "two"
+    activate = (two / "bin" / "activate").read_text()
+    assert str(two) in activate and "stage-" not in activate and "venv-templates" not in activate
+    assert "stage-" not in (two / "pepip-manifest.txt").read_text()
+    shell = subprocess.run(
+        ["bash", "-c", ". '%s/bin/activate' && python -c 'import sys, alpha; print(sys.prefix)'" % two],
+        capture_output=True, text=True,
+    )
+    assert shell.returncode == 0, shell.stderr
+    assert shell.stdout.strip() == str(two)
+    assert venv_run(two, "import importlib.metadata as m; print(m.version('alpha'))") == "1.0"
+
+
+def test_interpreter_choice_is_asked_again_after_the_ttl(capsys, isolated, index_args, uv_log, monkeypatch):
+    assert run_pepip(["venv", "one"], capsys).exit_code == 0
+    monkeypatch.setenv("PEPIP_RESOLUTION_TTL", "0")
+    uv_log.write_text("")
+    assert run_pepip(["venv", "two"], capsys).exit_code == 0
+    assert [line.split()[:2] for line in uv_log.read_text().splitlines()] == [["python", "find"]]
