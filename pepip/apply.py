@@ -68,8 +68,9 @@ def store_pins(
     work = target.store.staging_dir()
     try:
         prefix = work / "prefix"
-        fetch_pins(target.locations.uv, target.python, pins, options, prefix, refresh)
-        entries = {entry.name: entry for entry in target.store.add_staged(prefix, target.python)}
+        lazy = target.locations.lazy_bytecode
+        fetch_pins(target.locations.uv, target.python, pins, options, prefix, refresh, not lazy)
+        entries = {entry.name: entry for entry in target.store.add_staged(prefix, target.python, lazy)}
     finally:
         fsops.remove_tree(work)
     stored = []

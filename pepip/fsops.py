@@ -75,13 +75,16 @@ def hardlink_or_copy(source: Path, target: Path) -> None:
         shutil.copyfile(source, target)
 
 
-def make_tree_readonly(root: Path) -> None:
+def make_tree_readonly(root: Path, keep_writable: str | None = None) -> None:
     """Remove write permission from every file and directory below ``root`` (not ``root``).
 
     The root stays writable until it is published: moving a directory to another parent
-    needs write permission on the directory itself (its ``..`` entry changes).
+    needs write permission on the directory itself (its ``..`` entry changes). Directories
+    named ``keep_writable`` (and what they hold) keep their owner's write permission.
     """
-    for directory, _subdirs, files in os.walk(root):
+    for directory, subdirs, files in os.walk(root):
+        if keep_writable is not None and keep_writable in subdirs:
+            subdirs.remove(keep_writable)
         for name in files:
             _drop_write(Path(directory, name))
         if Path(directory) != root:

@@ -21,6 +21,7 @@ __all__ = [
     "UV_ENV",
     "LINK_MODE_ENV",
     "RESOLUTION_TTL_ENV",
+    "BYTECODE_ENV",
     "DEFAULT_VENV",
 ]
 
@@ -28,6 +29,7 @@ HOME_ENV: Final = "PEPIP_HOME"
 UV_ENV: Final = "PEPIP_UV"
 LINK_MODE_ENV: Final = "PEPIP_LINK_MODE"
 RESOLUTION_TTL_ENV: Final = "PEPIP_RESOLUTION_TTL"
+BYTECODE_ENV: Final = "PEPIP_BYTECODE"
 DEFAULT_RESOLUTION_TTL: Final = 600.0
 DEFAULT_VENV: Final = ".venv"
 
@@ -42,6 +44,7 @@ class Locations:
     symlinks: bool = True
     project_dir: Path = Path(".")
     resolution_ttl: float = DEFAULT_RESOLUTION_TTL
+    lazy_bytecode: bool = False
 
     @classmethod
     def from_environment(
@@ -64,7 +67,10 @@ class Locations:
             ttl = float(ttl_text) if ttl_text else DEFAULT_RESOLUTION_TTL
         except ValueError:
             raise PepipError("%s must be a number of seconds, not `%s`" % (RESOLUTION_TTL_ENV, ttl_text)) from None
-        return cls(store_root, venv_path, find_uv(env), link_mode == "symlink", base, ttl)
+        bytecode = env.get(BYTECODE_ENV, "compile")
+        if bytecode not in ("compile", "lazy"):
+            raise PepipError("%s must be `compile` or `lazy`, not `%s`" % (BYTECODE_ENV, bytecode))
+        return cls(store_root, venv_path, find_uv(env), link_mode == "symlink", base, ttl, bytecode == "lazy")
 
     def refreshed(self) -> Locations:
         """The same locations with remembered resolutions ignored (``--refresh``)."""

@@ -238,7 +238,13 @@ def parse_pins(text: str) -> list[Pin]:
 
 
 def fetch_pins(
-    uv: Path, python: Path, pins: Sequence[Pin], options: UvOptions, prefix: Path, refresh: bool = False
+    uv: Path,
+    python: Path,
+    pins: Sequence[Pin],
+    options: UvOptions,
+    prefix: Path,
+    refresh: bool = False,
+    compile_bytecode: bool = True,
 ) -> None:
     """Install exactly ``pins`` (no dependencies) into the staging ``prefix``.
 
@@ -255,8 +261,10 @@ def fetch_pins(
     listing.write_text("".join(pin.spec + "\n" for pin in pins), encoding="utf-8")
     args = [
         "pip", "install", "--python", str(python), "--prefix", str(prefix),
-        "--no-deps", "--compile-bytecode", "--quiet", "-r", str(listing),
+        "--no-deps", "--quiet", "-r", str(listing),
     ]
+    if compile_bytecode:
+        args.append("--compile-bytecode")
     args += options.index_args()
     if options.pre:
         args += ["--prerelease", "allow"]

@@ -179,21 +179,29 @@ class Store:
                 best, best_rank = build, rank
         return None if best is None else read_entry(directory / best)
 
-    def add_staged(self, staging: Path, python: Path) -> list[StoreEntry]:
-        """Turn every distribution uv installed under ``staging`` into a published entry."""
+    def add_staged(self, staging: Path, python: Path, lazy_bytecode: bool = False) -> list[StoreEntry]:
+        """Turn every distribution uv installed under ``staging`` into a published entry.
+
+        With ``lazy_bytecode`` the entry gets empty ``__pycache__`` directories that stay
+        writable by their owner, for Python to fill on first import (``PEPIP_BYTECODE=lazy``).
+        """
         site = _staged_site_packages(staging)
         if site is None:
             return []
         return [
             self._publish(
-                _build_entry(site, staging, dist_info, python, self.staging_dir(), self.entries_dir)
+                _build_entry(site, staging, dist_info, python, self.staging_dir(), self.entries_dir),
+                lazy_bytecode,
             )
             for dist_info in sorted(site.glob("*.dist-info"))
         ]
 
-    def _publish(self, built: tuple[Path, StoreEntry]) -> StoreEntry:
+    def _publish(self, built: tuple[Path, StoreEntry], lazy_bytecode: bool) -> StoreEntry:
         temp, entry = built
-        fsops.make_tree_readonly(temp)
+        if lazy_bytecode:
+            for directory in {path.parent for path in (temp / "site").rglob("*.py")}:
+                (directory / "__pycache__").mkdir(exist_ok=True)
+        fsops.make_tree_readonly(temp, "__pycache__" if lazy_bytecode else None)
         entry.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             os.rename(temp, entry.path)

@@ -131,6 +131,19 @@ def test_store_entries_are_read_only_with_bytecode(capsys, venv, index_args, sto
             assert list(entry.glob("site/alpha/__pycache__/__init__.*.pyc"))
 
 
+def test_lazy_bytecode_lets_python_fill_pycache_on_first_import(capsys, venv, index_args, store_root, monkeypatch):
+    monkeypatch.setenv("PEPIP_BYTECODE", "lazy")
+    install(capsys, *index_args, "alpha")
+    [entry] = [p for p in store_entries(store_root) if p.parent.parent.name == "alpha"]
+    cache = entry / "site" / "alpha" / "__pycache__"
+    assert cache.is_dir() and list(cache.iterdir()) == []
+    assert not os.access(entry / "site" / "alpha", os.W_OK) or os.geteuid() == 0
+    assert (entry / "site" / "alpha").stat().st_mode & 0o222 == 0
+    venv_run(venv, "import alpha.sub", env={"PYTHONDONTWRITEBYTECODE": ""})
+    assert sorted(p.name.split(".")[0] for p in cache.iterdir()) == ["__init__", "sub"]
+    assert run_pepip(["store", "verify"], capsys).exit_code == 0
+
+
 def test_installing_more_keeps_what_the_venv_has(capsys, venv, index_args):
     install(capsys, *index_args, "alpha")
     install(capsys, *index_args, "versioned")
