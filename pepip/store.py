@@ -7,7 +7,8 @@ Layout (the format version is in the path: a new layout gets ``v2/`` beside it):
     └── v1/
         ├── entries/<name>/<version>/<tags>-<digest>/   one entry per distribution build
         │   ├── ENTRY     pepip's facts about the entry; present in every published entry
-        │   ├── site/     what the wheel puts in site-packages: modules, packages, dist-info
+        │   ├── site/     importable root: the modules and packages the wheel puts in site-packages
+        │   ├── meta/     its <name>-<version>.dist-info; RECORD paths are relative to the entry
         │   └── prefix/   what it puts elsewhere, relative to the venv root: bin/, share/, include/
         ├── tmp/          staging: uv's --prefix installs and entries still being built
         ├── venvs/<hash>  registry: one file per venv wired to the store, holding its path
@@ -106,6 +107,11 @@ class StoreEntry:
     def prefix_dir(self) -> Path:
         """Scripts and data files, relative to a venv root."""
         return self.path / "prefix"
+
+    @property
+    def dist_info_dir(self) -> Path:
+        """The stored dist-info; its RECORD lists every file with a path relative to the entry."""
+        return self.path / "meta" / self.dist_info
 
 
 class Store:
@@ -318,22 +324,26 @@ def _build_entry(
             if relative.parts[0] in ("bin", "Scripts") and relative.stem in generated:
                 continue  # uv's launcher names the staging interpreter; wiring writes its own
             target = temp / "prefix" / relative
-            entry_path = "../prefix/" + relative.as_posix()
+            entry_path = "prefix/" + relative.as_posix()
             _move(source, target)
             if relative.parts[0] in ("bin", "Scripts"):
                 hash_field, size = _restore_python_shebang(target, python, hash_field, size)
             rows.append((entry_path, hash_field, size))
             continue
-        _move(source, temp / "site" / record_path)
-        rows.append((record_path, hash_field, size))
+        # The dist-info goes beside the importable root, not into it: the runtime puts store
+        # roots on sys.path, and importlib.metadata must find each distribution once (in the
+        # venv's site-packages), not again in the store.
+        area = "meta" if parts[0] == dist_info.name else "site"
+        _move(source, temp / area / record_path)
+        rows.append(("%s/%s" % (area, record_path), hash_field, size))
         if record_path.endswith(".py"):
-            _move_bytecode(source, temp / "site" / record_path, pycache_listings)
+            _move_bytecode(source, temp / area / record_path, pycache_listings)
         _note_top_level(parts, top_level, pth_files, dist_info.name)
     record_text = "".join("%s,%s,%s\n" % row for row in sorted(rows))
     digest = hashlib.sha256(record_text.encode("utf-8")).hexdigest()[:16]
-    record_line = "%s/RECORD,," % dist_info.name
-    (temp / "site" / dist_info.name).mkdir(parents=True, exist_ok=True)
-    (temp / "site" / dist_info.name / "RECORD").write_text(record_text + record_line + "\n")
+    record_line = "meta/%s/RECORD,," % dist_info.name
+    (temp / "meta" / dist_info.name).mkdir(parents=True, exist_ok=True)
+    (temp / "meta" / dist_info.name / "RECORD").write_text(record_text + record_line + "\n")
     entry = StoreEntry(
         path=entries_dir / name / version / ("%s-%s" % (tag_set, digest)),
         name=name,

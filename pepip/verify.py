@@ -31,13 +31,13 @@ def verify_entry(entry_path: Path) -> list[Problem]:
         return [Problem(entry_path, "missing", ENTRY_FILE)]
     try:
         entry = read_entry(entry_path)
-        rows = read_record(entry.site_dir / entry.dist_info / "RECORD")
+        rows = read_record(entry.dist_info_dir / "RECORD")
     except (PepipError, OSError, KeyError):
-        return [Problem(entry_path, "missing", "site/RECORD")]
+        return [Problem(entry_path, "missing", "meta/RECORD")]
     problems = []
     listed = {ENTRY_FILE}
     for record_path, hash_field, _size in rows:
-        relative = os.path.relpath(os.path.normpath(entry.site_dir / record_path), entry_path)
+        relative = os.path.normpath(record_path)
         listed.add(relative)
         if not hash_field:
             continue

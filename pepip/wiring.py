@@ -90,7 +90,7 @@ def link_entry(
     dist_info = site / entry.dist_info
     fsops.remove_tree(dist_info)
     dist_info.mkdir(parents=True)
-    stored_dist_info = entry.site_dir / entry.dist_info
+    stored_dist_info = entry.dist_info_dir
     rows: list[tuple[str, str, str]] = []
     for source in sorted(stored_dist_info.iterdir()):
         if source.is_file() and source.name not in _STORE_ONLY:
@@ -106,11 +106,10 @@ def link_entry(
             rows.append((_venv_relative(bin_dir / script, site), record_hash(data), str(len(data))))
     rows.extend(_link_prefix(venv, site, entry, python, symlinks))
     for record_path, hash_field, size in read_record(stored_dist_info / "RECORD"):
-        if record_path.startswith("../prefix/"):
-            continue  # listed above with its venv path
-        if record_path.split("/")[0] == entry.dist_info and record_path.split("/")[-1] in _STORE_ONLY:
-            continue
-        rows.append((record_path, hash_field, size))
+        area, _, relative = record_path.partition("/")
+        if area == "prefix" or relative.split("/")[-1] in _STORE_ONLY:
+            continue  # prefix files are listed above with their venv path
+        rows.append((relative, hash_field, size))  # site/ and meta/ both map to site-packages
     for name in ("INSTALLER", "REQUESTED"):
         if (dist_info / name).exists():
             data = (dist_info / name).read_bytes()

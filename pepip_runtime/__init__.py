@@ -1,7 +1,8 @@
 """pepip's import-time runtime: loaded by the venv's ``_pepip.pth`` (or ``_pepip.start``).
 
 ``install()`` loads the venv's runtime index (written by pepip beside the manifest) and puts
-one ``StoreFinder`` in ``sys.meta_path``, right before ``PathFinder``. It runs in every Python
+one ``StoreFinder`` in ``sys.meta_path``, right before ``PathFinder``. It also lists the store
+roots on ``sys.path`` for tools that read it (mypy, pyright), hidden from ``PathFinder``. It runs in every Python
 process of the venv, so it loads only this module and ``finder`` (not ``index``, not even
 ``__future__``) and reads the index with one ``open`` and one ``marshal.loads``. It is idempotent (``site`` runs a venv's ``.pth`` import
 lines twice) and never raises: on a broken manifest it writes one line to stderr and leaves
@@ -64,6 +65,7 @@ def _install() -> None:
         raise ValueError("runtime index of an unknown format")
     _format, names, owners, pth_files = loaded
     finder = StoreFinder(names, owners, site_packages)
+    finder.publish_roots()
     position = len(sys.meta_path)
     for index, entry in enumerate(sys.meta_path):
         if getattr(entry, "__name__", None) == "PathFinder":

@@ -78,6 +78,7 @@ class StoreFinder:
         self._finders = {}  # type: dict[str, FileFinder]
         self._stdlib = None  # type: frozenset[str] | None
         self._present = None  # type: frozenset[str] | None
+        self._canary = next(iter(owners), None)  # type: str | None
 
     def find_spec(
         self,
@@ -86,6 +87,10 @@ class StoreFinder:
         target: "ModuleType | None" = None,
     ) -> "ModuleSpec | None":
         """Return the spec of a top-level name the manifest maps, else ``None``."""
+        if self._canary is not None and sys.path_importer_cache.get(self._canary, 0) is not None:
+            # importlib.invalidate_caches() (PathFinder's) deleted the None entries that hide
+            # the store roots: hide them again before PathFinder walks sys.path.
+            self._hide_roots()
         directories = self._locations.get(fullname)
         if directories is None or path is not None:
             return None
@@ -135,6 +140,25 @@ class StoreFinder:
                     % (fullname, owner, directory),
                     name=fullname,
                 )
+
+    def publish_roots(self) -> None:
+        """List the store roots on ``sys.path``, where tools look for packages, at no cost.
+
+        mypy and pyright ask the venv's interpreter for ``sys.path`` and never run finders;
+        with the roots there they resolve imports of stored packages. Imports do not use
+        these entries: ``sys.path_importer_cache[root] = None`` makes ``PathFinder`` skip
+        each in O(1), so a failed import does not probe hundreds of directories. The roots
+        hold no dist-info, so ``importlib.metadata`` finds each distribution once.
+        """
+        on_path = set(sys.path)
+        for root in self._owners:
+            if root not in on_path:
+                sys.path.append(root)
+        self._hide_roots()
+
+    def _hide_roots(self) -> None:
+        for root in self._owners:
+            sys.path_importer_cache[root] = None
 
     def invalidate_caches(self) -> None:
         """Forget directory listings, as ``importlib.invalidate_caches()`` asks."""

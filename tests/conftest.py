@@ -142,6 +142,10 @@ def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
         build_wheel(house, "versioned", version, {"versioned.py": "VERSION = %r\n" % version})
     build_wheel(house, "needs-new", "1.0", {"needs_new.py": ""}, requires=["versioned>=2"])
     build_wheel(house, "needs-old", "1.0", {"needs_old.py": ""}, requires=["versioned<2"])
+    build_wheel(
+        house, "typedpkg", "1.0",
+        {"typedpkg/__init__.py": "def answer() -> int:\n    return 42\n", "typedpkg/py.typed": ""},
+    )
     build_wheel(house, "shadow", "1.0", {"string.py": "HIJACKED = True\n", "shadow.py": ""})
     native_build = tmp_path_factory.mktemp("native-build")
     _native_wheel(house, native_build)

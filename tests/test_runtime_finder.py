@@ -179,3 +179,18 @@ def test_runtime_on_each_interpreter(capsys, isolated, index_args, python):
     assert result.exit_code == 0, result.stderr
     code = "import alpha, nsroot.a, nsroot.b, importlib.metadata as m; print(m.version('alpha'))"
     assert venv_run(venv, code) == "1.0"
+
+
+def test_store_roots_on_sys_path_are_skipped_by_path_finder(capsys, venv, index_args, store_root):
+    """Tools that read sys.path see the store; imports and failed imports do not walk it."""
+    assert run_pepip(["install", *index_args, "alpha"], capsys).exit_code == 0
+    code = (
+        "import sys, importlib, importlib.metadata as m\n"
+        "roots = [p for p in sys.path if p.startswith(%r)]\n"
+        "print(len(roots), all(sys.path_importer_cache[r] is None for r in roots))\n"
+        "importlib.invalidate_caches()\n"
+        "import alpha\n"
+        "print(all(sys.path_importer_cache.get(r) is None for r in roots))\n"
+        "print(sorted(d.metadata['Name'] for d in m.distributions()))\n" % str(store_root)
+    )
+    assert venv_run(venv, code).splitlines() == ["2 True", "True", "['alpha', 'beta']"]

@@ -56,8 +56,10 @@ def test_entry_layout_and_facts(store_root, base_venv, wheelhouse):
     assert (entry.prefix_dir / "bin" / "tool-raw").read_text().startswith("#!python\n")
     assert not (entry.prefix_dir / "bin" / "tool-cli").exists()  # launchers are per venv
     assert (store_root / "CACHEDIR.TAG").read_text().startswith("Signature: 8a477f597d28d172789f06886806bc55")
-    record = (entry.site_dir / "tool-1.0.dist-info" / "RECORD").read_text()
-    assert "../prefix/share/tool/config.txt" in record and "INSTALLER" not in record
+    record = (entry.path / "meta" / "tool-1.0.dist-info" / "RECORD").read_text()
+    assert "prefix/share/tool/config.txt" in record and "site/tool/__init__.py" in record
+    assert "INSTALLER" not in record
+    assert not list(entry.site_dir.glob("*.dist-info"))  # importable root holds code only
 
 
 def test_two_builds_of_one_version_coexist_and_lookup_picks_by_tag(store_root, base_venv, tmp_path):
