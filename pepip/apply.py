@@ -17,7 +17,7 @@ from pepip.errors import PepipError
 from pepip.manifest import DistRecord, Manifest, write_manifest
 from pepip.plan import Plan, make_plan
 from pepip.report import Reporter
-from pepip.resolve import Pin, UvOptions, fetch_pins, parse_request
+from pepip.resolve import Pin, UvOptions, fetch_pins, parse_request, uninstall_from_venv
 from pepip.store import StoreEntry
 from pepip.target import Target
 from pepip.wiring import link_entry, unlink_record, wire_runtime
@@ -38,20 +38,25 @@ def apply_pins(
     reporter: Reporter,
     sync: str = "",
     refresh: bool = False,
+    exact: bool = False,
 ) -> Plan:
     """Change the venv to hold exactly ``pins``; return what changed.
 
-    ``refresh`` has uv fetch the missing pins anew instead of from its cache (repair).
+    ``refresh`` has uv fetch the missing pins anew instead of from its cache (repair);
+    ``exact`` removes what pip or uv installed that the pins do not name (sync).
     """
     store = target.store
     priority = {str(tag): rank for rank, tag in enumerate(target.interpreter.supported_tags())}
     with store.locked():
         store.register_venv(target.venv)
-        plan = make_plan(pins, target.manifest.dists, store, priority)
+        plan = make_plan(pins, target.manifest.dists, store, priority, target.foreign, exact)
         if plan.missing:
             with reporter.step("store", "Downloading and storing %d packages" % len(plan.missing)):
                 plan.linked.extend(store_pins(target, plan.missing, options, refresh))
             reporter.line("Stored %d packages in %s" % (len(plan.missing), reporter.took("store")))
+        if plan.foreign_removed:
+            names = [item.name for item in plan.foreign_removed]
+            uninstall_from_venv(target.locations.uv, target.python, names)
         with reporter.step("wire", "Linking"):
             records = _wire(target, plan, requested_names(requests))
         manifest = Manifest(target.interpreter.fields(), requests, records, sync)
@@ -108,6 +113,7 @@ def _report(reporter: Reporter, plan: Plan) -> None:
         return
     reporter.line("Linked %d packages in %s" % (len(plan.linked), reporter.took("wire")))
     changes = [(record.name, " - %s==%s" % (record.name, record.version)) for record in plan.removed]
+    changes += [(item.name, " - %s==%s" % (item.name, item.version)) for item in plan.foreign_removed]
     changes += [(pin.name, " + %s==%s" % (pin.name, entry.version)) for pin, entry in plan.linked]
     for _name, text in sorted(changes):
         reporter.line(text)

@@ -109,6 +109,9 @@ def _uv_options(
 def install_command(
     packages: Optional[List[str]] = typer.Argument(None, help="Requirements, as for pip."),
     requirement: List[Path] = typer.Option([], "-r", "--requirement", help="Requirements file."),
+    editable: List[str] = typer.Option(
+        [], "-e", "--editable", help="A project to install in editable mode (into the venv, never the store)."
+    ),
     venv: Optional[Path] = _VENV,
     python: Optional[str] = _PYTHON,
     quiet: bool = _QUIET,
@@ -125,7 +128,7 @@ def install_command(
     from pepip.install import InstallRequest, install
 
     options = _uv_options(index_url, extra_index_url, find_links, no_index, pre, constraint, upgrade)
-    request = InstallRequest(tuple(packages or ()), tuple(requirement), python, options)
+    request = InstallRequest(tuple(packages or ()), tuple(requirement), python, options, tuple(editable))
     install(_locations(venv, refresh), request, _reporter(quiet))
 
 

@@ -14,11 +14,10 @@ from packaging.utils import canonicalize_name
 from pepip.apply import apply_pins, requested_names
 from pepip.errors import PepipError
 from pepip.locations import Locations
-from pepip.manifest import DistRecord
 from pepip.plan import Plan
 from pepip.report import Reporter
 from pepip.resolutions import resolve_remembered
-from pepip.resolve import NormalizedName, Pin, UvOptions, parse_request
+from pepip.resolve import NormalizedName, Pin, UvOptions, install_editables, parse_request
 from pepip.target import Target, open_target
 
 __all__ = ["InstallRequest", "install", "check_files", "create_wired_venv"]
@@ -32,6 +31,7 @@ class InstallRequest:
     requirement_files: tuple[Path, ...] = ()
     python: str | None = None
     options: UvOptions = UvOptions()
+    editables: tuple[str, ...] = ()  # project paths to install in editable mode
 
 
 def check_files(paths: tuple[Path, ...]) -> None:
@@ -46,19 +46,24 @@ def install(locations: Locations, request: InstallRequest, reporter: Reporter) -
     for requirement in request.requirements:
         parse_request(requirement)
     check_files(request.requirement_files + request.options.constraints)
-    if not request.requirements and not request.requirement_files:
+    for path in request.editables:
+        if not Path(path).is_dir():
+            raise PepipError("editable project %s is not a directory" % path)
+    if not request.requirements and not request.requirement_files and not request.editables:
         raise PepipError("nothing to install; name packages or pass -r FILE")
     with open_target(locations, request.python) as target:
         requests = _merged_requests(target.manifest.requests, request.requirements)
         if _already_satisfied(target, request):
             return apply_pins(target, target.current_pins(), request.options, requests, reporter)
-        current = target.manifest.dists
+        editables = [str(Path(path).resolve()) for path in request.editables]
         with reporter.step("resolve", "Resolving"):
             resolution = resolve_remembered(
                 target,
-                list(request.requirements) + _kept_installs(current, request.requirements),
+                ["-e " + path for path in editables]
+                + list(request.requirements)
+                + _kept_installs(target, request.requirements),
                 request.requirement_files,
-                [Pin(NormalizedName(r.name), r.version) for r in current if " @ " not in r.source],
+                _preferences(target),
                 request.options,
             )
         reporter.line(
@@ -66,6 +71,9 @@ def install(locations: Locations, request: InstallRequest, reporter: Reporter) -
             % (len(resolution.pins), reporter.took("resolve"), " (remembered)" if resolution.remembered else "")
         )
         plan = apply_pins(target, resolution.pins, request.options, requests, reporter)
+        if editables:
+            install_editables(locations.uv, target.python, editables, request.options)
+            reporter.line("".join(" + %s (editable)\n" % path for path in editables).rstrip())
         resolution.keep()
         return plan
 
@@ -76,7 +84,7 @@ def _already_satisfied(target: Target, request: InstallRequest) -> bool:
     Requirements with extras, markers or URLs, requirement files, ``--upgrade`` and a venv
     that pip or uv changed behind pepip's back always go to the resolver.
     """
-    if request.requirement_files or request.options.upgrade or not target.intact:
+    if request.requirement_files or request.editables or request.options.upgrade or not target.intact:
         return False
     installed = {record.name: record for record in target.manifest.dists}
     for text in request.requirements:
@@ -95,18 +103,30 @@ def _merged_requests(previous: list[str], new: tuple[str, ...]) -> list[str]:
     return [text for text in previous if not requested_names([text]) & new_names] + list(new)
 
 
-def _kept_installs(current: list[DistRecord], requests: tuple[str, ...]) -> list[str]:
+def _kept_installs(target: Target, requests: tuple[str, ...]) -> list[str]:
     """Installed distributions the new request does not name: kept, unpinned.
 
-    The installed versions are only preferences (``resolve_pins``), so a conflicting
-    request moves them, as ``uv pip install`` would.
+    That is the manifest's and what pip or uv installed beside it. The installed versions
+    are only preferences (``_preferences``), so a conflicting request moves them, as ``uv
+    pip install`` would; editables are asked for as ``-e URL`` and never moved.
     """
     named = requested_names(list(requests))
-    return [
+    kept = [
         record.source if " @ " in record.source else record.name
-        for record in current
+        for record in target.manifest.dists
         if record.name not in named
     ]
+    return kept + [item.requirement for item in target.foreign if item.name not in named]
+
+
+def _preferences(target: Target) -> list[Pin]:
+    """The versions the venv has: uv keeps them unless the request needs otherwise."""
+    pins = [
+        Pin(NormalizedName(record.name), record.version)
+        for record in target.manifest.dists
+        if " @ " not in record.source
+    ]
+    return pins + [Pin(NormalizedName(f.name), f.version) for f in target.foreign if f.url is None]
 
 
 def create_wired_venv(locations: Locations, python: str | None, reporter: Reporter) -> None:

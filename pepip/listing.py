@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
-from email.parser import HeaderParser
 from pathlib import Path
-
-from packaging.utils import canonicalize_name
 
 from pepip.target import Target
 
@@ -32,37 +29,16 @@ class Listed:
 
 def list_venv(target: Target) -> list[Listed]:
     """Every distribution of the venv's site-packages, sorted by name."""
-    site = target.interpreter.site_packages
-    wired = {record.dist_info: record for record in target.manifest.dists}
-    found: list[Listed] = []
-    for dist_info in sorted(site.glob("*.dist-info")):
-        record = wired.get(dist_info.name)
-        if record is not None:
-            found.append(Listed(record.name, record.version, "store", str(Path(record.site_dir).parent)))
-            continue
-        name, version = _name_version(dist_info)
-        found.append(Listed(name, version, "site-packages", str(site), _editable_url(dist_info)))
+    found = [
+        Listed(record.name, record.version, "store", str(Path(record.site_dir).parent))
+        for record in target.manifest.dists
+    ]
+    site = str(target.interpreter.site_packages)
+    found += [
+        Listed(f.name, f.version, "site-packages", site, f.url if f.editable else None)
+        for f in target.foreign
+    ]
     return sorted(found, key=lambda listed: listed.name)
-
-
-def _name_version(dist_info: Path) -> tuple[str, str]:
-    try:
-        headers = HeaderParser().parsestr((dist_info / "METADATA").read_text(encoding="utf-8"))
-        return canonicalize_name(headers["Name"]), str(headers["Version"])
-    except (OSError, TypeError):
-        stem = dist_info.name[: -len(".dist-info")]
-        name, _, version = stem.partition("-")
-        return canonicalize_name(name), version
-
-
-def _editable_url(dist_info: Path) -> str | None:
-    try:
-        direct = json.loads((dist_info / "direct_url.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if isinstance(direct, dict) and direct.get("dir_info", {}).get("editable"):
-        return str(direct.get("url"))
-    return None
 
 
 def format_table(rows: list[Listed]) -> str:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from typing import Sequence
 
+from pepip.foreign import Foreign
 from pepip.manifest import DistRecord
 from pepip.resolve import Pin
 from pepip.store import Store, StoreEntry
@@ -14,31 +16,48 @@ __all__ = ["Plan", "make_plan"]
 
 @dataclass
 class Plan:
-    """What an install changes. ``linked`` entries are in the store already; ``missing``
-    pins need uv to download or build them first."""
+    """What applying pins changes. ``linked`` entries are in the store already; ``missing``
+    pins need uv to download or build them first; ``foreign_removed`` are distributions pip
+    or uv installed that uv must uninstall (the resolution moved them, or sync drops them)."""
 
     unchanged: list[DistRecord] = field(default_factory=list)
     linked: list[tuple[Pin, StoreEntry]] = field(default_factory=list)
     missing: list[Pin] = field(default_factory=list)
     removed: list[DistRecord] = field(default_factory=list)
+    foreign_kept: list[Foreign] = field(default_factory=list)
+    foreign_removed: list[Foreign] = field(default_factory=list)
 
     @property
     def changes_nothing(self) -> bool:
         """True when the venv already is what the pins describe."""
-        return not (self.linked or self.missing or self.removed)
+        return not (self.linked or self.missing or self.removed or self.foreign_removed)
 
 
 def make_plan(
-    pins: list[Pin], current: list[DistRecord], store: Store, priority: dict[str, int]
+    pins: list[Pin],
+    current: list[DistRecord],
+    store: Store,
+    priority: dict[str, int],
+    foreign: Sequence[Foreign] = (),
+    exact: bool = False,
 ) -> Plan:
     """Sort every pin into unchanged, linkable from the store, or missing from it.
 
     A venv record whose store entry is gone counts as changed, so any command that applies
-    pins (install, sync, repair) re-links or re-fetches it.
+    pins (install, sync, repair) re-links or re-fetches it. A foreign distribution at the
+    pinned version stays; at another version it is replaced by the store's. With ``exact``
+    (sync) foreign distributions the pins do not name are removed too.
     """
     plan = Plan()
     by_name = {record.name: record for record in current}
+    foreign_by_name = {item.name: item for item in foreign}
     for pin in pins:
+        other = foreign_by_name.pop(pin.name, None)
+        if other is not None:
+            if pin.url is None and other.url is None and other.version == pin.version:
+                plan.foreign_kept.append(other)
+                continue
+            plan.foreign_removed.append(other)
         record = by_name.pop(pin.name, None)
         if record is not None and record.source == pin.spec and os.path.isdir(record.site_dir):
             plan.unchanged.append(record)
@@ -51,4 +70,6 @@ def make_plan(
         else:
             plan.linked.append((pin, entry))
     plan.removed.extend(by_name.values())
+    if exact:
+        plan.foreign_removed.extend(foreign_by_name.values())
     return plan

@@ -30,6 +30,8 @@ __all__ = [
     "fetch_pins",
     "parse_request",
     "parse_pins",
+    "uninstall_from_venv",
+    "install_editables",
     "export_lock",
 ]
 
@@ -209,6 +211,19 @@ def export_lock(uv: Path, lock: Path, options: UvOptions) -> str:
         "--no-hashes", "--no-header", "--no-annotate", "--no-emit-project", "--quiet",
     ]
     return _run_uv(uv, args + options.selection_args(), "reading %s" % lock)
+
+
+def uninstall_from_venv(uv: Path, python: Path, names: Sequence[str]) -> None:
+    """Have uv remove distributions that pip or uv installed into the venv's site-packages."""
+    _run_uv(uv, ["pip", "uninstall", "--python", str(python), "--quiet", *names], "removing %s" % ", ".join(names))
+
+
+def install_editables(uv: Path, python: Path, paths: Sequence[str], options: UvOptions) -> None:
+    """Install projects in editable mode straight into the venv: never into the store."""
+    args = ["pip", "install", "--python", str(python), "--no-deps", "--quiet"]
+    for path in paths:
+        args += ["-e", path]
+    _run_uv(uv, args + options.index_args(), "installing %s in editable mode" % ", ".join(paths))
 
 
 def parse_pins(text: str) -> list[Pin]:

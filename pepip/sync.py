@@ -65,12 +65,13 @@ def sync(
                 sources = [exported]
             current = target.manifest.dists
             preferences = [Pin(NormalizedName(r.name), r.version) for r in current if " @ " not in r.source]
+            preferences += [Pin(NormalizedName(f.name), f.version) for f in target.foreign if f.url is None]
             resolution = resolve_remembered(target, [], sources, preferences, options)
         reporter.line(
             "Resolved %d packages in %s%s"
             % (len(resolution.pins), reporter.took("resolve"), " (remembered)" if resolution.remembered else "")
         )
-        plan = apply_pins(target, resolution.pins, options, [], reporter, sync=fingerprint)
+        plan = apply_pins(target, resolution.pins, options, [], reporter, sync=fingerprint, exact=True)
         resolution.keep()
         return plan
 

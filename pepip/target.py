@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import os
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
 from pepip import fsops
 from pepip.errors import PepipError
+from pepip.foreign import Foreign, scan_foreign
 from pepip.interpreter import Interpreter, query_interpreter, venv_python
 from pepip.locations import Locations
 from pepip.manifest import Manifest, read_manifest
@@ -35,6 +36,7 @@ class Target:
     python: Path
     interpreter: Interpreter
     manifest: Manifest
+    foreign: list[Foreign] = field(default_factory=list)  # what pip or uv installed
     intact: bool = True  # False when pip or uv removed a distribution the manifest names
 
     def current_pins(self) -> list[Pin]:
@@ -53,15 +55,15 @@ def _load(locations: Locations, store: Store) -> Target:
         interpreter = query_interpreter(python)
     if manifest is None:
         manifest = Manifest(interpreter.fields(), [], [])
-    else:
-        # A dist-info that `pip uninstall` removed means the distribution is gone: the
-        # runtime no longer imports it, and no later command brings it back unasked.
-        present = set(os.listdir(interpreter.site_packages)) if interpreter.site_packages.is_dir() else set()
-        kept = [record for record in manifest.dists if record.dist_info in present]
-        intact = len(kept) == len(manifest.dists)
-        manifest.dists = kept
-        return Target(locations, store, venv, python, interpreter, manifest, intact)
-    return Target(locations, store, venv, python, interpreter, manifest)
+    site = interpreter.site_packages
+    present = set(os.listdir(site)) if site.is_dir() else set()
+    # A dist-info that `pip uninstall` removed means the distribution is gone: the runtime
+    # no longer imports it, and no later command brings it back unasked.
+    kept = [record for record in manifest.dists if record.dist_info in present]
+    intact = len(kept) == len(manifest.dists)
+    manifest.dists = kept
+    foreign = scan_foreign(site, {record.dist_info for record in kept})
+    return Target(locations, store, venv, python, interpreter, manifest, foreign, intact)
 
 
 def existing_target(locations: Locations) -> Target:

@@ -140,6 +140,7 @@ def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     for version in ("1.0", "2.0"):
         build_wheel(house, "versioned", version, {"versioned.py": "VERSION = %r\n" % version})
+    build_wheel(house, "dependent", "1.0", {"dependent.py": "import alpha\n"}, requires=["alpha"])
     build_wheel(house, "needs-new", "1.0", {"needs_new.py": ""}, requires=["versioned>=2"])
     build_wheel(house, "needs-old", "1.0", {"needs_old.py": ""}, requires=["versioned<2"])
     build_wheel(

@@ -132,3 +132,50 @@ def store_entries(store_root: Path) -> list[Path]:
 
 
 PYTHON = Path(sys.executable)
+
+
+_IN_TREE_BACKEND = '''"""A PEP 517/660 backend that builds editable wheels offline (tests only)."""
+import base64, hashlib, os, zipfile
+
+NAME, VERSION, REQUIRES = %r, "0.1", %r
+
+
+def _record(data):
+    return "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+
+
+def get_requires_for_build_editable(config_settings=None):
+    return []
+
+
+def build_editable(wheel_directory, config_settings=None, metadata_directory=None):
+    dist_info = "%%s-%%s.dist-info" %% (NAME, VERSION)
+    metadata = "Metadata-Version: 2.1\\nName: %%s\\nVersion: %%s\\n" %% (NAME, VERSION)
+    metadata += "".join("Requires-Dist: %%s\\n" %% r for r in REQUIRES)
+    files = {
+        NAME + ".pth": (os.path.abspath("src") + "\\n").encode(),
+        dist_info + "/METADATA": metadata.encode(),
+        dist_info + "/WHEEL": b"Wheel-Version: 1.0\\nGenerator: t\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n",
+    }
+    name = "%%s-%%s-py3-none-any.whl" %% (NAME, VERSION)
+    with zipfile.ZipFile(os.path.join(wheel_directory, name), "w") as archive:
+        lines = []
+        for member, data in files.items():
+            archive.writestr(member, data)
+            lines.append("%%s,%%s,%%d" %% (member, _record(data), len(data)))
+        archive.writestr(dist_info + "/RECORD", "\\n".join(lines + [dist_info + "/RECORD,,"]) + "\\n")
+    return name
+'''
+
+
+def make_editable_project(directory: Path, name: str, requires: Sequence[str] = ()) -> Path:
+    """A project whose in-tree build backend makes editable wheels without the index."""
+    (directory / "src" / name).mkdir(parents=True)
+    (directory / "src" / name / "__init__.py").write_text("WHERE = 'editable'\n")
+    (directory / "pyproject.toml").write_text(
+        '[project]\nname = "%s"\nversion = "0.1"\ndependencies = %s\n'
+        '[build-system]\nrequires = []\nbuild-backend = "tree_backend"\nbackend-path = ["."]\n'
+        % (name, "[%s]" % ", ".join('"%s"' % r for r in requires))
+    )
+    (directory / "tree_backend.py").write_text(_IN_TREE_BACKEND % (name, list(requires)))
+    return directory

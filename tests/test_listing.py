@@ -6,9 +6,7 @@ import json
 import os
 import subprocess
 
-import pytest
-
-from helpers import run_pepip
+from helpers import make_editable_project, run_pepip
 from pepip.locations import find_uv
 
 
@@ -32,20 +30,9 @@ def test_list_and_freeze_show_origin_of_each_distribution(capsys, venv, index_ar
 
 
 def test_freeze_shows_editable_install(capsys, venv, index_args, isolated):
-    assert run_pepip(["venv"], capsys).exit_code == 0
-    project = isolated / "proj"
-    (project / "mine").mkdir(parents=True)
-    (project / "mine" / "__init__.py").write_text("")
-    (project / "pyproject.toml").write_text(
-        '[project]\nname = "mine"\nversion = "0.1"\n[build-system]\nrequires = ["setuptools"]\n'
-        'build-backend = "setuptools.build_meta"\n'
-    )
-    completed = subprocess.run(
-        [str(find_uv(os.environ)), "pip", "install", "--python", str(venv / "bin" / "python"), "-e", str(project)],
-        capture_output=True, text=True, env={k: v for k, v in os.environ.items() if k != "UV_OFFLINE"},
-    )
-    if completed.returncode != 0:
-        pytest.skip("setuptools is not available to build the editable: %s" % completed.stderr[-200:])
+    project = make_editable_project(isolated / "proj", "mine")
+    result = run_pepip(["install", *index_args, "-e", str(project)], capsys)
+    assert result.exit_code == 0, result.stderr
     assert run_pepip(["freeze"], capsys).stdout.strip() == "-e %s" % project.as_uri()
 
 
