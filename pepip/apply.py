@@ -8,6 +8,7 @@ manifest names is published, and the manifest is replaced last, atomically.
 from __future__ import annotations
 
 from pathlib import Path
+from pathlib import Path
 from typing import AbstractSet
 
 from packaging.utils import canonicalize_name
@@ -18,7 +19,8 @@ from pepip.manifest import DistRecord, Manifest, write_manifest
 from pepip.plan import Plan, make_plan
 from pepip.report import Reporter
 from pepip.resolve import Pin, UvOptions, fetch_pins, parse_request, uninstall_from_venv
-from pepip.store import StoreEntry
+from pepip.native import preload_paths
+from pepip.store import StoreEntry, read_entry
 from pepip.target import Target
 from pepip.wiring import link_entry, unlink_record, wire_runtime
 
@@ -59,7 +61,7 @@ def apply_pins(
             uninstall_from_venv(target.locations.uv, target.python, names)
         with reporter.step("wire", "Linking"):
             records = _wire(target, plan, requested_names(requests))
-        manifest = Manifest(target.interpreter.fields(), requests, records, sync)
+        manifest = Manifest(target.interpreter.fields(), requests, records, sync, _preloads(records))
         write_manifest(target.venv, manifest)
         target.manifest = manifest
     _report(reporter, plan)
@@ -105,6 +107,20 @@ def _wire(target: Target, plan: Plan, requested: AbstractSet[str]) -> list[DistR
             )
         )
     return sorted(records, key=lambda record: record.name)
+
+
+def _preloads(records: list[DistRecord]) -> dict[str, tuple[str, ...]]:
+    """Native libraries each distribution needs from the venv's other distributions."""
+    entries = {record.name: read_entry(Path(record.site_dir).parent) for record in records}
+    preloads = {}
+    for name, entry in entries.items():
+        if entry.native is None:
+            continue
+        providers = [other.site_dir for other_name, other in entries.items() if other_name != name]
+        paths = preload_paths(entry.native, providers)
+        if paths:
+            preloads[name] = tuple(paths)
+    return preloads
 
 
 def _report(reporter: Reporter, plan: Plan) -> None:

@@ -45,6 +45,7 @@ from packaging.version import Version
 
 from pepip import fsops
 from pepip.errors import PepipError
+from pepip.native import NativeReach, scan_native_reach
 from pepip.resolve import NormalizedName
 
 __all__ = [
@@ -97,6 +98,7 @@ class StoreEntry:
     top_level: tuple[str, ...]
     pth_files: tuple[str, ...]
     scripts: tuple[str, ...]
+    native: NativeReach | None = None
 
     @property
     def site_dir(self) -> Path:
@@ -264,6 +266,7 @@ def read_entry(path: Path) -> StoreEntry:
         top_level=listed("top_level"),
         pth_files=listed("pth"),
         scripts=listed("scripts"),
+        native=NativeReach.from_fact(facts["native"]) if facts.get("native") else None,
     )
 
 
@@ -314,6 +317,7 @@ def _build_entry(
     top_level: set[str] = set()
     pth_files: set[str] = set()
     pycache_listings: dict[Path, list[str]] = {}
+    site_files: list[str] = []
     for record_path, hash_field, size in read_record(dist_info / "RECORD"):
         parts = record_path.split("/")
         if parts[0] == dist_info.name and parts[-1] in _INSTALLER_FILES:
@@ -334,6 +338,8 @@ def _build_entry(
         # roots on sys.path, and importlib.metadata must find each distribution once (in the
         # venv's site-packages), not again in the store.
         area = "meta" if parts[0] == dist_info.name else "site"
+        if area == "site":
+            site_files.append(record_path)
         _move(source, temp / area / record_path)
         rows.append(("%s/%s" % (area, record_path), hash_field, size))
         if record_path.endswith(".py"):
@@ -352,6 +358,7 @@ def _build_entry(
         top_level=tuple(sorted(top_level)),
         pth_files=tuple(sorted(pth_files)),
         scripts=tuple(sorted(generated)),
+        native=scan_native_reach(temp / "site", site_files),
     )
     facts = {
         "name": entry.name,
@@ -361,6 +368,7 @@ def _build_entry(
         "pth": ",".join(entry.pth_files),
         "scripts": ",".join(entry.scripts),
         "digest": digest,
+        "native": entry.native.to_fact() if entry.native else "",
     }
     (temp / ENTRY_FILE).write_text("".join("%s=%s\n" % item for item in facts.items()))
     return temp, entry

@@ -63,8 +63,8 @@ def _install() -> None:
     loaded = marshal.loads(data)
     if not isinstance(loaded, tuple) or loaded[0] != _INDEX_FORMAT:
         raise ValueError("runtime index of an unknown format")
-    _format, names, owners, pth_files = loaded
-    finder = StoreFinder(names, owners, site_packages)
+    _format, names, owners, pth_files, preloads = loaded
+    finder = StoreFinder(names, owners, site_packages, preloads)
     finder.publish_roots()
     position = len(sys.meta_path)
     for index, entry in enumerate(sys.meta_path):

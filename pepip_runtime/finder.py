@@ -69,6 +69,7 @@ class StoreFinder:
         locations: "dict[str, list[str]]",
         owners: "dict[str, tuple[str, str]]",
         site_packages: str,
+        preloads: "dict[str, list[str]] | None" = None,
     ) -> None:
         # locations: top-level name -> store site directories that provide it, in order.
         # owners: store site directory -> ("name==version", dist-info dir name).
@@ -79,6 +80,8 @@ class StoreFinder:
         self._stdlib = None  # type: frozenset[str] | None
         self._present = None  # type: frozenset[str] | None
         self._canary = next(iter(owners), None)  # type: str | None
+        # top-level name -> native libraries of sibling distributions to load before it
+        self._preloads = preloads or {}  # type: dict[str, list[str]]
 
     def find_spec(
         self,
@@ -105,6 +108,8 @@ class StoreFinder:
         directories = [d for d in directories if self._owners.get(d, ("", ""))[1] in present]
         if not directories:
             return None
+        if fullname in self._preloads:
+            _load_libraries(self._preloads.pop(fullname))
         portions = []  # type: list[str]
         for directory in directories:
             finder = self._finders.get(directory)
@@ -174,3 +179,18 @@ def _extend_portions(search_locations: "list[str]", fullname: str, directories: 
         candidate = os.path.join(directory, fullname)
         if candidate not in search_locations and os.path.isdir(candidate):
             search_locations.append(candidate)
+
+
+def _load_libraries(paths: "list[str]") -> None:
+    """Load native libraries globally so extensions needing them by soname find them.
+
+    ``ctypes`` is imported here, only for a package that needs it. A library that fails to
+    load is skipped: the package's own import then reports what is missing, as it would.
+    """
+    import ctypes
+
+    for path in paths:
+        try:
+            ctypes.CDLL(path, mode=ctypes.RTLD_GLOBAL)
+        except OSError:
+            pass

@@ -11,6 +11,7 @@ Layout, one record per line, fields separated by TAB::
     interpreter     cpython  3.11  <abiflags>  <cache_tag>
     request         <requirement as the user gave it>
     sync            <fingerprint of the inputs of the last `pepip sync`>
+    preload         <name> <native libraries of other distributions it needs, comma-separated>
     dist            <name> <version> <dist-info dir> <site dir> <names> <pth files> <source>
 
 ``names`` (importable top-level names) and ``pth files`` are comma-separated; ``site dir`` is
@@ -106,7 +107,7 @@ class DistRecord:
 class Manifest:
     """What a manifest file holds: the interpreter it was made for, requests, distributions."""
 
-    __slots__ = ("interpreter", "requests", "dists", "sync")
+    __slots__ = ("interpreter", "requests", "dists", "sync", "preloads")
 
     def __init__(
         self,
@@ -114,11 +115,13 @@ class Manifest:
         requests: list[str],
         dists: list[DistRecord],
         sync: str = "",
+        preloads: dict[str, tuple[str, ...]] | None = None,
     ) -> None:
         self.interpreter = interpreter
         self.requests = requests
         self.dists = dists
         self.sync = sync
+        self.preloads = {} if preloads is None else preloads
 
     def to_text(self) -> str:
         """Serialise in the format ``parse_manifest`` reads."""
@@ -128,6 +131,9 @@ class Manifest:
         lines.extend("request\t" + request for request in self.requests)
         if self.sync:
             lines.append("sync\t" + self.sync)
+        lines.extend(
+            "preload\t%s\t%s" % (name, ",".join(paths)) for name, paths in sorted(self.preloads.items())
+        )
         lines.extend(dist.to_line() for dist in self.dists)
         return "\n".join(lines) + "\n"
 
@@ -145,6 +151,7 @@ def parse_manifest(text: str) -> Manifest:
     requests: list[str] = []
     dists: list[DistRecord] = []
     sync = ""
+    preloads = {}  # type: dict[str, tuple[str, ...]]
     for line in lines[1:]:
         if not line:
             continue
@@ -168,9 +175,11 @@ def parse_manifest(text: str) -> Manifest:
             interpreter = tuple(fields[1:])
         elif kind == "sync" and len(fields) == 2:
             sync = fields[1]
+        elif kind == "preload" and len(fields) == 3:
+            preloads[fields[1]] = _split_list(fields[2])
         else:
             raise ManifestError("unexpected line: " + line[:60])
-    return Manifest(interpreter, requests, dists, sync)
+    return Manifest(interpreter, requests, dists, sync, preloads)
 
 
 def header_line() -> str:
@@ -179,11 +188,12 @@ def header_line() -> str:
 
 
 def runtime_index(manifest: Manifest) -> bytes:
-    """The runtime index of a manifest: ``(format, names, owners, pth files)``.
+    """The runtime index of a manifest: ``(format, names, owners, pth files, preloads)``.
 
     ``names`` maps each top-level import name to the store site dirs providing it;
     ``owners`` maps a site dir to ``(name==version, dist-info dir)``, for error messages and
-    for the check that ``pip uninstall`` has not removed the distribution.
+    for the check that ``pip uninstall`` has not removed the distribution; ``preloads`` maps
+    a top-level name to native libraries to load before its first import.
     """
     names = {}  # type: dict[str, list[str]]
     owners = {}  # type: dict[str, tuple[str, str]]
@@ -193,4 +203,10 @@ def runtime_index(manifest: Manifest) -> bytes:
         for name in dist.top_level:
             names.setdefault(name, []).append(dist.site_dir)
         pth_files.extend((name, dist.site_dir, dist.dist_info) for name in dist.pth_files)
-    return marshal.dumps((INDEX_FORMAT, names, owners, sorted(pth_files)), 4)
+    preloads = {
+        name: list(manifest.preloads[dist.name])
+        for dist in manifest.dists
+        if dist.name in manifest.preloads
+        for name in dist.top_level
+    }
+    return marshal.dumps((INDEX_FORMAT, names, owners, sorted(pth_files), preloads), 4)

@@ -105,6 +105,42 @@ def _native_wheel(directory: Path, build_dir: Path) -> None:
     )
 
 
+_SIBLING_LIBRARY = "int fake_value(void) { return 7; }\n"
+_SIBLING_USER = r"""
+#include <Python.h>
+int fake_value(void);
+static PyObject *value(PyObject *self, PyObject *args) { return PyLong_FromLong(fake_value()); }
+static PyMethodDef methods[] = {{"value", value, METH_NOARGS, ""}, {NULL, NULL, 0, NULL}};
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_ext", NULL, -1, methods};
+PyMODINIT_FUNC PyInit__ext(void) { return PyModule_Create(&module); }
+"""
+
+
+def _sibling_native_wheels(directory: Path, build_dir: Path) -> None:
+    """Like torch and nvidia-*: an extension whose RPATH reaches a library in another wheel."""
+    compiler = shutil.which("gcc") or shutil.which("cc")
+    include = sysconfig.get_paths()["include"]
+    if compiler is None or not Path(include, "Python.h").exists() or sys.platform != "linux":
+        return
+    (build_dir / "fake.c").write_text(_SIBLING_LIBRARY)
+    library = build_dir / "libfake.so"
+    subprocess.run([compiler, "-shared", "-fPIC", "-Wl,-soname,libfake.so", str(build_dir / "fake.c"),
+                    "-o", str(library)], check=True)
+    (build_dir / "ext.c").write_text(_SIBLING_USER)
+    extension = build_dir / ("_ext" + sysconfig.get_config_var("EXT_SUFFIX"))
+    subprocess.run([compiler, "-shared", "-fPIC", "-I", include, str(build_dir / "ext.c"), "-L", str(build_dir),
+                    "-lfake", "-Wl,-rpath,$ORIGIN/../fakenv/fake/lib", "-o", str(extension)], check=True)
+    version = "cp%d%d" % sys.version_info[:2]
+    platform = sysconfig.get_platform().replace("-", "_").replace(".", "_")
+    build_wheel(directory, "fakenv-lib", "1.0", {"fakenv/fake/lib/libfake.so": library.read_bytes()},
+                tag="py3-none-%s" % platform)
+    build_wheel(
+        directory, "usesfake", "1.0",
+        {"usesfake/__init__.py": "from usesfake._ext import value\n", "usesfake/" + extension.name: extension.read_bytes()},
+        requires=["fakenv-lib"], tag="%s-%s-%s" % (version, version, platform),
+    )
+
+
 @pytest.fixture(scope="session")
 def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Small real wheels covering the layouts pepip must handle."""
@@ -148,8 +184,8 @@ def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
         {"typedpkg/__init__.py": "def answer() -> int:\n    return 42\n", "typedpkg/py.typed": ""},
     )
     build_wheel(house, "shadow", "1.0", {"string.py": "HIJACKED = True\n", "shadow.py": ""})
-    native_build = tmp_path_factory.mktemp("native-build")
-    _native_wheel(house, native_build)
+    _native_wheel(house, tmp_path_factory.mktemp("native-build"))
+    _sibling_native_wheels(house, tmp_path_factory.mktemp("sibling-build"))
     return house
 
 

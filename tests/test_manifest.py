@@ -18,7 +18,8 @@ def sample() -> Manifest:
                    ("tool.pth",), "tool @ file:///wheels/tool-2.0-py3-none-any.whl"),
     ]
     return Manifest(("cpython", "3.11", "", "cpython-311", "/v/lib/python3.11/site-packages"),
-                    ["alpha>=1", "tool @ file:///wheels/tool-2.0-py3-none-any.whl"], dists)
+                    ["alpha>=1", "tool @ file:///wheels/tool-2.0-py3-none-any.whl"], dists,
+                    preloads={"tool": ("/store/n/site/nv/lib/libn.so",)})
 
 
 def test_round_trip(tmp_path):
@@ -26,8 +27,8 @@ def test_round_trip(tmp_path):
     write_manifest(venv, sample())
     loaded = read_manifest(venv)
     assert loaded is not None
-    assert (loaded.interpreter, loaded.requests, loaded.dists) == (
-        sample().interpreter, sample().requests, sample().dists,
+    assert (loaded.interpreter, loaded.requests, loaded.dists, loaded.preloads) == (
+        sample().interpreter, sample().requests, sample().dists, sample().preloads,
     )
     assert sorted(p.name for p in venv.iterdir()) == ["pepip-index.marshal", "pepip-manifest.txt"]
 
@@ -39,6 +40,7 @@ def test_runtime_index_maps_names_to_store_dirs():
         {"alpha": ["/store/a/site"], "tool": ["/store/t/site"], "tool_x": ["/store/t/site"]},
         {"/store/a/site": ("alpha==1.0", "alpha-1.0.dist-info"), "/store/t/site": ("tool==2.0", "tool-2.0.dist-info")},
         [("tool.pth", "/store/t/site", "tool-2.0.dist-info")],
+        {"tool": ["/store/n/site/nv/lib/libn.so"], "tool_x": ["/store/n/site/nv/lib/libn.so"]},
     )
 
 
