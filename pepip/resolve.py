@@ -65,7 +65,6 @@ class UvOptions:
     pre: bool = False
     constraints: tuple[Path, ...] = ()
     upgrade: bool = False
-    offline: bool = False
     extras: tuple[str, ...] = ()
     all_extras: bool = False
     groups: tuple[str, ...] = ()
@@ -82,7 +81,7 @@ class UvOptions:
         return args
 
     def index_args(self) -> list[str]:
-        """Arguments that select where distributions come from (resolve and fetch alike)."""
+        """Where distributions come from and which versions count (resolve and fetch alike)."""
         args: list[str] = []
         if self.index_url:
             args += ["--index-url", self.index_url]
@@ -92,8 +91,8 @@ class UvOptions:
             args += ["--find-links", location]
         if self.no_index:
             args.append("--no-index")
-        if self.offline:
-            args.append("--offline")
+        if self.pre:
+            args += ["--prerelease", "allow"]
         return args
 
 
@@ -168,40 +167,21 @@ def resolve_pins(
     otherwise, as ``uv pip install`` keeps what a venv has.
     """
     with tempfile.TemporaryDirectory(prefix="pepip-resolve-") as work:
-        return _compile(uv, python, requirements, requirement_files, preferences, options, Path(work))
-
-
-def _compile(
-    uv: Path,
-    python: Path,
-    requirements: Sequence[str],
-    requirement_files: Sequence[Path],
-    preferences: Sequence[Pin],
-    options: UvOptions,
-    work_dir: Path,
-) -> list[Pin]:
-    source = work_dir / "requirements.in"
-    source.write_text("".join(line + "\n" for line in requirements), encoding="utf-8")
-    output = work_dir / "requirements.txt"
-    output.write_text("".join(pin.spec + "\n" for pin in preferences if pin.url is None))
-    args = ["pip", "compile", str(source)]
-    for path in requirement_files:
-        args.append(str(path))
-    args += [
-        "--python", str(python), "--output-file", str(output),
-        "--no-header", "--no-annotate", "--quiet",
-    ]
-    args += options.index_args()
-    for constraint in options.constraints:
-        args += ["--constraint", str(constraint)]
-    if options.pre:
-        args += ["--prerelease", "allow"]
-    if options.upgrade:
-        args.append("--upgrade")
-    if any(path.name == "pyproject.toml" for path in requirement_files):
-        args += options.selection_args()
-    _run_uv(uv, args, "resolving the requirements")
-    return parse_pins(output.read_text(encoding="utf-8"))
+        source = Path(work, "requirements.in")
+        source.write_text("".join(line + "\n" for line in requirements), encoding="utf-8")
+        output = Path(work, "requirements.txt")
+        output.write_text("".join(pin.spec + "\n" for pin in preferences if pin.url is None))
+        args = ["pip", "compile", str(source), *map(str, requirement_files)]
+        args += ["--python", str(python), "--output-file", str(output)]
+        args += ["--no-header", "--no-annotate", "--quiet", *options.index_args()]
+        for constraint in options.constraints:
+            args += ["--constraint", str(constraint)]
+        if options.upgrade:
+            args.append("--upgrade")
+        if any(path.name == "pyproject.toml" for path in requirement_files):
+            args += options.selection_args()
+        _run_uv(uv, args, "resolving the requirements")
+        return parse_pins(output.read_text(encoding="utf-8"))
 
 
 def export_lock(uv: Path, lock: Path, options: UvOptions) -> str:
@@ -281,6 +261,4 @@ def fetch_pins(
     if compile_bytecode:
         args.append("--compile-bytecode")
     args += options.index_args()
-    if options.pre:
-        args += ["--prerelease", "allow"]
     _run_uv(uv, args, "downloading and building %d distributions" % len(pins))
