@@ -17,7 +17,7 @@ from pepip.locations import Locations
 from pepip.plan import Plan
 from pepip.report import Reporter
 from pepip.resolutions import resolve_remembered
-from pepip.resolve import NormalizedName, Pin, UvOptions, install_editables, parse_request
+from pepip.resolve import UvOptions, install_editables, parse_request
 from pepip.target import Target, open_target
 
 __all__ = ["InstallRequest", "install", "check_files", "create_wired_venv"]
@@ -63,7 +63,7 @@ def install(locations: Locations, request: InstallRequest, reporter: Reporter) -
                 + list(request.requirements)
                 + _kept_installs(target, request.requirements),
                 request.requirement_files,
-                _preferences(target),
+                target.preferences(),
                 request.options,
             )
         reporter.line(
@@ -107,8 +107,8 @@ def _kept_installs(target: Target, requests: tuple[str, ...]) -> list[str]:
     """Installed distributions the new request does not name: kept, unpinned.
 
     That is the manifest's and what pip or uv installed beside it. The installed versions
-    are only preferences (``_preferences``), so a conflicting request moves them, as ``uv
-    pip install`` would; editables are asked for as ``-e URL`` and never moved.
+    are only preferences (``Target.preferences``), so a conflicting request moves them, as
+    ``uv pip install`` would; editables are asked for as ``-e URL`` and never moved.
     """
     named = requested_names(list(requests))
     kept = [
@@ -117,16 +117,6 @@ def _kept_installs(target: Target, requests: tuple[str, ...]) -> list[str]:
         if record.name not in named
     ]
     return kept + [item.requirement for item in target.foreign if item.name not in named]
-
-
-def _preferences(target: Target) -> list[Pin]:
-    """The versions the venv has: uv keeps them unless the request needs otherwise."""
-    pins = [
-        Pin(NormalizedName(record.name), record.version)
-        for record in target.manifest.dists
-        if " @ " not in record.source
-    ]
-    return pins + [Pin(NormalizedName(f.name), f.version) for f in target.foreign if f.url is None]
 
 
 def create_wired_venv(locations: Locations, python: str | None, reporter: Reporter) -> None:

@@ -21,7 +21,7 @@ from pepip.locations import Locations
 from pepip.plan import Plan
 from pepip.report import Reporter
 from pepip.resolutions import resolve_remembered
-from pepip.resolve import NormalizedName, Pin, UvOptions, export_lock
+from pepip.resolve import UvOptions, export_lock
 from pepip.target import Target, open_target
 
 __all__ = ["sync", "find_sync_file", "SYNC_FILES"]
@@ -63,10 +63,7 @@ def sync(
                 exported = Path(work, "uv-lock-requirements.txt")
                 exported.write_text(export_lock(locations.uv, files[0], options), encoding="utf-8")
                 sources = [exported]
-            current = target.manifest.dists
-            preferences = [Pin(NormalizedName(r.name), r.version) for r in current if " @ " not in r.source]
-            preferences += [Pin(NormalizedName(f.name), f.version) for f in target.foreign if f.url is None]
-            resolution = resolve_remembered(target, [], sources, preferences, options)
+            resolution = resolve_remembered(target, [], sources, target.preferences(), options)
         reporter.line(
             "Resolved %d packages in %s%s"
             % (len(resolution.pins), reporter.took("resolve"), " (remembered)" if resolution.remembered else "")

@@ -19,7 +19,7 @@ from pepip.foreign import Foreign, scan_foreign
 from pepip.interpreter import Interpreter, query_interpreter, venv_python
 from pepip.locations import Locations
 from pepip.manifest import Manifest, read_manifest
-from pepip.resolve import Pin, parse_pins
+from pepip.resolve import NormalizedName, Pin, parse_pins
 from pepip.store import Store
 from pepip.venvs import make_venv
 
@@ -42,6 +42,12 @@ class Target:
     def current_pins(self) -> list[Pin]:
         """The pins of what the venv has, from the manifest."""
         return parse_pins("\n".join(record.source for record in self.manifest.dists))
+
+    def preferences(self) -> list[Pin]:
+        """The versions the venv has (its own and what pip or uv installed beside them):
+        resolution keeps them unless the request needs otherwise, as ``uv pip install`` does."""
+        own = [Pin(NormalizedName(r.name), r.version) for r in self.manifest.dists if " @ " not in r.source]
+        return own + [Pin(NormalizedName(f.name), f.version) for f in self.foreign if f.url is None]
 
 
 def _load(locations: Locations, store: Store) -> Target:
