@@ -95,8 +95,8 @@ def _wire(target: Target, plan: Plan, requested: AbstractSet[str]) -> list[DistR
         unlink_record(target.interpreter, record)
     records = list(plan.unchanged)
     for pin, entry in plan.linked:
-        records.append(
-            link_entry(
+        try:
+            record = link_entry(
                 target.venv,
                 target.interpreter,
                 target.python,
@@ -105,7 +105,12 @@ def _wire(target: Target, plan: Plan, requested: AbstractSet[str]) -> list[DistR
                 pin.name in requested,
                 target.locations.symlinks,
             )
-        )
+        except OSError as error:
+            raise PepipError(
+                "cannot link %s from %s (%s); if the store entry is damaged run "
+                "`pepip store verify --fix`" % (pin.spec, entry.path, error.strerror or error)
+            ) from None
+        records.append(record)
     return sorted(records, key=lambda record: record.name)
 
 

@@ -253,6 +253,8 @@ def read_entry(path: Path) -> StoreEntry:
             "store entry %s is incomplete or missing; run `pepip repair`" % path
         ) from None
     facts = dict(line.split("=", 1) for line in text.splitlines() if "=" in line)
+    if not (path / "meta" / facts.get("dist_info", "?")).is_dir():
+        raise PepipError("store entry %s is damaged; run `pepip store verify --fix`" % path)
 
     def listed(key: str) -> tuple[str, ...]:
         value = facts.get(key, "")

@@ -129,3 +129,20 @@ def test_venv_command_creates_an_empty_wired_venv(capsys, venv, index_args):
     assert venv_run(venv, "import sys; print(sum(type(f).__name__ == 'StoreFinder' for f in sys.meta_path))") == "1"
     again = run_pepip(["venv"], capsys)
     assert again.exit_code == 1 and "already exists" in again.stderr and len(again.error_lines) == 1
+
+
+def test_damaged_entry_met_by_install_is_one_line_and_verify_fix_mends_it(capsys, isolated, index_args, store_root):
+    installed_in(capsys, index_args, ("one", ["alpha"]))
+    beta = entry_of(store_root, "beta")
+    meta = beta / "meta"
+    writable(meta / "x")
+    remove_tree(meta)
+    venv_two = isolated / "work" / "two"
+    result = run_pepip(["install", *index_args, "--venv", str(venv_two), "alpha"], capsys)
+    errors = [line for line in result.error_lines if line.startswith("pepip: error:")]
+    assert result.exit_code == 1 and len(errors) == 1 and "Traceback" not in result.stderr
+    assert errors[0].endswith("is damaged; run `pepip store verify --fix`")
+    assert not venv_two.exists()
+    assert run_pepip(["store", "verify", "--fix", *index_args], capsys).exit_code == 0
+    assert run_pepip(["install", *index_args, "--venv", str(venv_two), "alpha"], capsys).exit_code == 0
+    assert venv_run(venv_two, "import alpha; print('ok')") == "ok"
