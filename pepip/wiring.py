@@ -29,7 +29,7 @@ from pepip.store import StoreEntry, entry_point_scripts, read_record, record_has
 
 __all__ = ["wire_runtime", "link_entry", "unlink_record", "scripts_dir"]
 
-_RUNTIME_FILES: Final = ("__init__.py", "finder.py", "index.py", "py.typed")
+_RUNTIME_FILES: Final = ("__init__.py", "lookup.py", "index.py", "py.typed")
 _INSTALLER: Final = "pepip\n"
 _STORE_ONLY: Final = frozenset({"RECORD", "INSTALLER", "REQUESTED"})
 

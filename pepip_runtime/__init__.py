@@ -1,54 +1,52 @@
 """pepip's import-time runtime: loaded by the venv's ``_pepip.pth`` (or ``_pepip.start``).
 
-``install()`` loads the venv's runtime index (written by pepip beside the manifest) and puts
-one ``StoreFinder`` in ``sys.meta_path``, right before ``PathFinder``. It also lists the store
-roots on ``sys.path`` for tools that read it (mypy, pyright), hidden from ``PathFinder``. It runs in every Python
-process of the venv, so it loads only this module and ``finder`` (not ``index``, not even
-``__future__``) and reads the index with one ``open`` and one ``marshal.loads``. It is idempotent (``site`` runs a venv's ``.pth`` import
-lines twice) and never raises: on a broken manifest it writes one line to stderr and leaves
-``sys.meta_path`` as it was.
-
-This package is stdlib-only and supports Python 3.8+; it never imports ``pepip``.
+``install()`` reads the venv's runtime index, puts one ``StoreFinder`` in ``sys.meta_path``
+right before ``PathFinder``, and lists the store roots on ``sys.path`` (hidden from
+``PathFinder``) for tools that read it. It runs in every Python process of the venv, so this
+module holds only what start-up runs; resolving a name lives in ``pepip_runtime.lookup``,
+imported at the first import of a stored package. Idempotent (``site`` runs a venv's ``.pth``
+import lines twice); never raises. Stdlib only, Python 3.8+; never imports ``pepip``.
 """
 
 import marshal
 import os
 import sys
 
-from pepip_runtime.finder import StoreFinder
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from importlib.machinery import FileFinder, ModuleSpec
+    from types import ModuleType
 
-__all__ = ["install", "venv_root", "PTH_NAME", "START_NAME", "PTH_LINE", "START_LINE"]
+__all__ = ["install", "venv_root", "StoreFinder", "PTH_NAME", "START_NAME", "PTH_LINE", "START_LINE"]
 
 PTH_NAME = "_pepip.pth"
 START_NAME = "_pepip.start"
 PTH_LINE = "import pepip_runtime; pepip_runtime.install()\n"
 START_LINE = "pepip_runtime:install\n"
-# Kept equal to pepip_runtime.index.INDEX_NAME and INDEX_FORMAT (a test checks), so that
-# start-up does not load the index module.
+# Equal to pepip_runtime.index.INDEX_NAME and INDEX_FORMAT (a test checks): start-up does not
+# load the index module.
 _INDEX_NAME = "pepip-index.marshal"
-_INDEX_FORMAT = 1
+_INDEX_FORMAT = 2
 
 _installed = False
 
 
 def install() -> None:
-    """Put the store finder into ``sys.meta_path`` and apply stored ``.pth`` files, once."""
+    """Put the store finder into ``sys.meta_path``, once; on a broken index say so in one line."""
     global _installed
     if _installed:
         return
     _installed = True
     try:
         _install()
-    except Exception as error:  # start-up must go on whatever the manifest holds
-        sys.stderr.write("pepip: venv manifest not loaded (%s); run `pepip doctor`\n" % error)
+    except Exception as error:  # start-up must go on whatever the index holds
+        sys.stderr.write("pepip: venv index not loaded (%s); run `pepip doctor`\n" % error)
 
 
 def venv_root(site_packages: str) -> str:
-    """The venv holding ``site_packages`` (``lib/pythonX.Y/site-packages``, or Windows'
-    ``Lib/site-packages``). Not ``sys.prefix``: under ``python -S`` that is the base
-    interpreter's, yet a PEP 829 ``.start`` entry or a manual ``install()`` still needs it."""
-    levels = 2 if os.name == "nt" else 3
-    for _ in range(levels):
+    """The venv holding ``site_packages``; not ``sys.prefix``, the base's under ``python -S``."""
+    for _ in range(2 if os.name == "nt" else 3):
         site_packages = os.path.dirname(site_packages)
     return site_packages
 
@@ -57,14 +55,13 @@ def _install() -> None:
     site_packages = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     try:
         with open(os.path.join(venv_root(site_packages), _INDEX_NAME), "rb") as handle:
-            data = handle.read()
+            loaded = marshal.loads(handle.read())
     except FileNotFoundError:
         return
-    loaded = marshal.loads(data)
     if not isinstance(loaded, tuple) or loaded[0] != _INDEX_FORMAT:
         raise ValueError("runtime index of an unknown format")
-    _format, names, owners, pth_files, preloads = loaded
-    finder = StoreFinder(names, owners, site_packages, preloads)
+    _format, names, roots, pth_files, details = loaded
+    finder = StoreFinder(names, roots, details, site_packages)
     finder.publish_roots()
     position = len(sys.meta_path)
     for index, entry in enumerate(sys.meta_path):
@@ -73,29 +70,71 @@ def _install() -> None:
             break
     sys.meta_path.insert(position, finder)
     if pth_files:
-        present = set(os.listdir(site_packages))
-        _apply_pth_files([(name, site_dir) for name, site_dir, dist_info in pth_files if dist_info in present])
+        from pepip_runtime.lookup import apply_pth_files
+
+        apply_pth_files(pth_files, site_packages)
 
 
-def _apply_pth_files(pth_files: "list[tuple[str, str]]") -> None:
-    """Process ``.pth`` files shipped inside stored distributions, as ``site`` would.
+class StoreFinder:
+    """Maps top-level import names to the store roots the venv pins (see ``lookup``)."""
 
-    ``site`` only reads ``.pth`` files of site directories, and store entries are not, so a
-    distribution like setuptools (``distutils-precedence.pth``) needs this to behave as usual.
-    Files run in name order, like ``site``; an error ends that file only.
-    """
-    for name, site_dir in pth_files:
-        try:
-            with open(os.path.join(site_dir, name), encoding="utf-8") as handle:
-                lines = handle.read().splitlines()
-            for line in lines:
-                if not line or line.startswith("#"):
-                    continue
-                if line.startswith(("import ", "import\t")):
-                    exec(line)
-                    continue
-                path = os.path.join(site_dir, line.rstrip())
-                if path not in sys.path and os.path.exists(path):
-                    sys.path.append(path)
-        except Exception as error:
-            sys.stderr.write("pepip: error in %s of %s: %s\n" % (name, site_dir, error))
+    def __init__(
+        self,
+        locations: "dict[str, str | list[str]]",
+        roots: "list[str]",
+        details: bytes,
+        site_packages: str,
+    ) -> None:
+        # locations: top-level name -> the store root providing it, or a list of them.
+        # details: marshal'd (owners, preloads), decoded by lookup at its first use.
+        self.locations = locations
+        self.roots = dict.fromkeys(roots)  # type: dict[str, None]
+        self.details = details
+        self.site_packages = site_packages
+        self.state = None  # type: lookup.LookupState | None
+
+    def find_spec(
+        self,
+        fullname: str,
+        path: "Sequence[str] | None" = None,
+        target: "ModuleType | None" = None,
+    ) -> "ModuleSpec | None":
+        """The spec of a top-level name the index maps; ``None`` for any other name."""
+        mapped = self.locations.get(fullname)
+        if mapped is None or path is not None:
+            return None
+        from pepip_runtime import lookup
+
+        return lookup.find_spec(self, fullname, mapped)
+
+    def publish_roots(self) -> None:
+        """List the store roots on ``sys.path`` for mypy and pyright, at no import cost.
+
+        A ``None`` in ``sys.path_importer_cache`` makes ``PathFinder`` skip a root in O(1), so
+        a failed import (``site`` fails ``import sitecustomize`` at every start) does not probe
+        hundreds of directories; all are set in one C call, and ``path_hook`` answers ``None``
+        again after ``invalidate_caches()`` drops them. Roots hold no dist-info, so
+        ``importlib.metadata`` finds each distribution once, in site-packages.
+        """
+        sys.path.extend(self.roots)
+        sys.path_importer_cache.update(self.roots)
+        sys.path_hooks.insert(0, self.path_hook)  # type: ignore[arg-type]
+
+    def path_hook(self, path: str) -> None:
+        """``sys.path_hooks`` entry: no path-based finder for a store root; others pass on."""
+        if path in self.roots:
+            return None
+        raise ImportError("not a pepip store root")
+
+    def invalidate_caches(self) -> None:
+        """Forget directory listings, as ``importlib.invalidate_caches()`` asks."""
+        if self.state is not None:
+            for finder in self.state.finders.values():
+                finder.invalidate_caches()
+
+    def __repr__(self) -> str:
+        return "<pepip StoreFinder: %d names>" % len(self.locations)
+
+
+if TYPE_CHECKING:
+    from pepip_runtime import lookup

@@ -49,7 +49,7 @@ MANIFEST_NAME: Final = "pepip-manifest.txt"
 FORMAT_VERSION: Final = "1"
 _MAGIC: Final = "pepip-manifest"
 INDEX_NAME: Final = "pepip-index.marshal"
-INDEX_FORMAT: Final = 1
+INDEX_FORMAT: Final = 2
 
 
 class ManifestError(ValueError):
@@ -188,20 +188,29 @@ def header_line() -> str:
 
 
 def runtime_index(manifest: Manifest) -> bytes:
-    """The runtime index of a manifest: ``(format, names, owners, pth files, preloads)``.
+    """The runtime index of a manifest: ``(format, names, roots, pth files, details)``.
 
-    ``names`` maps each top-level import name to the store site dirs providing it;
-    ``owners`` maps a site dir to ``(name==version, dist-info dir)``, for error messages and
-    for the check that ``pip uninstall`` has not removed the distribution; ``preloads`` maps
-    a top-level name to native libraries to load before its first import.
+    Start-up decodes only what it uses: ``names`` maps each top-level import name to the
+    store root providing it (a list when several do), ``roots`` lists every store root of
+    the venv, ``pth files`` are ``(file, root, dist-info)``. ``details`` is itself marshal'd
+    and decoded at the first lookup: ``(owners, preloads)``, where ``owners`` maps a root to
+    ``(name==version, dist-info dir)`` (error messages; the check that ``pip uninstall`` has
+    not removed the distribution) and ``preloads`` a top-level name to native libraries to
+    load before its first import.
     """
-    names = {}  # type: dict[str, list[str]]
+    names = {}  # type: dict[str, str | list[str]]
     owners = {}  # type: dict[str, tuple[str, str]]
     pth_files = []  # type: list[tuple[str, str, str]]
     for dist in manifest.dists:
         owners[dist.site_dir] = (dist.name + "==" + dist.version, dist.dist_info)
         for name in dist.top_level:
-            names.setdefault(name, []).append(dist.site_dir)
+            known = names.get(name)
+            if known is None:
+                names[name] = dist.site_dir
+            elif isinstance(known, str):
+                names[name] = [known, dist.site_dir]
+            else:
+                known.append(dist.site_dir)
         pth_files.extend((name, dist.site_dir, dist.dist_info) for name in dist.pth_files)
     preloads = {
         name: list(manifest.preloads[dist.name])
@@ -209,4 +218,6 @@ def runtime_index(manifest: Manifest) -> bytes:
         if dist.name in manifest.preloads
         for name in dist.top_level
     }
-    return marshal.dumps((INDEX_FORMAT, names, owners, sorted(pth_files), preloads), 4)
+    details = marshal.dumps((owners, preloads), 4)
+    roots = [dist.site_dir for dist in manifest.dists]
+    return marshal.dumps((INDEX_FORMAT, names, roots, sorted(pth_files), details), 4)

@@ -34,12 +34,15 @@ def test_round_trip(tmp_path):
 
 
 def test_runtime_index_maps_names_to_store_dirs():
-    loaded = marshal.loads(runtime_index(sample()))
-    assert loaded == (
-        1,
-        {"alpha": ["/store/a/site"], "tool": ["/store/t/site"], "tool_x": ["/store/t/site"]},
-        {"/store/a/site": ("alpha==1.0", "alpha-1.0.dist-info"), "/store/t/site": ("tool==2.0", "tool-2.0.dist-info")},
+    fmt, names, roots, pth_files, details = marshal.loads(runtime_index(sample()))
+    assert (fmt, names, roots, pth_files) == (
+        2,
+        {"alpha": "/store/a/site", "tool": "/store/t/site", "tool_x": "/store/t/site"},
+        ["/store/a/site", "/store/t/site"],
         [("tool.pth", "/store/t/site", "tool-2.0.dist-info")],
+    )
+    assert marshal.loads(details) == (
+        {"/store/a/site": ("alpha==1.0", "alpha-1.0.dist-info"), "/store/t/site": ("tool==2.0", "tool-2.0.dist-info")},
         {"tool": ["/store/n/site/nv/lib/libn.so"], "tool_x": ["/store/n/site/nv/lib/libn.so"]},
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import marshal
 import os
 import shutil
 import subprocess
@@ -13,7 +14,7 @@ from typing import Iterator
 import pytest
 
 from helpers import run_pepip, venv_run
-from pepip_runtime.finder import StoreFinder
+from pepip_runtime import StoreFinder
 
 
 @pytest.fixture
@@ -42,8 +43,9 @@ def use_finder(locations: dict[str, list[str]], site_packages: Path | None = Non
         site_packages = Path(next(iter(locations.values()))[0]).parent / "site-packages"
     site_packages.mkdir(parents=True, exist_ok=True)
     (site_packages / "dist-1.0.dist-info").mkdir(exist_ok=True)
-    owners = {d: ("dist==1.0", "dist-1.0.dist-info") for ds in locations.values() for d in ds}
-    finder = StoreFinder(locations, owners, str(site_packages))
+    roots = list(dict.fromkeys(d for ds in locations.values() for d in ds))
+    details = marshal.dumps(({d: ("dist==1.0", "dist-1.0.dist-info") for d in roots}, {}))
+    finder = StoreFinder(dict(locations), roots, details, str(site_packages))
     sys.meta_path.insert(0, finder)
     importlib.invalidate_caches()
     return finder
@@ -99,6 +101,14 @@ def test_name_mapped_but_absent_from_its_directory_is_not_found(tmp_path, clean_
     one = make_dir(tmp_path / "one", {"README.txt": ""})
     finder = use_finder({"pepabsent": [one]})
     assert finder.find_spec("pepabsent") is None
+
+
+def test_start_up_loads_one_module(capsys, venv, index_args):
+    assert run_pepip(["install", *index_args, "alpha"], capsys).exit_code == 0
+    code = "import sys; print(sorted(m for m in sys.modules if m.startswith(('pepip', 'typing', '__future__', 'ctypes'))))"
+    assert venv_run(venv, code) == "['pepip_runtime']"
+    code = "import sys, alpha; print(sorted(m for m in sys.modules if m.startswith('pepip')))"
+    assert venv_run(venv, code) == "['pepip_runtime', 'pepip_runtime.lookup']"
 
 
 def test_start_up_constants_match_the_manifest_format():
@@ -185,12 +195,15 @@ def test_store_roots_on_sys_path_are_skipped_by_path_finder(capsys, venv, index_
     """Tools that read sys.path see the store; imports and failed imports do not walk it."""
     assert run_pepip(["install", *index_args, "alpha"], capsys).exit_code == 0
     code = (
-        "import sys, importlib, importlib.metadata as m\n"
+        "import sys, importlib, importlib.util, importlib.metadata as m\n"
         "roots = [p for p in sys.path if p.startswith(%r)]\n"
-        "print(len(roots), all(sys.path_importer_cache[r] is None for r in roots))\n"
+        "def skipped():\n"
+        "    importlib.util.find_spec('no_such_module_anywhere')\n"
+        "    return all(r in sys.path_importer_cache and sys.path_importer_cache[r] is None for r in roots)\n"
+        "print(len(roots), skipped())\n"
         "importlib.invalidate_caches()\n"
         "import alpha\n"
-        "print(all(sys.path_importer_cache.get(r) is None for r in roots))\n"
+        "print(skipped())\n"
         "print(sorted(d.metadata['Name'] for d in m.distributions()))\n" % str(store_root)
     )
     assert venv_run(venv, code).splitlines() == ["2 True", "True", "['alpha', 'beta']"]
