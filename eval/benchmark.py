@@ -27,7 +27,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Final
 
-ALL_MODES: Final = ("pepip", "uv", "uv-copy", "uv-symlink")
+ALL_MODES: Final = ("pepip", "pepip-lazy", "uv", "uv-copy", "uv-symlink")
+# pepip-lazy: PEPIP_BYTECODE=lazy, no bytecode compiled at store time (as uv by default)
+PEPIP_MODES: Final = ("pepip", "pepip-lazy")
 BASE_MODE: Final = "uv"
 UV_LINK_FLAGS: Final = {"uv": [], "uv-copy": ["--link-mode=copy"], "uv-symlink": ["--link-mode=symlink"]}
 IMPORT_NAMES: Final = {"scikit-learn": "sklearn", "pyyaml": "yaml", "pillow": "PIL",
@@ -35,6 +37,7 @@ IMPORT_NAMES: Final = {"scikit-learn": "sklearn", "pyyaml": "yaml", "pillow": "P
 STEP_LINE: Final = re.compile(r"^(Resolved|Prepared|Installed|Stored|Linked|Audited) \d+ packages? in ([\d.]+)(ms|s)\b")
 SYNTHETIC_DISTS: Final = 500
 MB: Final = 1e6
+PER_MODE_ENV: Final = ("PEPIP_HOME", "PEPIP_UV", "PEPIP_LINK_MODE")
 Summary = dict[str, dict[str, float | None]]
 
 
@@ -84,10 +87,13 @@ def real_binary(name: str) -> Path:
 def mode_env(cfg: Config, mode: str) -> dict[str, str]:
     """A private uv cache and pepip store per mode, so every mode starts cold and pays alone."""
     env = dict(os.environ)
-    for key in ("UV_LINK_MODE", "PEPIP_LINK_MODE", "VIRTUAL_ENV", "UV_COMPILE_BYTECODE"):
+    for key in ("UV_LINK_MODE", "VIRTUAL_ENV", "UV_COMPILE_BYTECODE", *PER_MODE_ENV):
         env.pop(key, None)
     env.update(UV_CACHE_DIR=str(cfg.root / mode / "uv-cache"), PEPIP_HOME=str(cfg.root / mode / "store"),
                PEPIP_UV=str(cfg.uv), UV_PYTHON_DOWNLOADS="never")
+    env.pop("PEPIP_BYTECODE", None)
+    if mode == "pepip-lazy":
+        env["PEPIP_BYTECODE"] = "lazy"
     return env
 
 
@@ -99,7 +105,7 @@ def venv_dir(cfg: Config, mode: str, project: int) -> Path:
 def install_commands(cfg: Config, mode: str, venv: Path) -> list[list[str]]:
     """Venv creation plus install: what a user runs for a new project in that mode."""
     links = [arg for location in cfg.find_links for arg in ("--find-links", location)]
-    if mode == "pepip":
+    if mode in PEPIP_MODES:
         return [[str(cfg.pepip), "install", "--venv", str(venv), "--python", "3.11", *links, *cfg.packages]]
     return [[str(cfg.uv), "venv", str(venv), "--python", "3.11", "--quiet"],
             [str(cfg.uv), "pip", "install", "--python", str(venv / "bin" / "python"),
@@ -171,8 +177,8 @@ def install_projects(cfg: Config) -> dict[str, dict[str, list[Any]]]:
     return raw
 
 
-def time_commands(commands: dict[str, list[str]], reps: int) -> dict[str, float]:
-    """Median milliseconds per command, repetitions interleaved to spread machine noise evenly.
+def time_commands(commands: dict[str, list[str]], reps: int) -> dict[str, list[float]]:
+    """Milliseconds per run of each command, repetitions interleaved to spread machine noise evenly.
 
     PYTHONDONTWRITEBYTECODE is dropped and one untimed run goes first, so imports measure a
     venv with its bytecode written, as users see it from the second run on.
@@ -189,7 +195,7 @@ def time_commands(commands: dict[str, list[str]], reps: int) -> dict[str, float]
             started = time.perf_counter()
             subprocess.run(command, env=env, stdout=subprocess.DEVNULL)
             times[label].append((time.perf_counter() - started) * 1000)
-    return {label: statistics.median(values) for label, values in times.items()}
+    return times
 
 
 def tiny_wheel(folder: Path, name: str) -> None:
@@ -219,7 +225,7 @@ def synthetic_venv(cfg: Config) -> Path:
     return venv
 
 
-def measure_runtime(cfg: Config) -> dict[str, dict[str, float]]:
+def measure_runtime(cfg: Config) -> dict[str, Any]:
     """``python -c pass`` and the workload imports in the first and last venv of every mode,
     plus the tools' own start-up, which every warm install pays before doing anything."""
     pythons: dict[str, str] = {}
@@ -233,9 +239,12 @@ def measure_runtime(cfg: Config) -> dict[str, dict[str, float]]:
         startup["pepip:500-dists"] = str(synthetic_venv(cfg) / "bin" / "python")
     imports = "import " + ", ".join(cfg.modules)
     tools = {"pepip --version": [str(cfg.pepip), "--version"], "uv --version": [str(cfg.uv), "--version"]}
-    return {"pass_ms": time_commands({k: [v, "-c", "pass"] for k, v in startup.items()}, cfg.reps),
-            "import_ms": time_commands({k: [v, "-c", imports] for k, v in pythons.items()}, cfg.reps),
-            "tools_ms": time_commands(tools, cfg.reps)}
+    samples = {"pass_ms": time_commands({k: [v, "-c", "pass"] for k, v in startup.items()}, cfg.reps),
+               "import_ms": time_commands({k: [v, "-c", imports] for k, v in pythons.items()}, cfg.reps),
+               "tools_ms": time_commands(tools, cfg.reps)}
+    medians = {kind: {label: statistics.median(values) for label, values in runs.items()}
+               for kind, runs in samples.items()}
+    return {**medians, "samples": samples}
 
 
 def summarize(cfg: Config, raw: dict[str, Any]) -> Summary:
@@ -265,28 +274,30 @@ def fmt(value: float | None, pattern: str = "%.2f") -> str:
     return "–" if value is None else pattern % value
 
 
-def targets(cfg: Config, summary: Summary) -> list[tuple[str, float | None, float | None]]:
-    """(target, threshold, measured ratio) for pepip against uv default mode."""
-    if "pepip" not in summary or BASE_MODE not in summary:
+def targets(cfg: Config, summary: Summary, pepip: str) -> list[tuple[str, float | None, float | None]]:
+    """(target, threshold, measured ratio) for a pepip mode against uv default mode."""
+    if pepip not in summary or BASE_MODE not in summary:
         return []
     def worst(*keys: str) -> float | None:
-        values = [r for r in (ratio(summary, "pepip", key) for key in keys) if r is not None]
+        values = [r for r in (ratio(summary, pepip, key) for key in keys) if r is not None]
         return max(values) if values else None
-    return [("warm install", cfg.warm_target, ratio(summary, "pepip", "warm_s")),
-            ("cold first project", 1.2, ratio(summary, "pepip", "cold_s")),
-            ("files+dirs per venv (small: ≤0.1× uv)", 0.1, ratio(summary, "pepip", "entries")),
-            ("true disk", 1.05, ratio(summary, "pepip", "true_disk_mb")),
+    return [("warm install", cfg.warm_target, ratio(summary, pepip, "warm_s")),
+            ("cold first project", 1.2, ratio(summary, pepip, "cold_s")),
+            ("files+dirs per venv (small: ≤0.1× uv)", 0.1, ratio(summary, pepip, "entries")),
+            ("true disk", 1.05, ratio(summary, pepip, "true_disk_mb")),
             ("`python -c pass` (worse of first/last venv)", 1.05, worst("pass_first", "pass_last")),
             ("import workload (worse of first/last venv)", 1.03, worst("import_first", "import_last"))]
 
 
 def render_header(cfg: Config, raw: dict[str, Any]) -> list[str]:
     """What was measured, with which tools, so a result file stands on its own."""
+    setup = raw["machine"]
     links = " with `--find-links %s`" % " ".join(cfg.find_links) if cfg.find_links else ""
+    env = "; " + setup["pepip_env"] if setup["pepip_env"] else ""
+    pepip = "`%s` (checkout %s%s)" % (cfg.pepip, setup["pepip_git"], env)
     return ["# pepip benchmark: %s" % cfg.name, "",
-            "%s; %d projects per mode; %s; %d CPUs; host %s; pepip `%s` (checkout %s); runtime medians of %d runs." % (
-                raw["started"], cfg.projects, raw["machine"]["uv"], raw["machine"]["cpus"],
-                raw["machine"]["python"], cfg.pepip, raw["machine"]["pepip_git"], cfg.reps), "",
+            "%s; %d projects per mode; %s; %d CPUs; host %s; pepip %s; runtime medians of %d runs." % (
+                raw["started"], cfg.projects, setup["uv"], setup["cpus"], setup["python"], pepip, cfg.reps), "",
             "Packages: `%s`%s. Imports: `%s`. ×uv = ratio to `uv` (default link mode) in this run." % (
                 " ".join(cfg.packages), links, ", ".join(cfg.modules)), ""]
 
@@ -320,10 +331,9 @@ def render_pepip(cfg: Config, raw: dict[str, Any]) -> list[str]:
     out[-1] += ". Tool start-up: " + "; ".join("`%s` %.1f ms" % item for item in runtime["tools_ms"].items()) + "."
     if "pepip" not in cfg.modes:
         return out
-    uv_venv = [times[0] for mode in cfg.modes if mode != "pepip" for times in raw["modes"][mode]["command_s"]]
-    out += ["", "pepip per project in s (other = total − steps: start-up, venv creation, interpreter query, "
-            "manifest; `uv venv` alone took %s s median in the uv modes):" % fmt(statistics.median(uv_venv)
-                                                                                  if uv_venv else None),
+    uv_venv = [times[0] for mode in cfg.modes if mode not in PEPIP_MODES for times in raw["modes"][mode]["command_s"]]
+    out += ["", "pepip per project in s (other = total − its steps: start-up, venv creation, manifest; "
+            "`uv venv` alone took %s s median in the uv modes):" % fmt(statistics.median(uv_venv) if uv_venv else None),
             "", "| project | total | resolve | store | link | other | `uv` mode's own resolve |", "|---" * 7 + "|"]
     pepip, uv = raw["modes"]["pepip"], raw["modes"].get(BASE_MODE, {})
     for index, (total, steps) in enumerate(zip(pepip["install_s"], pepip["steps"])):
@@ -335,14 +345,19 @@ def render_pepip(cfg: Config, raw: dict[str, Any]) -> list[str]:
 
 
 def render_targets(cfg: Config, summary: Summary) -> list[str]:
-    """The targets as met or missed, so a run is read the same way every time."""
-    rows = targets(cfg, summary)
-    if not rows:
-        return []
-    out = ["", "| target (pepip ÷ uv default) | threshold | measured | result |", "|---" * 4 + "|"]
-    for name, limit, measured in rows:
-        verdict = "–" if limit is None or measured is None else ("met" if measured <= limit else "**missed**")
-        out.append("| %s | %s | %s | %s |" % (name, fmt(limit, "≤%.2f×"), fmt(measured, "%.3f×"), verdict))
+    """The targets as met or missed, per pepip mode, so a run is read the same way every time."""
+    out: list[str] = []
+    for pepip in PEPIP_MODES:
+        rows = targets(cfg, summary, pepip)
+        if not rows:
+            continue
+        out += ["", "| target (%s ÷ uv default) | threshold | measured | result |" % pepip, "|---" * 4 + "|"]
+        verdicts = ["–" if limit is None or measured is None else ("met" if measured <= limit else "**missed**")
+                    for _name, limit, measured in rows]
+        for (name, limit, measured), verdict in zip(rows, verdicts):
+            out.append("| %s | %s | %s | %s |" % (name, fmt(limit, "≤%.2f×"), fmt(measured, "%.3f×"), verdict))
+        out += ["", "%s met %d of %d targets in this run." % (
+            pepip, verdicts.count("met"), len(verdicts) - verdicts.count("–"))]
     return out
 
 
@@ -422,16 +437,24 @@ def parse_args(argv: list[str] | None) -> tuple[Config, bool]:
     return cfg, args.no_cleanup
 
 
+def describe_setup(cfg: Config) -> dict[str, Any]:
+    """Versions and settings that change the numbers, so a result file stands on its own."""
+    def output(command: list[str]) -> str:
+        return subprocess.run(command, capture_output=True, text=True).stdout.strip()
+    here = str(Path(__file__).resolve().parent)
+    return {"python": "Python %s" % platform.python_version(), "cpus": os.cpu_count(),
+            "uv": output([str(cfg.uv), "--version"]),
+            "pepip_git": output(["git", "-C", here, "describe", "--always", "--dirty"]),
+            "pepip_env": " ".join("%s=%s" % (key, value) for key, value in sorted(os.environ.items())
+                                  if key.startswith("PEPIP_") and key not in PER_MODE_ENV)}
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark, print the report and write Markdown, JSON and PNG under ``--out``."""
     cfg, keep = parse_args(argv)
     cfg.root.mkdir(parents=True)
-    raw: dict[str, Any] = {"started": time.strftime("%Y-%m-%d %H:%M"), "config": {
-        k: str(v) if isinstance(v, Path) else v for k, v in asdict(cfg).items()}}
-    raw["machine"] = {"python": "Python %s" % platform.python_version(), "cpus": os.cpu_count(),
-                      "uv": subprocess.run([str(cfg.uv), "--version"], capture_output=True, text=True).stdout.strip(),
-                      "pepip_git": subprocess.run(["git", "-C", str(Path(__file__).resolve().parent), "describe",
-                                                   "--always", "--dirty"], capture_output=True, text=True).stdout.strip()}
+    raw: dict[str, Any] = {"started": time.strftime("%Y-%m-%d %H:%M"), "machine": describe_setup(cfg),
+                           "config": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(cfg).items()}}
     print("scratch root: %s" % cfg.root, file=sys.stderr)
     try:
         raw["modes"] = install_projects(cfg)
