@@ -90,30 +90,27 @@ def link_entry(
     dist_info = site / entry.dist_info
     fsops.remove_tree(dist_info)
     dist_info.mkdir(parents=True)
-    stored_dist_info = entry.dist_info_dir
-    rows: list[tuple[str, str, str]] = []
-    for source in sorted(stored_dist_info.iterdir()):
+    for source in sorted(entry.dist_info_dir.iterdir()):
         if source.is_file() and source.name not in _STORE_ONLY:
             fsops.hardlink_or_copy(source, dist_info / source.name)
-    for name, text in (("INSTALLER", _INSTALLER), ("REQUESTED", "" if requested else None)):
-        if text is not None:
-            (dist_info / name).write_text(text, encoding="utf-8")
+    rows: list[tuple[str, str, str]] = []
+    local = {"INSTALLER": _INSTALLER, **({"REQUESTED": ""} if requested else {})}
+    for name, text in local.items():
+        data = text.encode("utf-8")
+        (dist_info / name).write_bytes(data)
+        rows.append(("%s/%s" % (entry.dist_info, name), record_hash(data), str(len(data))))
     bin_dir = scripts_dir(venv)
-    for group in entry_point_scripts(stored_dist_info).values():
+    for group in entry_point_scripts(entry.dist_info_dir).values():
         for script, target in group.items():
             data = launcher_text(python, target, script).encode("utf-8")
             write_launcher(bin_dir / script, data)
             rows.append((_venv_relative(bin_dir / script, site), record_hash(data), str(len(data))))
-    rows.extend(_link_prefix(venv, site, entry, python, symlinks))
-    for record_path, hash_field, size in read_record(stored_dist_info / "RECORD"):
+    for record_path, hash_field, size in read_record(entry.dist_info_dir / "RECORD"):
         area, _, relative = record_path.partition("/")
-        if area == "prefix" or relative.split("/")[-1] in _STORE_ONLY:
-            continue  # prefix files are listed above with their venv path
-        rows.append((relative, hash_field, size))  # site/ and meta/ both map to site-packages
-    for name in ("INSTALLER", "REQUESTED"):
-        if (dist_info / name).exists():
-            data = (dist_info / name).read_bytes()
-            rows.append(("%s/%s" % (entry.dist_info, name), record_hash(data), str(len(data))))
+        if area == "prefix":
+            rows.append(_link_prefix_file(venv, site, entry, relative, (hash_field, size), python, symlinks))
+        elif relative.split("/")[-1] not in _STORE_ONLY:
+            rows.append((relative, hash_field, size))  # site/ and meta/ both map to site-packages
     record = "".join("%s,%s,%s\n" % row for row in rows) + "%s/RECORD,,\n" % entry.dist_info
     (dist_info / "RECORD").write_text(record, encoding="utf-8")
     return DistRecord(
@@ -127,27 +124,29 @@ def link_entry(
     )
 
 
-def _link_prefix(
-    venv: Path, site: Path, entry: StoreEntry, python: Path, symlinks: bool
-) -> list[tuple[str, str, str]]:
-    """Scripts (``.data/scripts``), data and headers: linked where allowed, copied otherwise."""
-    rows: list[tuple[str, str, str]] = []
-    if not entry.prefix_dir.is_dir():
-        return rows
-    for directory, _subdirs, files in os.walk(entry.prefix_dir):
-        for name in files:
-            source = Path(directory, name)
-            relative = source.relative_to(entry.prefix_dir)
-            target = venv / relative
-            data = source.read_bytes()
-            rewritten = with_interpreter(data, python)
-            if rewritten is not None:
-                write_launcher(target, rewritten)
-                data = rewritten
-            else:
-                fsops.link_or_copy(source, target, symlinks)
-            rows.append((_venv_relative(target, site), record_hash(data), str(len(data))))
-    return rows
+def _link_prefix_file(
+    venv: Path,
+    site: Path,
+    entry: StoreEntry,
+    relative: str,
+    stored: tuple[str, str],
+    python: Path,
+    symlinks: bool,
+) -> tuple[str, str, str]:
+    """A wheel script, data file or header: linked where allowed, copied otherwise.
+
+    Only a ``#!python`` script is read and rewritten (with the venv's interpreter); any other
+    file, a 20 MB ruff binary say, is linked and keeps the hash the store's RECORD holds.
+    """
+    source, target = entry.prefix_dir / relative, venv / relative
+    with open(source, "rb") as handle:
+        head = handle.read(8)
+    if head == b"#!python":
+        data = with_interpreter(source.read_bytes(), python) or b""
+        write_launcher(target, data)
+        return _venv_relative(target, site), record_hash(data), str(len(data))
+    fsops.link_or_copy(source, target, symlinks)
+    return _venv_relative(target, site), stored[0], stored[1]
 
 
 def _venv_relative(path: Path, site: Path) -> str:
