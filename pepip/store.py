@@ -327,7 +327,8 @@ def _build_entry(
         source = Path(os.path.normpath(site / record_path))
         if parts[0] == "..":
             relative = source.relative_to(staging)
-            if relative.parts[0] in ("bin", "Scripts") and relative.stem in generated:
+            launcher = relative.name[: -len(".exe")] if relative.name.endswith(".exe") else relative.name
+            if relative.parts[0] in ("bin", "Scripts") and launcher in generated:
                 continue  # uv's launcher names the staging interpreter; wiring writes its own
             target = temp / "prefix" / relative
             entry_path = "prefix/" + relative.as_posix()
@@ -404,14 +405,21 @@ def _note_top_level(parts: list[str], top_level: set[str], pth_files: set[str], 
     if first == dist_info or first.endswith((".dist-info", ".data")) or first == "__pycache__":
         return
     if len(parts) > 1:
-        if first.isidentifier():
+        if _module_name(first):
             top_level.add(first)
     elif first.endswith(".pth"):
         pth_files.add(first)
-    elif first.endswith(".py") or first.endswith(_NATIVE_SUFFIXES) or first.endswith(".pyc"):
+    elif first.endswith((".py", ".pyc") + _NATIVE_SUFFIXES) or ".so." in first:
         stem = first.split(".", 1)[0]
-        if stem.isidentifier():
+        if _module_name(stem):
             top_level.add(stem)
+
+
+def _module_name(name: str) -> bool:
+    """A name the import system can be asked for. Not only identifiers: C code imports
+    mypyc's helpers (black ships ``85cae5375ceb5d1ca6c6__mypyc``) by names starting with a
+    digit. Separators of the manifest's fields never occur in one."""
+    return bool(name) and name.replace("_", "a").isalnum()
 
 
 def _move(source: Path, target: Path) -> None:

@@ -90,9 +90,12 @@ def link_entry(
     dist_info = site / entry.dist_info
     fsops.remove_tree(dist_info)
     dist_info.mkdir(parents=True)
-    for source in sorted(entry.dist_info_dir.iterdir()):
-        if source.is_file() and source.name not in _STORE_ONLY:
-            fsops.hardlink_or_copy(source, dist_info / source.name)
+    for directory, _subdirs, files in os.walk(entry.dist_info_dir):
+        target_dir = dist_info / Path(directory).relative_to(entry.dist_info_dir)
+        target_dir.mkdir(exist_ok=True)  # licenses/ and sboms/ (PEP 639) too
+        for name in files:
+            if not (directory == str(entry.dist_info_dir) and name in _STORE_ONLY):
+                fsops.hardlink_or_copy(Path(directory, name), target_dir / name)
     rows: list[tuple[str, str, str]] = []
     local = {"INSTALLER": _INSTALLER, **({"REQUESTED": ""} if requested else {})}
     for name, text in local.items():
@@ -105,11 +108,12 @@ def link_entry(
             data = launcher_text(python, target, script).encode("utf-8")
             write_launcher(bin_dir / script, data)
             rows.append((_venv_relative(bin_dir / script, site), record_hash(data), str(len(data))))
+    own = {"%s/%s" % (entry.dist_info, name) for name in _STORE_ONLY}  # not vendored ones
     for record_path, hash_field, size in read_record(entry.dist_info_dir / "RECORD"):
         area, _, relative = record_path.partition("/")
         if area == "prefix":
             rows.append(_link_prefix_file(venv, site, entry, relative, (hash_field, size), python, symlinks))
-        elif relative.split("/")[-1] not in _STORE_ONLY:
+        elif relative not in own:
             rows.append((relative, hash_field, size))  # site/ and meta/ both map to site-packages
     record = "".join("%s,%s,%s\n" % row for row in rows) + "%s/RECORD,,\n" % entry.dist_info
     (dist_info / "RECORD").write_text(record, encoding="utf-8")

@@ -39,7 +39,7 @@ REQUIREMENTS = (
     "protobuf", "googleapis-common-protos", "six", "typing_extensions",
     "pytest", "pytest-timeout",
     # Pinned: this build's mypyc helper module (85cae5375ceb5d1ca6c6__mypyc) starts with a digit,
-    # which the xfail tests below depend on; other builds may hash to a name starting with a letter.
+    # which the black and find_spec tests cover; other builds may hash to a name with a letter.
     "black==26.10.1",
     "ruff", "ipykernel", "setuptools",
     "attrs", "more-itertools",
@@ -187,12 +187,6 @@ print(json.dumps({d.metadata["Name"].lower(): sorted({str(f) for f in d.files if
 
 
 @pytest.mark.network
-@pytest.mark.xfail(
-    strict=True,
-    reason="pepip bug: wiring.link_entry drops every RECORD row whose file name is RECORD, INSTALLER "
-    "or REQUESTED at any depth, so vendored dist-info files (setuptools/_vendor/*.dist-info/RECORD, "
-    "INSTALLER, REQUESTED) are missing from importlib.metadata.files('setuptools'), though stored",
-)
 def test_recorded_files_of_every_distribution_match_plain_uv_venv(venvs):
     pepip_files, plain_files = _json_in_both(venvs, _RECORDED_FILES)
     assert pepip_files.keys() == plain_files.keys()
@@ -216,12 +210,6 @@ print(json.dumps({"listed": listed, "unreadable": sorted(unreadable)}))
 
 
 @pytest.mark.network
-@pytest.mark.xfail(
-    strict=True,
-    reason="pepip bug: wiring.link_entry copies only the regular files directly in the stored dist-info, "
-    "not its licenses/ and sboms/ subdirectories, though the venv's RECORD lists them: "
-    "Distribution.read_text('licenses/LICENSE') is None (e.g. typer, urllib3)",
-)
 def test_license_files_in_dist_info_are_readable_as_in_plain_uv_venv(venvs):
     pepip_seen, plain_seen = _json_in_both(venvs, _LICENSE_FILES)
     assert plain_seen["listed"] > 10 and plain_seen["unreadable"] == []
@@ -252,12 +240,6 @@ print(json.dumps(sorted(set(problems))))
 
 
 @pytest.mark.network
-@pytest.mark.xfail(
-    strict=True,
-    reason="pepip bug: store._build_entry tests `relative.stem in generated`, and Path('bin/py.test').stem "
-    "is 'py', so uv's py.test launcher is stored as a wheel data script, wired over pepip's own "
-    "launcher, and RECORD lists ../../../bin/py.test twice with two hashes",
-)
 def test_scripts_and_data_files_match_their_record_rows(venvs):
     pepip_problems, plain_problems = _json_in_both(venvs, _LAUNCHER_RECORDS)
     assert plain_problems == []
@@ -282,11 +264,6 @@ print(json.dumps({name: u.find_spec(name) is not None for name in sorted(names)}
 
 
 @pytest.mark.network
-@pytest.mark.xfail(
-    strict=True,
-    reason="pepip bug: store._note_top_level keeps only str.isidentifier() names, so black's mypyc "
-    "helper module 85cae5375ceb5d1ca6c6__mypyc (leading digit, importable from C) is not mapped",
-)
 def test_every_top_level_module_is_found_as_in_plain_uv_venv(venvs):
     pepip_found, plain_found = _json_in_both(venvs, _TOP_LEVEL)
     assert all(plain_found.values()) and len(plain_found) > 80
@@ -552,11 +529,6 @@ _FORMATTED = "x = [1, 2, 3]\nimport os\n\n\ndef f(a):\n    return a\n"
 
 
 @pytest.mark.network
-@pytest.mark.xfail(
-    strict=True,
-    reason="pepip bug: black's mypyc helper module 85cae5375ceb5d1ca6c6__mypyc (its name starts with a "
-    "digit) is not in the store index, so `bin/black` fails with ModuleNotFoundError",
-)
 def test_black_console_script_formats_a_file(venvs, tmp_path):
     for label, venv in venvs.pairs():
         source = tmp_path / ("%s.py" % label)
