@@ -413,7 +413,7 @@ def parse_args(argv: list[str] | None) -> tuple[Config, bool]:
     parser.add_argument("--reps", type=int, default=20, help="repetitions of each runtime timing")
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results")
     parser.add_argument("--scratch", type=Path, default=Path("/tmp/bench-work"), help="parent of the scratch root")
-    parser.add_argument("--pepip", type=Path, help="pepip executable to measure (default: the one on PATH)")
+    parser.add_argument("--pepip", type=Path, help="pepip executable to measure (default: this checkout, installed with bytecode)")
     parser.add_argument("--no-cleanup", action="store_true", help="keep venvs, stores and caches")
     args = parser.parse_args(argv)
     if not args.preset and not args.packages:
@@ -432,9 +432,28 @@ def parse_args(argv: list[str] | None) -> tuple[Config, bool]:
     modules = tuple(IMPORT_NAMES.get(name, name.replace("-", "_")) for name in names)
     name = args.preset or "custom"
     root = args.scratch.resolve() / ("%s-%s" % (name, time.strftime("%Y%m%d-%H%M%S")))
+    uv = real_binary("uv")
+    pepip = args.pepip or install_checkout(uv, root / "pepip-under-test")
     cfg = Config(name, packages, modules, tuple(find_links), warm_target, args.projects, modes,
-                 args.reps, root, args.out.resolve(), real_binary("uv"), args.pepip or real_binary("pepip"))
+                 args.reps, root, args.out.resolve(), uv, pepip)
     return cfg, args.no_cleanup
+
+
+def install_checkout(uv: Path, venv: Path) -> Path:
+    """This checkout installed as a user installs it (not editable, bytecode compiled).
+
+    An editable install, or one without bytecode on a machine that sets
+    ``PYTHONDONTWRITEBYTECODE``, compiles pepip's and typer's sources on every call and
+    measures that instead of pepip.
+    """
+    checkout = Path(__file__).resolve().parent.parent
+    for command in ([str(uv), "venv", str(venv), "--python", "3.11", "--quiet"],
+                    [str(uv), "pip", "install", "--python", str(venv / "bin" / "python"), "--quiet",
+                     "--compile-bytecode", "--reinstall-package", "pepip", str(checkout)]):
+        done = subprocess.run(command, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise SystemExit("cannot install the checkout to measure: %s" % done.stderr.strip())
+    return venv / "bin" / "pepip"
 
 
 def describe_setup(cfg: Config) -> dict[str, Any]:
