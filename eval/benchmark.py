@@ -471,7 +471,7 @@ def describe_setup(cfg: Config) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark, print the report and write Markdown, JSON and PNG under ``--out``."""
     cfg, keep = parse_args(argv)
-    cfg.root.mkdir(parents=True)
+    cfg.root.mkdir(parents=True, exist_ok=True)  # it may hold pepip-under-test already
     raw: dict[str, Any] = {"started": time.strftime("%Y-%m-%d %H:%M"), "machine": describe_setup(cfg),
                            "config": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(cfg).items()}}
     print("scratch root: %s" % cfg.root, file=sys.stderr)
