@@ -8,7 +8,6 @@ manifest names is published, and the manifest is replaced last, atomically.
 from __future__ import annotations
 
 from pathlib import Path
-from pathlib import Path
 from typing import AbstractSet
 
 from packaging.utils import canonicalize_name
@@ -20,6 +19,7 @@ from pepip.plan import Plan, make_plan
 from pepip.report import Reporter
 from pepip.resolve import Pin, UvOptions, fetch_pins, parse_request, uninstall_from_venv
 from pepip.native import preload_paths
+from pepip.staging import add_staged
 from pepip.store import StoreEntry, read_entry
 from pepip.target import Target
 from pepip.wiring import link_entry, unlink_record, wire_runtime
@@ -77,7 +77,7 @@ def store_pins(
         prefix = work / "prefix"
         lazy = target.locations.lazy_bytecode
         fetch_pins(target.locations.uv, target.python, pins, options, prefix, refresh, not lazy)
-        entries = {entry.name: entry for entry in target.store.add_staged(prefix, target.python, lazy)}
+        entries = {entry.name: entry for entry in add_staged(target.store, prefix, target.python, lazy)}
     finally:
         fsops.remove_tree(work)
     stored = []

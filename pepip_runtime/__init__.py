@@ -15,8 +15,10 @@ import sys
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Sequence
-    from importlib.machinery import FileFinder, ModuleSpec
+    from importlib.machinery import ModuleSpec
     from types import ModuleType
+
+    from pepip_runtime.lookup import LookupState  # noqa: F401 (named in a type comment)
 
 __all__ = ["install", "venv_root", "StoreFinder", "PTH_NAME", "START_NAME", "PTH_LINE", "START_LINE"]
 
@@ -91,7 +93,7 @@ class StoreFinder:
         self.roots = dict.fromkeys(roots)  # type: dict[str, None]
         self.details = details
         self.site_packages = site_packages
-        self.state = None  # type: lookup.LookupState | None
+        self.state = None  # type: LookupState | None
 
     def find_spec(
         self,
@@ -134,7 +136,3 @@ class StoreFinder:
 
     def __repr__(self) -> str:
         return "<pepip StoreFinder: %d names>" % len(self.locations)
-
-
-if TYPE_CHECKING:
-    from pepip_runtime import lookup

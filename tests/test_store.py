@@ -13,6 +13,7 @@ from helpers import build_wheel, store_entries, venv_run
 from pepip.interpreter import query_interpreter
 from pepip.locations import find_uv
 from pepip.resolve import Pin, UvOptions, create_venv, fetch_pins
+from pepip.staging import add_staged
 from pepip.store import Store, read_entry
 
 
@@ -37,8 +38,8 @@ def test_publish_race_loser_reuses_winner(store_root, base_venv, wheelhouse):
     python = base_venv / "bin" / "python"
     first = stage(store, base_venv, wheelhouse, Pin("alpha", "1.0"))
     second = stage(store, base_venv, wheelhouse, Pin("alpha", "1.0"))
-    [winner] = store.add_staged(first, python)
-    [loser] = store.add_staged(second, python)
+    [winner] = add_staged(store, first, python)
+    [loser] = add_staged(store, second, python)
     assert winner == loser
     assert store_entries(store_root) == [winner.path]
     assert list(store.tmp_dir.glob("stage-*/site")) == []  # the loser's copy is gone
@@ -48,7 +49,7 @@ def test_entry_layout_and_facts(store_root, base_venv, wheelhouse):
     store = Store(store_root)
     store.ensure()
     python = base_venv / "bin" / "python"
-    [entry] = store.add_staged(stage(store, base_venv, wheelhouse, Pin("tool", "1.0")), python)
+    [entry] = add_staged(store, stage(store, base_venv, wheelhouse, Pin("tool", "1.0")), python)
     assert entry.path.parent == store_root / "v1" / "entries" / "tool" / "1.0"
     assert entry.path.name.startswith("py3-none-any-")
     assert read_entry(entry.path) == entry
@@ -69,7 +70,7 @@ def test_two_builds_of_one_version_coexist_and_lookup_picks_by_tag(store_root, b
     store = Store(store_root)
     store.ensure()
     python = base_venv / "bin" / "python"
-    [pure] = store.add_staged(stage(store, base_venv, house, Pin("twobuild", "1.0")), python)
+    [pure] = add_staged(store, stage(store, base_venv, house, Pin("twobuild", "1.0")), python)
     for wheel in house.iterdir():
         wheel.unlink()
     version = "cp%d%d" % sys.version_info[:2]
@@ -77,7 +78,7 @@ def test_two_builds_of_one_version_coexist_and_lookup_picks_by_tag(store_root, b
                 tag="%s-%s-manylinux_2_17_x86_64" % (version, version))
     if sys.platform != "linux" or os.uname().machine != "x86_64":
         pytest.skip("the native-tagged wheel is for linux x86_64")
-    [native] = store.add_staged(stage(store, base_venv, house, Pin("twobuild", "1.0")), python)
+    [native] = add_staged(store, stage(store, base_venv, house, Pin("twobuild", "1.0")), python)
     assert pure.path != native.path and pure.path.parent == native.path.parent
     tags = query_interpreter(python).supported_tags()
     priority = {str(tag): rank for rank, tag in enumerate(tags)}
