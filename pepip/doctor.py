@@ -11,6 +11,7 @@ from pepip.interpreter import Interpreter, venv_python
 from pepip.locations import Locations
 from pepip.manifest import read_manifest
 from pepip.store import ENTRY_FILE, Store
+from pepip.target import moved_message
 
 __all__ = ["diagnose"]
 
@@ -33,6 +34,8 @@ def diagnose(locations: Locations) -> list[str]:
     interpreter = Interpreter.from_fields(manifest.interpreter)
     if interpreter is None:
         return problems + ["the manifest of %s names no interpreter; run `pepip repair`" % venv]
+    if interpreter.moved_from(venv) is not None:
+        return problems + [moved_message(venv, interpreter.moved_from(venv))]
     site = interpreter.site_packages
     for name in (pepip_runtime.PTH_NAME, "pepip_runtime/__init__.py"):
         if not (site / name).exists():

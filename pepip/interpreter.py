@@ -47,6 +47,14 @@ class Interpreter:
             return None
         return cls(fields[0], fields[1], fields[2], fields[3], Path(fields[4]))
 
+    def moved_from(self, venv: Path) -> Path | None:
+        """The venv these facts were taken in, when it is not ``venv`` (moved by hand)."""
+        try:
+            self.site_packages.relative_to(venv)
+        except ValueError:
+            return self.site_packages.parents[2 if self.site_packages.parent.name != "Lib" else 1]
+        return None
+
     def supported_tags(self) -> list[tags.Tag]:
         """Wheel tags this interpreter accepts, most preferred first (as pip and uv order them)."""
         major, minor = (int(part) for part in self.version.split("."))

@@ -23,7 +23,7 @@ from pepip.resolve import NormalizedName, Pin, parse_pins
 from pepip.store import Store
 from pepip.venvs import make_venv
 
-__all__ = ["Target", "open_target", "existing_target"]
+__all__ = ["Target", "open_target", "existing_target", "moved_message"]
 
 
 @dataclass
@@ -55,6 +55,8 @@ def _load(locations: Locations, store: Store) -> Target:
     python = venv_python(venv)
     manifest = read_manifest(venv)
     interpreter = None if manifest is None else Interpreter.from_fields(manifest.interpreter)
+    if interpreter is not None and interpreter.moved_from(venv) is not None:
+        raise PepipError(moved_message(venv, interpreter.moved_from(venv)))
     if interpreter is None:
         if not python.exists():
             raise PepipError("the venv %s has no interpreter; recreate it with `pepip venv`" % venv)
@@ -70,6 +72,13 @@ def _load(locations: Locations, store: Store) -> Target:
     manifest.dists = kept
     foreign = scan_foreign(site, {record.dist_info for record in kept})
     return Target(locations, store, venv, python, interpreter, manifest, foreign, intact)
+
+
+def moved_message(venv: Path, origin: Path | None) -> str:
+    return (
+        "the venv %s was moved here from %s, and venvs are not relocatable; "
+        "recreate it with `pepip venv` and `pepip sync`" % (venv, origin)
+    )
 
 
 def existing_target(locations: Locations) -> Target:

@@ -146,3 +146,16 @@ def test_damaged_entry_met_by_install_is_one_line_and_verify_fix_mends_it(capsys
     assert run_pepip(["store", "verify", "--fix", *index_args], capsys).exit_code == 0
     assert run_pepip(["install", *index_args, "--venv", str(venv_two), "alpha"], capsys).exit_code == 0
     assert venv_run(venv_two, "import alpha; print('ok')") == "ok"
+
+
+def test_venv_moved_by_hand_is_detected_not_trusted(capsys, isolated, index_args, store_root):
+    installed_in(capsys, index_args, ("before", ["alpha"]))
+    (isolated / "work" / "before").rename(isolated / "work" / "after")
+    moved = isolated / "work" / "after"
+    doctor = run_pepip(["doctor", "--venv", str(moved)], capsys)
+    assert doctor.exit_code == 1 and len(doctor.stdout.splitlines()) == 1
+    assert "was moved here from %s" % (isolated / "work" / "before") in doctor.stdout
+    before = (snapshot(moved), snapshot(store_root))
+    result = run_pepip(["install", *index_args, "--venv", str(moved), "versioned"], capsys)
+    assert result.exit_code == 1 and len(result.error_lines) == 1 and "not relocatable" in result.stderr
+    assert (snapshot(moved), snapshot(store_root)) == before
