@@ -24,7 +24,6 @@ class Plan:
     linked: list[tuple[Pin, StoreEntry]] = field(default_factory=list)
     missing: list[Pin] = field(default_factory=list)
     removed: list[DistRecord] = field(default_factory=list)
-    foreign_kept: list[Foreign] = field(default_factory=list)
     foreign_removed: list[Foreign] = field(default_factory=list)
 
     @property
@@ -55,8 +54,7 @@ def make_plan(
         other = foreign_by_name.pop(pin.name, None)
         if other is not None:
             if pin.url is None and other.url is None and other.version == pin.version:
-                plan.foreign_kept.append(other)
-                continue
+                continue  # what pip or uv installed is what the pins ask for: it stays
             plan.foreign_removed.append(other)
         record = by_name.pop(pin.name, None)
         if record is not None and record.source == pin.spec and os.path.isdir(record.site_dir):

@@ -84,12 +84,28 @@ PyMODINIT_FUNC PyInit_nativemod(void) { return PyModule_Create(&module); }
 """
 
 
-def _native_wheel(directory: Path, build_dir: Path) -> None:
-    """A wheel with a C extension for this interpreter, when a C compiler is present."""
+def _c_toolchain() -> tuple[str, str] | None:
+    """A C compiler and this interpreter's headers, on Linux, or ``None``."""
     compiler = shutil.which("gcc") or shutil.which("cc")
     include = sysconfig.get_paths()["include"]
-    if compiler is None or not Path(include, "Python.h").exists():
+    if compiler is None or not Path(include, "Python.h").exists() or sys.platform != "linux":
+        return None
+    return compiler, include
+
+
+def _binary_tag(abi: bool = True) -> str:
+    """This interpreter's wheel tag (``cp311-cp311-linux_x86_64``), or ``py3-none-...``."""
+    version = "cp%d%d" % sys.version_info[:2]
+    platform = sysconfig.get_platform().replace("-", "_").replace(".", "_")
+    return "%s-%s-%s" % (version, version, platform) if abi else "py3-none-%s" % platform
+
+
+def _native_wheel(directory: Path, build_dir: Path) -> None:
+    """A wheel with a C extension for this interpreter, when a C compiler is present."""
+    toolchain = _c_toolchain()
+    if toolchain is None:
         return
+    compiler, include = toolchain
     suffix = sysconfig.get_config_var("EXT_SUFFIX")
     source = build_dir / "nativemod.c"
     source.write_text(_NATIVE_SOURCE)
@@ -97,12 +113,7 @@ def _native_wheel(directory: Path, build_dir: Path) -> None:
     subprocess.run(
         [compiler, "-shared", "-fPIC", "-I", include, str(source), "-o", str(output)], check=True
     )
-    version = "cp%d%d" % sys.version_info[:2]
-    platform = sysconfig.get_platform().replace("-", "_").replace(".", "_")
-    build_wheel(
-        directory, "nativemod", "1.0", {"nativemod" + suffix: output.read_bytes()},
-        tag="%s-%s-%s" % (version, version, platform),
-    )
+    build_wheel(directory, "nativemod", "1.0", {"nativemod" + suffix: output.read_bytes()}, tag=_binary_tag())
 
 
 _SIBLING_LIBRARY = "int fake_value(void) { return 7; }\n"
@@ -118,10 +129,10 @@ PyMODINIT_FUNC PyInit__ext(void) { return PyModule_Create(&module); }
 
 def _sibling_native_wheels(directory: Path, build_dir: Path) -> None:
     """Like torch and nvidia-*: an extension whose RPATH reaches a library in another wheel."""
-    compiler = shutil.which("gcc") or shutil.which("cc")
-    include = sysconfig.get_paths()["include"]
-    if compiler is None or not Path(include, "Python.h").exists() or sys.platform != "linux":
+    toolchain = _c_toolchain()
+    if toolchain is None:
         return
+    compiler, include = toolchain
     (build_dir / "fake.c").write_text(_SIBLING_LIBRARY)
     library = build_dir / "libfake.so"
     subprocess.run([compiler, "-shared", "-fPIC", "-Wl,-soname,libfake.so", str(build_dir / "fake.c"),
@@ -130,14 +141,12 @@ def _sibling_native_wheels(directory: Path, build_dir: Path) -> None:
     extension = build_dir / ("_ext" + sysconfig.get_config_var("EXT_SUFFIX"))
     subprocess.run([compiler, "-shared", "-fPIC", "-I", include, str(build_dir / "ext.c"), "-L", str(build_dir),
                     "-lfake", "-Wl,-rpath,$ORIGIN/../fakenv/fake/lib", "-o", str(extension)], check=True)
-    version = "cp%d%d" % sys.version_info[:2]
-    platform = sysconfig.get_platform().replace("-", "_").replace(".", "_")
     build_wheel(directory, "fakenv-lib", "1.0", {"fakenv/fake/lib/libfake.so": library.read_bytes()},
-                tag="py3-none-%s" % platform)
+                tag=_binary_tag(abi=False))
     build_wheel(
         directory, "usesfake", "1.0",
         {"usesfake/__init__.py": "from usesfake._ext import value\n", "usesfake/" + extension.name: extension.read_bytes()},
-        requires=["fakenv-lib"], tag="%s-%s-%s" % (version, version, platform),
+        requires=["fakenv-lib"], tag=_binary_tag(),
     )
 
 
