@@ -379,7 +379,7 @@ def draw_chart(cfg: Config, raw: dict[str, Any], path: Path) -> bool:
         return False
     figure, (times, disk) = plt.subplots(1, 2, figsize=(12, 4.5))
     projects = list(range(1, cfg.projects + 1))
-    for mode, style in zip(cfg.modes, ("-o", "--s", "-.^", ":v")):  # styles keep equal lines apart
+    for mode, style in zip(cfg.modes, ("-o", "--s", "-.^", ":v", "--D")):  # styles keep equal lines apart
         times.plot(projects, raw["modes"][mode]["install_s"], style, label=mode)
         disk.plot(projects, [b / MB for b in raw["modes"][mode]["true_disk"]], style, label=mode)
     times.set(title="Install time per project (venv creation included)", xlabel="project", ylabel="seconds")
