@@ -25,25 +25,32 @@ class Reporter:
 
     def line(self, text: str) -> None:
         """One line of output."""
-        if not self.quiet:
-            self.stream.write(text + "\n")
+        self._write(text + "\n")
+
+    def _write(self, text: str) -> None:
+        """A closed stream (``pepip install ... | head``) ends the output, never the command:
+        a venv must not be rolled back over a progress line."""
+        if self.quiet:
+            return
+        try:
+            self.stream.write(text)
             self.stream.flush()
+        except OSError:
+            self.quiet = True
 
     @contextmanager
     def step(self, name: str, progress: str | None = None) -> Iterator[None]:
         """Time a step; show ``progress`` while it runs when stderr is a terminal."""
         live = progress is not None and not self.quiet and self.stream.isatty()
         if live:
-            self.stream.write("%s..." % progress)
-            self.stream.flush()
+            self._write("%s..." % progress)
         started = time.perf_counter()
         try:
             yield
         finally:
             self.timings[name] = time.perf_counter() - started
             if live:
-                self.stream.write("\r\033[K")
-                self.stream.flush()
+                self._write("\r\033[K")
 
     def took(self, name: str) -> str:
         """The formatted duration of a finished step."""

@@ -121,3 +121,14 @@ def test_output_reports_resolution_storage_and_changes(capsys, venv, index_args)
     assert lines[0].startswith("Resolved 2 packages in ")
     assert any(line.startswith("Stored 2 packages in ") for line in lines)
     assert lines[-2:] == [" + alpha==1.0", " + beta==1.0"]
+
+
+def test_closed_output_does_not_undo_an_install(venv, index_args):
+    """`pepip install ... | head -1`: the pipe closes early; the install must stand."""
+    completed = subprocess.run(
+        "%s -m pepip install %s alpha tool 2>&1 | head -1" % (sys.executable, " ".join(index_args)),
+        shell=True, capture_output=True, text=True,
+    )
+    assert completed.stdout.startswith("Resolved")
+    assert (venv / "pepip-manifest.txt").is_file()
+    assert subprocess.run([str(venv / "bin" / "python"), "-c", "import alpha, tool"]).returncode == 0
