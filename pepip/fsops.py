@@ -45,23 +45,22 @@ def atomic_write_bytes(path: Path, data: bytes, mode: int = 0o644) -> None:
         raise
 
 
-def link_or_copy(source: Path, target: Path, symlinks: bool) -> str:
-    """Make ``target`` show ``source``: a symlink when allowed, else a copy. Returns the mode.
+def link_or_copy(source: Path, target: Path, symlinks: bool) -> None:
+    """Make ``target`` show ``source``: a symlink when allowed, else a copy.
 
     Symlinks are an optimisation only: where creating one fails (Windows without the
-    privilege, some network filesystems) the copy works the same.
+    privilege, some network filesystems) the copy works the same. ``target``'s directory
+    must exist (a venv links hundreds of files into few directories: the caller makes each once).
     """
     unlink_if_present(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
     if symlinks:
         try:
             os.symlink(source, target)
-            return "symlink"
+            return
         except OSError:
             pass
     shutil.copy2(source, target)
     os.chmod(target, stat.S_IMODE(os.stat(source).st_mode) | stat.S_IWUSR)
-    return "copy"
 
 
 def hardlink_or_copy(source: Path, target: Path) -> None:

@@ -254,13 +254,21 @@ def read_entry(path: Path) -> StoreEntry:
 
 
 def read_record(path: Path) -> list[tuple[str, str, str]]:
-    """Rows of a RECORD file as (path, hash, size)."""
-    text = path.read_text(encoding="utf-8")
-    return [
-        (row[0], row[1] if len(row) > 1 else "", row[2] if len(row) > 2 else "")
-        for row in csv.reader(io.StringIO(text))
-        if row
-    ]
+    """Rows of a RECORD file as (path, hash, size).
+
+    Linking a venv reads every distribution's RECORD, torch's has 15,000 rows: lines without
+    CSV quoting (nearly all) are split directly, the ``csv`` module reads the rest.
+    """
+    rows: list[tuple[str, str, str]] = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if '"' in line:
+            for row in csv.reader(io.StringIO(line)):
+                rows.append((row[0], row[1] if len(row) > 1 else "", row[2] if len(row) > 2 else ""))
+        elif line:
+            head, _, size = line.rpartition(",")
+            name, _, hash_field = head.rpartition(",")
+            rows.append((name, hash_field, size) if name else (line, "", ""))
+    return rows
 
 
 def entry_point_scripts(dist_info: Path) -> dict[str, dict[str, str]]:

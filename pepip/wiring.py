@@ -109,9 +109,14 @@ def link_entry(
             write_launcher(bin_dir / script, data)
             rows.append((_venv_relative(bin_dir / script, site), record_hash(data), str(len(data))))
     own = {"%s/%s" % (entry.dist_info, name) for name in _STORE_ONLY}  # not vendored ones
+    made: set[str] = set()  # directories of the venv made (or found) for prefix files
     for record_path, hash_field, size in read_record(entry.dist_info_dir / "RECORD"):
         area, _, relative = record_path.partition("/")
         if area == "prefix":
+            parent = os.path.dirname(relative)
+            if parent not in made:
+                os.makedirs(os.path.join(venv, parent), exist_ok=True)
+                made.add(parent)
             rows.append(_link_prefix_file(venv, site, entry, relative, (hash_field, size), python, symlinks))
         elif relative not in own:
             rows.append((relative, hash_field, size))  # site/ and meta/ both map to site-packages
