@@ -45,6 +45,9 @@ class Locations:
     project_dir: Path = Path(".")
     resolution_ttl: float = DEFAULT_RESOLUTION_TTL
     lazy_bytecode: bool = False
+    # What uv's interpreter discovery reads from the environment (UV_PYTHON, VIRTUAL_ENV,
+    # PATH): the key under which pepip remembers which interpreter a `--python` request means.
+    python_discovery: tuple[str, ...] = ()
 
     @classmethod
     def from_environment(
@@ -70,7 +73,10 @@ class Locations:
         bytecode = env.get(BYTECODE_ENV, "compile")
         if bytecode not in ("compile", "lazy"):
             raise PepipError("%s must be `compile` or `lazy`, not `%s`" % (BYTECODE_ENV, bytecode))
-        return cls(store_root, venv_path, find_uv(env), link_mode == "symlink", base, ttl, bytecode == "lazy")
+        discovery = tuple(env.get(name, "") for name in ("UV_PYTHON", "VIRTUAL_ENV", "PATH"))
+        return cls(
+            store_root, venv_path, find_uv(env), link_mode == "symlink", base, ttl, bytecode == "lazy", discovery
+        )
 
     def refreshed(self) -> Locations:
         """The same locations with remembered resolutions ignored (``--refresh``)."""

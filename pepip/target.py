@@ -102,7 +102,7 @@ def open_target(locations: Locations, python: str | None) -> Iterator[Target]:
     if created:
         if existed and any(venv.iterdir()):
             raise PepipError("%s exists and is not a venv; pass another --venv" % venv)
-        make_venv(locations, store, python, os.environ)
+        make_venv(locations, store, python)
     try:
         yield _load(locations, store)
     except BaseException:

@@ -25,7 +25,6 @@ import os
 import shutil
 import time
 from pathlib import Path
-from typing import Mapping
 
 from pepip import fsops
 from pepip.interpreter import query_interpreter, venv_python
@@ -38,12 +37,12 @@ from pepip.wiring import wire_runtime
 __all__ = ["make_venv"]
 
 
-def make_venv(locations: Locations, store: Store, python: str | None, environ: Mapping[str, str]) -> None:
+def make_venv(locations: Locations, store: Store, python: str | None) -> None:
     """Create ``locations.venv`` for ``python``: a copy of the interpreter's template."""
     if os.name == "nt":
         create_venv(locations.uv, locations.venv, python)
         return
-    interpreter = _remembered_python(locations, store, python, environ)
+    interpreter = _remembered_python(locations, store, python)
     template = _template(locations, store, interpreter)
     try:
         _copy_template(template, locations.venv)
@@ -52,18 +51,10 @@ def make_venv(locations: Locations, store: Store, python: str | None, environ: M
         create_venv(locations.uv, locations.venv, str(interpreter))
 
 
-def _remembered_python(
-    locations: Locations, store: Store, python: str | None, environ: Mapping[str, str]
-) -> Path:
+def _remembered_python(locations: Locations, store: Store, python: str | None) -> Path:
     """``uv python find`` for this request and environment, remembered for the TTL."""
     digest = hashlib.sha256()
-    for part in (
-        python or "",
-        environ.get("UV_PYTHON", ""),
-        environ.get("VIRTUAL_ENV", ""),
-        environ.get("PATH", ""),
-        _python_version_file(locations.project_dir),
-    ):
+    for part in (python or "", *locations.python_discovery, _python_version_file(locations.project_dir)):
         digest.update(part.encode("utf-8") + b"\0")
     memory = store.base / "interpreters" / (digest.hexdigest()[:32] + ".txt")
     try:
