@@ -26,10 +26,11 @@ __all__ = ["repair", "repair_target", "fix_store", "quarantine"]
 
 def quarantine(store: Store, entry: Path) -> None:
     """Take a damaged entry out of the store in one rename, then delete it."""
-    trash = store.staging_dir()
-    os.chmod(entry, 0o755)  # moving a directory to another parent rewrites its `..`
-    os.rename(entry, trash / "damaged")
-    fsops.remove_tree(trash)
+    with store.locked():  # the trash is in tmp/, which `store prune` empties
+        trash = store.staging_dir()
+        os.chmod(entry, 0o755)  # moving a directory to another parent rewrites its `..`
+        os.rename(entry, trash / "damaged")
+        fsops.remove_tree(trash)
 
 
 def repair_target(target: Target, options: UvOptions, reporter: Reporter) -> Plan:

@@ -86,6 +86,12 @@ def _template(locations: Locations, store: Store, interpreter: Path) -> Path:
     template = store.base / "venv-templates" / key
     if (template / "origin").is_file():
         return template
+    with store.locked():  # built in tmp/, which `store prune` empties under the exclusive lock
+        _build_template(locations, store, interpreter, template)
+    return template
+
+
+def _build_template(locations: Locations, store: Store, interpreter: Path, template: Path) -> None:
     staging = store.staging_dir()
     try:
         venv = staging / "venv"
@@ -102,7 +108,6 @@ def _template(locations: Locations, store: Store, interpreter: Path) -> Path:
                 raise  # not a lost race with another process building the same template
     finally:
         fsops.remove_tree(staging)
-    return template
 
 
 def _copy_template(template_dir: Path, venv: Path) -> None:
