@@ -119,6 +119,7 @@ class Store:
         self.entries_dir = self.base / "entries"
         self.tmp_dir = self.base / "tmp"
         self.venvs_dir = self.base / "venvs"
+        self._lock_warned = False
 
     def ensure(self) -> None:
         """Create the layout; a store that cannot be written is a user error."""
@@ -153,10 +154,12 @@ class Store:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
             except OSError as error:
-                sys.stderr.write(
-                    "pepip: warning: the store at %s cannot be locked (%s); "
-                    "do not run `pepip store prune` while installing\n" % (self.root, error.strerror)
-                )
+                if not self._lock_warned:
+                    self._lock_warned = True
+                    sys.stderr.write(
+                        "pepip: warning: the store at %s cannot be locked (%s); do not run "
+                        "`pepip store prune` while installing\n" % (self.root, error.strerror)
+                    )
             yield
 
     def staging_dir(self) -> Path:
