@@ -49,8 +49,7 @@ def apply_pins(
     """
     store = target.store
     priority = {str(tag): rank for rank, tag in enumerate(target.interpreter.supported_tags())}
-    with store.locked():
-        store.register_venv(target.venv)
+    with store.locked():  # prune waits until the manifest names what is linked
         plan = make_plan(pins, target.manifest.dists, store, priority, target.foreign, exact)
         if plan.missing:
             with reporter.step("store", "Downloading and storing %d packages" % len(plan.missing)):
@@ -63,6 +62,7 @@ def apply_pins(
             records = _wire(target, plan, requested_names(requests))
         manifest = Manifest(target.interpreter.fields(), requests, records, sync, _preloads(records))
         write_manifest(target.venv, manifest)
+        store.register_venv(target.venv)  # after success: a failed install registers nothing
         target.manifest = manifest
     _report(reporter, plan)
     return plan

@@ -54,10 +54,13 @@ def test_bad_input_leaves_venv_and_store_unchanged(
     assert (snapshot(installed), snapshot(store_root)) == before
 
 
-def test_failed_install_into_new_venv_leaves_no_venv(capsys, venv, index_args):
+def test_failed_install_into_new_venv_leaves_no_venv(capsys, venv, index_args, store_root):
     result = run_pepip(["install", *index_args, "no-such-package"], capsys)
     assert result.exit_code == 1
     assert not venv.exists()
+    # Only the interpreter's template venv (derived, reusable) stays in the store.
+    assert not list((store_root / "v1" / "venvs").iterdir())
+    assert not list((store_root / "v1" / "entries").iterdir())
 
 
 def test_venv_path_that_is_a_file(capsys, isolated, index_args):
