@@ -129,7 +129,8 @@ class Store:
             tag = self.root / "CACHEDIR.TAG"
             if not tag.exists():
                 fsops.atomic_write_text(tag, _CACHEDIR_TAG)
-            probe = tempfile.NamedTemporaryFile(dir=self.tmp_dir, prefix="probe-")
+            # Not in tmp/: `store prune` empties that, and would pull the probe from under us.
+            probe = tempfile.NamedTemporaryFile(dir=self.base, prefix=".probe-")
             probe.close()
         except OSError as error:
             raise PepipError(
