@@ -132,9 +132,13 @@ def _uv_summary(stderr: str) -> str:
         reason = line[len("cause:") :].strip() if line.startswith("cause:") else line
         if reason.startswith("Because"):
             return reason
+    causes = [line for line in lines if line.startswith("cause:")]
+    reason = ""
+    if causes and "os error" in causes[-1]:  # disk full, permissions: the operating system's words
+        reason = " (%s)" % causes[-1].rpartition(": ")[2]
     for line in lines:
         if line.startswith("error:"):
-            return line[len("error:") :].strip()
+            return line[len("error:") :].strip() + reason
     return lines[-1] if lines else "uv gave no reason"
 
 
