@@ -37,7 +37,7 @@ IMPORT_NAMES: Final = {"scikit-learn": "sklearn", "pyyaml": "yaml", "pillow": "P
 STEP_LINE: Final = re.compile(r"^(Resolved|Prepared|Installed|Stored|Linked|Audited) \d+ packages? in ([\d.]+)(ms|s)\b")
 SYNTHETIC_DISTS: Final = 500
 MB: Final = 1e6
-PER_MODE_ENV: Final = ("PEPIP_HOME", "PEPIP_UV", "PEPIP_LINK_MODE")
+PER_MODE_ENV: Final = ("PEPIP_HOME", "PEPIP_UV", "PEPIP_LINK_MODE", "PEPIP_BYTECODE")
 Summary = dict[str, dict[str, float | None]]
 
 
@@ -91,7 +91,6 @@ def mode_env(cfg: Config, mode: str) -> dict[str, str]:
         env.pop(key, None)
     env.update(UV_CACHE_DIR=str(cfg.root / mode / "uv-cache"), PEPIP_HOME=str(cfg.root / mode / "store"),
                PEPIP_UV=str(cfg.uv), UV_PYTHON_DOWNLOADS="never")
-    env.pop("PEPIP_BYTECODE", None)
     if mode == "pepip-lazy":
         env["PEPIP_BYTECODE"] = "lazy"
     return env
