@@ -8,12 +8,13 @@ manifest names is published, and the manifest is replaced last, atomically.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import AbstractSet
+from typing import AbstractSet, Iterable
 
 from packaging.utils import canonicalize_name
 
 from pepip import fsops
 from pepip.errors import PepipError
+from pepip.foreign import Foreign
 from pepip.manifest import DistRecord, Manifest, write_manifest
 from pepip.plan import Plan, make_plan
 from pepip.report import Reporter
@@ -22,9 +23,9 @@ from pepip.native import preload_paths
 from pepip.staging import add_staged
 from pepip.store import StoreEntry, read_entry
 from pepip.target import Target
-from pepip.wiring import link_entry, unlink_record, wire_runtime
+from pepip.wiring import link_entry, recorded_files, unlink_record, wire_runtime
 
-__all__ = ["apply_pins", "requested_names", "store_pins"]
+__all__ = ["apply_pins", "requested_names", "store_pins", "guard_foreign"]
 
 
 def requested_names(requests: list[str]) -> set[str]:
@@ -56,12 +57,13 @@ def apply_pins(
                 plan.linked.extend(store_pins(target, plan.missing, options, refresh))
             reporter.line("Stored %d packages in %s" % (len(plan.missing), reporter.took("store")))
         if plan.foreign_removed:
+            guard_foreign(target, plan.foreign_removed)
             names = [item.name for item in plan.foreign_removed]
             uninstall_from_venv(target.locations.uv, target.python, names)
         with reporter.step("wire", "Linking"):
             records = _wire(target, plan, requested_names(requests))
         manifest = Manifest(target.interpreter.fields(), requests, records, sync, _preloads(records))
-        write_manifest(target.venv, manifest)
+        write_manifest(target.venv, manifest, target.changing())
         store.register_venv(target.venv)  # after success: a failed install registers nothing
         target.manifest = manifest
     _report(reporter, plan)
@@ -89,10 +91,22 @@ def store_pins(
     return stored
 
 
+def guard_foreign(target: Target, distributions: Iterable[Foreign]) -> None:
+    """Journal the files of distributions uv is about to remove (kept as hardlinked copies)."""
+    journal, site = target.changing(), target.interpreter.site_packages
+    for item in distributions:
+        dist_info = site / item.dist_info
+        for path in recorded_files(site, item.dist_info):
+            if path.is_relative_to(target.venv) and not path.is_relative_to(dist_info):
+                journal.guard(path, keep=True)
+        journal.guard(dist_info, keep=True)
+
+
 def _wire(target: Target, plan: Plan, requested: AbstractSet[str]) -> list[DistRecord]:
-    wire_runtime(target.interpreter, target.python)
+    journal = target.changing()
+    wire_runtime(target.interpreter, target.python, journal)
     for record in plan.removed:
-        unlink_record(target.interpreter, record)
+        unlink_record(target.interpreter, record, journal)
     records = list(plan.unchanged)
     for pin, entry in plan.linked:
         try:
@@ -104,6 +118,7 @@ def _wire(target: Target, plan: Plan, requested: AbstractSet[str]) -> list[DistR
                 entry,
                 pin.name in requested,
                 target.locations.symlinks,
+                journal,
             )
         except OSError as error:
             raise PepipError(

@@ -1,7 +1,8 @@
 """The command line: parse arguments, build ``Locations``, call one function, print.
 
-User errors (``PepipError``) end as one ``pepip: error: ...`` line on stderr and exit 1, with
-uv's own explanation after it when there is one; ``--verbose`` shows the traceback instead.
+User errors (``PepipError``) end as one ``pepip: error: ...`` line on stderr and exit 1 (the
+resolver's explanation is part of it; only a build's own output follows it); ``--verbose``
+shows the traceback instead.
 Command modules are imported inside each command, so ``pepip --version`` loads none of them.
 """
 
@@ -253,7 +254,7 @@ def store_ls_command() -> None:
     from pepip.inventory import list_entries
     from pepip.store import Store
 
-    rows = list_entries(Store(_locations(None).store_root))
+    rows = list_entries(Store.of(_locations(None)))
     table = [("Package", "Version", "Tags", "Size", "Venvs")] + [
         (row.name, row.version, row.tags, _size(row.size), str(row.users)) for row in rows
     ]
@@ -269,7 +270,7 @@ def store_status_command() -> None:
     from pepip.store import Store
 
     locations = _locations(None)
-    status = store_status(Store(locations.store_root))
+    status = store_status(Store.of(locations))
     typer.echo("Store:            %s" % locations.store_root)
     typer.echo("Entries:          %d" % status.entries)
     typer.echo("On disk:          %s" % _size(status.bytes_on_disk))
@@ -293,7 +294,7 @@ def store_verify_command(
     from pepip.verify import verify_store
 
     locations = _locations(None)
-    problems = verify_store(Store(locations.store_root))
+    problems = verify_store(Store.of(locations))
     for problem in problems:
         typer.echo(problem.describe())
     if problems and fix:
@@ -313,7 +314,7 @@ def store_prune_command(
     from pepip.prune import prune
     from pepip.store import Store
 
-    result = prune(Store(_locations(None).store_root), dry_run)
+    result = prune(Store.of(_locations(None)), dry_run)
     verb = "Would remove" if dry_run else "Removed"
     typer.echo(
         "%s %d entries (%s), %d temp leftovers, %d deleted venvs from the registry"

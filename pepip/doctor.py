@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import marshal
 import os
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from pepip.locations import Locations
 from pepip.manifest import read_manifest
 from pepip.store import ENTRY_FILE, Store
 from pepip.target import moved_message
+from pepip_runtime.index import INDEX_FORMAT, INDEX_NAME
 
 __all__ = ["diagnose"]
 
@@ -25,8 +27,9 @@ def diagnose(locations: Locations) -> list[str]:
     python = venv_python(venv)
     if not (python.exists() and os.access(python, os.X_OK)):
         problems.append("the interpreter %s is gone; recreate the venv with `pepip venv`" % python)
-    try:
-        manifest = read_manifest(venv)
+    way_out = "remove the venv and make it anew with `pepip install` (`uv pip freeze --python %s` lists what it held)"
+    try:  # every command that meets a damaged manifest sends the user here: say the way out
+        manifest = read_manifest(venv, way_out % python)
     except PepipError as error:
         return problems + [error.message]
     if manifest is None:
@@ -36,6 +39,9 @@ def diagnose(locations: Locations) -> list[str]:
         return problems + ["the manifest of %s names no interpreter; run `pepip repair`" % venv]
     if interpreter.moved_from(venv) is not None:
         return problems + [moved_message(venv, interpreter.moved_from(venv))]
+    index = venv / INDEX_NAME
+    if not _index_loads(index):  # the runtime says so at start-up, and sends the user here
+        problems.append("the runtime index %s is missing or damaged; run `pepip repair`" % index)
     site = interpreter.site_packages
     for name in (pepip_runtime.PTH_NAME, "pepip_runtime/__init__.py"):
         if not (site / name).exists():
@@ -56,6 +62,15 @@ def diagnose(locations: Locations) -> list[str]:
         installer = dist_info / "INSTALLER"
         if dist_info.name not in wired and installer.is_file() and installer.read_text().strip() == "pepip":
             problems.append("%s is marked as pepip's but the manifest does not name it" % dist_info.name)
-    if venv not in Store(locations.store_root).registered_venvs():
+    if venv not in Store.of(locations).registered_venvs():
         problems.append("%s is not registered with the store at %s (moved?); run `pepip repair`" % (venv, locations.store_root))
     return problems
+
+
+def _index_loads(path: Path) -> bool:
+    """True when the runtime can load the index at ``path`` (as ``pepip_runtime.install`` does)."""
+    try:
+        loaded = marshal.loads(path.read_bytes())
+    except (OSError, ValueError, EOFError, TypeError):
+        return False
+    return isinstance(loaded, tuple) and len(loaded) == 5 and loaded[0] == INDEX_FORMAT

@@ -8,7 +8,8 @@ __all__ = ["PepipError"]
 class PepipError(Exception):
     """A user-facing failure: one sentence naming what went wrong and the next step.
 
-    ``detail`` holds lines a tool printed (uv's resolver explanation) shown after the message.
+    ``detail`` holds lines a tool printed that the message leaves out (a build backend's
+    output), shown after it.
     """
 
     def __init__(self, message: str, detail: str = "") -> None:

@@ -2,11 +2,16 @@
 
 Every write that another process or a later command may read goes aside first and is renamed
 into place, so a reader sees the old file or the new one, never half of one.
+
+Modes follow the umask, as ``open`` and ``mkdir`` do: a team that shares a store sets umask
+002 and gets group-writable directories. A directory others may write gets the sticky bit,
+as ``/tmp`` has, so nobody renames or deletes what another user put there.
 """
 
 from __future__ import annotations
 
 import errno
+import functools
 import os
 import shutil
 import stat
@@ -21,16 +26,24 @@ __all__ = [
     "make_tree_readonly",
     "remove_tree",
     "unlink_if_present",
+    "current_umask",
+    "file_mode",
+    "dir_mode",
+    "make_shared_dir",
+    "owner_name",
 ]
 
 
-def atomic_write_text(path: Path, text: str, mode: int = 0o644) -> None:
+def atomic_write_text(path: Path, text: str, mode: int | None = None) -> None:
     """Write ``text`` to ``path`` by writing a sibling temp file and renaming it over."""
     atomic_write_bytes(path, text.encode("utf-8"), mode)
 
 
-def atomic_write_bytes(path: Path, data: bytes, mode: int = 0o644) -> None:
-    """Write ``data`` to ``path`` by writing a sibling temp file and renaming it over."""
+def atomic_write_bytes(path: Path, data: bytes, mode: int | None = None) -> None:
+    """Write ``data`` to ``path`` by writing a sibling temp file and renaming it over.
+
+    ``mode`` defaults to ``file_mode()``: the temp file ``mkstemp`` makes is private.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temp_name = tempfile.mkstemp(prefix="." + path.name + ".", suffix=".tmp", dir=path.parent)
     try:
@@ -38,7 +51,7 @@ def atomic_write_bytes(path: Path, data: bytes, mode: int = 0o644) -> None:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(temp_name, mode)
+        os.chmod(temp_name, file_mode() if mode is None else mode)
         os.replace(temp_name, path)
     except BaseException:
         unlink_if_present(Path(temp_name))
@@ -116,3 +129,65 @@ def unlink_if_present(path: Path) -> None:
         os.unlink(path)
     except FileNotFoundError:
         pass
+
+
+def current_umask() -> int:
+    """The process's umask (read by setting it, then restoring it at once)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+@functools.lru_cache(maxsize=None)
+def _umask() -> int:
+    return current_umask()  # once: reading the umask sets it for a moment
+
+
+def file_mode(others_write: bool = True) -> int:
+    """The mode ``open`` gives a new file: 0o666 less the umask.
+
+    Without ``others_write`` no group or other write bit: for store files every teammate
+    reads and only their writer may change (in the store's sticky directories nobody else can
+    rename over them either; a group-writable file could still be rewritten in place).
+    """
+    mode = 0o666 & ~_umask()
+    return mode if others_write else mode & ~(stat.S_IWGRP | stat.S_IWOTH)
+
+
+def dir_mode(others_write: bool = True) -> int:
+    """The mode ``mkdir`` gives a new directory: 0o777 less the umask (see ``file_mode``)."""
+    mode = 0o777 & ~_umask()
+    return mode if others_write else mode & ~(stat.S_IWGRP | stat.S_IWOTH)
+
+
+def make_shared_dir(path: Path) -> bool:
+    """Create ``path`` (and its parents); give it the sticky bit if others may write it.
+
+    In a group-writable store anyone in the group can rename or delete what a directory
+    holds, a teammate's published entry too; with the sticky bit only the owner of an entry
+    (or of the directory) can. Only the directory's owner may set the bit, and it is set on
+    directories made before this rule as well, the next time their owner runs pepip.
+    False if others may write ``path`` and it lacks the bit, which we may not set.
+    """
+    path.mkdir(parents=True, exist_ok=True)
+    if os.name == "nt":
+        return True
+    info = os.stat(path)
+    mode = stat.S_IMODE(info.st_mode)
+    if not mode & (stat.S_IWGRP | stat.S_IWOTH) or mode & stat.S_ISVTX:
+        return True
+    if info.st_uid != os.geteuid():
+        return False
+    os.chmod(path, mode | stat.S_ISVTX)
+    return True
+
+
+def owner_name(path: Path) -> str:
+    """The user name of ``path``'s owner, for messages (its uid where names are unknown)."""
+    uid = os.lstat(path).st_uid
+    try:
+        import pwd
+
+        return pwd.getpwuid(uid).pw_name
+    except (ImportError, KeyError):
+        return str(uid)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
-from pepip.apply import apply_pins, requested_names
+from pepip.apply import apply_pins, guard_foreign, requested_names
 from pepip.errors import PepipError
 from pepip.locations import Locations
 from pepip.plan import Plan
@@ -35,10 +35,16 @@ class InstallRequest:
 
 
 def check_files(paths: tuple[Path, ...]) -> None:
-    """Fail early, with the file's name, on a requirements or constraints file that is absent."""
+    """Fail early, with the file's name, on a requirements or constraints file that is absent.
+
+    Only regular files: pepip reads each twice (fingerprint, then uv), which a pipe cannot give.
+    """
     for path in paths:
-        if not path.is_file():
+        if not path.exists():
             raise PepipError("requirements file %s does not exist" % path)
+        if not path.is_file():
+            kind = "a directory" if path.is_dir() else "not a regular file"
+            raise PepipError("requirements file %s is %s; pass a file" % (path, kind))
 
 
 def install(locations: Locations, request: InstallRequest, reporter: Reporter) -> Plan:
@@ -72,6 +78,8 @@ def install(locations: Locations, request: InstallRequest, reporter: Reporter) -
         )
         plan = apply_pins(target, resolution.pins, request.options, requests, reporter)
         if editables:
+            # uv replaces an editable install of the same project: keep the old one's files
+            guard_foreign(target, [item for item in target.foreign if item.editable])
             install_editables(locations.uv, target.python, editables, request.options)
             reporter.line("".join(" + %s (editable)\n" % path for path in editables).rstrip())
         resolution.keep()

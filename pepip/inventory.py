@@ -55,10 +55,10 @@ def tree_bytes(root: Path, seen: set[tuple[int, int]] | None = None) -> int:
 
 
 def list_entries(store: Store) -> list[EntryRow]:
-    """One row per stored build, with the number of live venvs using it."""
+    """One row per stored build (base stores' too), with the number of live venvs using it."""
     users = scan_registry(store).users()
     rows = []
-    for path in iter_entries(store):
+    for path in (path for layer in store.layers() for path in iter_entries(layer)):
         entry = read_entry(path)
         rows.append(
             EntryRow(entry.name, entry.version, path.name.rpartition("-")[0], tree_bytes(path), users[path], path)

@@ -22,6 +22,7 @@ __all__ = [
     "LINK_MODE_ENV",
     "RESOLUTION_TTL_ENV",
     "BYTECODE_ENV",
+    "BASE_STORES_ENV",
     "DEFAULT_VENV",
 ]
 
@@ -30,6 +31,7 @@ UV_ENV: Final = "PEPIP_UV"
 LINK_MODE_ENV: Final = "PEPIP_LINK_MODE"
 RESOLUTION_TTL_ENV: Final = "PEPIP_RESOLUTION_TTL"
 BYTECODE_ENV: Final = "PEPIP_BYTECODE"
+BASE_STORES_ENV: Final = "PEPIP_BASE_STORES"
 DEFAULT_RESOLUTION_TTL: Final = 600.0
 DEFAULT_VENV: Final = ".venv"
 
@@ -48,6 +50,9 @@ class Locations:
     # What uv's interpreter discovery reads from the environment (UV_PYTHON, VIRTUAL_ENV,
     # PATH): the key under which pepip remembers which interpreter a `--python` request means.
     python_discovery: tuple[str, ...] = ()
+    # Read-only stores below the writable one (an admin's, a read-only mount): entries found
+    # there are used as they are; new entries always go to ``store_root``.
+    base_stores: tuple[Path, ...] = ()
 
     @classmethod
     def from_environment(
@@ -60,6 +65,7 @@ class Locations:
         store_root = Path(home).expanduser() if home else Path.home() / ".pepip"
         if not store_root.is_absolute():
             store_root = base / store_root
+        _check_store_root(store_root)
         chosen = venv if venv is not None else Path(DEFAULT_VENV)
         venv_path = chosen if chosen.is_absolute() else base / chosen
         link_mode = env.get(LINK_MODE_ENV, "symlink")
@@ -75,12 +81,47 @@ class Locations:
             raise PepipError("%s must be `compile` or `lazy`, not `%s`" % (BYTECODE_ENV, bytecode))
         discovery = tuple(env.get(name, "") for name in ("UV_PYTHON", "VIRTUAL_ENV", "PATH"))
         return cls(
-            store_root, venv_path, find_uv(env), link_mode == "symlink", base, ttl, bytecode == "lazy", discovery
+            store_root,
+            venv_path,
+            find_uv(env),
+            link_mode == "symlink",
+            base,
+            ttl,
+            bytecode == "lazy",
+            discovery,
+            _base_stores(env.get(BASE_STORES_ENV, ""), base, store_root),
         )
 
     def refreshed(self) -> Locations:
         """The same locations with remembered resolutions ignored (``--refresh``)."""
         return dataclasses.replace(self, resolution_ttl=0.0)
+
+
+def _check_store_root(store_root: Path) -> None:
+    """A store root that is a file, or behind a symlink to nowhere (a share not mounted)."""
+    if store_root.exists() and not store_root.is_dir():
+        raise PepipError("the store %s is a file; set %s to a directory" % (store_root, HOME_ENV))
+    for path in (store_root, *store_root.parents):
+        if path.is_symlink() and not path.exists():
+            raise PepipError(
+                "the store %s is behind the symlink %s to %s, which does not exist; mount or "
+                "create it, or set %s to another directory" % (store_root, path, os.readlink(path), HOME_ENV)
+            )
+
+
+def _base_stores(text: str, cwd: Path, store_root: Path) -> tuple[Path, ...]:
+    """``PEPIP_BASE_STORES``: store roots separated by ``os.pathsep``, searched in order."""
+    roots = []
+    for part in filter(None, text.split(os.pathsep)):
+        root = Path(part).expanduser()
+        root = root if root.is_absolute() else cwd / root
+        if root == store_root:
+            raise PepipError(
+                "%s names the writable store %s itself; list only read-only stores there"
+                % (BASE_STORES_ENV, root)
+            )
+        roots.append(root)
+    return tuple(roots)
 
 
 def find_uv(environ: Mapping[str, str]) -> Path:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from pepip import fsops
 from pepip.errors import PepipError
+from pepip.journal import Journal
 from pepip_runtime.index import (
     INDEX_NAME,
     MANIFEST_NAME,
@@ -28,8 +29,11 @@ def manifest_path(venv: Path) -> Path:
     return venv / MANIFEST_NAME
 
 
-def read_manifest(venv: Path) -> Manifest | None:
-    """The venv's manifest, or ``None`` if pepip has not wired this venv yet."""
+def read_manifest(venv: Path, next_step: str = "run `pepip doctor`") -> Manifest | None:
+    """The venv's manifest, or ``None`` if pepip has not wired this venv yet.
+
+    A damaged one is a ``PepipError`` that ends with ``next_step``.
+    """
     path = manifest_path(venv)
     try:
         text = path.read_text(encoding="utf-8")
@@ -37,19 +41,27 @@ def read_manifest(venv: Path) -> Manifest | None:
         return None
     except OSError as error:
         raise PepipError("cannot read %s: %s" % (path, error.strerror)) from None
+    except UnicodeDecodeError:
+        raise PepipError("the manifest %s is damaged (not UTF-8 text); %s" % (path, next_step)) from None
     try:
         return parse_manifest(text)
     except ManifestError as error:
         raise PepipError(
-            "the manifest %s is damaged (%s); run `pepip doctor`" % (path, error)
+            "the manifest %s is damaged (%s); %s" % (path, error, next_step)
         ) from None
 
 
-def write_manifest(venv: Path, manifest: Manifest) -> None:
+def write_manifest(venv: Path, manifest: Manifest, journal: Journal | None) -> None:
     """Replace the runtime index, then the manifest, each atomically.
 
     Readers see an old or a new file, never half of one. Between the two renames the runtime
-    already imports the new pins, all of which are in the store by then.
+    already imports the new pins, all of which are in the store by then. ``journal`` keeps
+    the old files until the venv's transaction commits (a store template has none).
     """
-    fsops.atomic_write_bytes(venv / INDEX_NAME, runtime_index(manifest))
-    fsops.atomic_write_text(manifest_path(venv), manifest.to_text())
+    for path, data in (
+        (venv / INDEX_NAME, runtime_index(manifest)),
+        (manifest_path(venv), manifest.to_text().encode("utf-8")),
+    ):
+        if journal is not None:
+            journal.guard(path, keep=True)
+        fsops.atomic_write_bytes(path, data)

@@ -4,12 +4,13 @@ again once a pepip command runs in it (every command registers its venv)."""
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pepip.errors import PepipError
-from pepip.manifest import Manifest, read_manifest
+from pepip.manifest import Manifest, manifest_path, read_manifest
 from pepip.store import Store
 
 __all__ = ["Registry", "scan_registry"]
@@ -22,6 +23,7 @@ class Registry:
     live: dict[Path, Manifest] = field(default_factory=dict)
     gone: list[Path] = field(default_factory=list)
     damaged: list[Path] = field(default_factory=list)
+    unreadable: list[Path] = field(default_factory=list)  # the damaged ones we may not read
 
     def users(self) -> Counter[Path]:
         """Store entry directory -> number of live venvs whose manifest names it."""
@@ -39,6 +41,8 @@ def scan_registry(store: Store) -> Registry:
             manifest = read_manifest(venv)
         except PepipError:
             registry.damaged.append(venv)
+            if not os.access(manifest_path(venv), os.R_OK):
+                registry.unreadable.append(venv)  # a teammate's venv, closed to us
             continue
         if manifest is None:
             registry.gone.append(venv)

@@ -2,23 +2,30 @@
 
 A damaged entry is first moved out of ``entries/`` (one rename), so no venv imports from it
 again, then the venvs that named it fetch the same pins anew and link them.
+
+In a team store (see ``store.py``) only an entry's owner, or root, can move it: anyone else
+is told whose it is. A teammate's venv that we cannot write is left to its owner; it names
+the same entry path, so it works again once the entry is re-stored for any venv.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
+import stat
+import sys
 from pathlib import Path
 
 from pepip import fsops
 from pepip.apply import apply_pins
+from pepip.errors import PepipError
 from pepip.locations import Locations
 from pepip.plan import Plan
 from pepip.registry import scan_registry
 from pepip.report import Reporter
 from pepip.resolve import UvOptions, parse_pins
 from pepip.store import Store
-from pepip.target import Target, existing_target
+from pepip.target import Target, open_target
 from pepip.verify import Problem, verify_entry
 
 __all__ = ["repair", "repair_target", "fix_store", "quarantine"]
@@ -26,10 +33,26 @@ __all__ = ["repair", "repair_target", "fix_store", "quarantine"]
 
 def quarantine(store: Store, entry: Path) -> None:
     """Take a damaged entry out of the store in one rename, then delete it."""
+    if not store.owns(entry):
+        layer = next((layer for layer in store.bases if layer.owns(entry)), None)
+        raise PepipError(
+            "store entry %s is damaged and is in the read-only base store %s; ask its admin to "
+            "run `pepip store verify --fix` there" % (entry, layer.root if layer else entry.parent)
+        )
     with store.locked():  # the trash is in tmp/, which `store prune` empties
         trash = store.staging_dir()
-        os.chmod(entry, 0o755)  # moving a directory to another parent rewrites its `..`
-        os.rename(entry, trash / "damaged")
+        mode = stat.S_IMODE(os.lstat(entry).st_mode)
+        try:
+            os.chmod(entry, mode | stat.S_IRWXU)  # moving a directory to another parent rewrites its `..`
+            os.rename(entry, trash / "damaged")
+        except PermissionError:
+            fsops.remove_tree(trash)
+            if stat.S_IMODE(os.lstat(entry).st_mode) != mode:
+                os.chmod(entry, mode)
+            raise PepipError(
+                "store entry %s is damaged and belongs to %s; ask them or the store's admin to "
+                "run `pepip store verify --fix`" % (entry, fsops.owner_name(entry))
+            ) from None
         fsops.remove_tree(trash)
 
 
@@ -62,22 +85,39 @@ def repair_target(target: Target, options: UvOptions, reporter: Reporter) -> Pla
 
 def repair(locations: Locations, options: UvOptions, reporter: Reporter) -> Plan:
     """``pepip repair``: the venv at ``locations.venv``."""
-    target = existing_target(locations)
-    target.store.ensure()
-    return repair_target(target, options, reporter)
+    with open_target(locations, None, create=False) as target:
+        return repair_target(target, options, reporter)
 
 
 def fix_store(
     locations: Locations, problems: list[Problem], options: UvOptions, reporter: Reporter
 ) -> None:
     """Quarantine each damaged entry, then repair every live venv that used one."""
-    store = Store(locations.store_root)
+    store = Store.of(locations)
     damaged = sorted({problem.entry for problem in problems})
     users = scan_registry(store)
+    refused: list[PepipError] = []
+    kept = set()
     for entry in damaged:
         if entry.is_dir():
-            quarantine(store, entry)
+            try:
+                quarantine(store, entry)
+            except PepipError as error:  # a teammate's entry
+                refused.append(error)
+                kept.add(entry)
     for venv, manifest in users.live.items():
-        if any(Path(record.site_dir).parent in damaged for record in manifest.dists):
-            reporter.line("Re-storing for %s" % venv)
-            repair_target(existing_target(dataclasses.replace(locations, venv=venv)), options, reporter)
+        named = {Path(record.site_dir).parent for record in manifest.dists}
+        if not named.intersection(damaged) or named & kept:
+            continue  # intact, or it needs an entry only its owner can take out
+        if not os.access(venv, os.W_OK):
+            sys.stderr.write(
+                "pepip: warning: skipped %s, a venv of %s you cannot write; if it still fails, "
+                "they can run `pepip repair --venv %s`\n" % (venv, fsops.owner_name(venv), venv)
+            )
+            continue
+        reporter.line("Re-storing for %s" % venv)
+        with open_target(dataclasses.replace(locations, venv=venv), None, create=False) as target:
+            repair_target(target, options, reporter)
+    if refused:
+        more = " (and %d more entries of other users)" % (len(refused) - 1) if len(refused) > 1 else ""
+        raise PepipError(refused[0].message + more)

@@ -59,9 +59,12 @@ class Resolution:
         if self.remembered:
             return
         try:
-            fsops.atomic_write_text(self.memory, "".join(pin.spec + "\n" for pin in self.pins))
+            text = "".join(pin.spec + "\n" for pin in self.pins)
+            fsops.atomic_write_text(self.memory, text, fsops.file_mode(others_write=False))
         except OSError:
-            pass  # remembering is an optimisation; a read-only store resolves every time
+            # Remembering is an optimisation: a read-only store resolves every time, and a
+            # teammate's stale answer (which the store's sticky bit keeps) is not replaced.
+            pass
 
 
 def resolve_remembered(
@@ -81,7 +84,7 @@ def resolve_remembered(
             age = time.time() - os.stat(memory).st_mtime
             if 0 <= age <= locations.resolution_ttl:
                 return Resolution(parse_pins(memory.read_text(encoding="utf-8")), True, memory)
-        except FileNotFoundError:
+        except OSError:  # none yet, or a teammate's we may not read
             pass
     pins = resolve_pins(locations.uv, target.python, requirements, files, preferences, options)
     return Resolution(pins, False, memory)

@@ -8,11 +8,12 @@ pepip keeps what it adds (the shared store and the wiring). Every uv failure bec
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NewType, Sequence
+from typing import Final, NewType, Sequence
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
@@ -99,47 +100,107 @@ class UvOptions:
 def parse_request(text: str) -> Requirement:
     """Validate one requirement the user typed, before any uv call."""
     try:
-        return Requirement(text)
+        requirement = Requirement(text)
     except InvalidRequirement as error:
-        reason = str(error).splitlines()[0]
+        reason, *quote = str(error).splitlines()  # the message, then the text with a caret
+        column = quote[-1].find("^") - 4 if len(quote) == 2 else -1
+        if 0 < column < len(text):
+            reason += " at `%s`" % text[column:]
         raise PepipError("invalid requirement `%s`: %s" % (text, reason)) from None
+    for specifier in requirement.specifier:
+        if specifier.operator != "===":
+            continue
+        try:
+            Version(specifier.version)
+        except InvalidVersion:  # `===` takes any string; uv takes versions only
+            raise PepipError(
+                "invalid requirement `%s`: `%s` is not a version" % (text, specifier.version)
+            ) from None
+    return requirement
 
 
 def _run_uv(uv: Path, args: Sequence[str], what: str, stdin: str | None = None) -> str:
-    """Run uv; on failure raise ``PepipError`` with uv's explanation as detail."""
+    """Run uv; on failure raise ``PepipError`` with uv's explanation in one line.
+
+    uv's whole output becomes the error's ``detail`` only when the line leaves something out
+    (a build backend's log); the resolver's explanation fits the line.
+    """
     env = dict(os.environ)
     env.setdefault("UV_PYTHON_DOWNLOADS", "never")
     try:
         completed = subprocess.run(
-            [str(uv), *args], input=stdin, capture_output=True, text=True, env=env
+            [str(uv), *args], input=stdin, capture_output=True, text=True, errors="replace", env=env
         )
     except OSError as error:
         raise PepipError("cannot run uv at %s: %s" % (uv, error.strerror)) from None
     if completed.returncode != 0:
         detail = completed.stderr.strip()
-        summary = _uv_summary(detail)
-        if len(detail.splitlines()) <= 1:
-            detail = ""  # the summary says it all
-        raise PepipError("%s failed: %s" % (what, summary), detail=detail)
+        summary, complete = _uv_summary(detail)
+        raise PepipError("%s failed: %s" % (what, summary), detail="" if complete else detail)
     return completed.stdout
 
 
-def _uv_summary(stderr: str) -> str:
-    """The most telling line of uv's error output, for the one-line message."""
-    lines = [line.strip(" ×╰─▶│\t") for line in stderr.splitlines()]
-    lines = [line for line in lines if line and not line.startswith(("Using ", "Resolved "))]
-    for line in lines:
-        reason = line[len("cause:") :].strip() if line.startswith("cause:") else line
-        if reason.startswith("Because"):
-            return reason
-    causes = [line for line in lines if line.startswith("cause:")]
-    reason = ""
-    if causes and "os error" in causes[-1]:  # disk full, permissions: the operating system's words
-        reason = " (%s)" % causes[-1].rpartition(": ")[2]
-    for line in lines:
-        if line.startswith("error:"):
-            return line[len("error:") :].strip() + reason
-    return lines[-1] if lines else "uv gave no reason"
+_DECORATION: Final = " ×╰├─▶│\t"
+_CARETS: Final = re.compile(r"^[|\s]*\^+$")
+_LONG_WORD: Final = re.compile(r"\S{200,}")
+
+
+def _uv_summary(stderr: str) -> tuple[str, bool]:
+    """uv's error output as one line, and whether that line is all the user needs of it.
+
+    uv prints ``error: X``, then ``cause: Y`` lines, each perhaps continued by indented
+    lines: the resolver's further sentences, a quote of the bad input with carets under it
+    (then the parser's words), or after a blank line a build backend's output. The line is
+    the resolver's explanation when there is one, else the error and its root cause, then
+    uv's hints; the intermediate causes and a build's output are left out of it.
+    """
+    blocks: list[list[str]] = []  # each: head ("error: ..."), then its continuation lines
+    for raw in stderr.splitlines():
+        line = raw.strip(_DECORATION)
+        marker = raw.strip()[:1]  # uv's graphical style: `× error`, then `╰─▶ cause`
+        if marker in ("×", "╰", "├"):
+            line = ("error: " if marker == "×" else "cause: ") + line
+        if line.startswith(("error:", "cause:", "Caused by:", "hint:", "warning:")):
+            blocks.append([line])
+        elif blocks and (raw[:1].isspace() or not line):
+            blocks[-1].append(line)
+        elif line and not line.startswith(("Using ", "Resolved ")):
+            blocks.append(["error: " + line])  # output of no known shape: keep it as it is
+    explanation, complete = "", True
+    chain: list[str] = []  # the error, then its causes
+    hints: list[str] = []
+    for head, *more in blocks:
+        kind, _, text = head.partition(":")
+        text = text.strip().rstrip(":")
+        if kind == "warning":
+            continue
+        if "" in more:  # after a blank line comes another tool's output (a build log)
+            complete = complete and not any(more[more.index("") :])
+            more = more[: more.index("")]
+        carets = [index for index, line in enumerate(more) if _CARETS.match(line)]
+        if text.startswith("Because") or kind == "hint":  # sentences, every one of them
+            text = " ".join([text, *more])
+        elif carets:  # a quote of the input, carets under it, then what the parser says
+            text = ": ".join([text, *more[carets[-1] + 1 :]])
+        if kind == "hint":
+            hints.append("hint: " + text)
+        elif text.startswith("Because"):
+            explanation = explanation or text
+        else:
+            chain.append(text)
+    if len(chain) > 2:
+        chain = [chain[0], chain[-1]]
+    summary = explanation or ": ".join(chain) or "uv gave no reason"
+    if hints:
+        summary = "; ".join([summary.rstrip("."), *hints])
+    return _one_line(summary), complete
+
+
+def _one_line(text: str) -> str:
+    """Without control characters, uv's ``(os error N)`` and the bulk of a megabyte-long word."""
+    text = re.sub(r" \(os error \d+\)", "", text)
+    text = "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
+    return _LONG_WORD.sub(lambda match: match.group()[:80] + "...", text)
 
 
 def create_venv(uv: Path, venv: Path, python: str | None) -> None:
@@ -184,7 +245,11 @@ def resolve_pins(
             args.append("--upgrade")
         if any(path.name == "pyproject.toml" for path in requirement_files):
             args += options.selection_args()
-        _run_uv(uv, args, "resolving the requirements")
+        try:
+            _run_uv(uv, args, "resolving the requirements")
+        except PepipError as error:  # uv names the temporary file that holds the arguments
+            message = error.message.replace("`%s`" % source, "the command line")
+            raise PepipError(message, error.detail) from None
         return parse_pins(output.read_text(encoding="utf-8"))
 
 

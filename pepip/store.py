@@ -12,6 +12,7 @@ Layout (the format version is in the path: a new layout gets ``v2/`` beside it):
         │   └── prefix/   what it puts elsewhere, relative to the venv root: bin/, share/, include/
         ├── tmp/          staging: uv's --prefix installs and entries still being built
         ├── venvs/<hash>  registry: one file per venv wired to the store, holding its path
+        ├── resolutions/, interpreters/, venv-templates/   see resolutions.py and venvs.py
         └── lock          flock: installs hold it shared, prune exclusively
 
 Entries are found by name and version (one ``listdir``) and chosen by wheel tag, so two builds
@@ -19,6 +20,13 @@ of one version (cp311 and cp312, say) live side by side. ``digest`` is a sha256 
 entry's RECORD, which lists a hash of every file: two different builds never share a name.
 An entry is built in ``tmp/``, made read-only and renamed into place; a process that loses a
 publishing race finds the winner's identical entry there and uses it.
+
+A team shares a store by making its root group-owned, group-writable, setgid and sticky
+(``chmod 3775``) and using umask 002: every directory pepip makes is then group-writable and
+gets the sticky bit too, so teammates add entries beside each other's but cannot rename or
+delete them (pepip warns about a root others may write that lacks the sticky bit).
+Published entries are writable by nobody; store files (registry, remembered resolutions) by
+their writer only. A teammate's file pepip cannot replace is used as it is, or not at all.
 """
 
 from __future__ import annotations
@@ -31,6 +39,7 @@ import hashlib
 import io
 import math
 import os
+import stat
 import sys
 import tempfile
 from contextlib import contextmanager
@@ -42,8 +51,10 @@ from packaging.tags import parse_tag
 
 from pepip import fsops
 from pepip.errors import PepipError
+from pepip.locations import Locations
 from pepip.native import NativeReach
 from pepip.resolve import NormalizedName
+from pepip_runtime.lookup import ENTRY_FILE
 
 __all__ = [
     "Store",
@@ -59,7 +70,6 @@ __all__ = [
 ]
 
 STORE_VERSION: Final = "v1"
-ENTRY_FILE: Final = "ENTRY"
 _CACHEDIR_TAG: Final = (
     "Signature: 8a477f597d28d172789f06886806bc55\n"
     "# This file is a cache directory tag created by pepip.\n"
@@ -113,22 +123,52 @@ class StoreEntry:
 class Store:
     """The store at one root; every method keeps published entries complete and immutable."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, bases: tuple[Path, ...] = ()) -> None:
         self.root = root
         self.base = root / STORE_VERSION
         self.entries_dir = self.base / "entries"
         self.tmp_dir = self.base / "tmp"
         self.venvs_dir = self.base / "venvs"
+        self.bases = tuple(Store(path) for path in bases)  # read-only layers, searched after
         self._lock_warned = False
+
+    @classmethod
+    def of(cls, locations: Locations) -> Store:
+        """The writable store of ``locations`` with its read-only base stores."""
+        return cls(locations.store_root, locations.base_stores)
+
+    def layers(self) -> tuple[Store, ...]:
+        """This store, then its base stores: the order lookups search them in."""
+        return (self, *self.bases)
+
+    def owns(self, entry: Path) -> bool:
+        """Whether ``entry`` is in this (writable) store rather than a base store."""
+        return entry.is_relative_to(self.entries_dir)
 
     def ensure(self) -> None:
         """Create the layout; a store that cannot be written is a user error."""
+        for layer in self.bases:
+            if not layer.entries_dir.is_dir():
+                raise PepipError(
+                    "the base store %s holds no pepip store (no %s); fix PEPIP_BASE_STORES"
+                    % (layer.root, layer.entries_dir)
+                )
         try:
-            for directory in (self.entries_dir, self.tmp_dir, self.venvs_dir):
-                directory.mkdir(parents=True, exist_ok=True)
+            if not fsops.make_shared_dir(self.root):
+                sys.stderr.write(
+                    "pepip: warning: others can write the store directory %s, which lacks the "
+                    "sticky bit, so they can rename its v1/ with every entry in it; its owner "
+                    "should run `chmod +t %s`\n" % (self.root, self.root)
+                )
+            for directory in (self.base, self.entries_dir, self.tmp_dir, self.venvs_dir, *self._other_dirs()):
+                fsops.make_shared_dir(directory)
             tag = self.root / "CACHEDIR.TAG"
             if not tag.exists():
-                fsops.atomic_write_text(tag, _CACHEDIR_TAG)
+                try:
+                    fsops.atomic_write_text(tag, _CACHEDIR_TAG, fsops.file_mode(others_write=False))
+                except PermissionError:
+                    if not tag.exists():
+                        raise  # else a teammate wrote it first, in a root with the sticky bit
             # Not in tmp/: `store prune` empties that, and would pull the probe from under us.
             probe = tempfile.NamedTemporaryFile(dir=self.base, prefix=".probe-")
             probe.close()
@@ -137,6 +177,10 @@ class Store:
                 "the store at %s is not usable (%s); set PEPIP_HOME to a writable directory"
                 % (self.root, error.strerror or error)
             ) from None
+
+    def _other_dirs(self) -> tuple[Path, ...]:
+        """Directories other modules keep their files in; made here so they are shared ones."""
+        return tuple(self.base / name for name in ("resolutions", "interpreters", "venv-templates"))
 
     @contextmanager
     def locked(self, exclusive: bool = False) -> Iterator[None]:
@@ -151,9 +195,10 @@ class Store:
         except ImportError:  # Windows: no flock; prune and installs are not serialised
             yield
             return
-        with open(self.base / "lock", "a+b") as handle:
+        fd = _open_lock(self.base / "lock")
+        try:
             try:
-                fcntl.flock(handle, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+                fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
             except OSError as error:
                 if not self._lock_warned:
                     self._lock_warned = True
@@ -162,28 +207,34 @@ class Store:
                         "`pepip store prune` while installing\n" % (self.root, error.strerror)
                     )
             yield
+        finally:
+            os.close(fd)
 
     def staging_dir(self) -> Path:
         """A new private directory on the store's filesystem, for uv and entry building."""
         return Path(tempfile.mkdtemp(prefix="stage-", dir=self.tmp_dir))
 
     def lookup(self, name: str, version: str, priority: dict[str, int]) -> StoreEntry | None:
-        """The stored build of ``name==version`` whose wheel tag ``priority`` ranks best."""
-        directory = self.entries_dir / name / version
-        try:
-            builds = os.listdir(directory)
-        except (FileNotFoundError, NotADirectoryError):
-            return None
+        """The stored build of ``name==version`` whose wheel tag ``priority`` ranks best.
+
+        Every layer is searched; of equally ranked builds the writable store's wins.
+        """
         best, best_rank = None, math.inf
-        for build in builds:
-            tag_text = build.rpartition("-")[0]
+        for layer in self.layers():
+            directory = layer.entries_dir / name / version
             try:
-                rank = min(priority.get(str(tag), math.inf) for tag in parse_tag(tag_text))
-            except ValueError:
+                builds = os.listdir(directory)
+            except (FileNotFoundError, NotADirectoryError):
                 continue
-            if rank < best_rank:
-                best, best_rank = build, rank
-        return None if best is None else read_entry(directory / best)
+            for build in builds:
+                tag_text = build.rpartition("-")[0]
+                try:
+                    rank = min(priority.get(str(tag), math.inf) for tag in parse_tag(tag_text))
+                except ValueError:
+                    continue
+                if rank < best_rank:
+                    best, best_rank = directory / build, rank
+        return None if best is None else read_entry(best)
 
     def publish(self, temp: Path, entry: StoreEntry, lazy_bytecode: bool) -> StoreEntry:
         """Make a built entry read-only and rename it into place; reuse a winner's entry.
@@ -193,24 +244,31 @@ class Store:
         """
         if lazy_bytecode:
             for directory in {path.parent for path in (temp / "site").rglob("*.py")}:
-                (directory / "__pycache__").mkdir(exist_ok=True)
+                # Writable by the owner alone: a teammate's bytecode would run in every venv.
+                (directory / "__pycache__").mkdir(mode=0o755, exist_ok=True)
         fsops.make_tree_readonly(temp, "__pycache__" if lazy_bytecode else None)
-        entry.path.parent.mkdir(parents=True, exist_ok=True)
+        # Readable as the umask allows before anyone can see it (mkdtemp made it private);
+        # its owner keeps write permission until it is moved (see make_tree_readonly).
+        readable = fsops.dir_mode(others_write=False)
+        os.chmod(temp, readable)
+        fsops.make_shared_dir(entry.path.parent.parent)
+        fsops.make_shared_dir(entry.path.parent)
         try:
             os.rename(temp, entry.path)
         except OSError as error:
-            if error.errno not in (errno.EEXIST, errno.ENOTEMPTY) or not entry.path.is_dir():
+            # EPERM: the winner is a teammate, and the sticky bit forbids replacing their entry.
+            if error.errno not in (errno.EEXIST, errno.ENOTEMPTY, errno.EPERM) or not entry.path.is_dir():
                 raise
             fsops.remove_tree(temp)  # another process published the same build first
             return read_entry(entry.path)
-        os.chmod(entry.path, 0o555)
+        os.chmod(entry.path, readable & ~stat.S_IWUSR)
         return entry
 
     def register_venv(self, venv: Path) -> None:
         """Record that ``venv`` uses the store (one small file per venv)."""
         path = self.venvs_dir / _venv_key(venv)
         if not path.exists():
-            fsops.atomic_write_text(path, str(venv) + "\n")
+            fsops.atomic_write_text(path, str(venv) + "\n", fsops.file_mode(others_write=False))
 
     def registered_venvs(self) -> list[Path]:
         """Every venv ever registered (a deleted or moved one included: check before use)."""
@@ -225,21 +283,33 @@ class Store:
         fsops.unlink_if_present(self.venvs_dir / _venv_key(venv))
 
 
+def _open_lock(path: Path) -> int:
+    """The lock file, for writing where allowed (NFS wants that for an exclusive flock).
+
+    A teammate's lock file may be read-only to us, or (``fs.protected_regular``) refuse
+    ``O_CREAT``: flock works on a read-only descriptor too.
+    """
+    try:
+        return os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+    except PermissionError:
+        return os.open(path, os.O_RDONLY)
+
+
 def _venv_key(venv: Path) -> str:
     return hashlib.sha256(str(venv).encode("utf-8")).hexdigest()[:16]
 
 
 def read_entry(path: Path) -> StoreEntry:
     """Load a published entry's ``ENTRY`` file."""
+    damaged = PepipError("store entry %s is damaged or incomplete; run `pepip store verify --fix`" % path)
     try:
         text = (path / ENTRY_FILE).read_text(encoding="utf-8")
-    except OSError:
-        raise PepipError(
-            "store entry %s is incomplete or missing; run `pepip repair`" % path
-        ) from None
+    except (OSError, UnicodeDecodeError):
+        raise damaged from None
     facts = dict(line.split("=", 1) for line in text.splitlines() if "=" in line)
-    if not (path / "meta" / facts.get("dist_info", "?")).is_dir():
-        raise PepipError("store entry %s is damaged; run `pepip store verify --fix`" % path)
+    required = ("name", "version", "dist_info")
+    if any(not facts.get(key) for key in required) or not (path / "meta" / facts["dist_info"]).is_dir():
+        raise damaged
 
     def listed(key: str) -> tuple[str, ...]:
         value = facts.get(key, "")

@@ -1,14 +1,16 @@
 """The venv a command works on, opened as a transaction.
 
-A command that changes a venv opens it here: the store is made ready, the venv is created
-with uv if the command may create it, and if the command then fails with a ``PepipError``
-a venv it created is removed again, so a failed command leaves nothing behind.
+A command that changes a venv opens it here: the venv is locked, what an earlier command
+left half-done is rolled back (``pepip.journal``), the store is made ready, the venv is
+created if the command may create it, and the command's changes are journaled. If the
+command fails, its changes are rolled back and a venv it created is removed again, so a
+failed command leaves nothing behind.
 """
 
 from __future__ import annotations
 
 import os
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
@@ -17,6 +19,7 @@ from pepip import fsops
 from pepip.errors import PepipError
 from pepip.foreign import Foreign, scan_foreign
 from pepip.interpreter import Interpreter, query_interpreter, venv_python
+from pepip.journal import Journal, recover, transaction, unfinished, venv_locked
 from pepip.locations import Locations
 from pepip.manifest import Manifest, read_manifest
 from pepip.resolve import NormalizedName, Pin, parse_pins
@@ -38,6 +41,13 @@ class Target:
     manifest: Manifest
     foreign: list[Foreign] = field(default_factory=list)  # what pip or uv installed
     intact: bool = True  # False when pip or uv removed a distribution the manifest names
+    journal: Journal | None = None  # the running transaction of a command that changes the venv
+
+    def changing(self) -> Journal:
+        """The journal every change to the venv goes through."""
+        if self.journal is None:
+            raise RuntimeError("the venv was not opened with open_target")
+        return self.journal
 
     def current_pins(self) -> list[Pin]:
         """The pins of what the venv has, from the manifest."""
@@ -57,9 +67,9 @@ def _load(locations: Locations, store: Store) -> Target:
     interpreter = None if manifest is None else Interpreter.from_fields(manifest.interpreter)
     if interpreter is not None and interpreter.moved_from(venv) is not None:
         raise PepipError(moved_message(venv, interpreter.moved_from(venv)))
+    if not python.exists():
+        raise PepipError("the venv %s has no interpreter; recreate it with `pepip venv`" % venv)
     if interpreter is None:
-        if not python.exists():
-            raise PepipError("the venv %s has no interpreter; recreate it with `pepip venv`" % venv)
         interpreter = query_interpreter(python)
     if manifest is None:
         manifest = Manifest(interpreter.fields(), [], [])
@@ -81,33 +91,64 @@ def moved_message(venv: Path, origin: Path | None) -> str:
     )
 
 
+def _no_venv(venv: Path) -> PepipError:
+    return PepipError("no venv at %s; create one with `pepip venv` or pass --venv" % venv)
+
+
 def existing_target(locations: Locations) -> Target:
-    """A venv that must exist already (list, uninstall, repair)."""
+    """A venv that must exist already, for reading (list, freeze)."""
     venv = locations.venv
+    if unfinished(venv):  # waits for a running command; undoes a dead one's change
+        _recover(venv)
     if not (venv / "pyvenv.cfg").is_file():
-        raise PepipError("no venv at %s; create one with `pepip venv` or pass --venv" % venv)
-    return _load(locations, Store(locations.store_root))
+        raise _no_venv(venv)
+    return _load(locations, Store.of(locations))
+
+
+def _recover(venv: Path, locked: bool = False) -> None:
+    """Roll back what a command that died left half-done (``locked``: the caller holds the lock)."""
+    try:
+        with ExitStack() as held:
+            if not locked:
+                held.enter_context(venv_locked(venv))
+            recover(venv)
+    except OSError as error:
+        raise PepipError(
+            "cannot undo the interrupted change of %s (%s); recreate the venv" % (venv, error.strerror or error)
+        ) from None
 
 
 @contextmanager
-def open_target(locations: Locations, python: str | None) -> Iterator[Target]:
-    """Yield the venv (created if missing); remove a venv created here if the body fails."""
+def open_target(locations: Locations, python: str | None, create: bool = True) -> Iterator[Target]:
+    """Yield the venv (created if missing and ``create``), its changes journaled.
+
+    The body's changes are rolled back if it raises, and a venv created here is removed.
+    """
     venv = locations.venv
     if venv.exists() and not venv.is_dir():
         raise PepipError("the venv path %s is a file; pass another --venv" % venv)
-    store = Store(locations.store_root)
-    store.ensure()
-    existed = venv.exists()
-    created = not (venv / "pyvenv.cfg").is_file()
-    if created:
-        if existed and any(venv.iterdir()):
-            raise PepipError("%s exists and is not a venv; pass another --venv" % venv)
-        make_venv(locations, store, python)
-    try:
-        yield _load(locations, store)
-    except BaseException:
+    store = Store.of(locations)
+    with ExitStack() as held:
+        if (venv / "pyvenv.cfg").is_file():
+            held.enter_context(venv_locked(venv))
+            _recover(venv, locked=True)  # removes a venv whose creating command died
+        existed = venv.exists()
+        created = not (venv / "pyvenv.cfg").is_file()
+        if created and not create:
+            raise _no_venv(venv)
+        store.ensure()
         if created:
-            fsops.remove_tree(venv)
-            if existed:
-                venv.mkdir()
-        raise
+            if existed and any(venv.iterdir()):
+                raise PepipError("%s exists and is not a venv; pass another --venv" % venv)
+            make_venv(locations, store, python)
+            held.enter_context(venv_locked(venv))
+        try:
+            target = _load(locations, store)
+            with transaction(venv, created) as target.journal:
+                yield target
+        except BaseException:
+            if created:
+                fsops.remove_tree(venv)
+                if existed:
+                    venv.mkdir()
+            raise

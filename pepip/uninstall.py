@@ -14,7 +14,7 @@ from pepip.locations import Locations
 from pepip.manifest import DistRecord, Manifest, write_manifest
 from pepip.report import Reporter
 from pepip.resolve import parse_request
-from pepip.target import existing_target
+from pepip.target import open_target
 from pepip.wiring import unlink_record
 
 __all__ = ["uninstall"]
@@ -27,27 +27,26 @@ def uninstall(locations: Locations, names: list[str], reporter: Reporter) -> lis
     for name in names:
         if str(parse_request(name)) != parse_request(name).name:
             raise PepipError("uninstall takes package names, not `%s`" % name)
-    target = existing_target(locations)
-    installed = {record.name: record for record in target.manifest.dists}
-    wanted = [canonicalize_name(name) for name in names]
-    absent = [name for name in wanted if name not in installed]
-    if absent:
-        raise PepipError(
-            "%s not installed by pepip in %s" % (", ".join(absent), target.venv)
-        )
-    removed = [installed[name] for name in wanted]
-    with target.store.locked():
-        for record in removed:
-            unlink_record(target.interpreter, record)
-        manifest = target.manifest
-        write_manifest(
-            target.venv,
-            Manifest(
-                manifest.interpreter,
-                [text for text in manifest.requests if not requested_names([text]) & set(wanted)],
-                [record for record in manifest.dists if record.name not in wanted],
-            ),
-        )
+    with open_target(locations, None, create=False) as target:
+        installed = {record.name: record for record in target.manifest.dists}
+        wanted = [canonicalize_name(name) for name in names]
+        absent = [name for name in wanted if name not in installed]
+        if absent:
+            raise PepipError("%s not installed by pepip in %s" % (", ".join(absent), target.venv))
+        removed = [installed[name] for name in wanted]
+        with target.store.locked():
+            for record in removed:
+                unlink_record(target.interpreter, record, target.changing())
+            manifest = target.manifest
+            write_manifest(
+                target.venv,
+                Manifest(
+                    manifest.interpreter,
+                    [text for text in manifest.requests if not requested_names([text]) & set(wanted)],
+                    [record for record in manifest.dists if record.name not in wanted],
+                ),
+                target.changing(),
+            )
     reporter.line("Uninstalled %d packages" % len(removed))
     for record in sorted(removed, key=lambda r: r.name):
         reporter.line(" - %s==%s" % (record.name, record.version))

@@ -9,6 +9,9 @@ Which interpreter ``--python`` means (uv's discovery: ``.python-version``, ``PAT
 ``UV_PYTHON``, an active venv) is asked of uv with ``uv python find`` and remembered for
 ``PEPIP_RESOLUTION_TTL`` seconds under a key of those inputs, like resolutions.
 
+A template is read-only, like a store entry: a teammate sharing the store must not change
+what every later venv starts from. Copies get back the write permission the umask allows.
+
 Layout::
 
     $PEPIP_HOME/v1/venv-templates/<key>/venv/   a wired, empty venv (runtime compiled)
@@ -23,6 +26,8 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import stat
+import tempfile
 import time
 from pathlib import Path
 
@@ -43,12 +48,22 @@ def make_venv(locations: Locations, store: Store, python: str | None) -> None:
         create_venv(locations.uv, locations.venv, python)
         return
     interpreter = _remembered_python(locations, store, python)
-    template = _template(locations, store, interpreter)
     try:
-        _copy_template(template, locations.venv)
-    except OSError:  # e.g. symlinks refused: let uv make the venv its own way
-        fsops.remove_tree(locations.venv)
+        template = _template(locations, store, interpreter)
+    except PermissionError:  # a teammate's template from before templates were readable
         create_venv(locations.uv, locations.venv, str(interpreter))
+        return
+    venv = locations.venv
+    venv.parent.mkdir(parents=True, exist_ok=True)
+    # Copied beside and renamed into place: a command killed meanwhile leaves no half venv.
+    building = Path(tempfile.mkdtemp(prefix="." + venv.name + ".pepip-new-", dir=venv.parent))
+    try:
+        os.chmod(building, 0o777 & ~fsops.current_umask())  # mkdtemp made it private
+        _copy_template(template, building, venv)
+        os.rename(building, venv)  # replaces an empty directory the user made
+    except OSError:  # e.g. symlinks refused: let uv make the venv its own way
+        fsops.remove_tree(building)
+        create_venv(locations.uv, venv, str(interpreter))
 
 
 def _remembered_python(locations: Locations, store: Store, python: str | None) -> Path:
@@ -62,10 +77,13 @@ def _remembered_python(locations: Locations, store: Store, python: str | None) -
             remembered = Path(memory.read_text(encoding="utf-8").strip())
             if remembered.exists():
                 return remembered
-    except FileNotFoundError:
+    except OSError:  # none yet, or a teammate's we may not read
         pass
     found = find_python(locations.uv, python)
-    fsops.atomic_write_text(memory, str(found) + "\n")
+    try:
+        fsops.atomic_write_text(memory, str(found) + "\n", fsops.file_mode(others_write=False))
+    except PermissionError:
+        pass  # a teammate's stale answer, which the sticky bit keeps: ask uv next time too
     return found
 
 
@@ -97,24 +115,29 @@ def _build_template(locations: Locations, store: Store, interpreter: Path, templ
         venv = staging / "venv"
         create_venv(locations.uv, venv, str(interpreter))
         facts = query_interpreter(venv_python(venv))
-        wire_runtime(facts, venv_python(venv))
-        write_manifest(venv, Manifest(facts.fields(), [], []))
+        wire_runtime(facts, venv_python(venv), None)
+        write_manifest(venv, Manifest(facts.fields(), [], []), None)
         fsops.atomic_write_text(staging / "origin", str(venv))
-        template.parent.mkdir(parents=True, exist_ok=True)
+        fsops.make_tree_readonly(staging)
+        readable = fsops.dir_mode(others_write=False)
+        os.chmod(staging, readable)  # mkdtemp made it private
+        fsops.make_shared_dir(template.parent)
         try:
             os.rename(staging, template)
         except OSError:
             if not (template / "origin").is_file():
                 raise  # not a lost race with another process building the same template
+        else:
+            os.chmod(template, readable & ~stat.S_IWUSR)
     finally:
         fsops.remove_tree(staging)
 
 
-def _copy_template(template_dir: Path, venv: Path) -> None:
-    """Copy the template to ``venv``, putting ``venv``'s path where the template's stood."""
+def _copy_template(template_dir: Path, venv: Path, final: Path) -> None:
+    """Copy the template to ``venv``, putting ``final``'s path where the template's stood."""
     template = template_dir / "venv"
     old = (template_dir / "origin").read_text(encoding="utf-8").strip().encode()
-    new = str(venv).encode()
+    new = str(final).encode()
     venv.mkdir(parents=True, exist_ok=True)
     for directory, subdirs, files in os.walk(template):
         relative = Path(directory).relative_to(template)
@@ -137,3 +160,4 @@ def _copy_template(template_dir: Path, venv: Path) -> None:
                 shutil.copymode(source, target)
             else:
                 shutil.copy2(source, target)  # keeps mtimes: the runtime's bytecode stays valid
+            os.chmod(target, stat.S_IMODE(os.stat(target).st_mode) | (fsops.file_mode() & 0o222))

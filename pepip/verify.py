@@ -57,5 +57,5 @@ def verify_entry(entry_path: Path) -> list[Problem]:
 
 
 def verify_store(store: Store) -> list[Problem]:
-    """Problems of every entry in the store."""
-    return [problem for path in iter_entries(store) for problem in verify_entry(path)]
+    """Problems of every entry in the store and its base stores."""
+    return [problem for layer in store.layers() for path in iter_entries(layer) for problem in verify_entry(path)]

@@ -22,12 +22,13 @@ import pepip_runtime
 from pepip import fsops
 from pepip.errors import PepipError
 from pepip.interpreter import Interpreter
+from pepip.journal import Journal
 from pepip.manifest import DistRecord
 from pepip.resolve import Pin
 from pepip.scripts import launcher_text, with_interpreter, write_launcher
 from pepip.store import StoreEntry, entry_point_scripts, read_record, record_hash
 
-__all__ = ["wire_runtime", "link_entry", "unlink_record", "scripts_dir"]
+__all__ = ["wire_runtime", "link_entry", "unlink_record", "recorded_files", "scripts_dir"]
 
 _RUNTIME_FILES: Final = ("__init__.py", "lookup.py", "index.py", "py.typed")
 _INSTALLER: Final = "pepip\n"
@@ -40,28 +41,38 @@ def scripts_dir(venv: Path) -> Path:
     return windows if windows.is_dir() and not (venv / "bin").is_dir() else venv / "bin"
 
 
-def wire_runtime(interpreter: Interpreter, python: Path) -> None:
-    """Put ``pepip_runtime`` and its loader files into site-packages, when they differ."""
+def wire_runtime(interpreter: Interpreter, python: Path, journal: Journal | None) -> None:
+    """Put ``pepip_runtime`` and its loader files into site-packages, when they differ.
+
+    ``journal`` is the venv's transaction; a template venv being built in the store has none.
+    """
     site = interpreter.site_packages
     source_dir = Path(pepip_runtime.__file__).parent
     target_dir = site / "pepip_runtime"
-    changed = False
-    for name in _RUNTIME_FILES:
-        data = (source_dir / name).read_bytes()
-        target = target_dir / name
-        if not target.exists() or target.read_bytes() != data:
-            target_dir.mkdir(parents=True, exist_ok=True)
-            fsops.atomic_write_text(target, data.decode("utf-8"))
-            changed = True
+    sources = {name: (source_dir / name).read_bytes() for name in _RUNTIME_FILES}
+    if any(_differs(target_dir / name, data) for name, data in sources.items()):
+        if journal is not None:
+            journal.guard(target_dir)  # the old runtime moves aside whole, bytecode and all
+        target_dir.mkdir(parents=True, exist_ok=True)
+        for name, data in sources.items():
+            fsops.atomic_write_bytes(target_dir / name, data)
+        _compile_runtime(python, target_dir)
     for name, text in (
         (pepip_runtime.PTH_NAME, pepip_runtime.PTH_LINE),
         (pepip_runtime.START_NAME, pepip_runtime.START_LINE),
     ):
         path = site / name
-        if not path.exists() or path.read_text(encoding="utf-8") != text:
+        if _differs(path, text.encode("utf-8")):
+            if journal is not None:
+                journal.guard(path, keep=True)
             fsops.atomic_write_text(path, text)
-    if changed:
-        _compile_runtime(python, target_dir)
+
+
+def _differs(path: Path, data: bytes) -> bool:
+    try:
+        return path.read_bytes() != data
+    except FileNotFoundError:
+        return True
 
 
 def _compile_runtime(python: Path, directory: Path) -> None:
@@ -84,11 +95,12 @@ def link_entry(
     entry: StoreEntry,
     requested: bool,
     symlinks: bool,
+    journal: Journal,
 ) -> DistRecord:
     """Install one stored distribution into the venv without copying its code."""
     site = interpreter.site_packages
     dist_info = site / entry.dist_info
-    fsops.remove_tree(dist_info)
+    journal.guard(dist_info)
     dist_info.mkdir(parents=True)
     for directory, _subdirs, files in os.walk(entry.dist_info_dir):
         target_dir = dist_info / Path(directory).relative_to(entry.dist_info_dir)
@@ -106,6 +118,7 @@ def link_entry(
     for group in entry_point_scripts(entry.dist_info_dir).values():
         for script, target in group.items():
             data = launcher_text(python, target, script).encode("utf-8")
+            journal.guard(bin_dir / script)
             write_launcher(bin_dir / script, data)
             rows.append((_venv_relative(bin_dir / script, site), record_hash(data), str(len(data))))
     own = {"%s/%s" % (entry.dist_info, name) for name in _STORE_ONLY}  # not vendored ones
@@ -115,8 +128,9 @@ def link_entry(
         if area == "prefix":
             parent = os.path.dirname(relative)
             if parent not in made:
-                os.makedirs(os.path.join(venv, parent), exist_ok=True)
+                journal.make_dirs(venv / parent)
                 made.add(parent)
+            journal.guard(venv / relative)
             rows.append(_link_prefix_file(venv, site, entry, relative, (hash_field, size), python, symlinks))
         elif relative not in own:
             rows.append((relative, hash_field, size))  # site/ and meta/ both map to site-packages
@@ -162,18 +176,22 @@ def _venv_relative(path: Path, site: Path) -> str:
     return Path(os.path.relpath(path, site)).as_posix()
 
 
-def unlink_record(interpreter: Interpreter, record: DistRecord) -> None:
+def unlink_record(interpreter: Interpreter, record: DistRecord, journal: Journal) -> None:
     """Remove a distribution from the venv: its dist-info and the venv files it placed.
 
     Paths of RECORD that do not leave site-packages name store files; they are left alone.
     """
     site = interpreter.site_packages
-    dist_info = site / record.dist_info
+    for path in recorded_files(site, record.dist_info):
+        if not path.is_relative_to(site):
+            journal.guard(path)  # moved to the backup
+    journal.guard(site / record.dist_info)
+
+
+def recorded_files(site: Path, dist_info: str) -> list[Path]:
+    """The paths a dist-info's RECORD lists, resolved against ``site``; none if it has no RECORD."""
     try:
-        rows = read_record(dist_info / "RECORD")
-    except FileNotFoundError:
-        rows = []
-    for record_path, _hash, _size in rows:
-        if record_path.startswith("../"):
-            fsops.unlink_if_present(Path(os.path.normpath(site / record_path)))
-    fsops.remove_tree(dist_info)
+        rows = read_record(site / dist_info / "RECORD")
+    except OSError:
+        return []
+    return [Path(os.path.normpath(site / record_path)) for record_path, _hash, _size in rows]

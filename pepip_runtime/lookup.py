@@ -26,7 +26,10 @@ if TYPE_CHECKING:
 
     from pepip_runtime import StoreFinder
 
-__all__ = ["LookupState", "find_spec", "stdlib_names", "apply_pth_files"]
+__all__ = ["LookupState", "find_spec", "stdlib_names", "apply_pth_files", "ENTRY_FILE"]
+
+# The file every published store entry has; an entry without it was never completed.
+ENTRY_FILE = "ENTRY"
 
 
 class LookupState:
@@ -62,6 +65,7 @@ def find_spec(finder: "StoreFinder", fullname: str, mapped: "str | list[str]") -
     for directory in directories:
         file_finder = state.finders.get(directory)
         if file_finder is None:
+            _check_complete(state, fullname, directory)
             file_finder = state.finders[directory] = _file_finder(directory)
         spec = file_finder.find_spec(fullname)  # type: ModuleSpec | None
         if spec is None:
@@ -114,6 +118,21 @@ def stdlib_names() -> "frozenset[str]":
     return frozenset(found)
 
 
+def _complete(directory: str) -> bool:
+    return os.path.exists(os.path.join(os.path.dirname(directory), ENTRY_FILE))
+
+
+def _check_complete(state: LookupState, fullname: str, directory: str) -> None:
+    """Refuse to import from a store entry that is not marked complete (once per root)."""
+    if os.path.isdir(directory) and not _complete(directory):
+        owner = state.owners.get(directory, ("?", ""))[0]
+        raise ImportError(
+            "pepip: %s (from %s) is in an incomplete store entry: %s; run `pepip repair`"
+            % (fullname, owner, os.path.dirname(directory)),
+            name=fullname,
+        )
+
+
 def _raise_missing(state: LookupState, fullname: str, directories: "list[str]") -> None:
     for directory in directories:
         if not os.path.isdir(directory):
@@ -157,8 +176,8 @@ def apply_pth_files(pth_files: "list[tuple[str, str, str]]", site_packages: str)
     """
     present = frozenset(os.listdir(site_packages))
     for name, site_dir, dist_info in pth_files:
-        if dist_info not in present:
-            continue
+        if dist_info not in present or not _complete(site_dir):
+            continue  # uninstalled by pip; or an incomplete entry, whose imports fail clearly
         try:
             with open(os.path.join(site_dir, name), encoding="utf-8") as handle:
                 lines = handle.read().splitlines()

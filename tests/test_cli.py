@@ -29,28 +29,22 @@ def assert_one_line_error(result, fragment: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("args", "fragment", "one_line"),
+    ("args", "fragment"),
     [
-        (["no-such-package"], "no-such-package was not found", False),
-        (["alpha>>1"], "invalid requirement `alpha>>1`", True),
-        (["needs-new", "needs-old"], "needs-", False),
-        (["versioned==9.9"], "versioned", False),
-        (["-r", "missing-requirements.txt"], "missing-requirements.txt does not exist", True),
-        (["-c", "missing-constraints.txt", "alpha"], "does not exist", True),
-        ([], "nothing to install", True),
+        (["no-such-package"], "no-such-package was not found"),
+        (["alpha>>1"], "invalid requirement `alpha>>1`"),
+        (["needs-new", "needs-old"], "needs-"),
+        (["versioned==9.9"], "versioned"),
+        (["-r", "missing-requirements.txt"], "missing-requirements.txt does not exist"),
+        (["-c", "missing-constraints.txt", "alpha"], "does not exist"),
+        ([], "nothing to install"),
     ],
 )
-def test_bad_input_leaves_venv_and_store_unchanged(
-    capsys, installed, index_args, store_root, args, fragment, one_line
-):
+def test_bad_input_leaves_venv_and_store_unchanged(capsys, installed, index_args, store_root, args, fragment):
     before = (snapshot(installed), snapshot(store_root))
     result = run_pepip(["install", *index_args, *args], capsys)
     assert result.exit_code == 1
-    assert result.error_lines[0].startswith("pepip: error: ")
-    assert fragment in result.error_lines[0]
-    assert "Traceback" not in result.stderr
-    if one_line:
-        assert len(result.error_lines) == 1, result.stderr
+    assert_one_line_error(result, fragment)
     assert (snapshot(installed), snapshot(store_root)) == before
 
 

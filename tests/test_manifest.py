@@ -24,7 +24,7 @@ def sample() -> Manifest:
 
 def test_round_trip(tmp_path):
     venv = tmp_path / "venv"
-    write_manifest(venv, sample())
+    write_manifest(venv, sample(), None)
     loaded = read_manifest(venv)
     assert loaded is not None
     assert (loaded.interpreter, loaded.requests, loaded.dists, loaded.preloads) == (

@@ -15,6 +15,7 @@ import pytest
 
 from helpers import run_pepip, venv_run
 from pepip_runtime import StoreFinder
+from pepip_runtime.lookup import ENTRY_FILE
 
 
 @pytest.fixture
@@ -44,6 +45,8 @@ def use_finder(locations: dict[str, list[str]], site_packages: Path | None = Non
     site_packages.mkdir(parents=True, exist_ok=True)
     (site_packages / "dist-1.0.dist-info").mkdir(exist_ok=True)
     roots = list(dict.fromkeys(d for ds in locations.values() for d in ds))
+    for root in roots:
+        (Path(root).parent / ENTRY_FILE).touch()  # each root is the site/ of a complete entry
     details = marshal.dumps(({d: ("dist==1.0", "dist-1.0.dist-info") for d in roots}, {}))
     finder = StoreFinder(dict(locations), roots, details, str(site_packages))
     sys.meta_path.insert(0, finder)

@@ -141,7 +141,7 @@ def test_damaged_entry_met_by_install_is_one_line_and_verify_fix_mends_it(capsys
     result = run_pepip(["install", *index_args, "--venv", str(venv_two), "alpha"], capsys)
     errors = [line for line in result.error_lines if line.startswith("pepip: error:")]
     assert result.exit_code == 1 and len(errors) == 1 and "Traceback" not in result.stderr
-    assert errors[0].endswith("is damaged; run `pepip store verify --fix`")
+    assert errors[0].endswith("is damaged or incomplete; run `pepip store verify --fix`")
     assert not venv_two.exists()
     assert run_pepip(["store", "verify", "--fix", *index_args], capsys).exit_code == 0
     assert run_pepip(["install", *index_args, "--venv", str(venv_two), "alpha"], capsys).exit_code == 0
