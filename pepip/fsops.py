@@ -26,7 +26,6 @@ __all__ = [
     "make_tree_readonly",
     "remove_tree",
     "unlink_if_present",
-    "current_umask",
     "file_mode",
     "dir_mode",
     "make_shared_dir",
@@ -131,16 +130,12 @@ def unlink_if_present(path: Path) -> None:
         pass
 
 
-def current_umask() -> int:
-    """The process's umask (read by setting it, then restoring it at once)."""
+@functools.lru_cache(maxsize=None)
+def _umask() -> int:
+    """The process's umask, read once: reading it means setting it for a moment."""
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
-
-
-@functools.lru_cache(maxsize=None)
-def _umask() -> int:
-    return current_umask()  # once: reading the umask sets it for a moment
 
 
 def file_mode(others_write: bool = True) -> int:

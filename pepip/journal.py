@@ -1,5 +1,5 @@
 """A venv transaction: what a command changes in a venv is journaled first, so a command that
-dies half-way (SIGKILL, power cut, a full disk) is rolled back by the next pepip command.
+dies half-way (SIGKILL, an OOM kill, a closed terminal) is rolled back by the next pepip command.
 
 A venv cannot change in one rename: tools read its dist-info directories, launchers and data
 files where they are. So before a command touches a path it records it, and moves (or, for a

@@ -7,7 +7,6 @@ describes, and published. Files stay hardlinked to uv's cache: no second copy on
 
 from __future__ import annotations
 
-import hashlib
 import os
 from email.parser import HeaderParser
 from pathlib import Path
@@ -20,7 +19,7 @@ from pepip import fsops
 from pepip.errors import PepipError
 from pepip.native import scan_native_reach
 from pepip.resolve import NormalizedName
-from pepip.store import ENTRY_FILE, Store, StoreEntry, entry_point_scripts, read_record, record_hash
+from pepip.store import ENTRY_FILE, Store, StoreEntry, entry_digest, entry_point_scripts, read_record, record_hash
 
 __all__ = ["add_staged", "wheel_tags"]
 
@@ -91,7 +90,7 @@ def _build_entry(
             _move_bytecode(source, temp / area / record_path, pycache_listings)
         _note_top_level(parts, top_level, pth_files, dist_info.name)
     record_text = "".join("%s,%s,%s\n" % row for row in sorted(rows))
-    digest = hashlib.sha256(record_text.encode("utf-8")).hexdigest()[:16]
+    digest = entry_digest(rows)
     record_line = "meta/%s/RECORD,," % dist_info.name
     (temp / "meta" / dist_info.name).mkdir(parents=True, exist_ok=True)
     (temp / "meta" / dist_info.name / "RECORD").write_text(record_text + record_line + "\n")

@@ -61,6 +61,7 @@ __all__ = [
     "StoreEntry",
     "STORE_VERSION",
     "record_hash",
+    "entry_digest",
     "file_record_hash",
     "ENTRY_FILE",
     "read_entry",
@@ -80,6 +81,12 @@ def record_hash(data: bytes) -> str:
     """A RECORD hash field (``sha256=`` urlsafe base64 without padding)."""
     digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=")
     return "sha256=" + digest.decode("ascii")
+
+
+def entry_digest(rows: Iterable[tuple[str, str, str]]) -> str:
+    """The digest an entry's directory name ends with: of its RECORD rows, RECORD's own left out."""
+    text = "".join("%s,%s,%s\n" % row for row in sorted(rows))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 def file_record_hash(path: Path) -> str:

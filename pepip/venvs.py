@@ -58,7 +58,7 @@ def make_venv(locations: Locations, store: Store, python: str | None) -> None:
     # Copied beside and renamed into place: a command killed meanwhile leaves no half venv.
     building = Path(tempfile.mkdtemp(prefix="." + venv.name + ".pepip-new-", dir=venv.parent))
     try:
-        os.chmod(building, 0o777 & ~fsops.current_umask())  # mkdtemp made it private
+        os.chmod(building, fsops.dir_mode())  # mkdtemp made it private
         _copy_template(template, building, venv)
         os.rename(building, venv)  # replaces an empty directory the user made
     except OSError:  # e.g. symlinks refused: let uv make the venv its own way

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pepip.errors import PepipError
-from pepip.store import ENTRY_FILE, Store, file_record_hash, iter_entries, read_entry, read_record
+from pepip.store import ENTRY_FILE, Store, entry_digest, file_record_hash, iter_entries, read_entry, read_record
 
 __all__ = ["Problem", "verify_entry", "verify_store"]
 
@@ -34,7 +34,10 @@ def verify_entry(entry_path: Path) -> list[Problem]:
         rows = read_record(entry.dist_info_dir / "RECORD")
     except (PepipError, OSError, KeyError):
         return [Problem(entry_path, "missing", "meta/RECORD")]
+    own_record = "meta/%s/RECORD" % entry.dist_info
     problems = []
+    if entry_path.name.rpartition("-")[2] != entry_digest(row for row in rows if row[0] != own_record):
+        problems.append(Problem(entry_path, "mismatched", own_record + " (not this entry's digest)"))
     listed = {ENTRY_FILE}
     for record_path, hash_field, _size in rows:
         relative = os.path.normpath(record_path)
