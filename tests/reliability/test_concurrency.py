@@ -50,3 +50,17 @@ def test_eight_installs_and_prune_at_once_on_an_empty_store(isolated: Path, whee
     before = store_entries(store_root)
     after_prune = subprocess.run([sys.executable, "-m", "pepip", "store", "prune"], capture_output=True, text=True)
     assert after_prune.returncode == 0 and store_entries(store_root) == before
+
+
+def test_installs_into_one_venv_at_once_take_turns(isolated: Path, wheelhouse: Path):
+    venv = isolated / "work" / "shared-venv"
+    index = ["--no-index", "--find-links", str(wheelhouse)]
+    first = pepip("install", "-q", "--venv", str(venv), *index, "beta")
+    assert first.wait(timeout=300) == 0  # the venv exists; the next three share it
+    runs = [pepip("install", "-q", "--venv", str(venv), *index, name) for name in ("alpha", "tool", "nsa")]
+    for process in runs:
+        _out, err = process.communicate(timeout=300)
+        assert process.returncode == 0, err
+    # Each waited for the venv's lock and started from what the one before it left.
+    assert venv_run(venv, "import alpha, beta, tool, nsroot.a; print('ok')") == "ok"
+    assert not any(path.name.startswith(".pepip-txn") for path in venv.iterdir())
