@@ -9,6 +9,7 @@ from pathlib import Path
 import pepip_runtime
 from pepip.errors import PepipError
 from pepip.interpreter import Interpreter, venv_python
+from pepip.journal import unfinished
 from pepip.locations import Locations
 from pepip.manifest import read_manifest
 from pepip.store import ENTRY_FILE, Store
@@ -24,6 +25,11 @@ def diagnose(locations: Locations) -> list[str]:
     if not (venv / "pyvenv.cfg").is_file():
         return ["no venv at %s" % venv]
     problems = []
+    if unfinished(venv):
+        problems.append(
+            "a pepip command is changing %s, or was killed while it did; the next pepip command "
+            "on the venv (`pepip list`, say) waits for it or undoes its change" % venv
+        )
     python = venv_python(venv)
     if not (python.exists() and os.access(python, os.X_OK)):
         problems.append("the interpreter %s is gone; recreate the venv with `pepip venv`" % python)

@@ -131,6 +131,9 @@ def test_install_killed_at_many_points(isolated: Path, wheelhouse: Path, crash_w
         _killed_install(log, number, delay, venv, index, REQUEST)
         assert _pepip("store", "verify").returncode == 0, where  # nothing partial is published
         assert all((entry / "ENTRY").is_file() for entry in store_entries(store_root)), where
+        if any(path.name.startswith(".pepip-txn") for path in venv.iterdir()):
+            doctor = _pepip("doctor", "--venv", str(venv))  # reports, changes nothing
+            assert "was killed while it did" in doctor.stdout + doctor.stderr, where
         listed = _pepip("list", "--venv", str(venv))  # the next command undoes a half change
         assert listed.returncode == 0, where + listed.stderr
         assert _venv_state(venv) in (old_venv, new_venv), where
