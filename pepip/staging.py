@@ -19,7 +19,16 @@ from pepip import fsops
 from pepip.errors import PepipError
 from pepip.native import scan_native_reach
 from pepip.resolve import NormalizedName
-from pepip.store import ENTRY_FILE, Store, StoreEntry, entry_digest, entry_point_scripts, read_record, record_hash
+from pepip.store import (
+    ENTRY_FILE,
+    Store,
+    StoreEntry,
+    entry_digest,
+    entry_point_scripts,
+    format_record,
+    read_record,
+    record_hash,
+)
 
 __all__ = ["add_staged", "wheel_tags"]
 
@@ -89,8 +98,8 @@ def _build_entry(
         if record_path.endswith(".py"):
             _move_bytecode(source, temp / area / record_path, pycache_listings)
         _note_top_level(parts, top_level, pth_files, dist_info.name)
-    record_text = "".join("%s,%s,%s\n" % row for row in sorted(rows))
-    digest = entry_digest(rows)
+    record_text = format_record(rows)
+    digest = entry_digest(record_text)
     record_line = "meta/%s/RECORD,," % dist_info.name
     (temp / "meta" / dist_info.name).mkdir(parents=True, exist_ok=True)
     (temp / "meta" / dist_info.name / "RECORD").write_text(record_text + record_line + "\n")

@@ -62,6 +62,7 @@ __all__ = [
     "STORE_VERSION",
     "record_hash",
     "entry_digest",
+    "format_record",
     "file_record_hash",
     "ENTRY_FILE",
     "read_entry",
@@ -83,10 +84,14 @@ def record_hash(data: bytes) -> str:
     return "sha256=" + digest.decode("ascii")
 
 
-def entry_digest(rows: Iterable[tuple[str, str, str]]) -> str:
-    """The digest an entry's directory name ends with: of its RECORD rows, RECORD's own left out."""
-    text = "".join("%s,%s,%s\n" % row for row in sorted(rows))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+def format_record(rows: Iterable[tuple[str, str, str]]) -> str:
+    """An entry's RECORD rows as stored, sorted (RECORD's own line not among them)."""
+    return "".join("%s,%s,%s\n" % row for row in sorted(rows))
+
+
+def entry_digest(record_text: str) -> str:
+    """The digest an entry's directory name ends with, of ``format_record``'s text."""
+    return hashlib.sha256(record_text.encode("utf-8")).hexdigest()[:16]
 
 
 def file_record_hash(path: Path) -> str:

@@ -7,7 +7,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pepip.errors import PepipError
-from pepip.store import ENTRY_FILE, Store, entry_digest, file_record_hash, iter_entries, read_entry, read_record
+from pepip.store import (
+    ENTRY_FILE,
+    Store,
+    entry_digest,
+    file_record_hash,
+    format_record,
+    iter_entries,
+    read_entry,
+    read_record,
+)
 
 __all__ = ["Problem", "verify_entry", "verify_store"]
 
@@ -36,7 +45,7 @@ def verify_entry(entry_path: Path) -> list[Problem]:
         return [Problem(entry_path, "missing", "meta/RECORD")]
     own_record = "meta/%s/RECORD" % entry.dist_info
     problems = []
-    if entry_path.name.rpartition("-")[2] != entry_digest(row for row in rows if row[0] != own_record):
+    if entry_path.name.rpartition("-")[2] != entry_digest(format_record(row for row in rows if row[0] != own_record)):
         problems.append(Problem(entry_path, "mismatched", own_record + " (not this entry's digest)"))
     listed = {ENTRY_FILE}
     for record_path, hash_field, _size in rows:
