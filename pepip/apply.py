@@ -13,12 +13,13 @@ from typing import AbstractSet, Iterable
 from packaging.utils import canonicalize_name
 
 from pepip import fsops
+from pepip.artifacts import HashPolicy, Pin, choose_pins
 from pepip.errors import PepipError
 from pepip.foreign import Foreign
 from pepip.manifest import DistRecord, Manifest, write_manifest
 from pepip.plan import Plan, make_plan
 from pepip.report import Reporter
-from pepip.resolve import Pin, UvOptions, fetch_pins, parse_request, uninstall_from_venv
+from pepip.resolve import UvOptions, fetch_pins, parse_request, resolve_pins, uninstall_from_venv
 from pepip.native import preload_paths
 from pepip.staging import add_staged
 from pepip.store import StoreEntry, read_entry
@@ -40,21 +41,19 @@ def apply_pins(
     requests: list[str],
     reporter: Reporter,
     sync: str = "",
-    refresh: bool = False,
     exact: bool = False,
 ) -> Plan:
     """Change the venv to hold exactly ``pins``; return what changed.
 
-    ``refresh`` has uv fetch the missing pins anew instead of from its cache (repair);
     ``exact`` removes what pip or uv installed that the pins do not name (sync).
     """
     store = target.store
-    priority = {str(tag): rank for rank, tag in enumerate(target.interpreter.supported_tags())}
+    priority = target.tag_priority()
     with store.locked():  # prune waits until the manifest names what is linked
         plan = make_plan(pins, target.manifest.dists, store, priority, target.foreign, exact)
         if plan.missing:
             with reporter.step("store", "Downloading and storing %d packages" % len(plan.missing)):
-                plan.linked.extend(store_pins(target, plan.missing, options, refresh))
+                plan.linked.extend(store_pins(target, plan.missing, options))
             reporter.line("Stored %d packages in %s" % (len(plan.missing), reporter.took("store")))
         if plan.foreign_removed:
             guard_foreign(target, plan.foreign_removed)
@@ -70,16 +69,16 @@ def apply_pins(
     return plan
 
 
-def store_pins(
-    target: Target, pins: list[Pin], options: UvOptions, refresh: bool = False
-) -> list[tuple[Pin, StoreEntry]]:
+def store_pins(target: Target, pins: list[Pin], options: UvOptions) -> list[tuple[Pin, StoreEntry]]:
     """Have uv fetch ``pins`` into a staging prefix, then publish each as a store entry."""
+    pins = _located(target, pins, options)
     work = target.store.staging_dir()
     try:
         prefix = work / "prefix"
         lazy = target.locations.lazy_bytecode
-        fetch_pins(target.locations.uv, target.python, pins, options, prefix, refresh, not lazy)
-        entries = {entry.name: entry for entry in add_staged(target.store, prefix, target.python, lazy)}
+        fetch_pins(target.locations.uv, target.python, pins, options, prefix, not lazy)
+        by_name = {pin.name: pin for pin in pins}
+        entries = {entry.name: entry for entry in add_staged(target.store, prefix, target.python, by_name, lazy)}
     finally:
         fsops.remove_tree(work)
     stored = []
@@ -89,6 +88,19 @@ def store_pins(
             raise PepipError("uv did not install %s; run again with --verbose" % pin.spec)
         stored.append((pin, entry))
     return stored
+
+
+def _located(target: Target, pins: list[Pin], options: UvOptions) -> list[Pin]:
+    """``pins`` with their artifacts: a pin from a manifest of an older pepip names none, so
+    uv is asked which artifact its exact version (or URL) means, without dependencies."""
+    unknown = [pin for pin in pins if pin.artifact is None]
+    if not unknown:
+        return pins
+    locked = resolve_pins(
+        target.locations.uv, target.python, [pin.spec for pin in unknown], [], [], options, no_deps=True
+    )
+    found = {pin.name: pin for pin in choose_pins(locked, target.tag_priority(), HashPolicy())}
+    return [found.get(pin.name, pin) if pin.artifact is None else pin for pin in pins]
 
 
 def guard_foreign(target: Target, distributions: Iterable[Foreign]) -> None:

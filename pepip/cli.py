@@ -47,6 +47,9 @@ _NO_INDEX = typer.Option(False, "--no-index", help="Use only --find-links locati
 _PRE = typer.Option(False, "--pre", help="Allow pre-releases.")
 _CONSTRAINT = typer.Option([], "--constraint", "-c", help="Constraints file.")
 _UPGRADE = typer.Option(False, "--upgrade", "-U", help="Prefer the newest versions.")
+_REQUIRE_HASHES = typer.Option(
+    False, "--require-hashes", help="Require a --hash for every requirement (as uv and pip do)."
+)
 _REFRESH = typer.Option(
     False, "--refresh", help="Resolve anew instead of reusing a recent identical resolution."
 )
@@ -90,6 +93,7 @@ def _uv_options(
     pre: bool = False,
     constraint: Sequence[Path] = (),
     upgrade: bool = False,
+    require_hashes: bool = False,
     **selection: object,
 ) -> UvOptions:
     from pepip.resolve import UvOptions
@@ -102,6 +106,7 @@ def _uv_options(
         pre=pre,
         constraints=tuple(constraint),
         upgrade=upgrade,
+        require_hashes=require_hashes,
         **selection,  # type: ignore[arg-type]
     )
 
@@ -123,12 +128,13 @@ def install_command(
     pre: bool = _PRE,
     constraint: List[Path] = _CONSTRAINT,
     upgrade: bool = _UPGRADE,
+    require_hashes: bool = _REQUIRE_HASHES,
     refresh: bool = _REFRESH,
 ) -> None:
     """Install packages into a venv through the shared store."""
     from pepip.install import InstallRequest, install
 
-    options = _uv_options(index_url, extra_index_url, find_links, no_index, pre, constraint, upgrade)
+    options = _uv_options(index_url, extra_index_url, find_links, no_index, pre, constraint, upgrade, require_hashes)
     request = InstallRequest(tuple(packages or ()), tuple(requirement), python, options, tuple(editable))
     install(_locations(venv, refresh), request, _reporter(quiet))
 
@@ -163,13 +169,14 @@ def sync_command(
     pre: bool = _PRE,
     constraint: List[Path] = _CONSTRAINT,
     upgrade: bool = _UPGRADE,
+    require_hashes: bool = _REQUIRE_HASHES,
     refresh: bool = _REFRESH,
 ) -> None:
     """Make the venv hold exactly what a file asks for, removing the rest."""
     from pepip.sync import sync
 
     options = _uv_options(
-        index_url, extra_index_url, find_links, no_index, pre, constraint, upgrade,
+        index_url, extra_index_url, find_links, no_index, pre, constraint, upgrade, require_hashes,
         extras=tuple(extra), all_extras=all_extras, groups=tuple(group),
     )
     sync(_locations(venv, refresh), tuple(files or ()), python, options, _reporter(quiet))

@@ -12,8 +12,10 @@ from pepip.interpreter import Interpreter, venv_python
 from pepip.journal import unfinished
 from pepip.locations import Locations
 from pepip.manifest import read_manifest
-from pepip.store import ENTRY_FILE, Store
+from pepip.entries import ENTRY_FILE
+from pepip.store import Store
 from pepip.target import moved_message
+from pepip.verify import verify_entry
 from pepip_runtime.index import INDEX_FORMAT, INDEX_NAME
 
 __all__ = ["diagnose"]
@@ -54,11 +56,25 @@ def diagnose(locations: Locations) -> list[str]:
             problems.append("%s is missing from %s; run `pepip repair`" % (name, site))
     present = set(os.listdir(site)) if site.is_dir() else set()
     wired = set()
+    store = Store.of(locations)
     for record in manifest.dists:
         wired.add(record.dist_info)
         entry = Path(record.site_dir).parent
         if not (entry / ENTRY_FILE).is_file():
             problems.append("%s %s: store entry %s is missing; run `pepip repair`" % (record.name, record.version, entry))
+        elif not store.in_layout(entry) or not record.artifact:
+            problems.append(
+                "%s %s: linked from %s, an entry of an older pepip's store layout; run `pepip repair`"
+                % (record.name, record.version, entry)
+            )
+        else:
+            differs = verify_entry(entry)
+            if differs:
+                problems.append(
+                    "%s %s: store entry %s is damaged (%s %s%s); run `pepip repair`"
+                    % (record.name, record.version, entry, differs[0].kind, differs[0].path,
+                       " and %d more" % (len(differs) - 1) if len(differs) > 1 else "")
+                )
         if record.dist_info not in present:
             problems.append(
                 "%s %s: its dist-info was removed from site-packages (pip or uv uninstall?); "
@@ -68,7 +84,7 @@ def diagnose(locations: Locations) -> list[str]:
         installer = dist_info / "INSTALLER"
         if dist_info.name not in wired and installer.is_file() and installer.read_text().strip() == "pepip":
             problems.append("%s is marked as pepip's but the manifest does not name it" % dist_info.name)
-    if venv not in Store.of(locations).registered_venvs():
+    if venv not in store.registered_venvs():
         problems.append("%s is not registered with the store at %s (moved?); run `pepip repair`" % (venv, locations.store_root))
     return problems
 

@@ -12,7 +12,9 @@ from pathlib import Path
 from packaging.utils import canonicalize_name
 
 from pepip.apply import apply_pins, guard_foreign, requested_names
+from pepip.artifacts import choose_pins
 from pepip.errors import PepipError
+from pepip.hashes import hashes_required, read_hash_policy
 from pepip.locations import Locations
 from pepip.plan import Plan
 from pepip.report import Reporter
@@ -57,9 +59,13 @@ def install(locations: Locations, request: InstallRequest, reporter: Reporter) -
             raise PepipError("editable project %s is not a directory" % path)
     if not request.requirements and not request.requirement_files and not request.editables:
         raise PepipError("nothing to install; name packages or pass -r FILE")
+    policy = read_hash_policy(
+        request.requirement_files + request.options.constraints,
+        request.options.require_hashes or hashes_required(locations),
+    )
     with open_target(locations, request.python) as target:
         requests = _merged_requests(target.manifest.requests, request.requirements)
-        if _already_satisfied(target, request):
+        if not policy.required and _already_satisfied(target, request):
             return apply_pins(target, target.current_pins(), request.options, requests, reporter)
         editables = [str(Path(path).resolve()) for path in request.editables]
         with reporter.step("resolve", "Resolving"):
@@ -72,11 +78,12 @@ def install(locations: Locations, request: InstallRequest, reporter: Reporter) -
                 target.preferences(),
                 request.options,
             )
+        pins = choose_pins(resolution.packages, target.tag_priority(), policy)
         reporter.line(
             "Resolved %d packages in %s%s"
-            % (len(resolution.pins), reporter.took("resolve"), " (remembered)" if resolution.remembered else "")
+            % (len(pins), reporter.took("resolve"), " (remembered)" if resolution.remembered else "")
         )
-        plan = apply_pins(target, resolution.pins, request.options, requests, reporter)
+        plan = apply_pins(target, pins, request.options, requests, reporter)
         if editables:
             # uv replaces an editable install of the same project: keep the old one's files
             guard_foreign(target, [item for item in target.foreign if item.editable])

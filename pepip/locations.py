@@ -17,6 +17,7 @@ from pepip.errors import PepipError
 
 __all__ = [
     "Locations",
+    "uv_config_files",
     "HOME_ENV",
     "UV_ENV",
     "LINK_MODE_ENV",
@@ -34,6 +35,12 @@ BYTECODE_ENV: Final = "PEPIP_BYTECODE"
 BASE_STORES_ENV: Final = "PEPIP_BASE_STORES"
 DEFAULT_RESOLUTION_TTL: Final = 600.0
 DEFAULT_VENV: Final = ".venv"
+# uv environment variables that cannot change a resolution (where files go, how uv shows
+# progress): left out of remembered resolutions' key, so they do not defeat reuse.
+_UV_NOT_RESOLUTION: Final = frozenset({
+    "UV_CACHE_DIR", "UV_LINK_MODE", "UV_COMPILE_BYTECODE", "UV_NO_PROGRESS", "UV_CONCURRENT_DOWNLOADS",
+    "UV_CONCURRENT_BUILDS", "UV_CONCURRENT_INSTALLS", "UV_HTTP_TIMEOUT", "UV_PYTHON_DOWNLOADS",
+})
 
 
 @dataclass(frozen=True)
@@ -53,6 +60,10 @@ class Locations:
     # Read-only stores below the writable one (an admin's, a read-only mount): entries found
     # there are used as they are; new entries always go to ``store_root``.
     base_stores: tuple[Path, ...] = ()
+    # uv's settings that may change what it resolves: its environment variables and the
+    # configuration files it reads (``uv_config_files``). Part of a remembered resolution's key.
+    uv_environment: tuple[tuple[str, str], ...] = ()
+    uv_config_files: tuple[Path, ...] = ()
 
     @classmethod
     def from_environment(
@@ -90,11 +101,41 @@ class Locations:
             bytecode == "lazy",
             discovery,
             _base_stores(env.get(BASE_STORES_ENV, ""), base, store_root),
+            tuple(sorted((k, v) for k, v in env.items() if k.startswith("UV_") and k not in _UV_NOT_RESOLUTION)),
+            uv_config_files(env, base),
         )
 
     def refreshed(self) -> Locations:
         """The same locations with remembered resolutions ignored (``--refresh``)."""
         return dataclasses.replace(self, resolution_ttl=0.0)
+
+
+def uv_config_files(env: Mapping[str, str], cwd: Path) -> tuple[Path, ...]:
+    """The configuration files uv reads (none with ``UV_NO_CONFIG``): ``UV_CONFIG_FILE``,
+    the nearest ``uv.toml`` or ``pyproject.toml`` with a ``[tool.uv]`` table from ``cwd``
+    upwards, the user's and the system's ``uv.toml``."""
+    if env.get("UV_NO_CONFIG", "").lower() in ("1", "true", "yes", "on"):
+        return ()
+    found: list[Path] = []
+    if env.get("UV_CONFIG_FILE"):
+        found.append(Path(env["UV_CONFIG_FILE"]))
+    for directory in (cwd, *cwd.parents):
+        if (directory / "uv.toml").is_file():
+            found.append(directory / "uv.toml")
+            break
+        project = directory / "pyproject.toml"
+        try:
+            if project.is_file() and "[tool.uv" in project.read_text(encoding="utf-8", errors="replace"):
+                found.append(project)
+                break
+        except OSError:
+            continue
+    user = Path(env["XDG_CONFIG_HOME"]) if env.get("XDG_CONFIG_HOME") else Path.home() / ".config"
+    system = [Path(part) for part in env.get("XDG_CONFIG_DIRS", "/etc/xdg").split(os.pathsep) if part]
+    for candidate in [user / "uv" / "uv.toml", *(part / "uv" / "uv.toml" for part in system), Path("/etc/uv/uv.toml")]:
+        if candidate.is_file():
+            found.append(candidate)
+    return tuple(found)
 
 
 def _check_store_root(store_root: Path) -> None:

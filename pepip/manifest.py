@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pepip import fsops
+from pepip.artifacts import Artifact
 from pepip.errors import PepipError
 from pepip.journal import Journal
 from pepip_runtime.index import (
@@ -44,11 +45,15 @@ def read_manifest(venv: Path, next_step: str = "run `pepip doctor`") -> Manifest
     except UnicodeDecodeError:
         raise PepipError("the manifest %s is damaged (not UTF-8 text); %s" % (path, next_step)) from None
     try:
-        return parse_manifest(text)
-    except ManifestError as error:
+        manifest = parse_manifest(text)
+        for record in manifest.dists:
+            if record.artifact:
+                Artifact.from_text(record.artifact)
+    except (ManifestError, ValueError) as error:
         raise PepipError(
             "the manifest %s is damaged (%s); %s" % (path, error, next_step)
         ) from None
+    return manifest
 
 
 def write_manifest(venv: Path, manifest: Manifest, journal: Journal | None) -> None:

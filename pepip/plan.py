@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Sequence
 
+from pepip.artifacts import Pin
 from pepip.foreign import Foreign
 from pepip.manifest import DistRecord
-from pepip.resolve import Pin
 from pepip.store import Store, StoreEntry
+from pepip.target import pin_of_record
 
 __all__ = ["Plan", "make_plan"]
 
@@ -42,8 +44,10 @@ def make_plan(
 ) -> Plan:
     """Sort every pin into unchanged, linkable from the store, or missing from it.
 
-    A venv record whose store entry is gone counts as changed, so any command that applies
-    pins (install, sync, repair) re-links or re-fetches it. A foreign distribution at the
+    A venv record counts as unchanged only when it came from the pin's artifact and its
+    entry is in this store's layout (``owned``); one whose store entry is gone counts as
+    changed, so any command that applies pins (install, sync, repair) re-links or re-fetches
+    it. A pin is linked only from an entry built from its artifact. A foreign distribution at the
     pinned version stays; at another version it is replaced by the store's. With ``exact``
     (sync) foreign distributions the pins do not name are removed too.
     """
@@ -57,12 +61,18 @@ def make_plan(
                 continue  # what pip or uv installed is what the pins ask for: it stays
             plan.foreign_removed.append(other)
         record = by_name.pop(pin.name, None)
-        if record is not None and record.source == pin.spec and os.path.isdir(record.site_dir):
+        if (
+            record is not None
+            and record.source == pin.spec
+            and pin_of_record(record).identity == pin.identity
+            and store.in_layout(Path(record.site_dir).parent)
+            and os.path.isdir(record.site_dir)
+        ):
             plan.unchanged.append(record)
             continue
         if record is not None:
             plan.removed.append(record)
-        entry = None if pin.version is None else store.lookup(pin.name, pin.version, priority)
+        entry = store.lookup(pin, priority)
         if entry is None:
             plan.missing.append(pin)
         else:

@@ -23,9 +23,9 @@ from pepip.locations import Locations
 from pepip.plan import Plan
 from pepip.registry import scan_registry
 from pepip.report import Reporter
-from pepip.resolve import UvOptions, parse_pins
+from pepip.resolve import UvOptions
 from pepip.store import Store
-from pepip.target import Target, open_target
+from pepip.target import Target, open_target, pin_of_record
 from pepip.verify import Problem, verify_entry
 
 __all__ = ["repair", "repair_target", "fix_store", "quarantine"]
@@ -65,18 +65,18 @@ def repair_target(target: Target, options: UvOptions, reporter: Reporter) -> Pla
     broken = 0
     for record in target.manifest.dists:
         entry = Path(record.site_dir).parent
-        if not entry.is_dir():
-            broken += 1
+        if not entry.is_dir() or not target.store.in_layout(entry) or not record.artifact:
+            broken += 1  # gone, or wired by an older pepip: linked anew from this layout
         elif verify_entry(entry):
             quarantine(target.store, entry)
             broken += 1
     manifest = target.manifest
-    pins = parse_pins("\n".join(record.source for record in manifest.dists))
+    pins = [pin_of_record(record) for record in manifest.dists]
     if broken:
         reporter.line("Repairing %d of %d packages" % (broken, len(manifest.dists)))
     quiet = Reporter(quiet=True)
     plan = apply_pins(
-        target, pins, options, manifest.requests, reporter if broken else quiet, manifest.sync, refresh=True
+        target, pins, options, manifest.requests, reporter if broken else quiet, manifest.sync
     )
     if not broken:
         reporter.line("Nothing to repair: all %d packages are intact" % len(manifest.dists))

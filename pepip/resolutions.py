@@ -4,26 +4,36 @@ A new project often asks for what another one asked minutes ago. Resolving again
 ``uv pip compile`` (~0.1 s offline, ~0.5 s when uv revalidates the index); reading a
 remembered answer costs one small file. The key is a hash of everything the answer depends
 on: the requirements, the contents of requirement and constraint files, the venv's current
-pins (they are preferences), the index options and the interpreter. An answer is trusted for
+pins (they are preferences), the index options, the interpreter and the machine's platform,
+and uv's own settings (every ``UV_*`` variable that can change a resolution, and the
+contents of the configuration files uv reads). An answer is trusted for
 ``PEPIP_RESOLUTION_TTL`` seconds (default 600) after it was made; ``--refresh`` asks uv anew.
 
-Layout: ``$PEPIP_HOME/v1/resolutions/<key>.txt``, the pins in ``uv pip compile`` format.
+An answer holds every artifact uv named for each package (``artifacts.LockedPackage``), so
+the artifact a venv gets is chosen the same way whether the answer is new or remembered.
+
+Layout: ``$PEPIP_HOME/v2/resolutions/<key>.txt``: a header line, then one package a line.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import platform
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Final, Sequence
 
 from pepip import fsops
-from pepip.resolve import Pin, UvOptions, parse_pins, resolve_pins
+from pepip.artifacts import LockedPackage, Pin
+from pepip.resolve import UvOptions, resolve_pins
 from pepip.target import Target
 
 __all__ = ["Resolution", "resolve_remembered"]
+
+_HEADER: Final = "pepip-resolution\t2\n"
 
 
 def _key(
@@ -34,37 +44,57 @@ def _key(
     options: UvOptions,
 ) -> str:
     digest = hashlib.sha256()
+    locations = target.locations
     for part in (
         repr(list(requirements)),
         repr(sorted(pin.spec for pin in preferences)),
         repr(options),
         repr(target.interpreter.fields()[:4]),  # not its site-packages: shared across venvs
+        repr(_machine()),
+        repr(locations.uv_environment),
     ):
         digest.update(part.encode("utf-8") + b"\0")
-    for path in list(files) + list(options.constraints):
+    for path in list(files) + list(options.constraints) + list(locations.uv_config_files):
         digest.update(str(path.resolve()).encode("utf-8") + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:32]
 
 
+def _machine() -> tuple[str, str, str]:
+    """What decides which wheels fit this machine besides the interpreter (glibc, say)."""
+    libc = os.confstr("CS_GNU_LIBC_VERSION") if hasattr(os, "confstr") else None
+    return sys.platform, platform.machine(), libc or ""
+
+
 @dataclass(frozen=True)
 class Resolution:
-    """Pins for some inputs; ``keep()`` remembers them once the command has succeeded."""
+    """Packages for some inputs; ``keep()`` remembers them once the command has succeeded."""
 
-    pins: list[Pin]
+    packages: list[LockedPackage]
     remembered: bool
     memory: Path
 
     def keep(self) -> None:
-        """Remember the pins (after success only: a failed command leaves the store as it was)."""
+        """Remember the answer (after success only: a failed command leaves the store as it was)."""
         if self.remembered:
             return
         try:
-            text = "".join(pin.spec + "\n" for pin in self.pins)
+            text = _HEADER + "".join(package.to_line() + "\n" for package in self.packages)
             fsops.atomic_write_text(self.memory, text, fsops.file_mode(others_write=False))
         except OSError:
             # Remembering is an optimisation: a read-only store resolves every time, and a
             # teammate's stale answer (which the store's sticky bit keeps) is not replaced.
             pass
+
+
+def _recall(memory: Path) -> list[LockedPackage] | None:
+    """A remembered answer, or ``None`` when there is none we can read."""
+    try:
+        text = memory.read_text(encoding="utf-8")
+        if not text.startswith(_HEADER):
+            return None
+        return [LockedPackage.from_line(line) for line in text[len(_HEADER):].splitlines() if line]
+    except (OSError, ValueError, UnicodeDecodeError):  # none yet, a teammate's we may not read
+        return None
 
 
 def resolve_remembered(
@@ -74,7 +104,7 @@ def resolve_remembered(
     preferences: Sequence[Pin],
     options: UvOptions,
 ) -> Resolution:
-    """Pins for the inputs: remembered if a recent identical resolution exists, else from uv."""
+    """Packages for the inputs: remembered if a recent identical resolution exists, else from uv."""
     locations = target.locations
     memory = target.store.base / "resolutions" / (
         _key(target, requirements, files, preferences, options) + ".txt"
@@ -82,9 +112,11 @@ def resolve_remembered(
     if locations.resolution_ttl > 0 and not options.upgrade:
         try:
             age = time.time() - os.stat(memory).st_mtime
-            if 0 <= age <= locations.resolution_ttl:
-                return Resolution(parse_pins(memory.read_text(encoding="utf-8")), True, memory)
-        except OSError:  # none yet, or a teammate's we may not read
-            pass
-    pins = resolve_pins(locations.uv, target.python, requirements, files, preferences, options)
-    return Resolution(pins, False, memory)
+        except OSError:
+            age = -1.0
+        if 0 <= age <= locations.resolution_ttl:
+            packages = _recall(memory)
+            if packages is not None:
+                return Resolution(packages, True, memory)
+    packages = resolve_pins(locations.uv, target.python, requirements, files, preferences, options)
+    return Resolution(packages, False, memory)

@@ -13,12 +13,13 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final, NewType, Sequence
+from typing import Final, Sequence
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from pepip.artifacts import LockedPackage, NormalizedName, Pin, read_pylock, render_pylock
 from pepip.errors import PepipError
 
 __all__ = [
@@ -36,25 +37,6 @@ __all__ = [
     "export_lock",
 ]
 
-NormalizedName = NewType("NormalizedName", str)
-
-
-@dataclass(frozen=True)
-class Pin:
-    """One resolved distribution: an exact version from an index, or a direct URL."""
-
-    name: NormalizedName
-    version: str | None
-    url: str | None = None
-
-    @property
-    def spec(self) -> str:
-        """The requirement that asks uv for exactly this distribution."""
-        if self.url is not None:
-            return "%s @ %s" % (self.name, self.url)
-        return "%s==%s" % (self.name, self.version)
-
-
 @dataclass(frozen=True)
 class UvOptions:
     """Index and resolution options passed through to every uv call."""
@@ -69,6 +51,7 @@ class UvOptions:
     extras: tuple[str, ...] = ()
     all_extras: bool = False
     groups: tuple[str, ...] = ()
+    require_hashes: bool = False  # every requirement needs a --hash (checked by pepip.hashes)
 
     def selection_args(self) -> list[str]:
         """``--extra``/``--all-extras``/``--group``: which optional parts of a project to take."""
@@ -225,24 +208,35 @@ def resolve_pins(
     requirement_files: Sequence[Path],
     preferences: Sequence[Pin],
     options: UvOptions,
-) -> list[Pin]:
-    """Resolve requirements for ``python`` into exact pins with ``uv pip compile``.
+    no_deps: bool = False,
+) -> list[LockedPackage]:
+    """Resolve requirements for ``python`` with ``uv pip compile`` into a ``pylock.toml``.
 
-    ``preferences`` are the venv's current pins: uv keeps them unless the request needs
-    otherwise, as ``uv pip install`` keeps what a venv has.
+    The lock names, per distribution, the artifacts uv would install and their hashes (see
+    ``pepip.artifacts``). ``preferences`` are the venv's current pins, written where the
+    output goes: uv keeps them unless the request needs otherwise, as ``uv pip install``
+    keeps what a venv has.
     """
     with tempfile.TemporaryDirectory(prefix="pepip-resolve-") as work:
         source = Path(work, "requirements.in")
         source.write_text("".join(line + "\n" for line in requirements), encoding="utf-8")
-        output = Path(work, "requirements.txt")
-        output.write_text("".join(pin.spec + "\n" for pin in preferences if pin.url is None))
+        output = Path(work, "pylock.toml")
+        preferred = [pin for pin in preferences if pin.url is None and pin.version]
+        if preferred:
+            output.write_text(
+                'lock-version = "1.0"\ncreated-by = "pepip"\n'
+                + "".join('\n[[packages]]\nname = "%s"\nversion = "%s"\n' % (p.name, p.version) for p in preferred),
+                encoding="utf-8",
+            )
         args = ["pip", "compile", str(source), *map(str, requirement_files)]
-        args += ["--python", str(python), "--output-file", str(output)]
-        args += ["--no-header", "--no-annotate", "--quiet", *options.index_args()]
+        args += ["--python", str(python), "--format", "pylock.toml", "--output-file", str(output)]
+        args += ["--no-header", "--quiet", *options.index_args()]
         for constraint in options.constraints:
             args += ["--constraint", str(constraint)]
         if options.upgrade:
             args.append("--upgrade")
+        if no_deps:
+            args.append("--no-deps")
         if any(path.name == "pyproject.toml" for path in requirement_files):
             args += options.selection_args()
         try:
@@ -250,7 +244,7 @@ def resolve_pins(
         except PepipError as error:  # uv names the temporary file that holds the arguments
             message = error.message.replace("`%s`" % source, "the command line")
             raise PepipError(message, error.detail) from None
-        return parse_pins(output.read_text(encoding="utf-8"))
+        return read_pylock(output)
 
 
 def export_lock(uv: Path, lock: Path, options: UvOptions) -> str:
@@ -307,27 +301,24 @@ def fetch_pins(
     pins: Sequence[Pin],
     options: UvOptions,
     prefix: Path,
-    refresh: bool = False,
     compile_bytecode: bool = True,
 ) -> None:
-    """Install exactly ``pins`` (no dependencies) into the staging ``prefix``.
+    """Install exactly ``pins``' artifacts (no dependencies) into the staging ``prefix``.
 
-    ``--prefix`` keeps site-packages, scripts and data apart, hardlinks files out of uv's
-    cache (no second copy on the same filesystem) and compiles bytecode for ``python``.
-    ``refresh`` first drops the pins from uv's cache: a store file damaged in place is
-    damaged in uv's cache too (they share the inode), so a repair must not reuse it, and
-    uv's cache must not hand the damage to the next venv either.
+    uv installs from a ``pylock.toml`` naming one artifact per pin with its hash, so what
+    lands is what was resolved, or uv refuses it. ``--prefix`` keeps site-packages, scripts
+    and data apart. The uv cache is a private one beside ``prefix``, deleted with it, and
+    files are hardlinked out of it whatever link mode the user's uv configuration asks for:
+    so every store file is a regular file the store alone owns, and making entries
+    read-only never changes a file of the user's uv cache or of a venv uv linked to it.
     """
-    if refresh:
-        names = sorted({pin.name for pin in pins})
-        _run_uv(uv, ["cache", "clean", "--quiet", *names], "cleaning uv's cache of %s" % ", ".join(names))
-    listing = prefix.parent / (prefix.name + ".txt")
-    listing.write_text("".join(pin.spec + "\n" for pin in pins), encoding="utf-8")
+    lock = prefix.parent / "fetch" / "pylock.toml"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    lock.write_text(render_pylock(pins), encoding="utf-8")
     args = [
-        "pip", "install", "--python", str(python), "--prefix", str(prefix),
-        "--no-deps", "--quiet", "-r", str(listing),
+        "pip", "install", "--python", str(python), "--prefix", str(prefix), "--no-deps", "--quiet",
+        "-r", str(lock), "--link-mode", "hardlink", "--cache-dir", str(prefix.parent / "uv-cache"),
+        "--compile-bytecode" if compile_bytecode else "--no-compile-bytecode",
     ]
-    if compile_bytecode:
-        args.append("--compile-bytecode")
     args += options.index_args()
     _run_uv(uv, args, "downloading and building %d distributions" % len(pins))

@@ -2,50 +2,59 @@
 
 One ``uv pip install --prefix`` call installs every missing pin; each distribution's files
 (split by its RECORD) are hardlinked into an entry of its own, laid out as ``store.py``
-describes, and published. Files stay hardlinked to uv's cache: no second copy on disk.
+describes, named after the artifact it was built from, and published. uv installed them
+out of a private cache that is deleted afterwards (``resolve.fetch_pins``), so the entry's
+files are the only copy on disk and nobody else's.
 """
 
 from __future__ import annotations
 
 import os
-from email.parser import HeaderParser
 from pathlib import Path
-from typing import Final
-
-from packaging.utils import canonicalize_name
-from packaging.version import Version
+from typing import Final, Mapping
 
 from pepip import fsops
-from pepip.errors import PepipError
-from pepip.native import scan_native_reach
-from pepip.resolve import NormalizedName
-from pepip.store import (
+from pepip.artifacts import NormalizedName, Pin
+from pepip.entries import (
     ENTRY_FILE,
-    Store,
-    StoreEntry,
-    entry_digest,
+    derive_facts,
     entry_point_scripts,
+    facts_text,
     format_record,
+    name_version,
     read_record,
     record_hash,
+    write_bytecode_list,
 )
+from pepip.errors import PepipError
+from pepip.store import Store, StoreEntry, read_entry
 
 __all__ = ["add_staged", "wheel_tags"]
 
 # Files an installer writes into dist-info for its own use; they say nothing about the build.
-_INSTALLER_FILES: Final = frozenset({"RECORD", "INSTALLER", "REQUESTED", "uv_cache.json"})
-_NATIVE_SUFFIXES: Final = (".so", ".pyd", ".dylib")
+_INSTALLER_FILES: Final = frozenset({"RECORD", "INSTALLER", "REQUESTED", "uv_cache.json", "uv_build.json"})
 
 
-def add_staged(store: Store, staging: Path, python: Path, lazy_bytecode: bool = False) -> list[StoreEntry]:
-    """Publish every distribution uv installed under ``staging`` as a store entry."""
+def add_staged(
+    store: Store, staging: Path, python: Path, pins: Mapping[NormalizedName, Pin], lazy_bytecode: bool = False
+) -> list[StoreEntry]:
+    """Publish every distribution uv installed under ``staging`` as a store entry.
+
+    ``pins`` (by normalized name) say which artifact each distribution was installed from.
+    """
     site = _staged_site_packages(staging)
     if site is None:
         return []
     entries = []
     for dist_info in sorted(site.glob("*.dist-info")):
-        temp, entry = _build_entry(site, staging, dist_info, python, store.staging_dir(), store.entries_dir)
-        entries.append(store.publish(temp, entry, lazy_bytecode))
+        name, version = name_version(dist_info)
+        pin = pins.get(NormalizedName(name))
+        if pin is None or pin.artifact is None:
+            raise PepipError("uv installed %s, which was not asked for" % dist_info.name)
+        temp = store.staging_dir()
+        tag_set = _build_entry(site, staging, dist_info, python, temp, pin.identity)
+        path = store.entries_dir / name / version / ("%s-%s" % (tag_set, pin.artifact.key))
+        entries.append(store.publish(temp, read_entry(temp, path), lazy_bytecode))
     return entries
 
 
@@ -56,20 +65,13 @@ def _staged_site_packages(staging: Path) -> Path | None:
     return None
 
 
-def _build_entry(
-    site: Path, staging: Path, dist_info: Path, python: Path, temp: Path, entries_dir: Path
-) -> tuple[Path, StoreEntry]:
-    """Move one staged distribution's files into ``temp`` laid out as an entry."""
+def _build_entry(site: Path, staging: Path, dist_info: Path, python: Path, temp: Path, artifact: str) -> str:
+    """Move one staged distribution's files into ``temp`` laid out as an entry; its tag set."""
     generated = {
         name for group in entry_point_scripts(dist_info).values() for name in group
     }
-    name, version = _name_version(dist_info)
-    tag_set = wheel_tags(dist_info)
     rows: list[tuple[str, str, str]] = []
-    top_level: set[str] = set()
-    pth_files: set[str] = set()
     pycache_listings: dict[Path, list[str]] = {}
-    site_files: list[str] = []
     for record_path, hash_field, size in read_record(dist_info / "RECORD"):
         parts = record_path.split("/")
         if parts[0] == dist_info.name and parts[-1] in _INSTALLER_FILES:
@@ -91,45 +93,17 @@ def _build_entry(
         # roots on sys.path, and importlib.metadata must find each distribution once (in the
         # venv's site-packages), not again in the store.
         area = "meta" if parts[0] == dist_info.name else "site"
-        if area == "site":
-            site_files.append(record_path)
         _move(source, temp / area / record_path)
         rows.append(("%s/%s" % (area, record_path), hash_field, size))
         if record_path.endswith(".py"):
             _move_bytecode(source, temp / area / record_path, pycache_listings)
-        _note_top_level(parts, top_level, pth_files, dist_info.name)
-    record_text = format_record(rows)
-    digest = entry_digest(record_text)
     record_line = "meta/%s/RECORD,," % dist_info.name
     (temp / "meta" / dist_info.name).mkdir(parents=True, exist_ok=True)
-    (temp / "meta" / dist_info.name / "RECORD").write_text(record_text + record_line + "\n")
-    entry = StoreEntry(
-        path=entries_dir / name / version / ("%s-%s" % (tag_set, digest)),
-        name=name,
-        version=version,
-        dist_info=dist_info.name,
-        top_level=tuple(sorted(top_level)),
-        pth_files=tuple(sorted(pth_files)),
-        scripts=tuple(sorted(generated)),
-        native=scan_native_reach(temp / "site", site_files),
-    )
-    facts = {
-        "name": entry.name,
-        "version": entry.version,
-        "dist_info": entry.dist_info,
-        "top_level": ",".join(entry.top_level),
-        "pth": ",".join(entry.pth_files),
-        "scripts": ",".join(entry.scripts),
-        "digest": digest,
-        "native": entry.native.to_fact() if entry.native else "",
-    }
-    (temp / ENTRY_FILE).write_text("".join("%s=%s\n" % item for item in facts.items()))
-    return temp, entry
-
-
-def _name_version(dist_info: Path) -> tuple[NormalizedName, str]:
-    metadata = HeaderParser().parsestr((dist_info / "METADATA").read_text(encoding="utf-8"))
-    return NormalizedName(canonicalize_name(metadata["Name"])), str(Version(metadata["Version"]))
+    (temp / "meta" / dist_info.name / "RECORD").write_text(format_record(rows) + record_line + "\n")
+    write_bytecode_list(temp)
+    facts = derive_facts(temp, dist_info.name, artifact)
+    (temp / ENTRY_FILE).write_text(facts_text(facts), encoding="utf-8")
+    return wheel_tags(dist_info)
 
 
 def wheel_tags(dist_info: Path) -> str:
@@ -148,28 +122,6 @@ def wheel_tags(dist_info: Path) -> str:
     if not interpreters:
         return "py3-none-any"
     return "-".join(".".join(items) for items in (interpreters, abis, platforms))
-
-
-def _note_top_level(parts: list[str], top_level: set[str], pth_files: set[str], dist_info: str) -> None:
-    first = parts[0]
-    if first == dist_info or first.endswith((".dist-info", ".data")) or first == "__pycache__":
-        return
-    if len(parts) > 1:
-        if _module_name(first):
-            top_level.add(first)
-    elif first.endswith(".pth"):
-        pth_files.add(first)
-    elif first.endswith((".py", ".pyc") + _NATIVE_SUFFIXES) or ".so." in first:
-        stem = first.split(".", 1)[0]
-        if _module_name(stem):
-            top_level.add(stem)
-
-
-def _module_name(name: str) -> bool:
-    """A name the import system can be asked for. Not only identifiers: C code imports
-    mypyc's helpers (black ships ``85cae5375ceb5d1ca6c6__mypyc``) by names starting with a
-    digit. Separators of the manifest's fields never occur in one."""
-    return bool(name) and name.replace("_", "a").isalnum()
 
 
 def _move(source: Path, target: Path) -> None:

@@ -1,12 +1,14 @@
 """The shared store: one immutable directory per distribution build, published atomically.
 
-Layout (the format version is in the path: a new layout gets ``v2/`` beside it)::
+Layout (the format version is in the path: a new layout gets ``v3/`` beside it)::
 
     $PEPIP_HOME/
     ├── CACHEDIR.TAG
-    └── v1/
-        ├── entries/<name>/<version>/<tags>-<digest>/   one entry per distribution build
-        │   ├── ENTRY     pepip's facts about the entry; present in every published entry
+    └── v2/
+        ├── entries/<name>/<version>/<tags>-<artifact key>/   one entry per distribution build
+        │   ├── ENTRY     pepip's facts about the entry, derived from its files (entries.py);
+        │   │             present in every published entry
+        │   ├── BYTECODE  the bytecode compiled when it was stored, with hashes (RECORD format)
         │   ├── site/     importable root: the modules and packages the wheel puts in site-packages
         │   ├── meta/     its <name>-<version>.dist-info; RECORD paths are relative to the entry
         │   └── prefix/   what it puts elsewhere, relative to the venv root: bin/, share/, include/
@@ -15,11 +17,14 @@ Layout (the format version is in the path: a new layout gets ``v2/`` beside it):
         ├── resolutions/, interpreters/, venv-templates/   see resolutions.py and venvs.py
         └── lock          flock: installs hold it shared, prune exclusively
 
-Entries are found by name and version (one ``listdir``) and chosen by wheel tag, so two builds
-of one version (cp311 and cp312, say) live side by side. ``digest`` is a sha256 over the
-entry's RECORD, which lists a hash of every file: two different builds never share a name.
-An entry is built in ``tmp/``, made read-only and renamed into place; a process that loses a
-publishing race finds the winner's identical entry there and uses it.
+An entry is found by name, version and the *artifact* it was built from (``artifacts.py``):
+``artifact key`` is a digest of the artifact's identity (its sha256, and for a direct
+reference its URL too), which ``ENTRY`` holds in full. Different builds of one version (a
+locally patched wheel beside the index's, cp311 and cp312 builds of one sdist) live side by
+side, and a pin is served only by an entry built from the artifact it names. An entry is
+built in ``tmp/``, made read-only and renamed into place; a process that loses a publishing
+race finds the winner's entry, built from the same artifact, there and uses it. The layout
+``v1/`` of earlier pepip versions (entries keyed by name, version and tag alone) is not read.
 
 A team shares a store by making its root group-owned, group-writable, setgid and sticky
 (``chmod 3775``) and using umask 002: every directory pepip makes is then group-writable and
@@ -31,12 +36,8 @@ their writer only. A teammate's file pepip cannot replace is used as it is, or n
 
 from __future__ import annotations
 
-import base64
-import configparser
-import csv
 import errno
 import hashlib
-import io
 import math
 import os
 import stat
@@ -45,62 +46,25 @@ import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final, Iterable, Iterator
+from typing import Final, Iterator
 
 from packaging.tags import parse_tag
 
 from pepip import fsops
+from pepip.artifacts import NormalizedName, Pin
+from pepip.entries import ENTRY_FILE, parse_facts
 from pepip.errors import PepipError
 from pepip.locations import Locations
 from pepip.native import NativeReach
-from pepip.resolve import NormalizedName
-from pepip_runtime.lookup import ENTRY_FILE
 
-__all__ = [
-    "Store",
-    "StoreEntry",
-    "STORE_VERSION",
-    "record_hash",
-    "entry_digest",
-    "format_record",
-    "file_record_hash",
-    "ENTRY_FILE",
-    "read_entry",
-    "read_record",
-    "iter_entries",
-    "entry_point_scripts",
-]
+__all__ = ["Store", "StoreEntry", "STORE_VERSION", "read_entry", "iter_entries", "iter_dirs"]
 
-STORE_VERSION: Final = "v1"
+STORE_VERSION: Final = "v2"
+_OLD_VERSIONS: Final = ("v1",)
 _CACHEDIR_TAG: Final = (
     "Signature: 8a477f597d28d172789f06886806bc55\n"
     "# This file is a cache directory tag created by pepip.\n"
 )
-
-
-def record_hash(data: bytes) -> str:
-    """A RECORD hash field (``sha256=`` urlsafe base64 without padding)."""
-    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=")
-    return "sha256=" + digest.decode("ascii")
-
-
-def format_record(rows: Iterable[tuple[str, str, str]]) -> str:
-    """An entry's RECORD rows as stored, sorted (RECORD's own line not among them)."""
-    return "".join("%s,%s,%s\n" % row for row in sorted(rows))
-
-
-def entry_digest(record_text: str) -> str:
-    """The digest an entry's directory name ends with, of ``format_record``'s text."""
-    return hashlib.sha256(record_text.encode("utf-8")).hexdigest()[:16]
-
-
-def file_record_hash(path: Path) -> str:
-    """``record_hash`` of a file's content, read in chunks (entries hold GB-sized libraries)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return "sha256=" + base64.urlsafe_b64encode(digest.digest()).rstrip(b"=").decode("ascii")
 
 
 @dataclass(frozen=True)
@@ -115,6 +79,7 @@ class StoreEntry:
     pth_files: tuple[str, ...]
     scripts: tuple[str, ...]
     native: NativeReach | None = None
+    artifact: str = ""  # the identity of the artifact it was built from
 
     @property
     def site_dir(self) -> Path:
@@ -153,6 +118,11 @@ class Store:
         """This store, then its base stores: the order lookups search them in."""
         return (self, *self.bases)
 
+    def in_layout(self, entry: Path) -> bool:
+        """Whether ``entry`` is an entry of this layout, in this store or a base store (not
+        in the ``v1/`` of an older pepip, say)."""
+        return any(layer.owns(entry) for layer in self.layers())
+
     def owns(self, entry: Path) -> bool:
         """Whether ``entry`` is in this (writable) store rather than a base store."""
         return entry.is_relative_to(self.entries_dir)
@@ -169,8 +139,8 @@ class Store:
             if not fsops.make_shared_dir(self.root):
                 sys.stderr.write(
                     "pepip: warning: others can write the store directory %s, which lacks the "
-                    "sticky bit, so they can rename its v1/ with every entry in it; its owner "
-                    "should run `chmod +t %s`\n" % (self.root, self.root)
+                    "sticky bit, so they can rename its %s/ with every entry in it; its owner "
+                    "should run `chmod +t %s`\n" % (self.root, STORE_VERSION, self.root)
                 )
             for directory in (self.base, self.entries_dir, self.tmp_dir, self.venvs_dir, *self._other_dirs()):
                 fsops.make_shared_dir(directory)
@@ -184,11 +154,27 @@ class Store:
             # Not in tmp/: `store prune` empties that, and would pull the probe from under us.
             probe = tempfile.NamedTemporaryFile(dir=self.base, prefix=".probe-")
             probe.close()
+            self._report_old_layouts()
         except OSError as error:
             raise PepipError(
                 "the store at %s is not usable (%s); set PEPIP_HOME to a writable directory"
                 % (self.root, error.strerror or error)
             ) from None
+
+    def _report_old_layouts(self) -> None:
+        """One line about a layout of an earlier pepip in the root: not read, not migrated.
+
+        Its entries were matched without the artifact they came from, so they cannot be
+        trusted to be what a pin asks for. Venvs wired to them keep working; a command that
+        changes such a venv (install, sync, repair) re-links it to this layout.
+        """
+        for old in _OLD_VERSIONS:
+            if (self.root / old / "entries").is_dir():
+                sys.stderr.write(
+                    "pepip: warning: %s holds entries of an older pepip that this one does not "
+                    "use; run `pepip repair` in each venv made with it, then remove %s\n"
+                    % (self.root / old, self.root / old)
+                )
 
     def _other_dirs(self) -> tuple[Path, ...]:
         """Directories other modules keep their files in; made here so they are shared ones."""
@@ -226,27 +212,39 @@ class Store:
         """A new private directory on the store's filesystem, for uv and entry building."""
         return Path(tempfile.mkdtemp(prefix="stage-", dir=self.tmp_dir))
 
-    def lookup(self, name: str, version: str, priority: dict[str, int]) -> StoreEntry | None:
-        """The stored build of ``name==version`` whose wheel tag ``priority`` ranks best.
+    def lookup(self, pin: Pin, priority: dict[str, int]) -> StoreEntry | None:
+        """The entry built from ``pin``'s artifact whose wheel tag ``priority`` ranks best.
 
-        Every layer is searched; of equally ranked builds the writable store's wins.
+        Every layer is searched; of equally ranked builds the writable store's wins. An
+        entry whose ``ENTRY`` names another artifact than its directory name is refused.
         """
+        if pin.artifact is None:
+            return None
+        suffix = "-" + pin.artifact.key
         best, best_rank = None, math.inf
         for layer in self.layers():
-            directory = layer.entries_dir / name / version
-            try:
-                builds = os.listdir(directory)
-            except (FileNotFoundError, NotADirectoryError):
-                continue
-            for build in builds:
-                tag_text = build.rpartition("-")[0]
-                try:
-                    rank = min(priority.get(str(tag), math.inf) for tag in parse_tag(tag_text))
-                except ValueError:
-                    continue
-                if rank < best_rank:
-                    best, best_rank = directory / build, rank
-        return None if best is None else read_entry(best)
+            name_dir = layer.entries_dir / pin.name
+            versions = [pin.version] if pin.version else _listdir(name_dir)
+            for version in versions:
+                directory = name_dir / version
+                for build in _listdir(directory):
+                    if not build.endswith(suffix):
+                        continue
+                    try:
+                        rank = min(priority.get(str(tag), math.inf) for tag in parse_tag(build[: -len(suffix)]))
+                    except ValueError:
+                        continue
+                    if rank < best_rank:
+                        best, best_rank = directory / build, rank
+        if best is None:
+            return None
+        entry = read_entry(best)
+        if entry.artifact != pin.identity:
+            raise PepipError(
+                "store entry %s says it was built from %s, not from %s as its name says; run "
+                "`pepip store verify --fix`" % (best, entry.artifact or "nothing", pin.identity)
+            )
+        return entry
 
     def publish(self, temp: Path, entry: StoreEntry, lazy_bytecode: bool) -> StoreEntry:
         """Make a built entry read-only and rename it into place; reuse a winner's entry.
@@ -311,14 +309,14 @@ def _venv_key(venv: Path) -> str:
     return hashlib.sha256(str(venv).encode("utf-8")).hexdigest()[:16]
 
 
-def read_entry(path: Path) -> StoreEntry:
-    """Load a published entry's ``ENTRY`` file."""
+def read_entry(path: Path, final: Path | None = None) -> StoreEntry:
+    """Load the ``ENTRY`` file of the entry at ``path`` (built there, to be published at ``final``)."""
     damaged = PepipError("store entry %s is damaged or incomplete; run `pepip store verify --fix`" % path)
     try:
         text = (path / ENTRY_FILE).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         raise damaged from None
-    facts = dict(line.split("=", 1) for line in text.splitlines() if "=" in line)
+    facts = parse_facts(text)
     required = ("name", "version", "dist_info")
     if any(not facts.get(key) for key in required) or not (path / "meta" / facts["dist_info"]).is_dir():
         raise damaged
@@ -328,7 +326,7 @@ def read_entry(path: Path) -> StoreEntry:
         return tuple(value.split(",")) if value else ()
 
     return StoreEntry(
-        path=path,
+        path=path if final is None else final,
         name=NormalizedName(facts["name"]),
         version=facts["version"],
         dist_info=facts["dist_info"],
@@ -336,48 +334,33 @@ def read_entry(path: Path) -> StoreEntry:
         pth_files=listed("pth"),
         scripts=listed("scripts"),
         native=NativeReach.from_fact(facts["native"]) if facts.get("native") else None,
+        artifact=facts.get("artifact", ""),
     )
 
 
-def read_record(path: Path) -> list[tuple[str, str, str]]:
-    """Rows of a RECORD file as (path, hash, size).
-
-    Linking a venv reads every distribution's RECORD, torch's has 15,000 rows: lines without
-    CSV quoting (nearly all) are split directly, the ``csv`` module reads the rest.
-    """
-    rows: list[tuple[str, str, str]] = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if '"' in line:
-            for row in csv.reader(io.StringIO(line)):
-                rows.append((row[0], row[1] if len(row) > 1 else "", row[2] if len(row) > 2 else ""))
-        elif line:
-            head, _, size = line.rpartition(",")
-            name, _, hash_field = head.rpartition(",")
-            rows.append((name, hash_field, size) if name else (line, "", ""))
-    return rows
-
-
-def entry_point_scripts(dist_info: Path) -> dict[str, dict[str, str]]:
-    """``console_scripts`` and ``gui_scripts`` of a dist-info: group -> script -> target."""
-    parser = configparser.ConfigParser(delimiters=("=",), interpolation=None)
-    parser.optionxform = str  # type: ignore[assignment,method-assign]
+def _listdir(directory: Path) -> list[str]:
     try:
-        parser.read_string((dist_info / "entry_points.txt").read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return {}
-    except configparser.Error as error:
-        raise PepipError("entry_points.txt of %s is invalid: %s" % (dist_info.name, error)) from None
-    return {
-        group: dict(parser[group])
-        for group in ("console_scripts", "gui_scripts")
-        if parser.has_section(group)
-    }
+        return os.listdir(directory)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
 
 
-def iter_entries(store: Store) -> Iterable[Path]:
+def iter_dirs(directory: Path) -> list[Path]:
+    """The real directories in ``directory``, sorted: no symlink, no stray file (a teammate's
+    ``.DS_Store``, a link planted to lead pepip out of the store) is ever walked into."""
+    found = []
+    for name in sorted(_listdir(directory)):
+        path = directory / name
+        try:
+            if stat.S_ISDIR(os.lstat(path).st_mode):
+                found.append(path)
+        except FileNotFoundError:
+            continue
+    return found
+
+
+def iter_entries(store: Store) -> Iterator[Path]:
     """Every published entry directory."""
-    if not store.entries_dir.is_dir():
-        return
-    for name_dir in sorted(store.entries_dir.iterdir()):
-        for version_dir in sorted(name_dir.iterdir()):
-            yield from sorted(version_dir.iterdir())
+    for name_dir in iter_dirs(store.entries_dir):
+        for version_dir in iter_dirs(name_dir):
+            yield from iter_dirs(version_dir)

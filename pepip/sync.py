@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Final
 
 from pepip.apply import apply_pins
+from pepip.artifacts import choose_pins
 from pepip.errors import PepipError
+from pepip.hashes import hashes_required, read_hash_policy
 from pepip.install import check_files
 from pepip.locations import Locations
 from pepip.plan import Plan
@@ -52,6 +54,7 @@ def sync(
     for path in files:
         if path.name == "uv.lock" and len(files) > 1:
             raise PepipError("sync takes a uv.lock alone, not with other files")
+    policy = read_hash_policy(files + options.constraints, options.require_hashes or hashes_required(locations))
     with open_target(locations, python) as target:
         fingerprint = _fingerprint(target, files, options)
         if target.manifest.sync == fingerprint and _as_last_synced(target):
@@ -64,11 +67,12 @@ def sync(
                 exported.write_text(export_lock(locations.uv, files[0], options), encoding="utf-8")
                 sources = [exported]
             resolution = resolve_remembered(target, [], sources, target.preferences(), options)
+        pins = choose_pins(resolution.packages, target.tag_priority(), policy)
         reporter.line(
             "Resolved %d packages in %s%s"
-            % (len(resolution.pins), reporter.took("resolve"), " (remembered)" if resolution.remembered else "")
+            % (len(pins), reporter.took("resolve"), " (remembered)" if resolution.remembered else "")
         )
-        plan = apply_pins(target, resolution.pins, options, [], reporter, sync=fingerprint, exact=True)
+        plan = apply_pins(target, pins, options, [], reporter, sync=fingerprint, exact=True)
         resolution.keep()
         return plan
 

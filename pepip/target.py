@@ -21,12 +21,12 @@ from pepip.foreign import Foreign, scan_foreign
 from pepip.interpreter import Interpreter, query_interpreter, venv_python
 from pepip.journal import Journal, recover, transaction, unfinished, venv_locked
 from pepip.locations import Locations
-from pepip.manifest import Manifest, read_manifest
-from pepip.resolve import NormalizedName, Pin, parse_pins
+from pepip.manifest import DistRecord, Manifest, read_manifest
+from pepip.artifacts import Artifact, NormalizedName, Pin
 from pepip.store import Store
 from pepip.venvs import make_venv
 
-__all__ = ["Target", "open_target", "existing_target", "moved_message"]
+__all__ = ["Target", "open_target", "existing_target", "moved_message", "pin_of_record"]
 
 
 @dataclass
@@ -42,6 +42,7 @@ class Target:
     foreign: list[Foreign] = field(default_factory=list)  # what pip or uv installed
     intact: bool = True  # False when pip or uv removed a distribution the manifest names
     journal: Journal | None = None  # the running transaction of a command that changes the venv
+    _priority: dict[str, int] | None = field(default=None, repr=False)
 
     def changing(self) -> Journal:
         """The journal every change to the venv goes through."""
@@ -50,14 +51,30 @@ class Target:
         return self.journal
 
     def current_pins(self) -> list[Pin]:
-        """The pins of what the venv has, from the manifest."""
-        return parse_pins("\n".join(record.source for record in self.manifest.dists))
+        """The pins of what the venv has, with the artifacts they were built from."""
+        return [pin_of_record(record) for record in self.manifest.dists]
+
+    def tag_priority(self) -> dict[str, int]:
+        """Wheel tag -> rank for the venv's interpreter (0 is the most preferred)."""
+        if self._priority is None:
+            self._priority = {str(tag): rank for rank, tag in enumerate(self.interpreter.supported_tags())}
+        return self._priority
 
     def preferences(self) -> list[Pin]:
         """The versions the venv has (its own and what pip or uv installed beside them):
         resolution keeps them unless the request needs otherwise, as ``uv pip install`` does."""
         own = [Pin(NormalizedName(r.name), r.version) for r in self.manifest.dists if " @ " not in r.source]
         return own + [Pin(NormalizedName(f.name), f.version) for f in self.foreign if f.url is None]
+
+
+def pin_of_record(record: DistRecord) -> Pin:
+    """The pin a manifest record was installed for (no artifact in an older pepip's manifest)."""
+    name, _, url = record.source.partition(" @ ")
+    try:
+        artifact = Artifact.from_text(record.artifact) if record.artifact else None
+    except ValueError:
+        artifact = None  # a manifest edited by hand: uv is asked again which artifact it means
+    return Pin(NormalizedName(record.name), record.version, url or None, artifact)
 
 
 def _load(locations: Locations, store: Store) -> Target:

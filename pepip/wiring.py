@@ -24,9 +24,10 @@ from pepip.errors import PepipError
 from pepip.interpreter import Interpreter
 from pepip.journal import Journal
 from pepip.manifest import DistRecord
-from pepip.resolve import Pin
+from pepip.artifacts import Pin
+from pepip.entries import entry_point_scripts, read_record, record_hash
 from pepip.scripts import launcher_text, with_interpreter, write_launcher
-from pepip.store import StoreEntry, entry_point_scripts, read_record, record_hash
+from pepip.store import StoreEntry
 
 __all__ = ["wire_runtime", "link_entry", "unlink_record", "recorded_files", "scripts_dir"]
 
@@ -144,6 +145,7 @@ def link_entry(
         top_level=entry.top_level,
         pth_files=entry.pth_files,
         source=pin.spec,
+        artifact=pin.artifact.to_text() if pin.artifact else "",
     )
 
 

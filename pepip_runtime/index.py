@@ -12,11 +12,13 @@ Layout, one record per line, fields separated by TAB::
     request         <requirement as the user gave it>
     sync            <fingerprint of the inputs of the last `pepip sync`>
     preload         <name> <native libraries of other distributions it needs, comma-separated>
-    dist            <name> <version> <dist-info dir> <site dir> <names> <pth files> <source>
+    dist            <name> <version> <dist-info dir> <site dir> <names> <pth files> <source> <artifact>
 
 ``names`` (importable top-level names) and ``pth files`` are comma-separated; ``site dir`` is
 the absolute path of the store entry's importable root; ``source`` is ``name==version`` or
-``name @ url`` and is what pepip hands back to uv when it resolves the venv again.
+``name @ url`` and is what pepip hands back to uv when it resolves the venv again;
+``artifact`` names the artifact the store entry was built from (``pepip.artifacts``; empty in
+manifests of pepip versions before artifacts were recorded, which had seven fields).
 
 Beside it pepip writes the *runtime index* (``pepip-index.marshal``), the same mapping in the
 form start-up needs, serialised with ``marshal``: loading it is one C call, where splitting
@@ -59,7 +61,7 @@ class ManifestError(ValueError):
 class DistRecord:
     """One distribution wired into the venv (a plain class: ``typing`` costs start-up time)."""
 
-    __slots__ = ("name", "version", "dist_info", "site_dir", "top_level", "pth_files", "source")
+    __slots__ = ("name", "version", "dist_info", "site_dir", "top_level", "pth_files", "source", "artifact")
 
     def __init__(
         self,
@@ -70,6 +72,7 @@ class DistRecord:
         top_level: tuple[str, ...],
         pth_files: tuple[str, ...],
         source: str,
+        artifact: str = "",
     ) -> None:
         self.name = name
         self.version = version
@@ -78,6 +81,7 @@ class DistRecord:
         self.top_level = top_level
         self.pth_files = pth_files
         self.source = source
+        self.artifact = artifact
 
     def to_line(self) -> str:
         """The manifest line for this distribution."""
@@ -91,6 +95,7 @@ class DistRecord:
                 ",".join(self.top_level),
                 ",".join(self.pth_files),
                 self.source,
+                self.artifact,
             )
         )
 
@@ -157,7 +162,7 @@ def parse_manifest(text: str) -> Manifest:
             continue
         fields = line.split("\t")
         kind = fields[0]
-        if kind == "dist" and len(fields) == 8:
+        if kind == "dist" and len(fields) in (8, 9):
             dists.append(
                 DistRecord(
                     fields[1],
@@ -167,6 +172,7 @@ def parse_manifest(text: str) -> Manifest:
                     _split_list(fields[5]),
                     _split_list(fields[6]),
                     fields[7],
+                    fields[8] if len(fields) == 9 else "",
                 )
             )
         elif kind == "request" and len(fields) == 2:

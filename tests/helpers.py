@@ -125,7 +125,7 @@ def snapshot(root: Path) -> dict[str, tuple[int, str]]:
 
 def store_entries(store_root: Path) -> list[Path]:
     """Published entry directories of a store."""
-    entries = store_root / "v1" / "entries"
+    entries = store_root / "v2" / "entries"
     if not entries.is_dir():
         return []
     return sorted(p for p in entries.glob("*/*/*") if p.is_dir())

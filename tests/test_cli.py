@@ -53,8 +53,8 @@ def test_failed_install_into_new_venv_leaves_no_venv(capsys, venv, index_args, s
     assert result.exit_code == 1
     assert not venv.exists()
     # Only the interpreter's template venv (derived, reusable) stays in the store.
-    assert not list((store_root / "v1" / "venvs").iterdir())
-    assert not list((store_root / "v1" / "entries").iterdir())
+    assert not list((store_root / "v2" / "venvs").iterdir())
+    assert not list((store_root / "v2" / "entries").iterdir())
 
 
 def test_venv_path_that_is_a_file(capsys, isolated, index_args):

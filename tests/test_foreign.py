@@ -95,8 +95,8 @@ def test_pepip_install_editable_goes_into_the_venv_not_the_store(capsys, venv, i
     result = run_pepip(["install", *index_args, "-e", str(project)], capsys)
     assert result.exit_code == 0, result.stderr
     assert venv_run(venv, "import mine, beta; print(mine.WHERE, mine.__file__)") == "editable %s" % (project / "src" / "mine" / "__init__.py")
-    assert not (store_root / "v1" / "entries" / "mine").exists()
-    assert (store_root / "v1" / "entries" / "beta").is_dir()
+    assert not (store_root / "v2" / "entries" / "mine").exists()
+    assert (store_root / "v2" / "entries" / "beta").is_dir()
     # A later install keeps the editable as it is.
     assert run_pepip(["install", *index_args, "alpha"], capsys).exit_code == 0
     assert venv_run(venv, "import mine, alpha; print(mine.WHERE)") == "editable"

@@ -1,4 +1,4 @@
-"""The store: atomic publishing, races between processes, builds chosen by wheel tag."""
+"""The store: atomic publishing, races between processes, builds chosen by artifact and tag."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 from helpers import build_wheel, store_entries, venv_run
+from pepip.artifacts import HashPolicy, NormalizedName, Pin, choose_pins
 from pepip.interpreter import query_interpreter
 from pepip.locations import find_uv
-from pepip.resolve import Pin, UvOptions, create_venv, fetch_pins
+from pepip.resolve import UvOptions, create_venv, fetch_pins, resolve_pins
 from pepip.staging import add_staged
 from pepip.store import Store, read_entry
 
@@ -24,22 +25,29 @@ def base_venv(isolated: Path) -> Path:
     return venv
 
 
-def stage(store: Store, venv: Path, wheelhouse: Path, *pins: Pin) -> Path:
-    """Let uv install ``pins`` into a fresh staging prefix of ``store``."""
+def priority_of(python: Path) -> dict[str, int]:
+    return {str(tag): rank for rank, tag in enumerate(query_interpreter(python).supported_tags())}
+
+
+def stage(store: Store, venv: Path, wheelhouse: Path, *specs: str) -> tuple[Path, dict[NormalizedName, Pin]]:
+    """Let uv resolve ``specs`` (no dependencies) and install them into a staging prefix."""
     prefix = store.staging_dir() / "prefix"
+    python = venv / "bin" / "python"
     options = UvOptions(no_index=True, find_links=(str(wheelhouse),))
-    fetch_pins(find_uv(os.environ), venv / "bin" / "python", list(pins), options, prefix)
-    return prefix
+    locked = resolve_pins(find_uv(os.environ), python, list(specs), [], [], options, no_deps=True)
+    pins = choose_pins(locked, priority_of(python), HashPolicy())
+    fetch_pins(find_uv(os.environ), python, pins, options, prefix)
+    return prefix, {pin.name: pin for pin in pins}
 
 
 def test_publish_race_loser_reuses_winner(store_root, base_venv, wheelhouse):
     store = Store(store_root)
     store.ensure()
     python = base_venv / "bin" / "python"
-    first = stage(store, base_venv, wheelhouse, Pin("alpha", "1.0"))
-    second = stage(store, base_venv, wheelhouse, Pin("alpha", "1.0"))
-    [winner] = add_staged(store, first, python)
-    [loser] = add_staged(store, second, python)
+    first, pins = stage(store, base_venv, wheelhouse, "alpha==1.0")
+    second, _pins = stage(store, base_venv, wheelhouse, "alpha==1.0")
+    [winner] = add_staged(store, first, python, pins)
+    [loser] = add_staged(store, second, python, pins)
     assert winner == loser
     assert store_entries(store_root) == [winner.path]
     assert list(store.tmp_dir.glob("stage-*/site")) == []  # the loser's copy is gone
@@ -49,8 +57,9 @@ def test_entry_layout_and_facts(store_root, base_venv, wheelhouse):
     store = Store(store_root)
     store.ensure()
     python = base_venv / "bin" / "python"
-    [entry] = add_staged(store, stage(store, base_venv, wheelhouse, Pin("tool", "1.0")), python)
-    assert entry.path.parent == store_root / "v1" / "entries" / "tool" / "1.0"
+    prefix, pins = stage(store, base_venv, wheelhouse, "tool==1.0")
+    [entry] = add_staged(store, prefix, python, pins)
+    assert entry.path.parent == store_root / "v2" / "entries" / "tool" / "1.0"
     assert entry.path.name.startswith("py3-none-any-")
     assert read_entry(entry.path) == entry
     assert entry.top_level == ("tool",) and entry.scripts == ("tool-cli",)
@@ -63,14 +72,15 @@ def test_entry_layout_and_facts(store_root, base_venv, wheelhouse):
     assert not list(entry.site_dir.glob("*.dist-info"))  # importable root holds code only
 
 
-def test_two_builds_of_one_version_coexist_and_lookup_picks_by_tag(store_root, base_venv, tmp_path):
+def test_two_builds_of_one_version_coexist_and_each_pin_gets_its_own(store_root, base_venv, tmp_path):
     house = tmp_path / "house"
     house.mkdir()
     build_wheel(house, "twobuild", "1.0", {"twobuild.py": "KIND = 'pure'\n"})
     store = Store(store_root)
     store.ensure()
     python = base_venv / "bin" / "python"
-    [pure] = add_staged(store, stage(store, base_venv, house, Pin("twobuild", "1.0")), python)
+    prefix, pure_pins = stage(store, base_venv, house, "twobuild==1.0")
+    [pure] = add_staged(store, prefix, python, pure_pins)
     for wheel in house.iterdir():
         wheel.unlink()
     version = "cp%d%d" % sys.version_info[:2]
@@ -78,13 +88,16 @@ def test_two_builds_of_one_version_coexist_and_lookup_picks_by_tag(store_root, b
                 tag="%s-%s-manylinux_2_17_x86_64" % (version, version))
     if sys.platform != "linux" or os.uname().machine != "x86_64":
         pytest.skip("the native-tagged wheel is for linux x86_64")
-    [native] = add_staged(store, stage(store, base_venv, house, Pin("twobuild", "1.0")), python)
+    prefix, native_pins = stage(store, base_venv, house, "twobuild==1.0")
+    [native] = add_staged(store, prefix, python, native_pins)
     assert pure.path != native.path and pure.path.parent == native.path.parent
-    tags = query_interpreter(python).supported_tags()
-    priority = {str(tag): rank for rank, tag in enumerate(tags)}
-    assert store.lookup("twobuild", "1.0", priority) == native
-    assert store.lookup("twobuild", "1.0", {"py3-none-any": 0}) == pure
-    assert store.lookup("twobuild", "2.0", priority) is None
+    priority = priority_of(python)
+    [pure_pin], [native_pin] = pure_pins.values(), native_pins.values()
+    assert store.lookup(native_pin, priority) == native
+    assert store.lookup(pure_pin, priority) == pure
+    assert store.lookup(native_pin, {"py3-none-any": 0}) is None  # not for this interpreter
+    other = Pin(native_pin.name, "2.0", None, native_pin.artifact)
+    assert store.lookup(other, priority) is None
 
 
 def test_concurrent_installs_into_different_venvs_share_entries(isolated, wheelhouse, store_root):
@@ -105,4 +118,4 @@ def test_concurrent_installs_into_different_venvs_share_entries(isolated, wheelh
     assert names == ["alpha", "beta", "nsa", "nsb", "tool"]
     for n in range(4):
         assert venv_run(work / ("v%d" % n), "import alpha, tool, nsroot.a; print('ok')") == "ok"
-    assert len(list((store_root / "v1" / "venvs").iterdir())) == 4
+    assert len(list((store_root / "v2" / "venvs").iterdir())) == 4

@@ -47,7 +47,7 @@ def test_store_path_ls_and_status(capsys, index_args, store_root):
 def test_prune_keeps_what_live_venvs_use_and_forgets_deleted_venvs(capsys, isolated, index_args, store_root):
     installed_in(capsys, index_args, ("keep", ["alpha"]), ("gone", ["versioned"]))
     shutil.rmtree(isolated / "work" / "gone")
-    leftover = store_root / "v1" / "tmp" / "stage-interrupted"
+    leftover = store_root / "v2" / "tmp" / "stage-interrupted"
     leftover.mkdir()
     dry = run_pepip(["store", "prune", "--dry-run"], capsys)
     assert "Would remove 1 entries" in dry.stdout and "1 temp leftovers" in dry.stdout
@@ -55,8 +55,8 @@ def test_prune_keeps_what_live_venvs_use_and_forgets_deleted_venvs(capsys, isola
     result = run_pepip(["store", "prune"], capsys)
     assert result.exit_code == 0 and "Removed 1 entries" in result.stdout
     assert sorted(p.parent.parent.name for p in store_entries(store_root)) == ["alpha", "beta"]
-    assert not leftover.exists() and not (store_root / "v1" / "entries" / "versioned").exists()
-    assert len(list((store_root / "v1" / "venvs").iterdir())) == 1
+    assert not leftover.exists() and not (store_root / "v2" / "entries" / "versioned").exists()
+    assert len(list((store_root / "v2" / "venvs").iterdir())) == 1
     assert venv_run(isolated / "work" / "keep", "import alpha; print('ok')") == "ok"
 
 

@@ -62,7 +62,7 @@ class State:
 
     def entry(self, name: str) -> Path:
         """The (only) store entry of ``name``, made writable so a row can damage it."""
-        (entry,) = (self.store / "v1" / "entries" / name).glob("*/*")
+        (entry,) = (self.store / "v2" / "entries" / name).glob("*/*")
         for path in [entry, *entry.rglob("*")]:
             if path.is_dir():
                 path.chmod(0o755)
@@ -184,7 +184,7 @@ def tiny_staging(state: State) -> None:
     house = state.root / "big-wheels"
     house.mkdir()
     build_wheel(house, "bigdata", "1.0", {"bigdata/__init__.py": "", "bigdata/blob.bin": os.urandom(1_000_000)})
-    state.mount(state.store / "v1" / "tmp", "-t", "tmpfs", "-o", "size=64k", "none")
+    state.mount(state.store / "v2" / "tmp", "-t", "tmpfs", "-o", "size=64k", "none")
 
 
 def env(**values: str) -> Setup:

@@ -60,7 +60,7 @@ def _killed_install(log: Path, point: int, delay: float, venv: Path, index: list
 def _category(event: str, path: str, store: Path, venv: Path) -> str:
     if event == "subprocess.Popen":
         return "uv"
-    if path.startswith(str(store / "v1" / "entries")):
+    if path.startswith(str(store / "v2" / "entries")):
         return "publish"
     if path.startswith(str(store)):
         return "store"
@@ -151,7 +151,7 @@ def _reset(venv: Path, saved: Path, store_root: Path, old_entries: list[Path]) -
     pruned = _pepip("store", "prune")
     assert pruned.returncode == 0, pruned.stderr
     assert store_entries(store_root) == old_entries
-    assert list((store_root / "v1" / "tmp").iterdir()) == []
+    assert list((store_root / "v2" / "tmp").iterdir()) == []
 
 
 def test_first_install_killed_leaves_no_venv_or_a_whole_one(isolated: Path, wheelhouse: Path, store_root: Path,

@@ -37,5 +37,5 @@ def test_disk_full_during_store_write(capsys, tiny_store, isolated, wheelhouse, 
     errors = [line for line in result.error_lines if line.startswith("pepip: error:")]
     assert len(errors) == 1 and "No space left on device" in errors[0]
     assert not venv.exists()
-    assert list((tiny_store / "v1" / "tmp").iterdir()) == []  # the half-written entry is gone
-    assert not any(path.endswith("bigdata") for path in snapshot(tiny_store / "v1" / "entries"))
+    assert list((tiny_store / "v2" / "tmp").iterdir()) == []  # the half-written entry is gone
+    assert not any(path.endswith("bigdata") for path in snapshot(tiny_store / "v2" / "entries"))

@@ -59,13 +59,13 @@ def test_runtime_refuses_an_entry_not_marked_complete(index_args, venv, store_ro
     assert _python(venv, "import alpha, beta; print(beta.NAME)").stdout.strip() == "beta"
 
 
-def test_verify_names_an_entry_whose_name_does_not_match_its_record(index_args, venv, store_root):
+def test_verify_names_an_entry_whose_name_does_not_match_its_artifact(index_args, venv, store_root):
     assert _pepip("install", "-q", *index_args, "versioned==1.0").returncode == 0
     (entry,) = store_entries(store_root)
     assert _pepip("store", "verify").returncode == 0
-    moved = entry.with_name(entry.name.rpartition("-")[0] + "-0123456789abcdef")  # another build's place
+    moved = entry.with_name(entry.name.rpartition("-")[0] + "-0123456789abcdef")  # another artifact's place
     entry.rename(moved)
 
     verified = _pepip("store", "verify")
     assert verified.returncode == 1
-    assert "%s: mismatched file meta/versioned-1.0.dist-info/RECORD" % moved in verified.stdout
+    assert "%s: mismatched file ENTRY (not the artifact its name says)" % moved in verified.stdout

@@ -96,6 +96,6 @@ def test_a_base_store_that_is_no_store_is_one_error_line(isolated: Path, index_a
     assert failed.returncode == 1
     assert failed.stderr.splitlines() == [
         "pepip: error: the base store %s holds no pepip store (no %s); fix PEPIP_BASE_STORES"
-        % (isolated / "nowhere", isolated / "nowhere" / "v1" / "entries")
+        % (isolated / "nowhere", isolated / "nowhere" / "v2" / "entries")
     ]
     assert not venv.exists()

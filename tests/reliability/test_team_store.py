@@ -320,7 +320,7 @@ def test_two_users_share_a_store_and_cannot_replace_each_others_entries(team: Te
     assert team.imports("alice", "teama")["teama"].is_relative_to(entry_a)
 
     # A lock file made by a teammate whose umask was 022: bob can only open it read-only.
-    os.chmod(team.store / "v1" / "lock", 0o644)
+    os.chmod(team.store / "v2" / "lock", 0o644)
     for role in ROLES:
         verified = team.pepip(role, "store", "verify")
         assert verified.returncode == 0 and "All entries verified" in verified.stdout, verified.stdout + verified.stderr

@@ -1,0 +1,350 @@
+"""What a pin is built from: the exact artifact uv resolved, and the identity the store keys it by.
+
+uv's cache keys what it keeps by where an artifact came from and its hash; the store does
+the same. A resolution is read from the ``pylock.toml`` that ``uv pip compile`` writes: for
+every distribution it names the artifacts uv would accept for the interpreter (wheels, an
+sdist, an archive URL or path, a source tree, a VCS commit), each with its sha256 where uv
+knows it. pepip picks the one ``uv pip install`` would install (the best-ranked compatible
+wheel, else the sdist; only artifacts whose hash the user allowed), fetches exactly that one
+(a one-artifact ``pylock.toml``, which uv verifies by hash), and serves the pin from the
+store only from an entry built from that same artifact.
+
+Identities (hashed into the entry's directory name, written in full into its ``ENTRY``):
+
+==========  ==========================================  ================================
+kind        where from                                  identity
+==========  ==========================================  ================================
+wheel       an index or a ``--find-links`` location     ``sha256:<hex>``
+sdist       the same, built for the interpreter         ``sha256:<hex>``
+archive     a direct URL or a path to a wheel or sdist  ``<url>#sha256:<hex>``
+directory   a local source tree                         ``<url>#tree:<digest of content>``
+vcs         a VCS URL                                   ``<url>@<commit>``
+==========  ==========================================  ================================
+
+An archive's identity includes its URL because the installed dist-info records it
+(``direct_url.json``, so ``pip freeze`` prints ``name @ url``): the same bytes from an index
+make a different installation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import sys
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Iterable, Mapping, NewType, Sequence
+from urllib.parse import quote, unquote
+
+from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
+
+from pepip.errors import PepipError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - the stdlib's tomllib is tomli
+    import tomli as tomllib
+
+__all__ = [
+    "NormalizedName",
+    "Pin",
+    "Artifact",
+    "LockedPackage",
+    "HashPolicy",
+    "read_pylock",
+    "choose_pins",
+    "render_pylock",
+    "tree_digest",
+    "identity_key",
+]
+
+# Directories a build or a tool writes into a source tree: not part of what it is.
+_TREE_SKIPPED = frozenset({
+    ".git", ".hg", ".svn", "__pycache__", ".venv", "venv", "build", "dist", ".tox", ".nox",
+    "node_modules", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".eggs",
+})
+_KINDS = ("wheel", "sdist", "archive", "directory", "vcs")
+_SHA256 = re.compile("[0-9a-f]{64}")
+
+
+NormalizedName = NewType("NormalizedName", str)
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """One artifact of a distribution, as uv's pylock names it."""
+
+    kind: str
+    location: str  # a URL, or (``is_path``) an absolute path
+    is_path: bool = False
+    sha256: str = ""
+    tree: str = ""  # a directory's content digest, taken when it was resolved
+    extra: tuple[tuple[str, str], ...] = ()  # vcs: type, commit-id...; directory: editable...
+
+    @property
+    def url(self) -> str:
+        """The location as a URL (``file://`` for a path)."""
+        return Path(self.location).as_uri() if self.is_path else self.location
+
+    @property
+    def identity(self) -> str:
+        """What the store keys an entry built from this artifact by (see the module doc)."""
+        if self.kind in ("wheel", "sdist"):
+            return "sha256:" + self.sha256 if self.sha256 else self.url
+        if self.kind == "archive":
+            return "%s#sha256:%s" % (self.url, self.sha256)
+        if self.kind == "directory":
+            return "%s#tree:%s" % (self.url, self.tree)
+        return "%s@%s" % (self.url, dict(self.extra).get("commit-id", ""))
+
+    @property
+    def key(self) -> str:
+        """The identity's digest: the last part of an entry's directory name."""
+        return identity_key(self.identity)
+
+    @property
+    def direct(self) -> bool:
+        """True for a direct reference (``name @ url``): an archive, a tree or a VCS URL."""
+        return self.kind in ("archive", "directory", "vcs")
+
+    @property
+    def editable(self) -> bool:
+        """A source tree to be installed in editable mode: into the venv, never the store."""
+        return self.kind == "directory" and dict(self.extra).get("editable") == "true"
+
+    def wheel_tags(self) -> list[str] | None:
+        """The tags a wheel's file name carries; ``None`` for anything else."""
+        if self.kind != "wheel":
+            return None
+        try:
+            return [str(tag) for tag in parse_wheel_filename(unquote(self.location.rsplit("/", 1)[-1]))[3]]
+        except InvalidWheelFilename:
+            return []
+
+    def to_text(self) -> str:
+        """One line, ``key=value`` pairs, values quoted: how manifests and resolutions keep it."""
+        pairs = [("kind", self.kind), ("path" if self.is_path else "url", self.location)]
+        pairs += [(name, value) for name, value in (("sha256", self.sha256), ("tree", self.tree)) if value]
+        pairs += [("x-" + name, value) for name, value in self.extra]
+        return " ".join("%s=%s" % (name, quote(value, safe="/:@")) for name, value in pairs)
+
+    @classmethod
+    def from_text(cls, text: str) -> Artifact:
+        """Read ``to_text``'s line; ``ValueError`` on anything else."""
+        pairs = [part.partition("=") for part in text.split(" ") if part]
+        values = {name: unquote(value) for name, _, value in pairs}
+        kind = values.get("kind", "")
+        sha256 = values.get("sha256", "")
+        if kind not in _KINDS or ("url" in values) == ("path" in values) or not _SHA256.fullmatch(sha256 or "0" * 64):
+            raise ValueError("not an artifact: %s" % text[:80])
+        return cls(
+            kind,
+            values.get("path", values.get("url", "")),
+            "path" in values,
+            sha256,
+            values.get("tree", ""),
+            tuple((name[2:], value) for name, value in values.items() if name.startswith("x-")),
+        )
+
+    def toml(self) -> str:
+        """The artifact as a TOML inline table of a ``pylock.toml`` package."""
+        items = [("path" if self.is_path else "url", json.dumps(self.location))]
+        if self.sha256:
+            items.append(("hashes", "{ sha256 = %s }" % json.dumps(self.sha256)))
+        for name, value in self.extra:
+            items.append((name, value if value in ("true", "false") else json.dumps(value)))
+        return "{ %s }" % ", ".join("%s = %s" % item for item in items)
+
+
+@dataclass(frozen=True)
+class Pin:
+    """One resolved distribution: an exact version from an index, or a direct URL, and the
+    artifact it is built from (``None`` for a pin read from a manifest of an older pepip)."""
+
+    name: NormalizedName
+    version: str | None
+    url: str | None = None
+    artifact: Artifact | None = None
+
+    @property
+    def spec(self) -> str:
+        """The requirement that asks uv for this distribution."""
+        if self.url is not None:
+            return "%s @ %s" % (self.name, self.url)
+        return "%s==%s" % (self.name, self.version)
+
+    @property
+    def identity(self) -> str:
+        """The artifact's identity, ``""`` when unknown."""
+        return "" if self.artifact is None else self.artifact.identity
+
+
+def identity_key(identity: str) -> str:
+    """The digest of an artifact identity used in entry directory names."""
+    return hashlib.sha256(identity.encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class LockedPackage:
+    """A resolved distribution with every artifact uv would accept for it, best first."""
+
+    name: NormalizedName
+    version: str | None
+    candidates: tuple[Artifact, ...]
+
+    def to_line(self) -> str:
+        """A line of a remembered resolution."""
+        return "\t".join([self.name, self.version or "", *(item.to_text() for item in self.candidates)])
+
+    @classmethod
+    def from_line(cls, line: str) -> LockedPackage:
+        """Read ``to_line``'s output; a source tree's content digest is taken anew."""
+        name, version, *artifacts = line.split("\t")
+        candidates = tuple(_with_tree(Artifact.from_text(text)) for text in artifacts)
+        return cls(NormalizedName(name), version or None, candidates)
+
+
+@dataclass(frozen=True)
+class HashPolicy:
+    """The hashes the user's requirements allow (``--hash``), and whether all need one."""
+
+    required: bool = False
+    by_name: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    by_url: Mapping[str, frozenset[str]] = field(default_factory=dict)
+
+    def allowed(self, package: LockedPackage) -> frozenset[str] | None:
+        """``sha256:<hex>`` values allowed for ``package``; ``None`` when it is not checked."""
+        for artifact in package.candidates:
+            if artifact.url in self.by_url:
+                return self.by_url[artifact.url]
+        return self.by_name.get(package.name)
+
+
+def read_pylock(path: Path) -> list[LockedPackage]:
+    """The packages of a ``pylock.toml`` uv wrote (editable trees left out: never stored)."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise PepipError("cannot read uv's resolution %s: %s" % (path, error)) from None
+    packages = []
+    for raw in data.get("packages", []):
+        candidates = [_artifact("wheel", item, path.parent) for item in raw.get("wheels", [])]
+        for kind, table in (("sdist", "sdist"), ("archive", "archive"), ("directory", "directory"), ("vcs", "vcs")):
+            if table in raw:
+                candidates.append(_artifact(kind, raw[table], path.parent))
+        name = NormalizedName(canonicalize_name(raw["name"]))
+        if not candidates:
+            raise PepipError("uv's resolution names no artifact for %s" % name)
+        if any(artifact.editable for artifact in candidates):
+            continue
+        packages.append(LockedPackage(name, raw.get("version"), tuple(candidates)))
+    return packages
+
+
+def _artifact(kind: str, table: Mapping[str, object], base: Path) -> Artifact:
+    hashes = table.get("hashes")
+    sha256 = str(hashes.get("sha256", "")) if isinstance(hashes, dict) else ""
+    if "path" in table:
+        location = os.path.normpath(base / str(table["path"]))
+        is_path = True
+    else:
+        location, is_path = str(table.get("url", "")), False
+    extra = tuple(
+        (name, str(value).lower() if isinstance(value, bool) else str(value))
+        for name, value in table.items()
+        if name in ("type", "commit-id", "requested-revision", "subdirectory", "editable")
+    )
+    return _with_tree(Artifact(kind, location, is_path, sha256, "", extra))
+
+
+def _with_tree(artifact: Artifact) -> Artifact:
+    if artifact.kind != "directory":
+        return artifact
+    return replace(artifact, tree=tree_digest(Path(artifact.location)))
+
+
+def tree_digest(root: Path) -> str:
+    """A digest of a source tree's files (names and contents), without build and tool output."""
+    digest = hashlib.sha256()
+    for directory, subdirs, files in os.walk(root):
+        subdirs[:] = sorted(d for d in subdirs if d not in _TREE_SKIPPED and not d.endswith(".egg-info"))
+        for name in sorted(files):
+            path = os.path.join(directory, name)
+            digest.update(os.path.relpath(path, root).encode("utf-8", "surrogateescape") + b"\0")
+            try:
+                with open(path, "rb") as handle:
+                    for chunk in iter(lambda: handle.read(1 << 20), b""):
+                        digest.update(chunk)
+            except OSError:  # a dangling link, a socket: its name is all there is
+                pass
+            digest.update(b"\0")
+    return digest.hexdigest()[:32]
+
+
+def choose_pins(packages: Iterable[LockedPackage], priority: Mapping[str, int], policy: HashPolicy) -> list[Pin]:
+    """The artifact ``uv pip install`` would install for each package, as pins.
+
+    That is the compatible wheel whose tag ranks best for the interpreter, else the sdist (or
+    the one direct reference); with ``--hash`` only artifacts of those hashes count. A hash
+    mismatch, or a package without a hash in ``--require-hashes`` mode, is an error.
+    """
+    pins = []
+    for package in packages:
+        allowed = policy.allowed(package)
+        spec = "%s==%s" % (package.name, package.version) if package.version else package.name
+        if allowed is None and policy.required:
+            raise PepipError(
+                "in --require-hashes mode every requirement needs a hash, but none was given for %s" % spec
+            )
+        candidates = [
+            artifact for artifact in package.candidates
+            if allowed is None or "sha256:" + artifact.sha256 in allowed
+        ]
+        if not candidates:
+            known = ", ".join(sorted("sha256:" + a.sha256 for a in package.candidates if a.sha256)) or "none"
+            raise PepipError(
+                "hash mismatch for %s: the requirements allow %s, its artifacts have %s"
+                % (spec, ", ".join(sorted(allowed or ())), known)
+            )
+        pins.append(_pin(package, _best(candidates, priority, spec)))
+    return pins
+
+
+def _best(candidates: Sequence[Artifact], priority: Mapping[str, int], spec: str) -> Artifact:
+    ranked = []
+    for artifact in candidates:
+        tags = artifact.wheel_tags()
+        if tags is None:
+            continue
+        rank = min((priority[tag] for tag in tags if tag in priority), default=None)
+        if rank is not None:
+            ranked.append((rank, artifact.location, artifact))
+    if ranked:
+        return min(ranked)[2]
+    others = [artifact for artifact in candidates if artifact.kind != "wheel"]
+    if not others:
+        raise PepipError("no wheel of %s fits this interpreter, and it has no source distribution" % spec)
+    return others[0]
+
+
+def _pin(package: LockedPackage, artifact: Artifact) -> Pin:
+    url = artifact.url if artifact.direct else None
+    return Pin(package.name, package.version, url, artifact)
+
+
+def render_pylock(pins: Sequence[Pin]) -> str:
+    """A ``pylock.toml`` naming exactly one artifact per pin, for ``uv pip install``."""
+    blocks = ['lock-version = "1.0"\ncreated-by = "pepip"\n']
+    for pin in pins:
+        artifact = pin.artifact
+        if artifact is None:
+            raise PepipError("no artifact is known for %s; run `pepip install --refresh`" % pin.spec)
+        lines = ["[[packages]]", "name = %s" % json.dumps(pin.name)]
+        if pin.version:
+            lines.append("version = %s" % json.dumps(pin.version))
+        table = "wheels = [%s]" if artifact.kind == "wheel" else artifact.kind + " = %s"
+        lines.append(table % artifact.toml())
+        blocks.append("\n".join(lines) + "\n")
+    return "\n".join(blocks)

@@ -1,0 +1,200 @@
+"""An entry's facts: derived from its files when it is built, and derived again by verify.
+
+Every published entry holds an ``ENTRY`` file (what the runtime and the wiring read without
+walking the entry) and a ``BYTECODE`` file (the bytecode compiled when it was stored, in
+RECORD format). Both are *derived* data: ``ENTRY`` from the entry's METADATA, RECORD,
+entry points, native files and ``BYTECODE``; so ``pepip store verify`` checks them by
+deriving them again from the files and comparing, and a changed ``ENTRY`` (another import
+name, another artifact) or a replaced ``.pyc`` is named like any modified file.
+"""
+
+from __future__ import annotations
+
+import base64
+import configparser
+import csv
+import hashlib
+import io
+import os
+from email.parser import HeaderParser
+from pathlib import Path
+from typing import Final, Iterable
+
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+
+from pepip.errors import PepipError
+from pepip.native import scan_native_reach
+from pepip_runtime.lookup import ENTRY_FILE
+
+__all__ = [
+    "ENTRY_FILE",
+    "BYTECODE_FILE",
+    "FACT_ORDER",
+    "derive_facts",
+    "facts_text",
+    "parse_facts",
+    "write_bytecode_list",
+    "bytecode_files",
+    "record_hash",
+    "file_record_hash",
+    "format_record",
+    "entry_digest",
+    "read_record",
+    "entry_point_scripts",
+    "name_version",
+]
+
+BYTECODE_FILE: Final = "BYTECODE"
+FACT_ORDER: Final = (
+    "name", "version", "dist_info", "artifact", "top_level", "pth", "scripts", "digest", "bytecode", "native",
+)
+_NATIVE_SUFFIXES: Final = (".so", ".pyd", ".dylib")
+
+
+def record_hash(data: bytes) -> str:
+    """A RECORD hash field (``sha256=`` urlsafe base64 without padding)."""
+    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=")
+    return "sha256=" + digest.decode("ascii")
+
+
+def file_record_hash(path: Path) -> str:
+    """``record_hash`` of a file's content, read in chunks (entries hold GB-sized libraries)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return "sha256=" + base64.urlsafe_b64encode(digest.digest()).rstrip(b"=").decode("ascii")
+
+
+def format_record(rows: Iterable[tuple[str, str, str]]) -> str:
+    """An entry's RECORD rows as stored, sorted (RECORD's own line not among them)."""
+    return "".join("%s,%s,%s\n" % row for row in sorted(rows))
+
+
+def entry_digest(record_text: str) -> str:
+    """The digest ENTRY keeps of ``format_record``'s text."""
+    return hashlib.sha256(record_text.encode("utf-8")).hexdigest()[:16]
+
+
+def read_record(path: Path) -> list[tuple[str, str, str]]:
+    """Rows of a RECORD file as (path, hash, size).
+
+    Linking a venv reads every distribution's RECORD, torch's has 15,000 rows: lines without
+    CSV quoting (nearly all) are split directly, the ``csv`` module reads the rest.
+    """
+    rows: list[tuple[str, str, str]] = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if '"' in line:
+            for row in csv.reader(io.StringIO(line)):
+                rows.append((row[0], row[1] if len(row) > 1 else "", row[2] if len(row) > 2 else ""))
+        elif line:
+            head, _, size = line.rpartition(",")
+            name, _, hash_field = head.rpartition(",")
+            rows.append((name, hash_field, size) if name else (line, "", ""))
+    return rows
+
+
+def entry_point_scripts(dist_info: Path) -> dict[str, dict[str, str]]:
+    """``console_scripts`` and ``gui_scripts`` of a dist-info: group -> script -> target."""
+    parser = configparser.ConfigParser(delimiters=("=",), interpolation=None)
+    parser.optionxform = str  # type: ignore[assignment,method-assign]
+    try:
+        parser.read_string((dist_info / "entry_points.txt").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except configparser.Error as error:
+        raise PepipError("entry_points.txt of %s is invalid: %s" % (dist_info.name, error)) from None
+    return {
+        group: dict(parser[group])
+        for group in ("console_scripts", "gui_scripts")
+        if parser.has_section(group)
+    }
+
+
+def name_version(dist_info: Path) -> tuple[str, str]:
+    """The normalized name and version a dist-info's METADATA gives."""
+    metadata = HeaderParser().parsestr((dist_info / "METADATA").read_text(encoding="utf-8"))
+    return canonicalize_name(metadata["Name"]), str(Version(metadata["Version"]))
+
+
+def bytecode_files(entry: Path) -> list[str]:
+    """Entry-relative paths of every ``.pyc`` in a ``__pycache__`` of the entry, sorted."""
+    found: list[str] = []
+    for directory, _subdirs, files in os.walk(entry / "site"):
+        if os.path.basename(directory) == "__pycache__":
+            relative = os.path.relpath(directory, entry).replace(os.sep, "/")
+            found.extend("%s/%s" % (relative, name) for name in files if name.endswith(".pyc"))
+    return sorted(found)
+
+
+def write_bytecode_list(entry: Path) -> None:
+    """Write ``BYTECODE``: the entry's compiled files with their hashes, in RECORD format."""
+    rows = [(path, file_record_hash(entry / path), str(os.path.getsize(entry / path))) for path in bytecode_files(entry)]
+    (entry / BYTECODE_FILE).write_text(format_record(rows), encoding="utf-8")
+
+
+def derive_facts(entry: Path, dist_info: str, artifact: str) -> dict[str, str]:
+    """The ``ENTRY`` facts of an entry laid out at ``entry`` (built in tmp/ or published)."""
+    meta = entry / "meta" / dist_info
+    rows = read_record(meta / "RECORD")
+    own_record = "meta/%s/RECORD" % dist_info
+    top_level: set[str] = set()
+    pth_files: set[str] = set()
+    site_files = []
+    for path, _hash, _size in rows:
+        area, _, relative = path.partition("/")
+        if area == "site":
+            site_files.append(relative)
+            _note_top_level(relative.split("/"), top_level, pth_files)
+    scripts = sorted(name for group in entry_point_scripts(meta).values() for name in group)
+    native = scan_native_reach(entry / "site", site_files)
+    name, version = name_version(meta)
+    try:
+        bytecode = (entry / BYTECODE_FILE).read_bytes()
+    except FileNotFoundError:
+        bytecode = b""
+    return {
+        "name": name,
+        "version": version,
+        "dist_info": dist_info,
+        "artifact": artifact,
+        "top_level": ",".join(sorted(top_level)),
+        "pth": ",".join(sorted(pth_files)),
+        "scripts": ",".join(scripts),
+        "digest": entry_digest(format_record(row for row in rows if row[0] != own_record)),
+        "bytecode": hashlib.sha256(bytecode).hexdigest()[:16],
+        "native": native.to_fact() if native else "",
+    }
+
+
+def facts_text(facts: dict[str, str]) -> str:
+    """``ENTRY``'s text: one ``key=value`` line per fact, in ``FACT_ORDER``."""
+    return "".join("%s=%s\n" % (key, facts.get(key, "")) for key in FACT_ORDER)
+
+
+def parse_facts(text: str) -> dict[str, str]:
+    """``ENTRY``'s text as a dict."""
+    return dict(line.split("=", 1) for line in text.splitlines() if "=" in line)
+
+
+def _note_top_level(parts: list[str], top_level: set[str], pth_files: set[str]) -> None:
+    first = parts[0]
+    if first.endswith((".dist-info", ".data")) or first == "__pycache__":
+        return
+    if len(parts) > 1:
+        if _module_name(first):
+            top_level.add(first)
+    elif first.endswith(".pth"):
+        pth_files.add(first)
+    elif first.endswith((".py", ".pyc") + _NATIVE_SUFFIXES) or ".so." in first:
+        stem = first.split(".", 1)[0]
+        if _module_name(stem):
+            top_level.add(stem)
+
+
+def _module_name(name: str) -> bool:
+    """A name the import system can be asked for. Not only identifiers: C code imports
+    mypyc's helpers (black ships ``85cae5375ceb5d1ca6c6__mypyc``) by names starting with a
+    digit. Separators of the manifest's fields never occur in one."""
+    return bool(name) and name.replace("_", "a").isalnum()
