@@ -1,0 +1,251 @@
+"""A venv gets exactly the artifact it asked for, as uv would install it (issue: store identity).
+
+Entries are keyed by the artifact they were built from; ``--hash`` and ``--require-hashes``
+work as in ``uv pip install``; uv's settings reach what uv decides and change remembered
+resolutions; files of uv's cache and of other tools' venvs keep their contents and modes;
+``store verify`` covers bytecode and ``ENTRY``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import py_compile
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from helpers import build_wheel, run_pepip, snapshot, store_entries, venv_run
+from pepip.locations import find_uv
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _ok(capsys: pytest.CaptureFixture[str], *args: str) -> str:
+    result = run_pepip(list(args), capsys)
+    assert result.exit_code == 0, result.stderr
+    return result.stderr
+
+
+def _fails(capsys: pytest.CaptureFixture[str], *args: str) -> str:
+    result = run_pepip(list(args), capsys)
+    assert result.exit_code != 0
+    assert len(result.error_lines) == 1, result.stderr
+    return result.error_lines[0]
+
+
+@pytest.fixture
+def two_builds(tmp_path: Path) -> tuple[Path, Path]:
+    """Two find-links folders, each with its own build of ``dup`` 1.0 (same file name)."""
+    first, second = tmp_path / "builds-a", tmp_path / "builds-b"
+    for folder, origin in ((first, "a"), (second, "b")):
+        folder.mkdir()
+        build_wheel(folder, "dup", "1.0", {"dup.py": "ORIGIN = %r\n" % origin})
+    return first, second
+
+
+def _uv_installs(log: Path) -> list[str]:
+    return [line for line in log.read_text().splitlines() if line.startswith("pip install")]
+
+
+def test_a_patched_local_build_is_not_served_for_the_index_pin(capsys, isolated, wheelhouse, index_args, store_root):
+    patched_dir = isolated / "patched"
+    patched_dir.mkdir()
+    patched = build_wheel(patched_dir, "versioned", "1.0", {"versioned.py": "VERSION = 'patched'\n"})
+    x, y = isolated / "x", isolated / "y"
+    _ok(capsys, "install", "--venv", str(x), "--no-index", "versioned @ %s" % patched.as_uri())
+    _ok(capsys, "install", "--venv", str(y), *index_args, "versioned==1.0")
+    assert venv_run(x, "import versioned; print(versioned.VERSION)") == "patched"
+    assert venv_run(y, "import versioned; print(versioned.VERSION)") == "1.0"
+    builds = [path for path in store_entries(store_root) if path.parent.parent.name == "versioned"]
+    assert len(builds) == 2  # the two builds of one version live side by side
+    assert venv_run(x, "import importlib.metadata as m; print(m.distribution('versioned').read_text('direct_url.json'))").startswith("{")
+
+
+def test_two_find_links_builds_of_one_version_stay_apart(capsys, isolated, two_builds, uv_log):
+    first, second = two_builds
+    x, y, z = isolated / "x", isolated / "y", isolated / "z"
+    _ok(capsys, "install", "--venv", str(x), "--no-index", "-f", str(first), "dup")
+    _ok(capsys, "install", "--venv", str(y), "--no-index", "-f", str(second), "dup")
+    assert venv_run(x, "import dup; print(dup.ORIGIN)") == "a"
+    assert venv_run(y, "import dup; print(dup.ORIGIN)") == "b"
+    installs = len(_uv_installs(uv_log))
+    _ok(capsys, "install", "--venv", str(z), "--no-index", "-f", str(first), "dup")
+    assert venv_run(z, "import dup; print(dup.ORIGIN)") == "a"
+    assert len(_uv_installs(uv_log)) == installs  # the same artifact again: no uv install call
+
+
+def test_a_wrong_hash_fails_in_one_line_and_changes_nothing(capsys, isolated, venv, wheelhouse, index_args, store_root):
+    _ok(capsys, "install", *index_args, "beta")
+    requirements = isolated / "work" / "requirements.txt"
+    requirements.write_text("versioned==1.0 --hash=sha256:%s\n" % ("0" * 64))
+    before = (snapshot(venv), snapshot(store_root))
+    line = _fails(capsys, "install", *index_args, "-r", str(requirements))
+    assert "hash mismatch for versioned==1.0" in line and "0" * 64 in line
+    assert (snapshot(venv), snapshot(store_root)) == before
+
+
+def test_require_hashes_from_a_file_the_option_and_uv_environment(capsys, monkeypatch, isolated, venv, index_args):
+    requirements = isolated / "work" / "requirements.txt"
+    requirements.write_text("--require-hashes\nbeta==1.0\n")
+    assert "--require-hashes" in _fails(capsys, "install", *index_args, "-r", str(requirements))
+    requirements.write_text("beta==1.0\n")
+    assert "beta==1.0" in _fails(capsys, "install", *index_args, "--require-hashes", "-r", str(requirements))
+    monkeypatch.setenv("UV_REQUIRE_HASHES", "1")
+    assert "--require-hashes" in _fails(capsys, "install", *index_args, "beta")
+    assert not venv.exists()
+
+
+def test_a_right_hash_installs_and_a_store_hit_is_checked_against_it(capsys, isolated, two_builds, uv_log):
+    first, second = two_builds
+    _ok(capsys, "install", "--venv", str(isolated / "x"), "--no-index", "-f", str(first), "dup")
+    requirements = isolated / "work" / "requirements.txt"
+    calls = len(_uv_installs(uv_log))
+    requirements.write_text("dup==1.0 --hash=sha256:%s\n" % _sha256(next(first.iterdir())))
+    y = isolated / "y"
+    _ok(capsys, "install", "--venv", str(y), "--no-index", "-f", str(first), "-r", str(requirements))
+    assert venv_run(y, "import dup; print(dup.ORIGIN)") == "a"
+    assert len(_uv_installs(uv_log)) == calls  # served from the store, after the hash check
+    requirements.write_text("dup==1.0 --hash=sha256:%s\n" % _sha256(next(second.iterdir())))
+    line = _fails(capsys, "install", "--venv", str(isolated / "z"), "--no-index", "-f", str(first), "-r", str(requirements))
+    assert "hash mismatch for dup==1.0" in line
+
+
+def _files_by_inode(root: Path) -> dict[tuple[int, int], str]:
+    found = {}
+    for directory, _subdirs, files in os.walk(root):
+        for name in files:
+            info = os.lstat(os.path.join(directory, name))
+            found[(info.st_dev, info.st_ino)] = os.path.join(directory, name)
+    return found
+
+
+def test_uv_link_mode_setting_does_not_reach_the_store(capsys, monkeypatch, isolated, index_args, store_root):
+    monkeypatch.setenv("UV_LINK_MODE", "symlink")
+    monkeypatch.delenv("UV_NO_CONFIG")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(isolated / "config"))
+    (isolated / "work" / "uv.toml").write_text('link-mode = "symlink"\n')
+    _ok(capsys, "install", *index_args, "alpha", "tool")
+    cache = _files_by_inode(Path(os.environ["UV_CACHE_DIR"]))
+    for entry in store_entries(store_root):
+        for directory, _subdirs, files in os.walk(entry):
+            for name in files:
+                info = os.lstat(os.path.join(directory, name))
+                assert stat.S_ISREG(info.st_mode), os.path.join(directory, name)
+                assert (info.st_dev, info.st_ino) not in cache  # owned by the store, not uv's cache
+    assert venv_run(isolated / "work" / ".venv", "import alpha, tool; print('ok')") == "ok"
+
+
+def test_installing_changes_no_file_of_uv_cache_or_of_a_uv_venv(capsys, isolated, index_args):
+    uv = str(find_uv(os.environ))
+    plain = isolated / "plain-uv-venv"
+    subprocess.run([uv, "venv", "-q", "--python", sys.executable, str(plain)], check=True)
+    subprocess.run([uv, "pip", "install", "-q", "--python", str(plain / "bin" / "python"), *index_args, "alpha"], check=True)
+    cache = Path(os.environ["UV_CACHE_DIR"])
+    before_venv, before_cache = snapshot(plain), snapshot(cache)
+    _ok(capsys, "install", *index_args, "alpha")
+    assert snapshot(plain) == before_venv
+    after_cache = snapshot(cache)  # uv's own resolution may add to its cache, but changes nothing
+    assert {path: after_cache.get(path) for path in before_cache} == before_cache
+    site = next(plain.glob("lib/python*/site-packages"))
+    assert os.access(site / "alpha" / "__init__.py", os.W_OK)
+
+
+@pytest.mark.parametrize("how", ["environment", "uv.toml"])
+def test_uv_settings_are_part_of_a_remembered_resolution(capsys, monkeypatch, isolated, index_args, how):
+    _ok(capsys, "install", "--venv", str(isolated / "x"), *index_args, "versioned")
+    assert venv_run(isolated / "x", "import versioned; print(versioned.VERSION)") == "2.0"
+    if how == "environment":
+        monkeypatch.setenv("UV_RESOLUTION", "lowest")
+    else:
+        monkeypatch.delenv("UV_NO_CONFIG")
+        monkeypatch.setenv("XDG_CONFIG_HOME", str(isolated / "config"))
+        (isolated / "work" / "uv.toml").write_text('[pip]\nresolution = "lowest"\n')
+    stderr = _ok(capsys, "install", "--venv", str(isolated / "y"), *index_args, "versioned")
+    assert "(remembered)" not in stderr
+    assert venv_run(isolated / "y", "import versioned; print(versioned.VERSION)") == "1.0"  # as uv resolves
+
+
+def _entry_of(store_root: Path, name: str) -> Path:
+    (found,) = [path for path in store_entries(store_root) if path.parent.parent.name == name]
+    return found
+
+
+def _forge_bytecode(pyc: Path, source: Path, forged_source: str) -> None:
+    """Replace ``pyc`` by the bytecode of other code under the same 16-byte header."""
+    header = pyc.read_bytes()[:16]
+    other = source.parent / "forged_tmp.py"
+    os.chmod(source.parent, 0o755)
+    os.chmod(pyc.parent, 0o755)
+    other.write_text(forged_source)
+    compiled = Path(py_compile.compile(str(other), cfile=str(source.parent / "forged.pyc")))
+    body = compiled.read_bytes()[16:]
+    compiled.unlink()
+    other.unlink()
+    pyc.unlink()
+    pyc.write_bytes(header + body)
+
+
+def test_verify_doctor_and_repair_catch_forged_bytecode(capsys, isolated, venv, index_args, store_root):
+    _ok(capsys, "install", *index_args, "versioned==1.0")
+    entry = _entry_of(store_root, "versioned")
+    source = entry / "site" / "versioned.py"
+    (pyc,) = (entry / "site" / "__pycache__").glob("versioned.*.pyc")
+    _forge_bytecode(pyc, source, "VERSION = 'forged'\n")
+    assert venv_run(venv, "import versioned; print(versioned.VERSION)") == "forged"  # it runs
+
+    verified = run_pepip(["store", "verify"], capsys)
+    assert verified.exit_code == 1
+    assert "%s: modified file site/__pycache__/%s" % (entry, pyc.name) in verified.stdout
+    doctor = run_pepip(["doctor"], capsys)
+    assert doctor.exit_code == 1 and "versioned 1.0: store entry %s is damaged" % entry in doctor.stdout
+    _ok(capsys, "repair", *index_args)
+    assert venv_run(venv, "import versioned; print(versioned.VERSION)") == "1.0"
+    assert run_pepip(["store", "verify"], capsys).exit_code == 0
+
+
+def test_verify_catches_forged_lazily_written_bytecode(capsys, monkeypatch, isolated, venv, index_args, store_root):
+    monkeypatch.setenv("PEPIP_BYTECODE", "lazy")
+    _ok(capsys, "install", *index_args, "versioned==1.0")
+    venv_run(venv, "import versioned", env={"PYTHONDONTWRITEBYTECODE": ""})
+    monkeypatch.delenv("PYTHONDONTWRITEBYTECODE", raising=False)
+    entry = _entry_of(store_root, "versioned")
+    (pyc,) = (entry / "site" / "__pycache__").glob("versioned.*.pyc")
+    assert run_pepip(["store", "verify"], capsys).exit_code == 0  # Python's own bytecode is fine
+    _forge_bytecode(pyc, entry / "site" / "versioned.py", "VERSION = 'forged'\n")
+    verified = run_pepip(["store", "verify"], capsys)
+    assert verified.exit_code == 1 and "modified file site/__pycache__/%s" % pyc.name in verified.stdout
+
+
+def test_verify_names_a_changed_entry_file(capsys, venv, index_args, store_root):
+    _ok(capsys, "install", *index_args, "alpha")
+    entry = _entry_of(store_root, "alpha")
+    os.chmod(entry, 0o755)
+    facts = (entry / "ENTRY").read_text()
+    (entry / "ENTRY").unlink()
+    (entry / "ENTRY").write_text(facts.replace("top_level=alpha", "top_level=alpha,six"))
+    verified = run_pepip(["store", "verify"], capsys)
+    assert verified.exit_code == 1
+    assert "%s: mismatched file ENTRY (top_level)" % entry in verified.stdout
+
+
+def test_an_older_store_layout_is_reported_and_its_venvs_relinked_by_repair(capsys, venv, index_args, store_root):
+    _ok(capsys, "install", *index_args, "alpha")
+    (store_root / "v1" / "entries").mkdir(parents=True)
+    manifest = venv / "pepip-manifest.txt"
+    # A venv wired by an older pepip: its manifest names no artifacts.
+    manifest.write_text("".join(
+        "\t".join(line.split("\t")[:8]) + "\n" if line.startswith("dist\t") else line + "\n"
+        for line in manifest.read_text().splitlines()
+    ))
+    doctor = run_pepip(["doctor"], capsys)
+    assert "an entry of an older pepip's store layout; run `pepip repair`" in doctor.stdout
+    warning = [line for line in run_pepip(["repair", *index_args], capsys).error_lines if "v1" in line]
+    assert len(warning) == 1 and "run `pepip repair` in each venv made with it" in warning[0]
+    assert all(len(line.split("\t")) == 9 for line in manifest.read_text().splitlines() if line.startswith("dist\t"))
+    assert venv_run(venv, "import alpha; print(alpha.NAME)") == "alpha"
