@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Final, Sequence
 
 from packaging.utils import canonicalize_name
 
 from pepip.apply import apply_pins, guard_foreign, requested_names
-from pepip.artifacts import choose_pins
+from pepip.artifacts import Pin, choose_pins
 from pepip.errors import PepipError
 from pepip.hashes import hashes_required, read_hash_policy
 from pepip.locations import Locations
@@ -51,8 +52,10 @@ def check_files(paths: tuple[Path, ...]) -> None:
 
 def install(locations: Locations, request: InstallRequest, reporter: Reporter) -> Plan:
     """Install the requested distributions into the venv; return what changed."""
+    local = local_requests(request.requirements, locations.project_dir)
     for requirement in request.requirements:
-        parse_request(requirement)
+        if requirement not in local:
+            parse_request(requirement)
     check_files(request.requirement_files + request.options.constraints)
     for path in request.editables:
         if not Path(path).is_dir():
@@ -64,21 +67,24 @@ def install(locations: Locations, request: InstallRequest, reporter: Reporter) -
         request.options.require_hashes or hashes_required(locations),
     )
     with open_target(locations, request.python) as target:
-        requests = _merged_requests(target.manifest.requests, request.requirements)
-        if not policy.required and _already_satisfied(target, request):
+        if not policy.required and not local and _already_satisfied(target, request):
+            requests = _merged_requests(target.manifest.requests, request.requirements)
             return apply_pins(target, target.current_pins(), request.options, requests, reporter)
         editables = [str(Path(path).resolve()) for path in request.editables]
+        named = [text for text in request.requirements if text not in local]
         with reporter.step("resolve", "Resolving"):
             resolution = resolve_remembered(
                 target,
                 ["-e " + path for path in editables]
-                + list(request.requirements)
-                + _kept_installs(target, request.requirements),
+                + [str(local[text]) if text in local else text for text in request.requirements]
+                + _kept_installs(target, tuple(named)),
                 request.requirement_files,
                 target.preferences(),
                 request.options,
             )
         pins = choose_pins(resolution.packages, target.tag_priority(), policy)
+        texts = tuple(_named(text, local[text], pins) if text in local else text for text in request.requirements)
+        requests = _merged_requests(target.manifest.requests, texts)
         reporter.line(
             "Resolved %d packages in %s%s"
             % (len(pins), reporter.took("resolve"), " (remembered)" if resolution.remembered else "")
@@ -91,6 +97,42 @@ def install(locations: Locations, request: InstallRequest, reporter: Reporter) -
             reporter.line("".join(" + %s (editable)\n" % path for path in editables).rstrip())
         resolution.keep()
         return plan
+
+
+_ARCHIVE_SUFFIXES: Final = (".whl", ".tar.gz", ".zip", ".tar.bz2", ".tgz")
+
+
+def local_requests(texts: Sequence[str], base: Path) -> dict[str, Path]:
+    """Requests that name a local project or archive, as pip and uv take them: text -> path.
+
+    A request is local when it starts like a path (``.``, ``./proj``, ``/abs/x.whl``,
+    ``~/x``), contains a path separator, or names an archive file; a relative one is taken
+    from the current directory (``base``). Its identity in the store is its path and content.
+    """
+    found = {}
+    for text in texts:
+        looks_local = (
+            text in (".", "..")
+            or text.startswith(("./", "../", "/", "~", ".\\", "..\\"))
+            or ("/" in text and "@" not in text and ";" not in text)
+            or text.lower().endswith(_ARCHIVE_SUFFIXES) and "@" not in text
+        )
+        if not looks_local:
+            continue
+        path = Path(text).expanduser()
+        path = path if path.is_absolute() else base / path
+        if not path.exists():
+            raise PepipError("%s does not exist (a local project or archive was meant?)" % text)
+        found[text] = path.resolve()
+    return found
+
+
+def _named(text: str, path: Path, pins: Sequence[Pin]) -> str:
+    """A local request as ``name @ file:///path``, the name from its resolved pin."""
+    for pin in pins:
+        if pin.artifact is not None and pin.artifact.is_path and Path(pin.artifact.location) == path:
+            return "%s @ %s" % (pin.name, path.as_uri())
+    raise PepipError("uv resolved no distribution for %s" % text)
 
 
 def _already_satisfied(target: Target, request: InstallRequest) -> bool:

@@ -25,17 +25,21 @@ class Listed:
     origin: str  # "store" or "site-packages"
     location: str
     editable: str | None = None
+    url: str | None = None  # a direct reference's URL (a local project or archive, say)
 
 
 def list_venv(target: Target) -> list[Listed]:
     """Every distribution of the venv's site-packages, sorted by name."""
     found = [
-        Listed(record.name, record.version, "store", str(Path(record.site_dir).parent))
+        Listed(
+            record.name, record.version, "store", str(Path(record.site_dir).parent), None,
+            record.source.partition(" @ ")[2] or None,
+        )
         for record in target.manifest.dists
     ]
     site = str(target.interpreter.site_packages)
     found += [
-        Listed(f.name, f.version, "site-packages", site, f.url if f.editable else None)
+        Listed(f.name, f.version, "site-packages", site, f.url if f.editable else None, f.url)
         for f in target.foreign
     ]
     return sorted(found, key=lambda listed: listed.name)
@@ -58,7 +62,11 @@ def format_json(rows: list[Listed]) -> str:
 
 
 def format_freeze(rows: list[Listed]) -> str:
-    """pip-compatible requirement lines; editables as ``-e URL``."""
+    """pip-compatible requirement lines; editables as ``-e URL``, direct references as
+    ``name @ URL`` (as ``pip freeze`` prints them)."""
     return "\n".join(
-        "-e %s" % row.editable if row.editable else "%s==%s" % (row.name, row.version) for row in rows
+        "-e %s" % row.editable if row.editable
+        else "%s @ %s" % (row.name, row.url) if row.url
+        else "%s==%s" % (row.name, row.version)
+        for row in rows
     )

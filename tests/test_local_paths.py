@@ -1,0 +1,101 @@
+"""Local projects and archives (``pepip install .``, ``./dist/x.whl``), as pip and uv take them.
+
+A local build is stored like any other; its identity is its path and content, so an edited
+tree is built again and an unchanged one is linked from the store.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from helpers import build_wheel, run_pepip, store_entries, venv_run
+
+_BACKEND = '''"""A PEP 517 backend that builds plain wheels offline (tests only)."""
+import base64, hashlib, os, zipfile
+
+def _record(data):
+    return "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+
+def get_requires_for_build_wheel(config_settings=None):
+    return []
+
+def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+    files = {"localproj/__init__.py": open(os.path.join("src", "localproj", "__init__.py"), "rb").read()}
+    dist_info = "localproj-0.1.dist-info"
+    files[dist_info + "/METADATA"] = b"Metadata-Version: 2.1\\nName: localproj\\nVersion: 0.1\\n"
+    files[dist_info + "/WHEEL"] = b"Wheel-Version: 1.0\\nGenerator: t\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n"
+    name = "localproj-0.1-py3-none-any.whl"
+    with zipfile.ZipFile(os.path.join(wheel_directory, name), "w") as archive:
+        lines = []
+        for member, data in files.items():
+            archive.writestr(member, data)
+            lines.append("%s,%s,%d" % (member, _record(data), len(data)))
+        archive.writestr(dist_info + "/RECORD", "\\n".join(lines + [dist_info + "/RECORD,,"]) + "\\n")
+    return name
+'''
+
+
+@pytest.fixture
+def project(isolated: Path) -> Path:
+    """A source tree in the current directory's ``proj/``, buildable without an index."""
+    root = isolated / "work" / "proj"
+    (root / "src" / "localproj").mkdir(parents=True)
+    (root / "src" / "localproj" / "__init__.py").write_text("WHERE = 'tree'\n")
+    (root / "pyproject.toml").write_text(
+        '[project]\nname = "localproj"\nversion = "0.1"\n'
+        '[build-system]\nrequires = []\nbuild-backend = "plain_backend"\nbackend-path = ["."]\n'
+    )
+    (root / "plain_backend.py").write_text(_BACKEND)
+    return root
+
+
+def _ok(capsys: pytest.CaptureFixture[str], *args: str) -> str:
+    result = run_pepip(list(args), capsys)
+    assert result.exit_code == 0, result.stderr
+    return result.stderr
+
+
+def test_a_local_project_and_wheels_by_relative_and_absolute_path(capsys, monkeypatch, isolated, project):
+    dist = isolated / "work" / "dist"
+    dist.mkdir()
+    build_wheel(dist, "relwheel", "1.0", {"relwheel.py": "X = 'rel'\n"})
+    absolute = build_wheel(isolated, "abswheel", "1.0", {"abswheel.py": "X = 'abs'\n"})
+    venv = isolated / "v"
+    _ok(capsys, "install", "--venv", str(venv), "--no-index", "./proj", "./dist/relwheel-1.0-py3-none-any.whl", str(absolute))
+    assert venv_run(venv, "import localproj, relwheel, abswheel; print(localproj.WHERE, relwheel.X, abswheel.X)") == "tree rel abs"
+    freeze = run_pepip(["freeze", "--venv", str(venv)], capsys).stdout
+    assert "localproj @ %s" % project.as_uri() in freeze
+
+    monkeypatch.chdir(project)  # `pepip install .` inside the project
+    _ok(capsys, "install", "--venv", str(isolated / "dot"), "--no-index", ".")
+    assert venv_run(isolated / "dot", "import localproj; print(localproj.WHERE)") == "tree"
+
+
+def test_local_paths_as_lines_of_a_requirements_file(capsys, isolated, project):
+    build_wheel(isolated / "work", "relwheel", "1.0", {"relwheel.py": "X = 'rel'\n"})
+    requirements = isolated / "work" / "requirements.txt"
+    requirements.write_text("./proj\n./relwheel-1.0-py3-none-any.whl\n")
+    _ok(capsys, "install", "--venv", str(isolated / "v"), "--no-index", "-r", str(requirements))
+    assert venv_run(isolated / "v", "import localproj, relwheel; print(localproj.WHERE, relwheel.X)") == "tree rel"
+
+
+def test_an_edited_tree_is_built_again_and_an_unchanged_one_linked(capsys, isolated, project, store_root, uv_log):
+    _ok(capsys, "install", "--venv", str(isolated / "a"), "--no-index", "./proj")
+    installs = sum(line.startswith("pip install") for line in uv_log.read_text().splitlines())
+    _ok(capsys, "install", "--venv", str(isolated / "b"), "--no-index", "./proj")
+    assert sum(line.startswith("pip install") for line in uv_log.read_text().splitlines()) == installs
+    (project / "src" / "localproj" / "__init__.py").write_text("WHERE = 'edited'\n")
+    _ok(capsys, "install", "--venv", str(isolated / "c"), "--no-index", "./proj")
+    assert venv_run(isolated / "b", "import localproj; print(localproj.WHERE)") == "tree"
+    assert venv_run(isolated / "c", "import localproj; print(localproj.WHERE)") == "edited"
+    assert len([path for path in store_entries(store_root) if path.parent.parent.name == "localproj"]) == 2
+
+
+def test_a_missing_local_path_is_one_line(capsys, isolated):
+    result = run_pepip(["install", "--no-index", "./nowhere"], capsys)
+    assert result.exit_code == 1 and result.error_lines == [
+        "pepip: error: ./nowhere does not exist (a local project or archive was meant?)"
+    ]
+    assert not (isolated / "work" / ".venv").exists()
