@@ -105,25 +105,20 @@ _ARCHIVE_SUFFIXES: Final = (".whl", ".tar.gz", ".zip", ".tar.bz2", ".tgz")
 def local_requests(texts: Sequence[str], base: Path) -> dict[str, Path]:
     """Requests that name a local project or archive, as pip and uv take them: text -> path.
 
-    A request is local when it starts like a path (``.``, ``./proj``, ``/abs/x.whl``,
-    ``~/x``), contains a path separator, or names an archive file; a relative one is taken
-    from the current directory (``base``). Its identity in the store is its path and content.
+    As pip decides: a request is local when it names an existing directory or archive file
+    (``proj/sub``, ``x.whl``), relative to the current directory (``base``), or when it
+    starts like a path (``.``, ``./proj``, ``/abs/x.whl``, ``~/x``), which must then exist.
+    Its identity in the store is its path and content.
     """
     found = {}
     for text in texts:
-        looks_local = (
-            text in (".", "..")
-            or text.startswith(("./", "../", "/", "~", ".\\", "..\\"))
-            or ("/" in text and "@" not in text and ";" not in text)
-            or text.lower().endswith(_ARCHIVE_SUFFIXES) and "@" not in text
-        )
-        if not looks_local:
-            continue
         path = Path(text).expanduser()
         path = path if path.is_absolute() else base / path
-        if not path.exists():
-            raise PepipError("%s does not exist (a local project or archive was meant?)" % text)
-        found[text] = path.resolve()
+        exists = path.is_dir() or path.is_file() and text.lower().endswith(_ARCHIVE_SUFFIXES)
+        if exists and "@" not in text:
+            found[text] = path.resolve()
+        elif text in (".", "..") or text.startswith(("./", "../", "/", "~", ".\\", "..\\")):
+            raise PepipError("invalid requirement `%s`: it looks like a path, but %s does not exist" % (text, path))
     return found
 
 

@@ -96,6 +96,7 @@ def test_an_edited_tree_is_built_again_and_an_unchanged_one_linked(capsys, isola
 def test_a_missing_local_path_is_one_line(capsys, isolated):
     result = run_pepip(["install", "--no-index", "./nowhere"], capsys)
     assert result.exit_code == 1 and result.error_lines == [
-        "pepip: error: ./nowhere does not exist (a local project or archive was meant?)"
+        "pepip: error: invalid requirement `./nowhere`: it looks like a path, but %s does not exist"
+        % (isolated / "work" / "nowhere")
     ]
     assert not (isolated / "work" / ".venv").exists()
