@@ -18,7 +18,10 @@ from pepip.errors import PepipError
 from pepip.foreign import Foreign
 from pepip.manifest import DistRecord, Manifest, write_manifest
 from pepip.plan import Plan, make_plan
-from pepip.report import Reporter
+from pepip import terminal
+from pepip.progress import StepProgress, UvDisplay
+from pepip.registry import register_venv
+from pepip.report import Reporter, plural
 from pepip.resolve import UvOptions, fetch_pins, parse_request, resolve_pins, uninstall_from_venv
 from pepip.native import preload_paths
 from pepip.staging import add_staged
@@ -52,9 +55,10 @@ def apply_pins(
     with store.locked():  # prune waits until the manifest names what is linked
         plan = make_plan(pins, target.manifest.dists, store, priority, target.foreign, exact)
         if plan.missing:
-            with reporter.step("store", "Downloading and storing %d packages" % len(plan.missing)):
-                plan.linked.extend(store_pins(target, plan.missing, options))
-            reporter.line("Stored %d packages in %s" % (len(plan.missing), reporter.took("store")))
+            headline = "Downloading and storing %s" % plural(len(plan.missing), "package")
+            with reporter.step("store", headline) as progress:
+                plan.linked.extend(store_pins(target, plan.missing, options, progress))
+            reporter.line("Stored %s in %s" % (plural(len(plan.missing), "package"), reporter.took("store")))
         if plan.foreign_removed:
             guard_foreign(target, plan.foreign_removed)
             names = [item.name for item in plan.foreign_removed]
@@ -62,23 +66,44 @@ def apply_pins(
         with reporter.step("wire", "Linking"):
             records = _wire(target, plan, requested_names(requests))
         manifest = Manifest(target.interpreter.fields(), requests, records, sync, _preloads(records))
-        write_manifest(target.venv, manifest, target.changing())
-        store.register_venv(target.venv)  # after success: a failed install registers nothing
+        write_manifest(target.venv, manifest, target.changing())  # only files whose content changes
+        register_venv(store, target.venv)  # after success: a failed install registers nothing
         target.manifest = manifest
     _report(reporter, plan)
     return plan
 
 
-def store_pins(target: Target, pins: list[Pin], options: UvOptions) -> list[tuple[Pin, StoreEntry]]:
-    """Have uv fetch ``pins`` into a staging prefix, then publish each as a store entry."""
+def store_pins(
+    target: Target,
+    pins: list[Pin],
+    options: UvOptions,
+    progress: StepProgress | None = None,
+) -> list[tuple[Pin, StoreEntry]]:
+    """Have uv fetch ``pins`` into a staging prefix, then publish each as a store entry.
+
+    With ``progress`` live on a terminal, uv draws on a terminal of its own and its counts
+    and download sizes show in ``progress`` (``pepip.progress``), then the entries stored.
+    """
     pins = _located(target, pins, options)
     work = target.store.staging_dir()
+    display = None
+    if progress is not None and progress.live and terminal.available():
+        display = UvDisplay(progress).feed
     try:
         prefix = work / "prefix"
         lazy = target.locations.lazy_bytecode
-        fetch_pins(target.locations.uv, target.python, pins, options, prefix, not lazy)
+        fetch_pins(target.locations.uv, target.python, pins, options, prefix, not lazy, display)
+        counted = iter(range(1, len(pins) + 1))
+        shown = progress if progress is not None else StepProgress("", None)
+        shown.counts("Storing", 0, len(pins))
+
+        def count() -> None:
+            shown.counts("Storing", next(counted, len(pins)), len(pins))
+
         by_name = {pin.name: pin for pin in pins}
-        entries = {entry.name: entry for entry in add_staged(target.store, prefix, target.python, by_name, lazy)}
+        entries = {
+            entry.name: entry for entry in add_staged(target.store, prefix, target.python, by_name, lazy, count)
+        }
     finally:
         fsops.remove_tree(work)
     stored = []
@@ -156,12 +181,16 @@ def _preloads(records: list[DistRecord]) -> dict[str, tuple[str, ...]]:
 
 
 def _report(reporter: Reporter, plan: Plan) -> None:
+    """uv's summary: `` - old``, `` + new``, and `` ~ same`` for a distribution put back at
+    the version it had (repair re-links what it re-stored: one line, not a - and a +)."""
     if plan.changes_nothing:
-        reporter.line("Audited %d packages; nothing to change" % len(plan.unchanged))
+        reporter.line("Audited %s; nothing to change" % plural(len(plan.unchanged), "package"))
         return
-    reporter.line("Linked %d packages in %s" % (len(plan.linked), reporter.took("wire")))
-    changes = [(record.name, " - %s==%s" % (record.name, record.version)) for record in plan.removed]
-    changes += [(item.name, " - %s==%s" % (item.name, item.version)) for item in plan.foreign_removed]
-    changes += [(pin.name, " + %s==%s" % (pin.name, entry.version)) for pin, entry in plan.linked]
-    for _name, text in sorted(changes):
-        reporter.line(text)
+    reporter.line("Linked %s in %s" % (plural(len(plan.linked), "package"), reporter.took("wire")))
+    removed = {(record.name, record.version) for record in plan.removed}
+    removed |= {(item.name, item.version) for item in plan.foreign_removed}
+    added = {(pin.name, entry.version) for pin, entry in plan.linked}
+    changes = [(name, version, "~" if (name, version) in added else "-") for name, version in removed]
+    changes += [(name, version, "+") for name, version in added if (name, version) not in removed]
+    for name, version, sign in sorted(changes, key=lambda change: (change[0], change[2] != "-")):
+        reporter.line(" %s %s==%s" % (sign, name, version))

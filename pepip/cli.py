@@ -2,20 +2,51 @@
 
 User errors (``PepipError``) end as one ``pepip: error: ...`` line on stderr and exit 1 (the
 resolver's explanation is part of it; only a build's own output follows it); ``--verbose``
-shows the traceback instead.
+shows the traceback instead. A usage mistake (unknown command or option) is one such line
+too, with click's suggestion, and exits 2, as pip and uv do. Text a user typed is printed
+escaped (``report.printable``): it cannot forge a second line.
 Command modules are imported inside each command, so ``pepip --version`` loads none of them.
+
+Ctrl-C exits 130 without a traceback, also while Python is still importing the command
+line (``_quiet_interrupt``); once the command has finished it is ignored, and pepip exits 0.
 """
 
 from __future__ import annotations
 
+import errno
+import re
+import signal
 import sys
-from pathlib import Path
-from typing import TYPE_CHECKING, List, Optional, Sequence
+from types import TracebackType
 
-import typer
 
-from pepip import __version__
-from pepip.errors import PepipError
+def _quiet_interrupt(
+    kind: type[BaseException], value: BaseException, traceback: TracebackType | None
+) -> None:
+    """``sys.excepthook``: Ctrl-C before ``main`` runs (while typer loads) prints nothing.
+
+    Python then ends the process by SIGINT, as for any interrupted program; every other
+    exception keeps its traceback.
+    """
+    if not issubclass(kind, KeyboardInterrupt):
+        sys.__excepthook__(kind, value, traceback)
+
+
+if sys.excepthook is sys.__excepthook__:  # not when embedded in a tool that set its own
+    sys.excepthook = _quiet_interrupt
+
+from pathlib import Path  # noqa: E402  (after the hook: Ctrl-C may come during these imports)
+from typing import TYPE_CHECKING, List, Optional, Sequence  # noqa: E402
+
+import typer  # noqa: E402
+
+from pepip import __version__  # noqa: E402
+from pepip.errors import PepipError  # noqa: E402
+
+try:  # typer vendors click from 0.28 on
+    from typer._click.exceptions import UsageError as _UsageError
+except ImportError:  # pragma: no cover - older typer depends on click itself
+    from click.exceptions import UsageError as _UsageError  # type: ignore[no-redef, import-not-found, assignment, unused-ignore]
 
 if TYPE_CHECKING:
     from pepip.locations import Locations
@@ -24,21 +55,62 @@ if TYPE_CHECKING:
 
 __all__ = ["app", "main"]
 
+# What each variable means, for the help texts (docs/commands.md and the README say more).
+_ENVIRONMENT = {
+    "VIRTUAL_ENV": "the activated venv: used when --venv is not given",
+    "PEPIP_HOME": "the store (default ~/.pepip)",
+    "PEPIP_BASE_STORES": "read-only stores below PEPIP_HOME (:-separated)",
+    "PEPIP_LINK_MODE": "symlink (default) or copy: how data files and scripts reach the venv",
+    "PEPIP_BYTECODE": "compile (default) or lazy: bytecode compiled when an entry is stored",
+    "PEPIP_RESOLUTION_TTL": "seconds a resolution is reused for the same inputs (default 600)",
+    "PEPIP_UV": "the uv binary (default: the one the uv package ships)",
+    "UV_*": "uv's own settings (indexes, cache, offline) apply to its runs",
+}
+_VENV_ENV = ("VIRTUAL_ENV", "PEPIP_HOME")
+
+
+def _epilog(examples: Sequence[str], names: Sequence[str] = _VENV_ENV) -> str:
+    """One example and the environment variables that matter, kept as typed (``\b``)."""
+    text = "\b\nExample:\n" + "".join("  $ %s\n" % example for example in examples)
+    width = max(len(name) for name in names)
+    text += "\n\b\nEnvironment:\n" + "".join(
+        "  %s  %s\n" % (name.ljust(width), _ENVIRONMENT[name]) for name in names
+    )
+    return text + "\nFull reference: docs/commands.md"
+
+
+# -h as well as --help, plain text help and errors (no rich panels), as pip and uv print them.
+_CONTEXT = {"help_option_names": ["-h", "--help"]}
 app = typer.Typer(
     name="pepip",
     help="Install Python packages once into a shared store and wire venvs to it.",
+    epilog=_epilog(
+        ["pepip install requests numpy   # into the active venv, else ./.venv"], list(_ENVIRONMENT)
+    ),
     add_completion=False,
     pretty_exceptions_enable=False,
     no_args_is_help=True,
+    rich_markup_mode=None,
+    context_settings=_CONTEXT,
 )
-store_app = typer.Typer(help="Inspect and maintain the shared store.", no_args_is_help=True)
+store_app = typer.Typer(
+    help="Inspect and maintain the shared store.",
+    epilog=_epilog(["pepip store status"], ["PEPIP_HOME", "PEPIP_BASE_STORES"]),
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    context_settings=_CONTEXT,
+)
 app.add_typer(store_app, name="store")
 
 _verbose = False
 
 # Options several commands share, declared once.
-_VENV = typer.Option(None, "--venv", help="The venv (default: .venv in the current directory).")
-_PYTHON = typer.Option(None, "--python", "-p", help="Interpreter for a new venv.")
+_VENV = typer.Option(
+    None, "--venv", help="The venv (default: the activated one, $VIRTUAL_ENV, else .venv here)."
+)
+_PYTHON = typer.Option(
+    None, "--python", "-p", help="Interpreter for a new venv (an existing venv's must match)."
+)
 _QUIET = typer.Option(False, "--quiet", "-q", help="Print nothing but errors.")
 _INDEX_URL = typer.Option(None, "--index-url", "-i", help="Base URL of the package index.")
 _EXTRA_INDEX_URL = typer.Option([], "--extra-index-url", help="More package indexes.")
@@ -64,7 +136,7 @@ def _version(value: bool) -> None:
 @app.callback()
 def _root(
     version: bool = typer.Option(
-        False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
+        False, "--version", "-V", callback=_version, is_eager=True, help="Show the version and exit."
     ),
     verbose: bool = typer.Option(False, "--verbose", help="Show tracebacks of errors."),
 ) -> None:
@@ -111,7 +183,7 @@ def _uv_options(
     )
 
 
-@app.command("install")
+@app.command("install", epilog=_epilog(["pepip install requests 'numpy<2' -r requirements.txt"]))
 def install_command(
     packages: Optional[List[str]] = typer.Argument(None, help="Requirements, as for pip."),
     requirement: List[Path] = typer.Option([], "-r", "--requirement", help="Requirements file."),
@@ -139,7 +211,7 @@ def install_command(
     install(_locations(venv, refresh), request, _reporter(quiet))
 
 
-@app.command("uninstall")
+@app.command("uninstall", epilog=_epilog(["pepip uninstall requests"]))
 def uninstall_command(
     packages: List[str] = typer.Argument(..., help="Names of the packages to remove."),
     venv: Optional[Path] = _VENV,
@@ -151,7 +223,7 @@ def uninstall_command(
     uninstall(_locations(venv), packages, _reporter(quiet))
 
 
-@app.command("sync")
+@app.command("sync", epilog=_epilog(["pepip sync requirements.txt"]))
 def sync_command(
     files: Optional[List[Path]] = typer.Argument(
         None, help="requirements.txt, pyproject.toml or uv.lock (default: found in the current directory)."
@@ -182,7 +254,7 @@ def sync_command(
     sync(_locations(venv, refresh), tuple(files or ()), python, options, _reporter(quiet))
 
 
-@app.command("list")
+@app.command("list", epilog=_epilog(["pepip list --format json"]))
 def list_command(
     venv: Optional[Path] = _VENV,
     output_format: str = typer.Option("table", "--format", help="table or json."),
@@ -197,7 +269,7 @@ def list_command(
     typer.echo(format_json(rows) if output_format == "json" else format_table(rows))
 
 
-@app.command("freeze")
+@app.command("freeze", epilog=_epilog(["pepip freeze > requirements.txt"]))
 def freeze_command(venv: Optional[Path] = _VENV) -> None:
     """Print the venv's packages as pip-compatible requirement lines."""
     from pepip.listing import format_freeze, list_venv
@@ -208,7 +280,7 @@ def freeze_command(venv: Optional[Path] = _VENV) -> None:
         typer.echo(text)
 
 
-@app.command("venv")
+@app.command("venv", epilog=_epilog(["pepip venv exp1/.venv --python 3.12"], ["PEPIP_HOME"]))
 def venv_command(
     path: Optional[Path] = typer.Argument(None, help="Where to create it (default: .venv)."),
     python: Optional[str] = _PYTHON,
@@ -220,7 +292,7 @@ def venv_command(
     create_wired_venv(_locations(path), python, _reporter(quiet))
 
 
-@app.command("repair")
+@app.command("repair", epilog=_epilog(["pepip repair --venv exp1/.venv"]))
 def repair_command(
     venv: Optional[Path] = _VENV,
     quiet: bool = _QUIET,
@@ -236,26 +308,28 @@ def repair_command(
     repair(_locations(venv), options, _reporter(quiet))
 
 
-@app.command("doctor")
+@app.command("doctor", epilog=_epilog(["pepip doctor --venv exp1/.venv"]))
 def doctor_command(venv: Optional[Path] = _VENV) -> None:
     """Report every problem of a venv without changing anything."""
     from pepip.doctor import diagnose
 
+    from pepip.report import printable
+
     problems = diagnose(_locations(venv))
-    for problem in problems:
-        typer.echo(problem)
+    for problem in problems:  # each a user error, in the form every command prints one
+        typer.echo("pepip: error: %s" % printable(problem), err=True)
     if problems:
         raise typer.Exit(1)
     typer.echo("No problems found")
 
 
-@store_app.command("path")
+@store_app.command("path", epilog=_epilog(["pepip store path"], ["PEPIP_HOME"]))
 def store_path_command() -> None:
     """Print the store root."""
     typer.echo(str(_locations(None).store_root))
 
 
-@store_app.command("ls")
+@store_app.command("ls", epilog=_epilog(["pepip store ls"], ["PEPIP_HOME", "PEPIP_BASE_STORES"]))
 def store_ls_command() -> None:
     """One row per stored build: name, version, tags, size, live venvs using it."""
     from pepip.inventory import list_entries
@@ -270,7 +344,7 @@ def store_ls_command() -> None:
         typer.echo("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip())
 
 
-@store_app.command("status")
+@store_app.command("status", epilog=_epilog(["pepip store status"], ["PEPIP_HOME"]))
 def store_status_command() -> None:
     """Totals: entries, bytes on disk, venvs, and what per-venv copies would take."""
     from pepip.inventory import store_status
@@ -286,7 +360,7 @@ def store_status_command() -> None:
     typer.echo("Saving:           %s" % _size(status.saving))
 
 
-@store_app.command("verify")
+@store_app.command("verify", epilog=_epilog(["pepip store verify --fix"], ["PEPIP_HOME", "PEPIP_BASE_STORES"]))
 def store_verify_command(
     fix: bool = typer.Option(False, "--fix", help="Re-store damaged entries."),
     quiet: bool = _QUIET,
@@ -313,7 +387,7 @@ def store_verify_command(
     typer.echo("All entries verified")
 
 
-@store_app.command("prune")
+@store_app.command("prune", epilog=_epilog(["pepip store prune --dry-run"], ["PEPIP_HOME"]))
 def store_prune_command(
     dry_run: bool = typer.Option(False, "--dry-run", help="Only say what would go."),
 ) -> None:
@@ -321,11 +395,19 @@ def store_prune_command(
     from pepip.prune import prune
     from pepip.store import Store
 
+    from pepip.report import plural
+
     result = prune(Store.of(_locations(None)), dry_run)
     verb = "Would remove" if dry_run else "Removed"
     typer.echo(
-        "%s %d entries (%s), %d temp leftovers, %d deleted venvs from the registry"
-        % (verb, len(result.entries), _size(result.freed), result.leftovers, len(result.forgotten_venvs))
+        "%s %s (%s), %s, %s from the registry"
+        % (
+            verb,
+            plural(len(result.entries), "entry", "entries"),
+            _size(result.freed),
+            plural(result.leftovers, "temp leftover"),
+            plural(len(result.forgotten_venvs), "deleted venv"),
+        )
     )
     for path in result.entries:
         typer.echo(" - %s" % path)
@@ -340,15 +422,60 @@ def _size(count: int) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point of the ``pepip`` script: one stderr line per user error, exit 1."""
+    """Entry point of the ``pepip`` script: one stderr line per user error, exit 1.
+
+    A usage mistake exits 2, Ctrl-C 130; both quietly. Once the command has finished,
+    Ctrl-C is ignored: what it did stands, and the exit code says so.
+    """
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
-        app(args=argv, prog_name="pepip")
+        code = _run(argv)
+    except KeyboardInterrupt:
+        code = 130
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    sys.exit(code)
+
+
+def _run(argv: list[str] | None) -> int:
+    """Run one command; the exit code."""
+    from pepip.report import printable
+
+    command = typer.main.get_command(app)
+    try:
+        code = command.main(args=argv, prog_name="pepip", standalone_mode=False)
     except PepipError as error:
         if _verbose:
             raise
-        sys.stderr.write("pepip: error: %s\n" % error.message)
+        sys.stderr.write("pepip: error: %s\n" % printable(error.message))
         if error.detail:
             sys.stderr.write(error.detail + "\n")
-        sys.exit(1)
-    except KeyboardInterrupt:
-        sys.exit(130)
+        return 1
+    except _UsageError as error:
+        if type(error).__name__ == "NoArgsIsHelpError":  # plain `pepip`: the help, as uv does
+            error.show()
+            return 2
+        sys.stderr.write("pepip: error: %s\n" % printable(_usage_message(error)))
+        return error.exit_code
+    except typer.Abort:  # end of input at a prompt
+        return 1
+    except OSError as error:
+        if _verbose or error.errno not in _FULL:
+            raise
+        # A full disk can strike at any write; every command has rolled back by now.
+        where = " at %s" % error.filename if error.filename else ""
+        sys.stderr.write("pepip: error: %s%s; free some space and run the command again\n"
+                         % (printable(error.strerror or str(error)), printable(where)))
+        return 1
+    return code if isinstance(code, int) else 0
+
+
+# No space or no inodes left, or a quota reached: the user's to fix, not a bug of pepip's.
+_FULL = (errno.ENOSPC, errno.EDQUOT)
+
+
+def _usage_message(error: _UsageError) -> str:
+    """click's message with the command it is about and a pointer to its help."""
+    message = error.format_message().replace("\n", " ")
+    message = re.sub(r"\s*\(Possible options: (.*)\)$", r"; did you mean \1?", message)
+    where = error.ctx.command_path if error.ctx is not None else "pepip"
+    return "%s (see `%s --help`)" % (message.rstrip(), where)

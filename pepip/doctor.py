@@ -13,6 +13,7 @@ from pepip.journal import unfinished
 from pepip.locations import Locations
 from pepip.manifest import read_manifest
 from pepip.entries import ENTRY_FILE
+from pepip.registry import is_registered
 from pepip.store import Store
 from pepip.target import moved_message
 from pepip.verify import verify_entry
@@ -84,7 +85,7 @@ def diagnose(locations: Locations) -> list[str]:
         installer = dist_info / "INSTALLER"
         if dist_info.name not in wired and installer.is_file() and installer.read_text().strip() == "pepip":
             problems.append("%s is marked as pepip's but the manifest does not name it" % dist_info.name)
-    if venv not in store.registered_venvs():
+    if not is_registered(store, venv):
         problems.append("%s is not registered with the store at %s (moved?); run `pepip repair`" % (venv, locations.store_root))
     return problems
 

@@ -18,6 +18,8 @@ import stat
 import tempfile
 from pathlib import Path
 
+from pepip.errors import PepipError
+
 __all__ = [
     "atomic_write_text",
     "atomic_write_bytes",
@@ -30,7 +32,21 @@ __all__ = [
     "dir_mode",
     "make_shared_dir",
     "owner_name",
+    "owned",
+    "chmod_dir",
+    "NotInStore",
 ]
+
+
+class NotInStore(PepipError):
+    """A path pepip was to change inside the store is a symlink (or a file): a teammate
+    could point it at anything, so pepip refuses to follow it."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(
+            "%s is a link or a file where pepip keeps a directory, and pepip never follows a "
+            "link out of the store; ask the store's admin to remove it" % path
+        )
 
 
 def atomic_write_text(path: Path, text: str, mode: int | None = None) -> None:
@@ -117,9 +133,28 @@ def remove_tree(root: Path) -> None:
         root.unlink()
         return
     for directory, _subdirs, _files in os.walk(root):
-        mode = stat.S_IMODE(os.stat(directory).st_mode)
-        os.chmod(directory, mode | stat.S_IWUSR | stat.S_IXUSR)
+        mode = stat.S_IMODE(os.lstat(directory).st_mode)
+        chmod_dir(Path(directory), mode | stat.S_IWUSR | stat.S_IXUSR)
     shutil.rmtree(root)
+
+
+def chmod_dir(path: Path, mode: int) -> None:
+    """``chmod`` a directory, never through a symlink put in its place meanwhile (a
+    teammate's link to ``~/.ssh`` must not get its mode changed): ``NotInStore`` then."""
+    flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0)
+    if not hasattr(os, "O_NOFOLLOW"):  # Windows: no symlinks a teammate could plant there
+        os.chmod(path, mode)
+        return
+    try:
+        fd = os.open(path, flags)
+    except OSError as error:
+        if error.errno in (errno.ELOOP, errno.ENOTDIR):
+            raise NotInStore(path) from None
+        raise
+    try:
+        os.fchmod(fd, mode)
+    finally:
+        os.close(fd)
 
 
 def unlink_if_present(path: Path) -> None:
@@ -167,14 +202,32 @@ def make_shared_dir(path: Path) -> bool:
     path.mkdir(parents=True, exist_ok=True)
     if os.name == "nt":
         return True
-    info = os.stat(path)
+    info = os.lstat(path)
+    if not stat.S_ISDIR(info.st_mode):
+        raise NotInStore(path)
     mode = stat.S_IMODE(info.st_mode)
     if not mode & (stat.S_IWGRP | stat.S_IWOTH) or mode & stat.S_ISVTX:
         return True
     if info.st_uid != os.geteuid():
         return False
-    os.chmod(path, mode | stat.S_ISVTX)
+    chmod_dir(path, mode | stat.S_ISVTX)
     return True
+
+
+def owned(path: Path) -> bool:
+    """True if ``path`` is a regular file or directory (not a link) of the running user.
+
+    A store file that decides what code runs (a remembered resolution or interpreter, a
+    venv template) is trusted only when its writer is the user running pepip: in a team
+    store any member can write one under the name another member's pepip will look for.
+    """
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return False
+    if not (stat.S_ISREG(info.st_mode) or stat.S_ISDIR(info.st_mode)):
+        return False
+    return not hasattr(os, "geteuid") or info.st_uid == os.geteuid()
 
 
 def owner_name(path: Path) -> str:

@@ -18,7 +18,7 @@ from pepip.errors import PepipError
 from pepip.hashes import hashes_required, read_hash_policy
 from pepip.locations import Locations
 from pepip.plan import Plan
-from pepip.report import Reporter
+from pepip.report import Reporter, plural
 from pepip.resolutions import resolve_remembered
 from pepip.resolve import UvOptions, install_editables, parse_request
 from pepip.target import Target, open_target
@@ -66,7 +66,7 @@ def install(locations: Locations, request: InstallRequest, reporter: Reporter) -
         request.requirement_files + request.options.constraints,
         request.options.require_hashes or hashes_required(locations),
     )
-    with open_target(locations, request.python) as target:
+    with open_target(locations, request.python, reporter=reporter) as target:
         if not policy.required and not local and _already_satisfied(target, request):
             requests = _merged_requests(target.manifest.requests, request.requirements)
             return apply_pins(target, target.current_pins(), request.options, requests, reporter)
@@ -86,16 +86,18 @@ def install(locations: Locations, request: InstallRequest, reporter: Reporter) -
         texts = tuple(_named(text, local[text], pins) if text in local else text for text in request.requirements)
         requests = _merged_requests(target.manifest.requests, texts)
         reporter.line(
-            "Resolved %d packages in %s%s"
-            % (len(pins), reporter.took("resolve"), " (remembered)" if resolution.remembered else "")
+            "Resolved %s in %s%s"
+            % (plural(len(pins), "package"), reporter.took("resolve"), " (remembered)" if resolution.remembered else "")
         )
         plan = apply_pins(target, pins, request.options, requests, reporter)
         if editables:
             # uv replaces an editable install of the same project: keep the old one's files
             guard_foreign(target, [item for item in target.foreign if item.editable])
             install_editables(locations.uv, target.python, editables, request.options)
-            reporter.line("".join(" + %s (editable)\n" % path for path in editables).rstrip())
-        resolution.keep()
+            for path in editables:
+                reporter.line(" + %s (editable)" % path)
+        if not plan.changes_nothing or editables:
+            resolution.keep()  # a command that changes nothing writes nothing, in the store too
         return plan
 
 

@@ -14,7 +14,7 @@ from packaging import tags
 
 from pepip.errors import PepipError
 
-__all__ = ["Interpreter", "query_interpreter", "venv_python"]
+__all__ = ["Interpreter", "query_interpreter", "venv_python", "venv_version"]
 
 _QUERY = (
     "import sys, sysconfig\n"
@@ -74,6 +74,23 @@ def venv_python(venv: Path) -> Path:
     """The venv's interpreter path on this platform."""
     windows = venv / "Scripts" / "python.exe"
     return windows if windows.exists() else venv / "bin" / "python"
+
+
+def venv_version(venv: Path) -> str | None:
+    """The venv's full Python version (``3.11.7``) from its ``pyvenv.cfg``, without running it.
+
+    uv writes ``version_info``, ``python -m venv`` writes ``version``.
+    """
+    try:
+        text = (venv / "pyvenv.cfg").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    found = {}
+    for line in text.splitlines():
+        key, sep, value = line.partition("=")
+        if sep:
+            found[key.strip()] = value.strip()
+    return found.get("version_info") or found.get("version") or None
 
 
 def query_interpreter(python: Path) -> Interpreter:

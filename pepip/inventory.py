@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from pepip.errors import PepipError
 from pepip.registry import scan_registry
 from pepip.store import Store, iter_entries, read_entry
 
@@ -59,10 +60,13 @@ def list_entries(store: Store) -> list[EntryRow]:
     users = scan_registry(store).users()
     rows = []
     for path in (path for layer in store.layers() for path in iter_entries(layer)):
-        entry = read_entry(path)
-        rows.append(
-            EntryRow(entry.name, entry.version, path.name.rpartition("-")[0], tree_bytes(path), users[path], path)
-        )
+        try:
+            tags = path.name.rpartition("-")[0]
+            entry = read_entry(path)
+            name, version = entry.name, entry.version
+        except PepipError:  # not an entry pepip published: listed so that verify is run
+            name, version, tags = path.parent.parent.name, path.parent.name, "(damaged: run `pepip store verify`)"
+        rows.append(EntryRow(name, version, tags, tree_bytes(path), users[path], path))
     return rows
 
 

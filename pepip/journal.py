@@ -22,7 +22,6 @@ waits, and recovery never rolls back the transaction of a live process.
 
 from __future__ import annotations
 
-import errno
 import os
 import shutil
 import sys
@@ -32,6 +31,7 @@ from typing import Final, Iterator
 
 from pepip import fsops
 from pepip.errors import PepipError
+from pepip.locking import UNSUPPORTED, flock_waiting
 
 __all__ = ["Journal", "venv_locked", "unfinished", "recover", "transaction"]
 
@@ -108,16 +108,16 @@ def _link_file(source: str, target: str) -> None:
 def venv_locked(venv: Path) -> Iterator[None]:
     """Hold the venv's lock while changing it; where locks are unavailable, go on unlocked."""
     try:
-        import fcntl
+        import fcntl  # noqa: F401
     except ImportError:  # Windows
         yield
         return
     fd = os.open(venv, os.O_RDONLY)
     try:
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+            flock_waiting(fd, True, "the venv %s, which another pepip command is changing" % venv)
         except OSError as error:
-            if error.errno not in (errno.ENOLCK, errno.EOPNOTSUPP, errno.EINVAL):
+            if error.errno not in UNSUPPORTED:
                 raise
         yield
     finally:

@@ -25,6 +25,8 @@ __all__ = [
     "BYTECODE_ENV",
     "BASE_STORES_ENV",
     "DEFAULT_VENV",
+    "VIRTUAL_ENV",
+    "choose_venv",
 ]
 
 HOME_ENV: Final = "PEPIP_HOME"
@@ -41,6 +43,7 @@ _UV_NOT_RESOLUTION: Final = frozenset({
     "UV_CACHE_DIR", "UV_LINK_MODE", "UV_COMPILE_BYTECODE", "UV_NO_PROGRESS", "UV_CONCURRENT_DOWNLOADS",
     "UV_CONCURRENT_BUILDS", "UV_CONCURRENT_INSTALLS", "UV_HTTP_TIMEOUT", "UV_PYTHON_DOWNLOADS",
 })
+VIRTUAL_ENV: Final = "VIRTUAL_ENV"  # set by a venv's activate script (and by uv, conda's venvs)
 
 
 @dataclass(frozen=True)
@@ -64,12 +67,14 @@ class Locations:
     # configuration files it reads (``uv_config_files``). Part of a remembered resolution's key.
     uv_environment: tuple[tuple[str, str], ...] = ()
     uv_config_files: tuple[Path, ...] = ()
+    # Why ``venv`` was chosen: "--venv", "VIRTUAL_ENV" (an activated venv) or "default".
+    venv_source: str = "--venv"
 
     @classmethod
     def from_environment(
         cls, venv: Path | None, environ: Mapping[str, str] | None = None, cwd: Path | None = None
     ) -> Locations:
-        """Build from ``PEPIP_HOME`` (default ``~/.pepip``), ``--venv`` (default ``.venv``)."""
+        """Build from ``PEPIP_HOME`` (default ``~/.pepip``) and the venv ``choose_venv`` picks."""
         env = os.environ if environ is None else environ
         base = Path.cwd() if cwd is None else cwd
         home = env.get(HOME_ENV)
@@ -77,8 +82,11 @@ class Locations:
         if not store_root.is_absolute():
             store_root = base / store_root
         _check_store_root(store_root)
-        chosen = venv if venv is not None else Path(DEFAULT_VENV)
-        venv_path = chosen if chosen.is_absolute() else base / chosen
+        chosen, venv_source = choose_venv(venv, env)
+        # Canonical (symlinks and `..` resolved): the registry, the moved-venv check and
+        # prune all compare it, so `sub/../v` and a link to `v` are `v`.
+        venv_path = Path(os.path.realpath(chosen if chosen.is_absolute() else base / chosen))
+        _check_venv_outside(venv_path, store_root)
         link_mode = env.get(LINK_MODE_ENV, "symlink")
         if link_mode not in ("symlink", "copy"):
             raise PepipError("%s must be `symlink` or `copy`, not `%s`" % (LINK_MODE_ENV, link_mode))
@@ -103,6 +111,7 @@ class Locations:
             _base_stores(env.get(BASE_STORES_ENV, ""), base, store_root),
             tuple(sorted((k, v) for k, v in env.items() if k.startswith("UV_") and k not in _UV_NOT_RESOLUTION)),
             uv_config_files(env, base),
+            venv_source,
         )
 
     def refreshed(self) -> Locations:
@@ -136,6 +145,20 @@ def uv_config_files(env: Mapping[str, str], cwd: Path) -> tuple[Path, ...]:
         if candidate.is_file():
             found.append(candidate)
     return tuple(found)
+def choose_venv(venv: Path | None, environ: Mapping[str, str]) -> tuple[Path, str]:
+    """The venv a command works on, and why: ``--venv``, else the activated venv
+    (``VIRTUAL_ENV``), else ``.venv`` in the current directory.
+
+    This is ``uv pip install``'s order (with ``--venv`` as its explicit target): the
+    README's ``pip install . && pepip install numpy`` in an activated venv installs into
+    that venv, where ``python`` will look for numpy, not into a ``.venv`` beside it.
+    """
+    if venv is not None:
+        return venv, "--venv"
+    active = environ.get(VIRTUAL_ENV)
+    if active:
+        return Path(active).expanduser(), VIRTUAL_ENV
+    return Path(DEFAULT_VENV), "default"
 
 
 def _check_store_root(store_root: Path) -> None:
@@ -150,13 +173,19 @@ def _check_store_root(store_root: Path) -> None:
             )
 
 
+def _check_venv_outside(venv: Path, store_root: Path) -> None:
+    """A venv inside the store would be taken for store files (prune empties ``tmp/``)."""
+    if venv.is_relative_to(Path(os.path.realpath(store_root))):
+        raise PepipError("the venv %s is inside the store %s; put it elsewhere" % (venv, store_root))
+
+
 def _base_stores(text: str, cwd: Path, store_root: Path) -> tuple[Path, ...]:
     """``PEPIP_BASE_STORES``: store roots separated by ``os.pathsep``, searched in order."""
     roots = []
     for part in filter(None, text.split(os.pathsep)):
         root = Path(part).expanduser()
         root = root if root.is_absolute() else cwd / root
-        if root == store_root:
+        if os.path.realpath(root) == os.path.realpath(store_root):
             raise PepipError(
                 "%s names the writable store %s itself; list only read-only stores there"
                 % (BASE_STORES_ENV, root)

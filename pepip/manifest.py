@@ -6,6 +6,7 @@ this module adds the file handling and turns a damaged file into a ``PepipError`
 
 from __future__ import annotations
 
+import marshal
 from pathlib import Path
 
 from pepip import fsops
@@ -57,16 +58,44 @@ def read_manifest(venv: Path, next_step: str = "run `pepip doctor`") -> Manifest
 
 
 def write_manifest(venv: Path, manifest: Manifest, journal: Journal | None) -> None:
-    """Replace the runtime index, then the manifest, each atomically.
+    """Replace the runtime index, then the manifest, each atomically, when they change.
 
     Readers see an old or a new file, never half of one. Between the two renames the runtime
     already imports the new pins, all of which are in the store by then. ``journal`` keeps
-    the old files until the venv's transaction commits (a store template has none).
+    the old files until the venv's transaction commits (a store template has none). A file
+    that would hold the same content is left alone: a command that changes nothing writes
+    nothing (marshal's bytes for equal values can differ, so the index is compared decoded).
     """
     for path, data in (
         (venv / INDEX_NAME, runtime_index(manifest)),
         (manifest_path(venv), manifest.to_text().encode("utf-8")),
     ):
+        if _same_content(path, data):
+            continue
         if journal is not None:
             journal.guard(path, keep=True)
         fsops.atomic_write_bytes(path, data)
+
+
+def _same_content(path: Path, data: bytes) -> bool:
+    """True when ``path`` already holds ``data``, or for the index, the same decoded values."""
+    try:
+        current = path.read_bytes()
+    except OSError:
+        return False
+    if current == data:
+        return True
+    if path.name != INDEX_NAME:
+        return False
+    try:
+        return _decoded(current) == _decoded(data)
+    except (ValueError, EOFError, TypeError):
+        return False
+
+
+def _decoded(index: bytes) -> object:
+    """A runtime index's values, its nested marshal'd ``details`` decoded too."""
+    value = marshal.loads(index)
+    if isinstance(value, tuple) and value and isinstance(value[-1], bytes):
+        return value[:-1] + (marshal.loads(value[-1]),)
+    return value

@@ -57,8 +57,8 @@ def make_plan(
     for pin in pins:
         other = foreign_by_name.pop(pin.name, None)
         if other is not None:
-            if pin.url is None and other.url is None and other.version == pin.version:
-                continue  # what pip or uv installed is what the pins ask for: it stays
+            if other.url == pin.url and (pin.url is not None or other.version == pin.version):
+                continue  # what pip or uv installed is what the pins ask for (version or URL): it stays
             plan.foreign_removed.append(other)
         record = by_name.pop(pin.name, None)
         if (

@@ -21,7 +21,7 @@ from pathlib import Path
 from pepip import fsops
 from pepip.errors import PepipError
 from pepip.inventory import tree_bytes
-from pepip.registry import scan_registry
+from pepip.registry import forget_venv, scan_registry
 from pepip.store import Store, iter_entries
 
 __all__ = ["PruneResult", "prune"]
@@ -92,11 +92,11 @@ def _remove(store: Store, result: PruneResult, entries: list[Path], leftovers: l
     for number, path in enumerate(entries):
         mode = stat.S_IMODE(os.lstat(path).st_mode)
         try:
-            os.chmod(path, mode | stat.S_IWUSR)  # moving a directory rewrites its `..`
+            fsops.chmod_dir(path, mode | stat.S_IWUSR)  # moving a directory rewrites its `..`
             os.rename(path, trash / str(number))
         except PermissionError:  # in a directory the team may not write, say
             if stat.S_IMODE(os.lstat(path).st_mode) != mode:
-                os.chmod(path, mode)
+                fsops.chmod_dir(path, mode)
             result.kept.append(path)
             continue
         result.entries.append(path)
@@ -110,11 +110,8 @@ def _remove(store: Store, result: PruneResult, entries: list[Path], leftovers: l
     fsops.remove_tree(trash)
     forgotten = []
     for venv in result.forgotten_venvs:
-        try:
-            store.forget_venv(venv)
-        except PermissionError:
-            continue  # a teammate's record, which the sticky bit keeps: their prune forgets it
-        forgotten.append(venv)
+        if forget_venv(store, venv):  # else a teammate's record, which their prune forgets
+            forgotten.append(venv)
     result.forgotten_venvs = forgotten
     for path in result.entries:
         for directory in (path.parent, path.parent.parent):

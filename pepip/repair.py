@@ -22,7 +22,7 @@ from pepip.errors import PepipError
 from pepip.locations import Locations
 from pepip.plan import Plan
 from pepip.registry import scan_registry
-from pepip.report import Reporter
+from pepip.report import Reporter, plural
 from pepip.resolve import UvOptions
 from pepip.store import Store
 from pepip.target import Target, open_target, pin_of_record
@@ -43,12 +43,12 @@ def quarantine(store: Store, entry: Path) -> None:
         trash = store.staging_dir()
         mode = stat.S_IMODE(os.lstat(entry).st_mode)
         try:
-            os.chmod(entry, mode | stat.S_IRWXU)  # moving a directory to another parent rewrites its `..`
+            fsops.chmod_dir(entry, mode | stat.S_IRWXU)  # moving a directory to another parent rewrites its `..`
             os.rename(entry, trash / "damaged")
         except PermissionError:
             fsops.remove_tree(trash)
             if stat.S_IMODE(os.lstat(entry).st_mode) != mode:
-                os.chmod(entry, mode)
+                fsops.chmod_dir(entry, mode)
             raise PepipError(
                 "store entry %s is damaged and belongs to %s; ask them or the store's admin to "
                 "run `pepip store verify --fix`" % (entry, fsops.owner_name(entry))
@@ -73,19 +73,24 @@ def repair_target(target: Target, options: UvOptions, reporter: Reporter) -> Pla
     manifest = target.manifest
     pins = [pin_of_record(record) for record in manifest.dists]
     if broken:
-        reporter.line("Repairing %d of %d packages" % (broken, len(manifest.dists)))
+        reporter.line("Repairing %d of %s" % (broken, plural(len(manifest.dists), "package")))
     quiet = Reporter(quiet=True)
     plan = apply_pins(
         target, pins, options, manifest.requests, reporter if broken else quiet, manifest.sync
     )
     if not broken:
-        reporter.line("Nothing to repair: all %d packages are intact" % len(manifest.dists))
+        reporter.line("Nothing to repair: %s intact" % _all(len(manifest.dists)))
     return plan
+
+
+def _all(count: int) -> str:
+    """``the 1 package is``, ``all 3 packages are``."""
+    return "the 1 package is" if count == 1 else "all %d packages are" % count
 
 
 def repair(locations: Locations, options: UvOptions, reporter: Reporter) -> Plan:
     """``pepip repair``: the venv at ``locations.venv``."""
-    with open_target(locations, None, create=False) as target:
+    with open_target(locations, None, create=False, reporter=reporter) as target:
         return repair_target(target, options, reporter)
 
 
@@ -109,9 +114,9 @@ def fix_store(
         named = {Path(record.site_dir).parent for record in manifest.dists}
         if not named.intersection(damaged) or named & kept:
             continue  # intact, or it needs an entry only its owner can take out
-        if not os.access(venv, os.W_OK):
+        if not fsops.owned(venv):  # repairing runs its interpreter: never another user's
             sys.stderr.write(
-                "pepip: warning: skipped %s, a venv of %s you cannot write; if it still fails, "
+                "pepip: warning: skipped %s, a venv of %s; if it still fails, "
                 "they can run `pepip repair --venv %s`\n" % (venv, fsops.owner_name(venv), venv)
             )
             continue
@@ -119,5 +124,5 @@ def fix_store(
         with open_target(dataclasses.replace(locations, venv=venv), None, create=False) as target:
             repair_target(target, options, reporter)
     if refused:
-        more = " (and %d more entries of other users)" % (len(refused) - 1) if len(refused) > 1 else ""
+        more = " (and %s of other users)" % plural(len(refused) - 1, "more entry", "more entries") if len(refused) > 1 else ""
         raise PepipError(refused[0].message + more)

@@ -1,13 +1,21 @@
-"""Progress and result lines on stderr, in uv's style ("Resolved 5 packages in 412ms")."""
+"""Progress and result lines on stderr, in uv's style ("Resolved 5 packages in 412ms").
+
+Result lines go out as plain text. Live progress (a spinner, counts, bytes of downloads)
+shows only while a step runs, only on a terminal and never with ``-q``: it is drawn by
+``pepip.progress`` with rich, imported only then.
+"""
 
 from __future__ import annotations
 
 import sys
 import time
 from contextlib import contextmanager
-from typing import Iterator, TextIO
+from typing import TYPE_CHECKING, Iterator, TextIO
 
-__all__ = ["Reporter", "format_duration"]
+if TYPE_CHECKING:
+    from pepip.progress import StepProgress
+
+__all__ = ["Reporter", "format_duration", "plural", "printable"]
 
 
 def format_duration(seconds: float) -> str:
@@ -15,17 +23,59 @@ def format_duration(seconds: float) -> str:
     return "%dms" % round(seconds * 1000) if seconds < 1 else "%.2fs" % seconds
 
 
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """``1 package``, ``2 packages`` (``nouns`` for irregular plurals: entry, entries)."""
+    return "%d %s" % (count, noun if count == 1 else (nouns or noun + "s"))
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters escaped (``\\n``, ``\\x1b``).
+
+    Messages quote what users typed (requirements, paths, option values): a newline or an
+    escape sequence in it must not print a second, fake line or move the cursor.
+    """
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
+
+
 class Reporter:
-    """Writes progress to stderr unless quiet; a started step shows while it runs on a TTY."""
+    """Writes result lines to stderr unless quiet; shows a running step live on a terminal."""
 
     def __init__(self, quiet: bool = False, stream: TextIO | None = None) -> None:
         self.quiet = quiet
         self.stream = sys.stderr if stream is None else stream
         self.timings: dict[str, float] = {}
+        self._heading: str | None = None
+
+    def heading(self, text: str) -> None:
+        """A line that goes out before the next line, if there is one.
+
+        ``Using Python ... environment at: ...`` says which venv a command works on; when
+        the command fails before saying anything else, the error stays the only line.
+        """
+        self._heading = text
+
+    @property
+    def live(self) -> bool:
+        """True when progress may be drawn: not quiet and stderr is a terminal."""
+        if self.quiet:
+            return False
+        try:
+            return self.stream.isatty()
+        except (AttributeError, ValueError):  # a closed or unusual stream
+            return False
 
     def line(self, text: str) -> None:
-        """One line of output."""
-        self._write(text + "\n")
+        """One line of output (control characters in it escaped)."""
+        heading, self._heading = self._heading, None
+        if heading is not None:
+            self._write(printable(heading) + "\n")
+        self._write(printable(text) + "\n")
+
+    def warning(self, text: str) -> None:
+        """``pepip: warning: ...``, one line, like pip's and uv's warnings (not with ``-q``)."""
+        self.line("pepip: warning: " + text)
 
     def _write(self, text: str) -> None:
         """A closed stream (``pepip install ... | head``) ends the output, never the command:
@@ -39,18 +89,21 @@ class Reporter:
             self.quiet = True
 
     @contextmanager
-    def step(self, name: str, progress: str | None = None) -> Iterator[None]:
-        """Time a step; show ``progress`` while it runs when stderr is a terminal."""
-        live = progress is not None and not self.quiet and self.stream.isatty()
-        if live:
-            self._write("%s..." % progress)
+    def step(self, name: str, progress: str | None = None, delay: float = 0.25) -> Iterator[StepProgress]:
+        """Time a step; on a terminal show ``progress`` (and what the step reports) while it runs.
+
+        The display starts only after ``delay`` seconds, so a quick step draws nothing and
+        does not pay for importing the display library.
+        """
+        from pepip.progress import StepProgress
+
+        shown = StepProgress(progress or name, self.stream if progress is not None and self.live else None, delay)
         started = time.perf_counter()
         try:
-            yield
+            with shown:
+                yield shown
         finally:
             self.timings[name] = time.perf_counter() - started
-            if live:
-                self._write("\r\033[K")
 
     def took(self, name: str) -> str:
         """The formatted duration of a finished step."""

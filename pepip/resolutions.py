@@ -88,6 +88,8 @@ class Resolution:
 
 def _recall(memory: Path) -> list[LockedPackage] | None:
     """A remembered answer, or ``None`` when there is none we can read."""
+    if not fsops.owned(memory):
+        return None  # another user's answer is not trusted: they could name any artifact
     try:
         text = memory.read_text(encoding="utf-8")
         if not text.startswith(_HEADER):

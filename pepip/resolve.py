@@ -13,7 +13,7 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final, Sequence
+from typing import Callable, Final, Sequence
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
@@ -102,18 +102,39 @@ def parse_request(text: str) -> Requirement:
     return requirement
 
 
-def _run_uv(uv: Path, args: Sequence[str], what: str, stdin: str | None = None) -> str:
+def _run_uv(
+    uv: Path,
+    args: Sequence[str],
+    what: str,
+    stdin: str | None = None,
+    display: Callable[[str], None] | None = None,
+) -> str:
     """Run uv; on failure raise ``PepipError`` with uv's explanation in one line.
 
     uv's whole output becomes the error's ``detail`` only when the line leaves something out
-    (a build backend's log); the resolver's explanation fits the line.
+    (a build backend's log); the resolver's explanation fits the line. With ``display``, uv
+    runs on a pseudo-terminal and ``display`` receives what uv draws there (its progress);
+    its stdout is not kept then.
     """
     env = dict(os.environ)
     env.setdefault("UV_PYTHON_DOWNLOADS", "never")
     try:
-        completed = subprocess.run(
-            [str(uv), *args], input=stdin, capture_output=True, text=True, errors="replace", env=env
-        )
+        if display is not None:
+            from pepip.progress import plain_text
+            from pepip.terminal import run_on_terminal
+
+            drawn: list[str] = []
+
+            def keep(text: str) -> None:
+                drawn.append(text)
+                display(text)
+
+            code = run_on_terminal([str(uv), *args], env, keep)
+            completed = subprocess.CompletedProcess(args, code, "", plain_text("".join(drawn)))
+        else:
+            completed = subprocess.run(
+                [str(uv), *args], input=stdin, capture_output=True, text=True, errors="replace", env=env
+            )
     except OSError as error:
         raise PepipError("cannot run uv at %s: %s" % (uv, error.strerror)) from None
     if completed.returncode != 0:
@@ -302,6 +323,7 @@ def fetch_pins(
     options: UvOptions,
     prefix: Path,
     compile_bytecode: bool = True,
+    display: Callable[[str], None] | None = None,
 ) -> None:
     """Install exactly ``pins``' artifacts (no dependencies) into the staging ``prefix``.
 
@@ -311,14 +333,17 @@ def fetch_pins(
     files are hardlinked out of it whatever link mode the user's uv configuration asks for:
     so every store file is a regular file the store alone owns, and making entries
     read-only never changes a file of the user's uv cache or of a venv uv linked to it.
+    ``display`` receives uv's own progress display (``_run_uv``).
     """
     lock = prefix.parent / "fetch" / "pylock.toml"
     lock.parent.mkdir(parents=True, exist_ok=True)
     lock.write_text(render_pylock(pins), encoding="utf-8")
     args = [
-        "pip", "install", "--python", str(python), "--prefix", str(prefix), "--no-deps", "--quiet",
+        "pip", "install", "--python", str(python), "--prefix", str(prefix), "--no-deps",
         "-r", str(lock), "--link-mode", "hardlink", "--cache-dir", str(prefix.parent / "uv-cache"),
         "--compile-bytecode" if compile_bytecode else "--no-compile-bytecode",
     ]
+    if display is None:
+        args.append("--quiet")
     args += options.index_args()
-    _run_uv(uv, args, "downloading and building %d distributions" % len(pins))
+    _run_uv(uv, args, "downloading and building %d distributions" % len(pins), display=display)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Final, Mapping
+from typing import Callable, Final, Mapping
 
 from pepip import fsops
 from pepip.artifacts import NormalizedName, Pin
@@ -36,11 +36,17 @@ _INSTALLER_FILES: Final = frozenset({"RECORD", "INSTALLER", "REQUESTED", "uv_cac
 
 
 def add_staged(
-    store: Store, staging: Path, python: Path, pins: Mapping[NormalizedName, Pin], lazy_bytecode: bool = False
+    store: Store,
+    staging: Path,
+    python: Path,
+    pins: Mapping[NormalizedName, Pin],
+    lazy_bytecode: bool = False,
+    stored: Callable[[], None] = lambda: None,
 ) -> list[StoreEntry]:
     """Publish every distribution uv installed under ``staging`` as a store entry.
 
-    ``pins`` (by normalized name) say which artifact each distribution was installed from.
+    ``pins`` (by normalized name) say which artifact each distribution was installed from;
+    ``stored`` is called after each one (the progress display counts them).
     """
     site = _staged_site_packages(staging)
     if site is None:
@@ -52,9 +58,14 @@ def add_staged(
         if pin is None or pin.artifact is None:
             raise PepipError("uv installed %s, which was not asked for" % dist_info.name)
         temp = store.staging_dir()
-        tag_set = _build_entry(site, staging, dist_info, python, temp, pin.identity)
-        path = store.entries_dir / name / version / ("%s-%s" % (tag_set, pin.artifact.key))
-        entries.append(store.publish(temp, read_entry(temp, path), lazy_bytecode))
+        try:
+            tag_set = _build_entry(site, staging, dist_info, python, temp, pin.identity)
+            path = store.entries_dir / name / version / ("%s-%s" % (tag_set, pin.artifact.key))
+            entries.append(store.publish(temp, read_entry(temp, path), lazy_bytecode))
+        except BaseException:
+            fsops.remove_tree(temp)  # a disk that filled up, say: nothing half-built stays
+            raise
+        stored()
     return entries
 
 

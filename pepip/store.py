@@ -37,7 +37,6 @@ their writer only. A teammate's file pepip cannot replace is used as it is, or n
 from __future__ import annotations
 
 import errno
-import hashlib
 import math
 import os
 import stat
@@ -55,6 +54,7 @@ from pepip.artifacts import NormalizedName, Pin
 from pepip.entries import ENTRY_FILE, parse_facts
 from pepip.errors import PepipError
 from pepip.locations import Locations
+from pepip.locking import flock_waiting
 from pepip.native import NativeReach
 
 __all__ = ["Store", "StoreEntry", "STORE_VERSION", "read_entry", "iter_entries", "iter_dirs"]
@@ -189,14 +189,14 @@ class Store:
         filesystem offers no locks (some network shares), pepip warns and goes on unlocked.
         """
         try:
-            import fcntl
+            import fcntl  # noqa: F401
         except ImportError:  # Windows: no flock; prune and installs are not serialised
             yield
             return
         fd = _open_lock(self.base / "lock")
         try:
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+                flock_waiting(fd, exclusive, "the store lock of %s" % self.root)
             except OSError as error:
                 if not self._lock_warned:
                     self._lock_warned = True
@@ -271,26 +271,8 @@ class Store:
                 raise
             fsops.remove_tree(temp)  # another process published the same build first
             return read_entry(entry.path)
-        os.chmod(entry.path, readable & ~stat.S_IWUSR)
+        fsops.chmod_dir(entry.path, readable & ~stat.S_IWUSR)
         return entry
-
-    def register_venv(self, venv: Path) -> None:
-        """Record that ``venv`` uses the store (one small file per venv)."""
-        path = self.venvs_dir / _venv_key(venv)
-        if not path.exists():
-            fsops.atomic_write_text(path, str(venv) + "\n", fsops.file_mode(others_write=False))
-
-    def registered_venvs(self) -> list[Path]:
-        """Every venv ever registered (a deleted or moved one included: check before use)."""
-        try:
-            files = sorted(self.venvs_dir.iterdir())
-        except FileNotFoundError:
-            return []
-        return [Path(path.read_text(encoding="utf-8").strip()) for path in files]
-
-    def forget_venv(self, venv: Path) -> None:
-        """Drop a venv that no longer exists from the registry."""
-        fsops.unlink_if_present(self.venvs_dir / _venv_key(venv))
 
 
 def _open_lock(path: Path) -> int:
@@ -303,10 +285,6 @@ def _open_lock(path: Path) -> int:
         return os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
     except PermissionError:
         return os.open(path, os.O_RDONLY)
-
-
-def _venv_key(venv: Path) -> str:
-    return hashlib.sha256(str(venv).encode("utf-8")).hexdigest()[:16]
 
 
 def read_entry(path: Path, final: Path | None = None) -> StoreEntry:

@@ -21,7 +21,7 @@ from pepip.hashes import hashes_required, read_hash_policy
 from pepip.install import check_files
 from pepip.locations import Locations
 from pepip.plan import Plan
-from pepip.report import Reporter
+from pepip.report import Reporter, plural
 from pepip.resolutions import resolve_remembered
 from pepip.resolve import UvOptions, export_lock
 from pepip.target import Target, open_target
@@ -55,7 +55,7 @@ def sync(
         if path.name == "uv.lock" and len(files) > 1:
             raise PepipError("sync takes a uv.lock alone, not with other files")
     policy = read_hash_policy(files + options.constraints, options.require_hashes or hashes_required(locations))
-    with open_target(locations, python) as target:
+    with open_target(locations, python, reporter=reporter) as target:
         fingerprint = _fingerprint(target, files, options)
         if target.manifest.sync == fingerprint and _as_last_synced(target):
             reporter.line("Already in sync with %s; nothing to resolve" % ", ".join(map(str, files)))
@@ -69,11 +69,12 @@ def sync(
             resolution = resolve_remembered(target, [], sources, target.preferences(), options)
         pins = choose_pins(resolution.packages, target.tag_priority(), policy)
         reporter.line(
-            "Resolved %d packages in %s%s"
-            % (len(pins), reporter.took("resolve"), " (remembered)" if resolution.remembered else "")
+            "Resolved %s in %s%s"
+            % (plural(len(pins), "package"), reporter.took("resolve"), " (remembered)" if resolution.remembered else "")
         )
         plan = apply_pins(target, pins, options, [], reporter, sync=fingerprint, exact=True)
-        resolution.keep()
+        if not plan.changes_nothing:
+            resolution.keep()  # a command that changes nothing writes nothing, in the store too
         return plan
 
 

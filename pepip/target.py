@@ -18,15 +18,16 @@ from typing import Iterator
 from pepip import fsops
 from pepip.errors import PepipError
 from pepip.foreign import Foreign, scan_foreign
-from pepip.interpreter import Interpreter, query_interpreter, venv_python
+from pepip.interpreter import Interpreter, query_interpreter, venv_python, venv_version
 from pepip.journal import Journal, recover, transaction, unfinished, venv_locked
-from pepip.locations import Locations
-from pepip.manifest import DistRecord, Manifest, read_manifest
 from pepip.artifacts import Artifact, NormalizedName, Pin
+from pepip.locations import VIRTUAL_ENV, Locations
+from pepip.manifest import DistRecord, Manifest, read_manifest
+from pepip.report import Reporter
 from pepip.store import Store
-from pepip.venvs import make_venv
+from pepip.venvs import check_venv_python, make_venv
 
-__all__ = ["Target", "open_target", "existing_target", "moved_message", "pin_of_record"]
+__all__ = ["Target", "open_target", "existing_target", "moved_message", "pin_of_record", "environment_line"]
 
 
 @dataclass
@@ -116,10 +117,27 @@ def existing_target(locations: Locations) -> Target:
     """A venv that must exist already, for reading (list, freeze)."""
     venv = locations.venv
     if unfinished(venv):  # waits for a running command; undoes a dead one's change
+        _refuse_as_root(venv)
         _recover(venv)
     if not (venv / "pyvenv.cfg").is_file():
         raise _no_venv(venv)
     return _load(locations, Store.of(locations))
+
+
+def _refuse_as_root(venv: Path) -> None:
+    """Root changes nothing in another user's venv: the files would be root's, and the
+    venv's owner could no longer change them (nor could pepip, run as that owner)."""
+    if not hasattr(os, "geteuid") or os.geteuid() != 0:
+        return
+    try:
+        owner = os.lstat(venv).st_uid
+    except FileNotFoundError:
+        return
+    if owner != 0:
+        raise PepipError(
+            "the venv %s belongs to %s; run pepip as that user (root changes no other user's venv)"
+            % (venv, fsops.owner_name(venv))
+        )
 
 
 def _recover(venv: Path, locked: bool = False) -> None:
@@ -135,15 +153,38 @@ def _recover(venv: Path, locked: bool = False) -> None:
         ) from None
 
 
+def environment_line(target: Target) -> str:
+    """``Using Python 3.11.7 environment at: .venv``, as ``uv pip install`` says it.
+
+    The path is relative when the venv is below the current directory, as uv prints it.
+    """
+    venv = target.venv
+    try:
+        shown = str(venv.relative_to(target.locations.project_dir.resolve()))
+    except ValueError:
+        shown = str(venv)
+    version = venv_version(venv) or target.interpreter.version
+    return "Using Python %s environment at: %s" % (version, shown)
+
+
 @contextmanager
-def open_target(locations: Locations, python: str | None, create: bool = True) -> Iterator[Target]:
+def open_target(
+    locations: Locations, python: str | None, create: bool = True, reporter: Reporter | None = None
+) -> Iterator[Target]:
     """Yield the venv (created if missing and ``create``), its changes journaled.
 
     The body's changes are rolled back if it raises, and a venv created here is removed.
+    ``reporter`` says which venv it is (``environment_line``). ``python`` must name the
+    interpreter an existing venv has (``check_venv_python``).
     """
     venv = locations.venv
     if venv.exists() and not venv.is_dir():
         raise PepipError("the venv path %s is a file; pass another --venv" % venv)
+    _refuse_as_root(venv)
+    if locations.venv_source == VIRTUAL_ENV and not (venv / "pyvenv.cfg").is_file():
+        raise PepipError(
+            "VIRTUAL_ENV names %s, which is not a venv; run `deactivate`, or pass --venv" % venv
+        )
     store = Store.of(locations)
     with ExitStack() as held:
         if (venv / "pyvenv.cfg").is_file():
@@ -159,8 +200,12 @@ def open_target(locations: Locations, python: str | None, create: bool = True) -
                 raise PepipError("%s exists and is not a venv; pass another --venv" % venv)
             make_venv(locations, store, python)
             held.enter_context(venv_locked(venv))
+        if python is not None and not created:
+            check_venv_python(locations, store, venv, python)
         try:
             target = _load(locations, store)
+            if reporter is not None:
+                reporter.heading(environment_line(target))
             with transaction(venv, created) as target.journal:
                 yield target
         except BaseException:

@@ -12,7 +12,7 @@ from pepip.apply import requested_names
 from pepip.errors import PepipError
 from pepip.locations import Locations
 from pepip.manifest import DistRecord, Manifest, write_manifest
-from pepip.report import Reporter
+from pepip.report import Reporter, plural
 from pepip.resolve import parse_request
 from pepip.target import open_target
 from pepip.wiring import unlink_record
@@ -27,13 +27,22 @@ def uninstall(locations: Locations, names: list[str], reporter: Reporter) -> lis
     for name in names:
         if str(parse_request(name)) != parse_request(name).name:
             raise PepipError("uninstall takes package names, not `%s`" % name)
-    with open_target(locations, None, create=False) as target:
+    with open_target(locations, None, create=False, reporter=reporter) as target:
         installed = {record.name: record for record in target.manifest.dists}
-        wanted = [canonicalize_name(name) for name in names]
-        absent = [name for name in wanted if name not in installed]
-        if absent:
-            raise PepipError("%s not installed by pepip in %s" % (", ".join(absent), target.venv))
-        removed = [installed[name] for name in wanted]
+        foreign = {item.name for item in target.foreign}
+        wanted = list(dict.fromkeys(canonicalize_name(name) for name in names))
+        for name in wanted:
+            if name in foreign:  # pip or uv installed it into site-packages
+                reporter.warning(
+                    "skipping %s: pip or uv installed it, not pepip; remove it with `uv pip uninstall "
+                    "--python %s %s`" % (name, target.python, name)
+                )
+            elif name not in installed:  # as pip and uv do: say so, and go on
+                reporter.warning("skipping %s: it is not installed in %s" % (name, target.venv))
+        removed = [installed[name] for name in wanted if name in installed]
+        if not removed:
+            reporter.line("No packages to uninstall")
+            return []
         with target.store.locked():
             for record in removed:
                 unlink_record(target.interpreter, record, target.changing())
@@ -47,7 +56,7 @@ def uninstall(locations: Locations, names: list[str], reporter: Reporter) -> lis
                 ),
                 target.changing(),
             )
-    reporter.line("Uninstalled %d packages" % len(removed))
+    reporter.line("Uninstalled %s" % plural(len(removed), "package"))
     for record in sorted(removed, key=lambda r: r.name):
         reporter.line(" - %s==%s" % (record.name, record.version))
     return removed

@@ -9,8 +9,10 @@ Which interpreter ``--python`` means (uv's discovery: ``.python-version``, ``PAT
 ``UV_PYTHON``, an active venv) is asked of uv with ``uv python find`` and remembered for
 ``PEPIP_RESOLUTION_TTL`` seconds under a key of those inputs, like resolutions.
 
-A template is read-only, like a store entry: a teammate sharing the store must not change
-what every later venv starts from. Copies get back the write permission the umask allows.
+A template is read-only, like a store entry, and each user has their own (the user's id is
+part of its key): its files, the runtime and the interpreter link among them, run in every
+venv made from it, so a template, like a remembered interpreter, is used only if the user
+running pepip wrote it. Copies get back the write permission the umask allows.
 
 Layout::
 
@@ -25,21 +27,27 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import stat
 import tempfile
 import time
 from pathlib import Path
+from typing import Final
 
 from pepip import fsops
-from pepip.interpreter import query_interpreter, venv_python
+from pepip.errors import PepipError
+from pepip.interpreter import query_interpreter, venv_python, venv_version
 from pepip.locations import Locations
 from pepip.manifest import Manifest, write_manifest
 from pepip.resolve import create_venv, find_python
 from pepip.store import Store
 from pepip.wiring import wire_runtime
 
-__all__ = ["make_venv"]
+__all__ = ["make_venv", "check_venv_python"]
+
+# `3`, `3.12`, `3.12.1`, `python3.12`, `cpython3.12`, `py3.12`: a version, compared without uv
+_VERSION_REQUEST: Final = re.compile(r"^(?:c?python|cp|py)?(\d+(?:\.\d+){0,2})$")
 
 
 def make_venv(locations: Locations, store: Store, python: str | None) -> None:
@@ -50,7 +58,7 @@ def make_venv(locations: Locations, store: Store, python: str | None) -> None:
     interpreter = _remembered_python(locations, store, python)
     try:
         template = _template(locations, store, interpreter)
-    except PermissionError:  # a teammate's template from before templates were readable
+    except PermissionError:  # another user's template (each user builds their own)
         create_venv(locations.uv, locations.venv, str(interpreter))
         return
     venv = locations.venv
@@ -73,18 +81,74 @@ def _remembered_python(locations: Locations, store: Store, python: str | None) -
         digest.update(part.encode("utf-8") + b"\0")
     memory = store.base / "interpreters" / (digest.hexdigest()[:32] + ".txt")
     try:
-        if time.time() - os.stat(memory).st_mtime <= locations.resolution_ttl:
+        if fsops.owned(memory) and time.time() - os.stat(memory).st_mtime <= locations.resolution_ttl:
             remembered = Path(memory.read_text(encoding="utf-8").strip())
             if remembered.exists():
                 return remembered
     except OSError:  # none yet, or a teammate's we may not read
         pass
-    found = find_python(locations.uv, python)
+    found = _find_python(locations, python)
     try:
         fsops.atomic_write_text(memory, str(found) + "\n", fsops.file_mode(others_write=False))
     except PermissionError:
         pass  # a teammate's stale answer, which the sticky bit keeps: ask uv next time too
     return found
+
+
+def _find_python(locations: Locations, python: str | None) -> Path:
+    """``uv python find``, its failure one line: what uv tried and that a full path works.
+
+    Behind pyenv's shims uv tries ``~/.pyenv/shims/python3.12``, which prints a screenful
+    when that version is not selected; the first line of it is the reason.
+    """
+    try:
+        return find_python(locations.uv, python)
+    except PepipError as error:
+        if python is None:
+            raise
+        reason = error.message
+        lines = [line.strip() for line in error.detail.splitlines()]
+        tried = re.search(r"`([^`]+)`", reason)
+        if tried and "[stderr]" in lines:
+            said = next((line for line in lines[lines.index("[stderr]") + 1 :] if line), "")
+            reason = "no usable Python for --python %s: uv tried %s, which %s" % (
+                python, tried.group(1), "said `%s`" % said if said else "failed"
+            )
+        raise PepipError(
+            "%s; pass the interpreter's full path instead, e.g. --python /path/to/bin/python%s"
+            % (reason.rstrip("."), python if _VERSION_REQUEST.match(python) and python[:1].isdigit() else "3")
+        ) from None
+
+
+def check_venv_python(locations: Locations, store: Store, venv: Path, python: str) -> None:
+    """Refuse ``--python`` that names another interpreter than the existing venv's.
+
+    A venv's interpreter cannot change in place; silently keeping the old one (as pepip
+    did) installs for a Python the user did not ask for. A version request is compared
+    with the venv's version, a path with the venv's interpreter (symlinks followed), and
+    anything else (``pypy3``, ``>=3.11``) through the interpreter uv finds for it.
+    """
+    version = venv_version(venv)
+    venv_interpreter = venv_python(venv)
+    wanted = _VERSION_REQUEST.match(python)
+    if wanted is not None:
+        matches = version is not None and version.split(".")[: len(wanted.group(1).split("."))] == wanted.group(1).split(".")
+    elif os.sep in python or "/" in python or Path(python).is_file():
+        if not Path(python).exists():
+            raise PepipError(
+                "--python %s does not exist; the venv %s has Python %s (leave out --python to keep it)"
+                % (python, venv, version or "of unknown version")
+            )
+        matches = os.path.realpath(python) == os.path.realpath(venv_interpreter)
+    else:
+        found = _remembered_python(locations, store, python)
+        matches = os.path.realpath(found) == os.path.realpath(venv_interpreter)
+    if not matches:
+        raise PepipError(
+            "the venv %s has Python %s (%s), not %s as --python asks; to recreate it, remove it "
+            "and run `pepip venv %s --python %s`, or leave out --python to keep it"
+            % (venv, version or "of unknown version", os.path.realpath(venv_interpreter), python, venv, python)
+        )
 
 
 def _python_version_file(directory: Path) -> str:
@@ -100,9 +164,13 @@ def _python_version_file(directory: Path) -> str:
 def _template(locations: Locations, store: Store, interpreter: Path) -> Path:
     """The wired template venv for ``interpreter``, built once (atomically) if missing."""
     info = os.stat(interpreter)
-    key = hashlib.sha256(("%s\0%d\0%d" % (interpreter, info.st_mtime_ns, info.st_size)).encode()).hexdigest()[:16]
-    template = store.base / "venv-templates" / key
+    uid = os.geteuid() if hasattr(os, "geteuid") else 0
+    key = "%s\0%d\0%d\0%d" % (interpreter, info.st_mtime_ns, info.st_size, uid)
+    template = store.base / "venv-templates" / hashlib.sha256(key.encode()).hexdigest()[:16]
     if (template / "origin").is_file():
+        if not fsops.owned(template) or not fsops.owned(template / "origin"):
+            # A template's files run in every venv made from it: only the user's own.
+            raise PermissionError("the venv template %s is another user's" % template)
         return template
     with store.locked():  # built in tmp/, which `store prune` empties under the exclusive lock
         _build_template(locations, store, interpreter, template)

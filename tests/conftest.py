@@ -47,7 +47,8 @@ def isolated(
     monkeypatch.setenv("UV_PYTHON_DOWNLOADS", "never")
     if "network" not in request.keywords:
         monkeypatch.setenv("UV_OFFLINE", "1")
-    for name in ("UV_INDEX_URL", "UV_EXTRA_INDEX_URL", "UV_FIND_LINKS", "PEPIP_UV", "PEPIP_LINK_MODE"):
+    # VIRTUAL_ENV: pytest run from an activated venv must not make pepip install into it
+    for name in ("UV_INDEX_URL", "UV_EXTRA_INDEX_URL", "UV_FIND_LINKS", "PEPIP_UV", "PEPIP_LINK_MODE", "VIRTUAL_ENV"):
         monkeypatch.delenv(name, raising=False)
     work = tmp_path / "work"
     work.mkdir()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import signal
 import stat
 import subprocess
 import sys
@@ -84,10 +85,13 @@ def run_pepip(args: Sequence[str], capsys: object) -> Result:
     capture = capsys  # pytest's CaptureFixture
     capture.readouterr()  # type: ignore[attr-defined]
     code = 0
+    interrupt = signal.getsignal(signal.SIGINT)  # main() ignores Ctrl-C once it is done
     try:
         main(list(args))
     except SystemExit as done:
         code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+    finally:
+        signal.signal(signal.SIGINT, interrupt)
     out, err = capture.readouterr()  # type: ignore[attr-defined]
     return Result(code, out, err)
 

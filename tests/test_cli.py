@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import os
+import platform
+import pty
+import re
+import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from helpers import run_pepip, snapshot
+from helpers import run_pepip, snapshot, store_entries
 from pepip import __version__
+from pepip.locations import find_uv
 
 
 @pytest.fixture
@@ -115,7 +122,8 @@ def test_version_and_module_entry_point():
 def test_output_reports_resolution_storage_and_changes(capsys, venv, index_args):
     result = run_pepip(["install", *index_args, "alpha"], capsys)
     lines = result.stderr.splitlines()
-    assert lines[0].startswith("Resolved 2 packages in ")
+    assert lines[0] == "Using Python %s environment at: .venv" % platform.python_version()
+    assert lines[1].startswith("Resolved 2 packages in ")
     assert any(line.startswith("Stored 2 packages in ") for line in lines)
     assert lines[-2:] == [" + alpha==1.0", " + beta==1.0"]
 
@@ -126,6 +134,281 @@ def test_closed_output_does_not_undo_an_install(venv, index_args):
         "%s -m pepip install %s alpha tool 2>&1 | head -1" % (sys.executable, " ".join(index_args)),
         shell=True, capture_output=True, text=True,
     )
-    assert completed.stdout.startswith("Resolved")
+    assert completed.stdout.startswith("Using Python")
     assert (venv / "pepip-manifest.txt").is_file()
     assert subprocess.run([str(venv / "bin" / "python"), "-c", "import alpha, tool"]).returncode == 0
+
+
+# --- issue 13: pip's and uv's habits -------------------------------------------------------
+
+def _lines(result) -> list[str]:
+    return result.stderr.splitlines()
+
+
+def test_activated_venv_is_the_target(capsys, isolated, index_args, monkeypatch):
+    """`pip install . && pepip install x` in an activated venv installs into that venv."""
+    active = isolated / "work" / "active"
+    assert run_pepip(["venv", str(active)], capsys).exit_code == 0
+    monkeypatch.setenv("VIRTUAL_ENV", str(active))
+    result = run_pepip(["install", *index_args, "beta"], capsys)
+    assert result.exit_code == 0, result.stderr
+    assert _lines(result)[0] == "Using Python %s environment at: active" % platform.python_version()
+    assert len(_lines(result)) == 5  # Using, Resolved, Stored, Linked, + beta
+    assert not (isolated / "work" / ".venv").exists()
+    assert subprocess.run([str(active / "bin" / "python"), "-c", "import beta"]).returncode == 0
+    other = isolated / "work" / "other"
+    assert run_pepip(["install", "-q", *index_args, "--venv", str(other), "beta"], capsys).stderr == ""
+    assert (other / "pepip-manifest.txt").is_file()  # --venv comes before VIRTUAL_ENV
+
+
+def test_without_an_active_venv_dot_venv_is_the_target(capsys, venv, index_args):
+    result = run_pepip(["install", *index_args, "beta"], capsys)
+    assert result.exit_code == 0 and _lines(result)[0].endswith("environment at: .venv")
+    assert (venv / "pepip-manifest.txt").is_file()
+
+
+def test_virtual_env_that_is_not_a_venv(capsys, isolated, index_args, monkeypatch):
+    monkeypatch.setenv("VIRTUAL_ENV", str(isolated / "gone"))
+    result = run_pepip(["install", *index_args, "beta"], capsys)
+    assert_one_line_error(result, "VIRTUAL_ENV names")
+    assert not (isolated / "gone").exists()
+
+
+def test_python_that_differs_from_the_venvs(capsys, installed, index_args, store_root):
+    before = (snapshot(installed), snapshot(store_root))
+    for request in ("2.7", "python2.7", "/nonexistent/python9"):
+        result = run_pepip(["install", *index_args, "--python", request, "beta"], capsys)
+        assert_one_line_error(result, platform.python_version())
+        assert (snapshot(installed), snapshot(store_root)) == before
+    assert "pepip venv %s --python 2.7" % installed in result_of_mismatch(capsys, index_args)
+    same = run_pepip(["install", *index_args, "--python", "%d.%d" % sys.version_info[:2], "beta"], capsys)
+    assert same.exit_code == 0, same.stderr
+
+
+def result_of_mismatch(capsys, index_args) -> str:
+    return run_pepip(["install", *index_args, "--python", "2.7", "beta"], capsys).stderr
+
+
+def test_python_behind_a_failing_shim_is_one_line(capsys, isolated, index_args, monkeypatch):
+    """pyenv's shim for a version not selected prints a screenful; pepip says one line."""
+    shims = isolated / "shims"
+    shims.mkdir()
+    shim = shims / "python3.12"
+    shim.write_text("#!/bin/sh\n" + "".join("echo 'shim line %d' >&2\n" % n for n in range(10)) + "exit 127\n")
+    shim.chmod(0o755)
+    monkeypatch.setenv("PATH", "%s:%s" % (shims, os.environ["PATH"]))
+    result = run_pepip(["install", *index_args, "--python", "3.12", "alpha"], capsys)
+    assert_one_line_error(result, "full path")
+    assert str(shim) in result.stderr and "shim line 0" in result.stderr
+
+
+def test_short_help_and_version_options(capsys):
+    assert run_pepip(["-V"], capsys).stdout.strip() == "pepip %s" % __version__
+    helped = run_pepip(["-h"], capsys)
+    assert helped.exit_code == 0 and helped.stdout.startswith("Usage: pepip")
+    assert run_pepip(["store", "-h"], capsys).exit_code == 0
+
+
+@pytest.mark.parametrize(("args", "suggestion"), [
+    (["instal", "alpha"], "did you mean 'install'"),
+    (["install", "--venvv", "x", "alpha"], "did you mean --venv?"),
+    (["store", "prun"], "did you mean 'prune'"),
+])
+def test_usage_mistakes_are_one_line_with_a_suggestion(capsys, args, suggestion):
+    result = run_pepip(args, capsys)
+    assert result.exit_code == 2
+    assert len(result.error_lines) == 1 and result.error_lines[0].startswith("pepip: error: "), result.stderr
+    assert suggestion in result.stderr.lower()
+    assert "╭" not in result.stderr and "Usage:" not in result.stderr
+
+
+def test_doctor_errors_carry_the_prefix(capsys, isolated):
+    result = run_pepip(["doctor", "--venv", str(isolated / "nowhere")], capsys)
+    assert_one_line_error(result, "no venv at")
+
+
+def test_uninstalling_what_is_not_installed_warns(capsys, installed, store_root):
+    before = (snapshot(installed), snapshot(store_root))
+    result = run_pepip(["uninstall", "versioned"], capsys)
+    assert result.exit_code == 0, result.stderr
+    assert _lines(result)[1:] == [
+        "pepip: warning: skipping versioned: it is not installed in %s" % installed,
+        "No packages to uninstall",
+    ]
+    assert len(_lines(result)) == 3
+    assert (snapshot(installed), snapshot(store_root)) == before
+    both = run_pepip(["uninstall", "versioned", "alpha"], capsys)
+    assert both.exit_code == 0 and len(_lines(both)) == 4 and _lines(both)[-1] == " - alpha==1.0"
+
+
+def test_ctrl_c_while_starting_prints_no_traceback(isolated):
+    """A KeyboardInterrupt while typer is imported (as Ctrl-C at start-up would raise)."""
+    fake = isolated / "fake"
+    (fake / "typer").mkdir(parents=True)
+    (fake / "typer" / "__init__.py").write_text("raise KeyboardInterrupt\n")
+    completed = subprocess.run(
+        [sys.executable, "-c", "from pepip.cli import main; main(['--version'])"],
+        capture_output=True, text=True,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(fake), os.environ.get("PYTHONPATH")]))},
+    )
+    assert completed.returncode in (-signal.SIGINT, 130), completed.stderr
+    assert completed.stderr == ""
+
+
+def test_ctrl_c_after_the_command_finished_exits_0():
+    code = (
+        "import atexit, os, signal\n"
+        "atexit.register(lambda: os.kill(os.getpid(), signal.SIGINT))\n"
+        "from pepip.cli import main\n"
+        "main(['store', 'path'])\n"
+    )
+    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stderr == "" and completed.stdout.strip()
+
+
+@pytest.mark.parametrize("command", [
+    [], ["install"], ["uninstall"], ["sync"], ["list"], ["freeze"], ["venv"], ["repair"], ["doctor"],
+    ["store"], ["store", "path"], ["store", "ls"], ["store", "status"], ["store", "verify"], ["store", "prune"],
+])
+def test_help_has_an_example_and_the_environment(capsys, command):
+    result = run_pepip([*command, "--help"], capsys)
+    assert result.exit_code == 0 and result.stderr == ""
+    assert "Example:\n    $ pepip " in result.stdout, result.stdout
+    assert "Environment:" in result.stdout and "PEPIP_HOME" in result.stdout
+
+
+def _install_on(stderr_kind: str, index_args, args=("alpha",), quiet=False):
+    """Run `pepip install` in a subprocess with stderr on a new pseudo-terminal or a pipe."""
+    command = [sys.executable, "-m", "pepip", "install", *(["-q"] if quiet else []), *index_args, *args]
+    env = {**os.environ, "TERM": "xterm", "COLUMNS": "100"}
+    if stderr_kind == "pipe":
+        completed = subprocess.run(command, capture_output=True, env=env)
+        return completed.returncode, completed.stderr.decode()
+    master, slave = pty.openpty()
+    process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=slave, env=env)
+    os.close(slave)
+    drawn = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        drawn += chunk
+    os.close(master)
+    return process.wait(), drawn.decode("utf-8", "replace")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are POSIX")
+def test_progress_shows_on_a_terminal_only(venv, index_args, isolated, monkeypatch):
+    code, drawn = _install_on("pty", index_args)
+    assert code == 0, drawn
+    assert "Storing" in drawn and "2/2" in drawn, drawn  # counts out of the total, drawn live
+    assert "\x1b[" in drawn  # drawn by rich, then erased
+    plain = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", drawn)
+    assert "Stored 2 packages in " in plain and " + alpha==1.0" in plain
+    assert "Installed 2 packages" not in plain  # uv's lines about its staging dir stay hidden
+    monkeypatch.setenv("PEPIP_HOME", str(isolated / "store2"))
+    code, piped = _install_on("pipe", index_args, ("--venv", "piped", "alpha", "tool"))
+    assert code == 0 and "\x1b" not in piped and "Storing" not in piped and "Downloading" not in piped
+    assert len(piped.splitlines()) == 7, piped  # Using, Resolved, Stored, Linked, 3 x +
+    monkeypatch.setenv("PEPIP_HOME", str(isolated / "store3"))
+    code, quiet = _install_on("pty", index_args, ("--venv", "quiet", "alpha"), quiet=True)
+    assert code == 0 and quiet == ""
+
+
+def test_progress_reads_uvs_display():
+    from pepip.progress import UvDisplay
+
+    seen = []
+
+    class Recorder:
+        def counts(self, what, done, total):
+            seen.append((what, done, total))
+
+        def downloads(self, sizes):
+            seen.append(sizes)
+
+    display = UvDisplay(Recorder())  # type: ignore[arg-type]
+    display.feed(
+        "\r\x1b[2K\x1b[37m⠙\x1b[0m \x1b[2mPreparing packages...\x1b[0m (3/48)          "
+        "\x1b[2mtorch     \x1b[0m \x1b[32m-------\x1b[30m\x1b[2m-------\x1b[0m 120.00 MiB/700.00 MiB\r"
+    )
+    assert seen == [("Downloading", 3, 48), {"torch": (120 * 1024**2, 700 * 1024**2)}]
+
+
+def test_plurals(capsys, venv, index_args):
+    result = run_pepip(["install", *index_args, "beta"], capsys)
+    lines = _lines(result)
+    assert [line.split(" in ")[0] for line in lines[1:4]] == ["Resolved 1 package", "Stored 1 package", "Linked 1 package"]
+    again = run_pepip(["install", *index_args, "beta"], capsys)
+    assert _lines(again)[1] == "Audited 1 package; nothing to change"
+    gone = run_pepip(["uninstall", "beta"], capsys)
+    assert _lines(gone)[1:] == ["Uninstalled 1 package", " - beta==1.0"]
+
+
+def test_repair_reports_a_restored_pin_once(capsys, installed, index_args, store_root):
+    entry = next(path for path in store_entries(store_root) if "beta" in str(path))
+    os.chmod(entry, 0o755)
+    for directory, subdirs, _files in os.walk(entry):
+        for name in subdirs:
+            os.chmod(os.path.join(directory, name), 0o755)
+    shutil.rmtree(entry)
+    result = run_pepip(["repair", *index_args], capsys)
+    assert result.exit_code == 0, result.stderr
+    assert " ~ beta==1.0" in _lines(result)
+    assert " + beta==1.0" not in _lines(result) and " - beta==1.0" not in _lines(result)
+    assert len(_lines(result)) == 5  # Using, Repairing, Stored, Linked, ~ beta
+
+
+@pytest.mark.parametrize("text", ["al\npepip: error: fake", "al\x1b[2Kpha", "al\rpha"])
+def test_typed_text_cannot_forge_lines(capsys, venv, index_args, text):
+    result = run_pepip(["install", *index_args, text], capsys)
+    assert_one_line_error(result, "invalid requirement")
+    assert "\x1b" not in result.stderr and "\r" not in result.stderr
+    assert len(result.stderr.splitlines()) == 1
+    unknown = run_pepip([text], capsys)
+    assert unknown.exit_code == 2 and len(unknown.stderr.splitlines()) == 1
+
+
+def _written(venv: Path, store_root: Path) -> dict[str, tuple[int, int]]:
+    """Every file's inode and mtime: a rewrite with the same bytes changes them."""
+    found = {}
+    for root in (venv, store_root):
+        for directory, _subdirs, files in os.walk(root):
+            for name in files:
+                info = os.lstat(os.path.join(directory, name))
+                found[os.path.join(directory, name)] = (info.st_ino, info.st_mtime_ns)
+    return found
+
+
+def test_a_command_that_changes_nothing_writes_nothing(capsys, installed, index_args, store_root, isolated):
+    requirements = isolated / "work" / "requirements.txt"
+    requirements.write_text("alpha\n")
+    assert run_pepip(["install", *index_args, "-r", str(requirements)], capsys).exit_code == 0
+    before = _written(installed, store_root)
+    for args in (["alpha"], ["-r", str(requirements)], ["--refresh", "alpha"]):
+        result = run_pepip(["install", *index_args, *args], capsys)
+        assert result.exit_code == 0 and _lines(result)[-1] == "Audited 2 packages; nothing to change"
+        assert _written(installed, store_root) == before, args
+
+
+def test_install_into_the_venv_pepip_itself_was_installed_in(capsys, isolated, index_args, wheelhouse, monkeypatch):
+    """The README in an activated venv: `pip install .` put pepip there from a local path
+    (a direct URL); `pepip install` must keep that installation, not replace it from the store."""
+    active = isolated / "work" / "active"
+    assert run_pepip(["venv", str(active)], capsys).exit_code == 0
+    local = next(wheelhouse.glob("versioned-1.0-*.whl"))
+    uv = subprocess.run(
+        [os.environ.get("PEPIP_UV") or str(find_uv(os.environ)), "pip", "install", "--python",
+         str(active / "bin" / "python"), "--quiet", str(local)], capture_output=True, text=True,
+    )
+    assert uv.returncode == 0, uv.stderr
+    monkeypatch.setenv("VIRTUAL_ENV", str(active))
+    result = run_pepip(["install", *index_args, "alpha"], capsys)
+    assert result.exit_code == 0, result.stderr
+    assert "versioned" not in result.stderr  # neither removed nor re-stored
+    listed = run_pepip(["list"], capsys).stdout
+    assert re.search(r"versioned\s+1.0\s+site-packages", listed), listed

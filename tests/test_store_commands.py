@@ -50,10 +50,10 @@ def test_prune_keeps_what_live_venvs_use_and_forgets_deleted_venvs(capsys, isola
     leftover = store_root / "v2" / "tmp" / "stage-interrupted"
     leftover.mkdir()
     dry = run_pepip(["store", "prune", "--dry-run"], capsys)
-    assert "Would remove 1 entries" in dry.stdout and "1 temp leftovers" in dry.stdout
+    assert "Would remove 1 entry" in dry.stdout and "1 temp leftover," in dry.stdout
     assert entry_of(store_root, "versioned").is_dir() and leftover.is_dir()
     result = run_pepip(["store", "prune"], capsys)
-    assert result.exit_code == 0 and "Removed 1 entries" in result.stdout
+    assert result.exit_code == 0 and "Removed 1 entry" in result.stdout
     assert sorted(p.parent.parent.name for p in store_entries(store_root)) == ["alpha", "beta"]
     assert not leftover.exists() and not (store_root / "v2" / "entries" / "versioned").exists()
     assert len(list((store_root / "v2" / "venvs").iterdir())) == 1
@@ -101,7 +101,7 @@ def test_missing_entry_import_error_then_repair(capsys, venv, index_args, store_
     assert "beta (from beta==1.0) is missing from the store" in completed.stderr
     assert "pepip repair" in completed.stderr
     doctor = run_pepip(["doctor", "--venv", str(venv)], capsys)
-    assert doctor.exit_code == 1 and "beta 1.0: store entry" in doctor.stdout
+    assert doctor.exit_code == 1 and "pepip: error: beta 1.0: store entry" in doctor.stderr
     repaired = run_pepip(["repair", "--venv", str(venv), *index_args], capsys)
     assert repaired.exit_code == 0, repaired.stderr
     assert "Repairing 1 of 2 packages" in repaired.stderr
@@ -117,8 +117,8 @@ def test_doctor_reports_without_changing_anything(capsys, venv, index_args, stor
     before = (snapshot(venv), snapshot(store_root))
     result = run_pepip(["doctor", "--venv", str(venv)], capsys)
     assert result.exit_code == 1
-    assert any("_pepip.pth is missing" in line for line in result.stdout.splitlines())
-    assert any("beta 1.0: its dist-info was removed" in line for line in result.stdout.splitlines())
+    assert any("_pepip.pth is missing" in line for line in result.stderr.splitlines())
+    assert any("beta 1.0: its dist-info was removed" in line for line in result.stderr.splitlines())
     assert (snapshot(venv), snapshot(store_root)) == before
 
 
@@ -153,8 +153,8 @@ def test_venv_moved_by_hand_is_detected_not_trusted(capsys, isolated, index_args
     (isolated / "work" / "before").rename(isolated / "work" / "after")
     moved = isolated / "work" / "after"
     doctor = run_pepip(["doctor", "--venv", str(moved)], capsys)
-    assert doctor.exit_code == 1 and len(doctor.stdout.splitlines()) == 1
-    assert "was moved here from %s" % (isolated / "work" / "before") in doctor.stdout
+    assert doctor.exit_code == 1 and len(doctor.stderr.splitlines()) == 1 and not doctor.stdout
+    assert "was moved here from %s" % (isolated / "work" / "before") in doctor.stderr
     before = (snapshot(moved), snapshot(store_root))
     result = run_pepip(["install", *index_args, "--venv", str(moved), "versioned"], capsys)
     assert result.exit_code == 1 and len(result.error_lines) == 1 and "not relocatable" in result.stderr

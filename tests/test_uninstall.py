@@ -21,7 +21,6 @@ def test_uninstall_removes_package_scripts_and_data_but_not_the_store(capsys, ve
 
 
 @pytest.mark.parametrize(("args", "fragment"), [
-    (["versioned"], "versioned not installed by pepip"),
     (["alpha==1.0"], "package names"),
     ([], "Missing argument"),
 ])
