@@ -63,7 +63,7 @@ def list_entries(store: Store) -> list[EntryRow]:
         try:
             tags = path.name.rpartition("-")[0]
             entry = read_entry(path)
-            name, version = entry.name, entry.version
+            name, version = str(entry.name), entry.version
         except PepipError:  # not an entry pepip published: listed so that verify is run
             name, version, tags = path.parent.parent.name, path.parent.name, "(damaged: run `pepip store verify`)"
         rows.append(EntryRow(name, version, tags, tree_bytes(path), users[path], path))
