@@ -15,8 +15,10 @@ import functools
 import os
 import shutil
 import stat
+import sys
 import tempfile
 from pathlib import Path
+from typing import Callable
 
 from pepip.errors import PepipError
 
@@ -135,7 +137,28 @@ def remove_tree(root: Path) -> None:
     for directory, _subdirs, _files in os.walk(root):
         mode = stat.S_IMODE(os.lstat(directory).st_mode)
         chmod_dir(Path(directory), mode | stat.S_IWUSR | stat.S_IXUSR)
-    shutil.rmtree(root)
+    if sys.platform == "win32" and sys.version_info >= (3, 12):
+        shutil.rmtree(root, onexc=_clear_readonly_and_retry)
+    elif sys.platform == "win32":
+        shutil.rmtree(root, onerror=_clear_readonly_and_retry)
+    else:
+        shutil.rmtree(root)
+
+
+def _clear_readonly_and_retry(function: Callable[[str], object], path: str, error: object) -> None:
+    """Windows refuses to delete a read-only file (WinError 5) where POSIX asks only for a
+    writable directory: clear the file's read-only attribute and delete it again.
+
+    The attribute belongs to the file, not to one of its names: clearing it on a hardlink
+    clears it on every link. So nothing pepip deletes on Windows may be a hardlink of a
+    store file (staging copies into entries there, and venvs get copies of dist-info files).
+    """
+    if isinstance(error, tuple):  # onerror (before 3.12) passes sys.exc_info()
+        error = error[1]
+    if not isinstance(error, PermissionError):
+        raise error if isinstance(error, BaseException) else OSError(path)
+    os.chmod(path, stat.S_IWRITE | stat.S_IREAD)
+    function(path)
 
 
 def chmod_dir(path: Path, mode: int) -> None:

@@ -22,6 +22,7 @@ waits, and recovery never rolls back the transaction of a live process.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import sys
@@ -105,14 +106,20 @@ def _link_file(source: str, target: str) -> None:
 
 
 @contextmanager
-def venv_locked(venv: Path) -> Iterator[None]:
-    """Hold the venv's lock while changing it; where locks are unavailable, go on unlocked."""
-    try:
-        import fcntl  # noqa: F401
-    except ImportError:  # Windows
-        yield
-        return
-    fd = os.open(venv, os.O_RDONLY)
+def venv_locked(venv: Path, lock_dir: Path) -> Iterator[None]:
+    """Hold the venv's lock while changing it; where locks are unavailable, go on unlocked.
+
+    On POSIX the lock is a ``flock`` on the venv directory itself. Windows cannot open a
+    directory as a file, and a lock file inside the venv would be open while a failed
+    command deletes the venv it created, which Windows refuses: there the lock is a file in
+    ``lock_dir`` (the store's) named by the venv's path, which is canonical.
+    """
+    if sys.platform == "win32":
+        fsops.make_shared_dir(lock_dir)
+        digest = hashlib.sha256(str(venv).lower().encode("utf-8")).hexdigest()[:32]
+        fd = os.open(lock_dir / ("venv-" + digest), os.O_RDWR | os.O_CREAT, 0o666)
+    else:
+        fd = os.open(venv, os.O_RDONLY)
     try:
         try:
             flock_waiting(fd, True, "the venv %s, which another pepip command is changing" % venv)

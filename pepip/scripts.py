@@ -2,18 +2,26 @@
 
 A launcher names the venv's own interpreter, so it cannot live in the shared store: each
 venv gets its own small file, as pip and uv write them.
+
+On Windows a launcher is ``Scripts\\<name>.exe``: ``cmd`` and PowerShell run no shebang
+script. The ``.exe`` format (a small launcher program, then ``#!<python.exe>``, then a zip
+whose ``__main__.py`` calls the entry point) is the one pip's distlib and uv write; pepip
+takes it from pypa/installer (``installer.scripts.Script``), which ships distlib's launcher
+binaries, rather than keeping launcher programs of its own.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import sys
+import sysconfig
 from pathlib import Path
-from typing import Final
+from typing import Final, Literal
 
 from pepip.errors import PepipError
 
-__all__ = ["launcher_text", "shebang", "write_launcher", "with_interpreter"]
+__all__ = ["launcher_text", "entry_point_launcher", "shebang", "write_launcher", "with_interpreter"]
 
 _MAX_SHEBANG: Final = 127  # Linux's limit; longer paths go through /bin/sh
 _TARGET: Final = re.compile(r"^(?P<module>[\w.]+)\s*(:\s*(?P<attr>[\w.]+))?\s*(\[.*\])?\s*$")
@@ -28,12 +36,16 @@ def shebang(python: Path) -> str:
     return "#!/bin/sh\n'''exec' '%s' \"$0\" \"$@\"\n' '''\n" % text.replace("'", "'\\''")
 
 
-def launcher_text(python: Path, target: str, script: str) -> str:
-    """A launcher for ``module:attr`` (pip's and uv's template)."""
+def _module_attr(target: str, script: str) -> tuple[str, str]:
     match = _TARGET.match(target)
     if match is None or match.group("attr") is None:
         raise PepipError("entry point %s = %s is not of the form module:function" % (script, target))
-    module, attr = match.group("module"), match.group("attr")
+    return match.group("module"), match.group("attr")
+
+
+def launcher_text(python: Path, target: str, script: str) -> str:
+    """A launcher for ``module:attr`` (pip's and uv's template)."""
+    module, attr = _module_attr(target, script)
     head = attr.split(".")[0]
     return (
         shebang(python)
@@ -44,6 +56,34 @@ def launcher_text(python: Path, target: str, script: str) -> str:
         + "    sys.argv[0] = re.sub(r\"(-script\\.pyw|\\.exe)?$\", \"\", sys.argv[0])\n"
         + "    sys.exit(%s())\n" % attr
     )
+
+
+def entry_point_launcher(
+    python: Path, target: str, script: str, gui: bool, windows: bool = sys.platform == "win32"
+) -> tuple[str, bytes]:
+    """The file name and contents of the launcher for entry point ``script = target``.
+
+    ``windows``: an ``.exe`` (``gui``: one that opens no console window and runs
+    ``pythonw.exe``), made by pypa/installer for this machine's architecture. Elsewhere a
+    shebang script; ``gui`` makes no difference there, as with pip.
+    """
+    if not windows:
+        return script, launcher_text(python, target, script).encode("utf-8")
+    from installer.scripts import Script
+
+    module, attr = _module_attr(target, script)
+    executable = str(python)
+    if " " in executable:  # the launcher splits its #! line at spaces unless quoted
+        executable = '"%s"' % executable
+    return Script(script, module, attr, "gui" if gui else "console").generate(executable, _launcher_kind())
+
+
+def _launcher_kind() -> Literal["win-ia32", "win-amd64", "win-arm64"]:
+    """Which of installer's launcher binaries runs on this machine."""
+    platform = sysconfig.get_platform()
+    if platform == "win32":
+        return "win-ia32"
+    return "win-arm64" if platform == "win-arm64" else "win-amd64"
 
 
 def with_interpreter(data: bytes, python: Path) -> bytes | None:

@@ -10,6 +10,8 @@ files are the only copy on disk and nobody else's.
 from __future__ import annotations
 
 import os
+import shutil
+import sys
 from pathlib import Path
 from typing import Callable, Final, Mapping
 
@@ -139,7 +141,12 @@ def _move(source: Path, target: Path) -> None:
     """Link a staged file into an entry (two distributions may list the same file)."""
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
-        fsops.hardlink_or_copy(source, target)
+        if sys.platform == "win32":
+            # Windows keeps read-only per file, not per name: deleting the staged hardlink
+            # (uv's private cache, the staging prefix) would make the entry writable again.
+            shutil.copyfile(source, target)
+        else:
+            fsops.hardlink_or_copy(source, target)
     except FileNotFoundError:
         raise PepipError(
             "%s is listed in its distribution's RECORD but uv did not install it" % source.name

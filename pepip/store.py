@@ -188,11 +188,6 @@ class Store:
         linked, so prune never sees a published entry that a venv is about to use. Where the
         filesystem offers no locks (some network shares), pepip warns and goes on unlocked.
         """
-        try:
-            import fcntl  # noqa: F401
-        except ImportError:  # Windows: no flock; prune and installs are not serialised
-            yield
-            return
         fd = _open_lock(self.base / "lock")
         try:
             try:

@@ -116,12 +116,13 @@ def _no_venv(venv: Path) -> PepipError:
 def existing_target(locations: Locations) -> Target:
     """A venv that must exist already, for reading (list, freeze)."""
     venv = locations.venv
+    store = Store.of(locations)
     if unfinished(venv):  # waits for a running command; undoes a dead one's change
         _refuse_as_root(venv)
-        _recover(venv)
+        _recover(venv, store)
     if not (venv / "pyvenv.cfg").is_file():
         raise _no_venv(venv)
-    return _load(locations, Store.of(locations))
+    return _load(locations, store)
 
 
 def _refuse_as_root(venv: Path) -> None:
@@ -140,12 +141,17 @@ def _refuse_as_root(venv: Path) -> None:
         )
 
 
-def _recover(venv: Path, locked: bool = False) -> None:
+def _venv_lock_dir(store: Store) -> Path:
+    """Where Windows keeps venv locks (see ``venv_locked``); unused on POSIX."""
+    return store.base / "locks"
+
+
+def _recover(venv: Path, store: Store, locked: bool = False) -> None:
     """Roll back what a command that died left half-done (``locked``: the caller holds the lock)."""
     try:
         with ExitStack() as held:
             if not locked:
-                held.enter_context(venv_locked(venv))
+                held.enter_context(venv_locked(venv, _venv_lock_dir(store)))
             recover(venv)
     except OSError as error:
         raise PepipError(
@@ -188,8 +194,8 @@ def open_target(
     store = Store.of(locations)
     with ExitStack() as held:
         if (venv / "pyvenv.cfg").is_file():
-            held.enter_context(venv_locked(venv))
-            _recover(venv, locked=True)  # removes a venv whose creating command died
+            held.enter_context(venv_locked(venv, _venv_lock_dir(store)))
+            _recover(venv, store, locked=True)  # removes a venv whose creating command died
         existed = venv.exists()
         created = not (venv / "pyvenv.cfg").is_file()
         if created and not create:
@@ -199,7 +205,7 @@ def open_target(
             if existed and any(venv.iterdir()):
                 raise PepipError("%s exists and is not a venv; pass another --venv" % venv)
             make_venv(locations, store, python)
-            held.enter_context(venv_locked(venv))
+            held.enter_context(venv_locked(venv, _venv_lock_dir(store)))
         if python is not None and not created:
             check_venv_python(locations, store, venv, python)
         try:

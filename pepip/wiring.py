@@ -14,7 +14,9 @@ would let ``pip uninstall`` delete files that other venvs share.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Final
 
@@ -26,7 +28,7 @@ from pepip.journal import Journal
 from pepip.manifest import DistRecord
 from pepip.artifacts import Pin
 from pepip.entries import entry_point_scripts, read_record, record_hash
-from pepip.scripts import launcher_text, with_interpreter, write_launcher
+from pepip.scripts import entry_point_launcher, with_interpreter, write_launcher
 from pepip.store import StoreEntry
 
 __all__ = ["wire_runtime", "link_entry", "unlink_record", "recorded_files", "scripts_dir"]
@@ -108,7 +110,10 @@ def link_entry(
         target_dir.mkdir(exist_ok=True)  # licenses/ and sboms/ (PEP 639) too
         for name in files:
             if not (directory == str(entry.dist_info_dir) and name in _STORE_ONLY):
-                fsops.hardlink_or_copy(Path(directory, name), target_dir / name)
+                if sys.platform == "win32":  # a link would share the store file's read-only
+                    shutil.copyfile(Path(directory, name), target_dir / name)  # attribute
+                else:
+                    fsops.hardlink_or_copy(Path(directory, name), target_dir / name)
     rows: list[tuple[str, str, str]] = []
     local = {"INSTALLER": _INSTALLER, **({"REQUESTED": ""} if requested else {})}
     for name, text in local.items():
@@ -116,12 +121,12 @@ def link_entry(
         (dist_info / name).write_bytes(data)
         rows.append(("%s/%s" % (entry.dist_info, name), record_hash(data), str(len(data))))
     bin_dir = scripts_dir(venv)
-    for group in entry_point_scripts(entry.dist_info_dir).values():
+    for group_name, group in entry_point_scripts(entry.dist_info_dir).items():
         for script, target in group.items():
-            data = launcher_text(python, target, script).encode("utf-8")
-            journal.guard(bin_dir / script)
-            write_launcher(bin_dir / script, data)
-            rows.append((_venv_relative(bin_dir / script, site), record_hash(data), str(len(data))))
+            file_name, data = entry_point_launcher(python, target, script, gui=group_name == "gui_scripts")
+            journal.guard(bin_dir / file_name)
+            write_launcher(bin_dir / file_name, data)
+            rows.append((_venv_relative(bin_dir / file_name, site), record_hash(data), str(len(data))))
     own = {"%s/%s" % (entry.dist_info, name) for name in _STORE_ONLY}  # not vendored ones
     made: set[str] = set()  # directories of the venv made (or found) for prefix files
     for record_path, hash_field, size in read_record(entry.dist_info_dir / "RECORD"):

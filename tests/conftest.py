@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import stat
 import subprocess
 import sys
 import sysconfig
+import zipfile
 from pathlib import Path
 from typing import Iterator
 
@@ -22,12 +24,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if config.getoption("--run-network"):
-        return
     skip = pytest.mark.skip(reason="needs --run-network")
     for item in items:
-        if "network" in item.keywords:
+        if "network" in item.keywords and not config.getoption("--run-network"):
             item.add_marker(skip)
+        posix = item.get_closest_marker("posix")
+        if posix is not None and sys.platform == "win32":
+            item.add_marker(pytest.mark.skip(reason="POSIX only: %s" % (posix.args or ("",))[0]))
 
 
 @pytest.fixture(scope="session")
@@ -66,14 +69,35 @@ def store_root(isolated: Path) -> Path:
 def uv_log(isolated: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Make pepip run real uv through a wrapper that appends each call's arguments to a log."""
     log = isolated / "uv-calls.log"
-    wrapper = isolated / "uv-logging"
-    wrapper.write_text(
-        "#!/bin/sh\nprintf '%%s\\n' \"$*\" >> '%s'\nexec '%s' \"$@\"\n" % (log, find_uv(os.environ))
-    )
-    wrapper.chmod(wrapper.stat().st_mode | stat.S_IEXEC)
+    uv = find_uv(os.environ)
+    if sys.platform == "win32":
+        wrapper = isolated / "uv-logging.exe"
+        wrapper.write_bytes(_windows_wrapper(log, uv))
+    else:
+        wrapper = isolated / "uv-logging"
+        wrapper.write_text("#!/bin/sh\nprintf '%%s\\n' \"$*\" >> '%s'\nexec '%s' \"$@\"\n" % (log, uv))
+        wrapper.chmod(wrapper.stat().st_mode | stat.S_IEXEC)
     monkeypatch.setenv("PEPIP_UV", str(wrapper))
     log.write_text("")
     return log
+
+
+def _windows_wrapper(log: Path, uv: Path) -> bytes:
+    """A uv stand-in ``.exe`` for Windows, which runs no shell script: installer's console
+    launcher (the format pepip's own launchers use) running a ``__main__.py`` that logs."""
+    from importlib.resources import files
+
+    main = (
+        "import subprocess, sys\n"
+        "with open(%r, 'a') as log:\n"
+        "    log.write(' '.join(sys.argv[1:]) + '\\n')\n"
+        "sys.exit(subprocess.call([%r] + sys.argv[1:]))\n" % (str(log), str(uv))
+    )
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as bundle:
+        bundle.writestr("__main__.py", main)
+    launcher = (files("installer._scripts") / "t64.exe").read_bytes()
+    return launcher + b'#!"' + sys.executable.encode() + b'"\n' + archive.getvalue()
 
 
 _NATIVE_SOURCE = r"""

@@ -96,10 +96,28 @@ def run_pepip(args: Sequence[str], capsys: object) -> Result:
     return Result(code, out, err)
 
 
+WINDOWS = sys.platform == "win32"
+
+
+def bin_dir(venv: Path) -> Path:
+    """The venv's ``bin`` (``Scripts`` on Windows)."""
+    return venv / ("Scripts" if WINDOWS else "bin")
+
+
+def venv_python(venv: Path) -> Path:
+    """The venv's interpreter."""
+    return bin_dir(venv) / ("python.exe" if WINDOWS else "python")
+
+
+def site_packages(venv: Path) -> Path:
+    """The venv's site-packages (``Lib/site-packages`` on Windows)."""
+    return venv / "Lib" / "site-packages" if WINDOWS else next(venv.glob("lib/python*/site-packages"))
+
+
 def venv_run(venv: Path, code: str, *args: str, env: Mapping[str, str] | None = None) -> str:
     """Run Python code with the venv's interpreter; fail the test with its stderr."""
     completed = subprocess.run(
-        [str(venv / "bin" / "python"), *args, "-c", code],
+        [str(venv_python(venv)), *args, "-c", code],
         capture_output=True,
         text=True,
         env=None if env is None else {**os.environ, **env},

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import platform
-import pty
 import re
 import shutil
 import signal
@@ -285,6 +284,8 @@ def _install_on(stderr_kind: str, index_args, args=("alpha",), quiet=False):
     if stderr_kind == "pipe":
         completed = subprocess.run(command, capture_output=True, env=env)
         return completed.returncode, completed.stderr.decode()
+    import pty  # POSIX only (termios): the tests drawing on a terminal are not in the Windows subset
+
     master, slave = pty.openpty()
     process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=slave, env=env)
     os.close(slave)

@@ -6,15 +6,18 @@ import json
 import os
 import subprocess
 
-from helpers import make_editable_project, run_pepip
+import pytest
+
+from helpers import make_editable_project, run_pepip, venv_python
 from pepip.locations import find_uv
 
 
+@pytest.mark.windows
 def test_list_and_freeze_show_origin_of_each_distribution(capsys, venv, index_args, wheelhouse):
     assert run_pepip(["install", *index_args, "alpha"], capsys).exit_code == 0
     uv = str(find_uv(os.environ))
     completed = subprocess.run(
-        [uv, "pip", "install", "--python", str(venv / "bin" / "python"), *index_args, "versioned==1.0"],
+        [uv, "pip", "install", "--python", str(venv_python(venv)), *index_args, "versioned==1.0"],
         capture_output=True, text=True,
     )
     assert completed.returncode == 0, completed.stderr

@@ -13,7 +13,7 @@ from typing import Iterator
 
 import pytest
 
-from helpers import run_pepip, venv_run
+from helpers import run_pepip, site_packages, venv_run
 from pepip_runtime import StoreFinder
 from pepip_runtime.lookup import ENTRY_FILE
 
@@ -129,6 +129,7 @@ def test_finder_never_recurses_into_import_machinery(tmp_path, clean_import_stat
     assert module.SELF is module
 
 
+@pytest.mark.windows
 def test_install_runs_once_though_site_runs_the_pth_twice(capsys, venv, index_args):
     assert run_pepip(["install", *index_args, "alpha"], capsys).exit_code == 0
     code = "import sys; print(sum(type(f).__name__ == 'StoreFinder' for f in sys.meta_path))"
@@ -156,10 +157,11 @@ def test_uninstalled_dist_info_is_not_imported(capsys, venv, index_args):
     assert venv_run(venv, code) == "True"
 
 
+@pytest.mark.windows
 def test_start_file_names_a_callable_that_installs_the_finder(capsys, venv, index_args):
     """Python 3.15 runs ``<name>.start`` entries instead of the ``.pth`` import line."""
     assert run_pepip(["install", *index_args, "alpha"], capsys).exit_code == 0
-    site = next(venv.glob("lib/python*/site-packages"))
+    site = site_packages(venv)
     entry = (site / "_pepip.start").read_text().strip()
     module, _, function = entry.partition(":")
     code = (  # what site does for a .start file: add the site dir, then call the entry

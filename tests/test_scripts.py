@@ -1,21 +1,24 @@
-"""Launchers: the venv's interpreter in the shebang, long paths through /bin/sh."""
+"""Launchers: the venv's interpreter in the shebang, long paths through /bin/sh; .exe on Windows."""
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
 
 from pepip.errors import PepipError
-from pepip.scripts import launcher_text, shebang, with_interpreter, write_launcher
+from pepip.scripts import entry_point_launcher, launcher_text, shebang, with_interpreter, write_launcher
 
 
 def test_short_path_uses_plain_shebang():
     assert shebang(Path("/v/bin/python")) == "#!/v/bin/python\n"
 
 
+@pytest.mark.posix("a symlinked interpreter and a /bin/sh trampoline")
 def test_long_or_spaced_interpreter_path_runs_through_sh(tmp_path):
     long_dir = tmp_path / ("x" * 150) / "with space"
     long_dir.mkdir(parents=True)
@@ -39,3 +42,44 @@ def test_data_script_gets_interpreter_only_with_python_placeholder():
 def test_entry_point_without_callable_is_an_error():
     with pytest.raises(PepipError, match="module:function"):
         launcher_text(Path("/v/bin/python"), "just.a.module", "broken")
+
+
+def _exe_parts(data: bytes) -> tuple[bytes, str, dict[str, str]]:
+    """An .exe launcher's launcher program, its #! line and its zip's files."""
+    start = data.rindex(b"#!", 0, data.index(b"PK\x03\x04", len(data) - 4096))
+    line, _, archive = data[start:].partition(b"\n")
+    with zipfile.ZipFile(io.BytesIO(archive)) as bundle:
+        files = {name: bundle.read(name).decode() for name in bundle.namelist()}
+    return data[:start], line.decode(), files
+
+
+def test_windows_launcher_is_installers_exe_naming_the_venv_interpreter():
+    python = Path("C:/proj/.venv/Scripts/python.exe")
+    name, data = entry_point_launcher(python, "tool.cli:main", "tool", gui=False, windows=True)
+    program, line, files = _exe_parts(data)
+    assert name == "tool.exe" and program.startswith(b"MZ")
+    assert line == "#!%s" % python
+    assert "from tool.cli import main" in files["__main__.py"] and "sys.exit(main())" in files["__main__.py"]
+    gui_name, gui = entry_point_launcher(python, "tool.gui:run", "tool-gui", gui=True, windows=True)
+    gui_program, gui_line, _ = _exe_parts(gui)
+    assert gui_name == "tool-gui.exe" and gui_line == "#!%s" % python.with_name("pythonw.exe")
+    assert gui_program != program  # the windowed launcher, which opens no console
+
+
+def test_windows_launcher_quotes_an_interpreter_path_with_spaces():
+    python = Path("C:/Users/Ada Lovelace/proj/.venv/Scripts/python.exe")
+    _name, data = entry_point_launcher(python, "tool:main", "tool", gui=False, windows=True)
+    assert _exe_parts(data)[1] == '#!"%s"' % python
+
+
+@pytest.mark.windows
+@pytest.mark.skipif(sys.platform != "win32", reason="runs a Windows .exe")
+def test_windows_launcher_runs_the_entry_point(tmp_path):
+    module = tmp_path / "launched.py"
+    module.write_text("import sys\ndef main():\n    print('launched', sys.argv[1:])\n    return 3\n")
+    name, data = entry_point_launcher(Path(sys.executable), "launched:main", "run-it", gui=False)
+    write_launcher(tmp_path / name, data)
+    completed = subprocess.run([str(tmp_path / name), "a b"], capture_output=True, text=True,
+                               env={**__import__("os").environ, "PYTHONPATH": str(tmp_path)})
+    assert completed.returncode == 3, completed.stderr
+    assert completed.stdout.strip() == "launched ['a b']"

@@ -8,7 +8,9 @@ import stat
 import subprocess
 from pathlib import Path
 
-from helpers import run_pepip, snapshot, store_entries, venv_run
+import pytest
+
+from helpers import run_pepip, site_packages, snapshot, store_entries, venv_python, venv_run
 from pepip.fsops import remove_tree
 
 
@@ -31,6 +33,7 @@ def writable(path: Path) -> None:
         os.chmod(path, os.stat(path).st_mode | stat.S_IWUSR)
 
 
+@pytest.mark.windows
 def test_store_path_ls_and_status(capsys, index_args, store_root):
     installed_in(capsys, index_args, ("one", ["alpha"]), ("two", ["alpha", "versioned"]))
     assert run_pepip(["store", "path"], capsys).stdout.strip() == str(store_root)
@@ -44,6 +47,7 @@ def test_store_path_ls_and_status(capsys, index_args, store_root):
     assert "Entries:          3" in status and "Venvs:            2 live of 2 registered" in status
 
 
+@pytest.mark.windows
 def test_prune_keeps_what_live_venvs_use_and_forgets_deleted_venvs(capsys, isolated, index_args, store_root):
     installed_in(capsys, index_args, ("keep", ["alpha"]), ("gone", ["versioned"]))
     shutil.rmtree(isolated / "work" / "gone")
@@ -69,6 +73,7 @@ def test_prune_refuses_when_a_manifest_is_damaged(capsys, isolated, index_args, 
     assert snapshot(store_root) == before
 
 
+@pytest.mark.windows
 def test_verify_names_modified_deleted_and_extra_files_then_fix(capsys, isolated, index_args, store_root):
     installed_in(capsys, index_args, ("one", ["alpha", "tool"]))
     assert run_pepip(["store", "verify"], capsys).stdout.strip() == "All entries verified"
@@ -93,10 +98,11 @@ def test_verify_names_modified_deleted_and_extra_files_then_fix(capsys, isolated
     assert venv_run(isolated / "work" / "one", "import alpha.sub; print(alpha.sub.X)") == "1"
 
 
+@pytest.mark.windows
 def test_missing_entry_import_error_then_repair(capsys, venv, index_args, store_root):
     installed_in(capsys, index_args, (str(venv), ["alpha"]))
     remove_tree(entry_of(store_root, "beta"))
-    completed = subprocess.run([str(venv / "bin" / "python"), "-c", "import beta"], capture_output=True, text=True)
+    completed = subprocess.run([str(venv_python(venv)), "-c", "import beta"], capture_output=True, text=True)
     assert completed.returncode == 1
     assert "beta (from beta==1.0) is missing from the store" in completed.stderr
     assert "pepip repair" in completed.stderr
@@ -109,9 +115,10 @@ def test_missing_entry_import_error_then_repair(capsys, venv, index_args, store_
     assert run_pepip(["doctor", "--venv", str(venv)], capsys).stdout.strip() == "No problems found"
 
 
+@pytest.mark.windows
 def test_doctor_reports_without_changing_anything(capsys, venv, index_args, store_root):
     installed_in(capsys, index_args, (str(venv), ["alpha"]))
-    site = next(venv.glob("lib/python*/site-packages"))
+    site = site_packages(venv)
     shutil.rmtree(site / "beta-1.0.dist-info")
     (site / "_pepip.pth").unlink()
     before = (snapshot(venv), snapshot(store_root))

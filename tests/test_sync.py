@@ -5,10 +5,13 @@ from __future__ import annotations
 import os
 import subprocess
 
+import pytest
+
 from helpers import run_pepip, snapshot, store_entries, venv_run
 from pepip.locations import find_uv
 
 
+@pytest.mark.windows
 def test_sync_removes_extras_and_reruns_without_resolution(capsys, venv, index_args, isolated, uv_log):
     assert run_pepip(["install", *index_args, "alpha", "versioned==1.0"], capsys).exit_code == 0
     requirements = isolated / "work" / "requirements.txt"

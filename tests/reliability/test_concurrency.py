@@ -7,6 +7,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from helpers import store_entries, venv_run
 
 SETS = [
@@ -22,6 +24,7 @@ def pepip(*args: str) -> subprocess.Popen[str]:
     return subprocess.Popen([sys.executable, "-m", "pepip", *args], stderr=subprocess.PIPE, text=True)
 
 
+@pytest.mark.windows
 def test_eight_installs_and_prune_at_once_on_an_empty_store(isolated: Path, wheelhouse: Path, store_root: Path):
     work = isolated / "work"
     installs = [
@@ -52,6 +55,7 @@ def test_eight_installs_and_prune_at_once_on_an_empty_store(isolated: Path, whee
     assert after_prune.returncode == 0 and store_entries(store_root) == before
 
 
+@pytest.mark.windows
 def test_installs_into_one_venv_at_once_take_turns(isolated: Path, wheelhouse: Path):
     venv = isolated / "work" / "shared-venv"
     index = ["--no-index", "--find-links", str(wheelhouse)]

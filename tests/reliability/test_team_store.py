@@ -13,10 +13,8 @@ test copies uv, pepip and the distributions pepip imports into a world-readable 
 
 from __future__ import annotations
 
-import grp
 import importlib.metadata
 import os
-import pwd
 import secrets
 import shutil
 import stat
@@ -36,6 +34,10 @@ import pepip_runtime
 from helpers import build_wheel, snapshot, store_entries
 from pepip import fsops
 from pepip.locations import find_uv
+
+# POSIX only: Unix users and groups (useradd, runuser, grp, pwd, umask, sticky bits).
+grp = pytest.importorskip("grp", reason="POSIX only: a team of Unix users and groups")
+pwd = pytest.importorskip("pwd", reason="POSIX only: a team of Unix users and groups")
 
 pytestmark = [
     pytest.mark.skipif(
