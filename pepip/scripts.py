@@ -30,6 +30,8 @@ _TARGET: Final = re.compile(r"^(?P<module>[\w.]+)\s*(:\s*(?P<attr>[\w.]+))?\s*(\
 def shebang(python: Path) -> str:
     """The first line(s) that run a script with ``python``, even from a long or spaced path."""
     text = str(python)
+    if sys.platform == "win32":  # read by the py launcher and by pip's and uv's .exe: no length limit
+        return '#!"%s"\n' % text if " " in text else "#!%s\n" % text
     if len(text) + 2 <= _MAX_SHEBANG and " " not in text:
         return "#!%s\n" % text
     # /bin/sh runs the exec line; Python sees a string literal and ignores it.

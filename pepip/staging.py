@@ -170,10 +170,12 @@ def _move_bytecode(source: Path, target: Path, listings: dict[Path, list[str]]) 
 def _restore_python_shebang(target: Path, python: Path, hash_field: str, size: str) -> tuple[str, str]:
     """Undo uv's rewrite of a ``#!python`` script so any venv can fill in its interpreter."""
     data = target.read_bytes()
-    staged = ("#!" + str(python) + "\n").encode()
-    if not data.startswith(staged):
+    line, newline, rest = data.partition(b"\n")
+    # uv ends the line with \r\n on Windows and quotes a path with spaces.
+    named = line.rstrip(b"\r")[2:].strip(b'"').decode("utf-8", "replace") if line.startswith(b"#!") else ""
+    if not newline or os.path.normcase(named) != os.path.normcase(str(python)):
         return hash_field, size
-    restored = b"#!python\n" + data[len(staged) :]
+    restored = b"#!python\n" + rest
     mode = os.stat(target).st_mode
     target.unlink()  # a hardlink into uv's cache: write a new file, never through the link
     target.write_bytes(restored)

@@ -48,8 +48,8 @@ class Problem:
     path: str
 
     def describe(self) -> str:
-        """One line for the user."""
-        return "%s: %s file %s" % (self.entry, self.kind, self.path)
+        """One line for the user; the path as RECORD writes it (``/``, on Windows too)."""
+        return "%s: %s file %s" % (self.entry, self.kind, self.path.replace(os.sep, "/"))
 
 
 def verify_entry(entry_path: Path) -> list[Problem]:
