@@ -198,7 +198,13 @@ def open_target(
         if created:
             if existed and any(venv.iterdir()):
                 raise PepipError("%s exists and is not a venv; pass another --venv" % venv)
-            make_venv(locations, store, python)
+            try:
+                make_venv(locations, store, python)
+            except BaseException:  # uv venv stopped half-way (a full disk, say): no half venv
+                fsops.remove_tree(venv)
+                if existed:
+                    venv.mkdir()
+                raise
             held.enter_context(venv_locked(venv))
         if python is not None and not created:
             check_venv_python(locations, store, venv, python)
