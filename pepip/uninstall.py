@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from packaging.utils import canonicalize_name
 
-from pepip.apply import requested_names
+from pepip.apply import relink_incomplete, requested_names
 from pepip.errors import PepipError
 from pepip.locations import Locations
 from pepip.manifest import DistRecord, Manifest, write_manifest
@@ -47,12 +47,15 @@ def uninstall(locations: Locations, names: list[str], reporter: Reporter) -> lis
             for record in removed:
                 unlink_record(target.interpreter, record, target.changing())
             manifest = target.manifest
+            kept = [record for record in manifest.dists if record.name not in wanted]
             write_manifest(
                 target.venv,
                 Manifest(
                     manifest.interpreter,
                     [text for text in manifest.requests if not requested_names([text]) & set(wanted)],
-                    [record for record in manifest.dists if record.name not in wanted],
+                    relink_incomplete(target, kept, reporter),  # a launcher the removed one had replaced
+                    manifest.sync,
+                    manifest.preloads,
                 ),
                 target.changing(),
             )

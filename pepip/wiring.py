@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import subprocess
 from pathlib import Path
-from typing import Final
+from typing import AbstractSet, Callable, Final, Iterable
 
 import pepip_runtime
 from pepip import fsops
@@ -25,11 +25,11 @@ from pepip.interpreter import Interpreter
 from pepip.journal import Journal
 from pepip.manifest import DistRecord
 from pepip.artifacts import Pin
-from pepip.entries import entry_point_scripts, read_record, record_hash
+from pepip.entries import entry_point_scripts, file_record_hash, read_record, record_hash
 from pepip.scripts import launcher_text, with_interpreter, write_launcher
 from pepip.store import StoreEntry
 
-__all__ = ["wire_runtime", "link_entry", "unlink_record", "recorded_files", "scripts_dir"]
+__all__ = ["wire_runtime", "link_entry", "unlink_record", "recorded_files", "venv_files", "damaged_files", "shared_paths", "scripts_dir"]
 
 _RUNTIME_FILES: Final = ("__init__.py", "lookup.py", "index.py", "py.typed")
 _INSTALLER: Final = "pepip\n"
@@ -97,8 +97,13 @@ def link_entry(
     requested: bool,
     symlinks: bool,
     journal: Journal,
+    replacing: Callable[[Path], None] = lambda path: None,
 ) -> DistRecord:
-    """Install one stored distribution into the venv without copying its code."""
+    """Install one stored distribution into the venv without copying its code.
+
+    ``replacing`` is told of each launcher or data file that replaces a file already in the
+    venv (another distribution's console script of the same name, say), before it does.
+    """
     site = interpreter.site_packages
     dist_info = site / entry.dist_info
     journal.guard(dist_info)
@@ -119,6 +124,8 @@ def link_entry(
     for group in entry_point_scripts(entry.dist_info_dir).values():
         for script, target in group.items():
             data = launcher_text(python, target, script).encode("utf-8")
+            if os.path.lexists(bin_dir / script):
+                replacing(bin_dir / script)
             journal.guard(bin_dir / script)
             write_launcher(bin_dir / script, data)
             rows.append((_venv_relative(bin_dir / script, site), record_hash(data), str(len(data))))
@@ -131,6 +138,8 @@ def link_entry(
             if parent not in made:
                 journal.make_dirs(venv / parent)
                 made.add(parent)
+            if os.path.lexists(venv / relative):
+                replacing(venv / relative)
             journal.guard(venv / relative)
             rows.append(_link_prefix_file(venv, site, entry, relative, (hash_field, size), python, symlinks))
         elif relative not in own:
@@ -188,6 +197,42 @@ def unlink_record(interpreter: Interpreter, record: DistRecord, journal: Journal
         if not path.is_relative_to(site):
             journal.guard(path)  # moved to the backup
     journal.guard(site / record.dist_info)
+
+
+def venv_files(site: Path, dist_info: str) -> list[tuple[Path, str]]:
+    """The files a distribution put in the venv outside site-packages (launchers, data
+    files), with their RECORD hashes."""
+    try:
+        rows = read_record(site / dist_info / "RECORD")
+    except OSError:
+        return []
+    found = []
+    for record_path, hash_field, _size in rows:
+        path = Path(os.path.normpath(site / record_path))
+        if not path.is_relative_to(site):
+            found.append((path, hash_field))
+    return found
+
+
+def damaged_files(site: Path, dist_info: str, shared: AbstractSet[Path] = frozenset()) -> list[Path]:
+    """The launchers and data files of a distribution that are gone, or hold other content
+    though no other distribution of the venv (``shared``: the paths theirs list) put a file
+    there. A file another distribution replaced is theirs now: the last one installed wins,
+    as with pip, and it comes back when that one is uninstalled."""
+    found = []
+    for path, hash_field in venv_files(site, dist_info):
+        try:
+            if not hash_field or path in shared or file_record_hash(path) == hash_field:
+                continue
+        except OSError:
+            pass
+        found.append(path)
+    return found
+
+
+def shared_paths(site: Path, dist_infos: Iterable[str]) -> set[Path]:
+    """Every venv file (outside site-packages) the RECORDs of ``dist_infos`` list."""
+    return {path for dist_info in dist_infos for path, _hash in venv_files(site, dist_info)}
 
 
 def recorded_files(site: Path, dist_info: str) -> list[Path]:
