@@ -15,6 +15,7 @@ from packaging.utils import canonicalize_name
 
 from pepip import fsops
 from pepip.artifacts import HashPolicy, Pin, choose_pins
+from pepip.bytecode import compile_later
 from pepip.errors import PepipError
 from pepip.foreign import Foreign
 from pepip.manifest import DistRecord, Manifest, write_manifest
@@ -105,6 +106,8 @@ def store_pins(
         entries = {
             entry.name: entry for entry in add_staged(target.store, prefix, target.python, by_name, lazy, count)
         }
+        if target.locations.bytecode == "background":
+            compile_later(target.python, [entry.path for entry in entries.values() if target.store.owns(entry.path)])
     finally:
         fsops.remove_tree(work)
     stored = []

@@ -78,6 +78,7 @@ class Team:
             "UV_OFFLINE": "1",
             "UV_PYTHON_DOWNLOADS": "never",
             "PYTHONDONTWRITEBYTECODE": "1",
+            "PEPIP_BYTECODE": "compile",  # not in the background: the tests compare the store
         }
         if pepip_lib:
             env["PYTHONPATH"] = str(self.lib)
