@@ -42,11 +42,6 @@ from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel
 
 from pepip.errors import PepipError
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - the stdlib's tomllib is tomli
-    import tomli as tomllib
-
 __all__ = [
     "NormalizedName",
     "Pin",
@@ -224,6 +219,10 @@ class HashPolicy:
 
 def read_pylock(path: Path) -> list[LockedPackage]:
     """The packages of a ``pylock.toml`` uv wrote (editable trees left out: never stored)."""
+    if sys.version_info >= (3, 11):  # imported here: a remembered resolution needs no TOML
+        import tomllib
+    else:  # pragma: no cover - the stdlib's tomllib is tomli
+        import tomli as tomllib
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:

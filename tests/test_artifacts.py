@@ -203,7 +203,7 @@ def test_verify_doctor_and_repair_catch_forged_bytecode(capsys, isolated, venv, 
     assert verified.exit_code == 1
     assert "%s: modified file site/__pycache__/%s" % (entry, pyc.name) in verified.stdout
     doctor = run_pepip(["doctor"], capsys)
-    assert doctor.exit_code == 1 and "versioned 1.0: store entry %s is damaged" % entry in doctor.stdout
+    assert doctor.exit_code == 1 and "versioned 1.0: store entry %s is damaged" % entry in doctor.stderr
     _ok(capsys, "repair", *index_args)
     assert venv_run(venv, "import versioned; print(versioned.VERSION)") == "1.0"
     assert run_pepip(["store", "verify"], capsys).exit_code == 0
@@ -244,7 +244,7 @@ def test_an_older_store_layout_is_reported_and_its_venvs_relinked_by_repair(caps
         for line in manifest.read_text().splitlines()
     ))
     doctor = run_pepip(["doctor"], capsys)
-    assert "an entry of an older pepip's store layout; run `pepip repair`" in doctor.stdout
+    assert "an entry of an older pepip's store layout; run `pepip repair`" in doctor.stderr
     warning = [line for line in run_pepip(["repair", *index_args], capsys).error_lines if "v1" in line]
     assert len(warning) == 1 and "run `pepip repair` in each venv made with it" in warning[0]
     assert all(len(line.split("\t")) == 9 for line in manifest.read_text().splitlines() if line.startswith("dist\t"))
