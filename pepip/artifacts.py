@@ -113,8 +113,12 @@ class Artifact:
         """The tags a wheel's file name carries; ``None`` for anything else."""
         if self.kind != "wheel":
             return None
+        if self.is_path:
+            filename = os.path.basename(self.location)
+        else:
+            filename = unquote(self.location.split("#", 1)[0].split("?", 1)[0].rsplit("/", 1)[-1])
         try:
-            return [str(tag) for tag in parse_wheel_filename(unquote(self.location.rsplit("/", 1)[-1]))[3]]
+            return [str(tag) for tag in parse_wheel_filename(filename)[3]]
         except InvalidWheelFilename:
             return []
 
