@@ -85,6 +85,16 @@ def test_pth_shipped_inside_a_distribution_takes_effect(capsys, venv, index_args
     assert out == "True True"
 
 
+def test_setuptools_nspkg_pth_is_silent_and_its_namespace_imports(capsys, venv, index_args):
+    """zope.interface, zope.event and ruamel.yaml ship ``*-nspkg.pth``: no start-up noise."""
+    install(capsys, *index_args, "nspkg-a", "nspkg-b")
+    completed = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", "import nspkgroot.a, nspkgroot.b; print(nspkgroot.a.VALUE + nspkgroot.b.VALUE)"],
+        capture_output=True, text=True,
+    )
+    assert (completed.returncode, completed.stdout.strip(), completed.stderr) == (0, "ab", "")
+
+
 def test_native_extension_imports(capsys, venv, index_args, wheelhouse):
     if not list(wheelhouse.glob("nativemod-*.whl")):
         pytest.skip("no C compiler to build the extension wheel")
