@@ -154,7 +154,7 @@ def _wire(target: Target, plan: Plan, requested: AbstractSet[str]) -> list[DistR
                 pin,
                 entry,
                 pin.name in requested,
-                target.locations.symlinks,
+                target.locations.copy_files,
                 journal,
             )
         except OSError as error:
