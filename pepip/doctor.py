@@ -15,7 +15,7 @@ from pepip.manifest import read_manifest
 from pepip.entries import ENTRY_FILE
 from pepip.registry import is_registered
 from pepip.store import Store
-from pepip.target import moved_message
+from pepip.target import is_pepips, moved_message
 from pepip.verify import verify_entry
 from pepip_runtime.index import INDEX_FORMAT, INDEX_NAME
 
@@ -80,6 +80,11 @@ def diagnose(locations: Locations) -> list[str]:
             problems.append(
                 "%s %s: its dist-info was removed from site-packages (pip or uv uninstall?); "
                 "pepip no longer imports it" % (record.name, record.version)
+            )
+        elif not is_pepips(site, record.dist_info):
+            problems.append(
+                "%s %s: pip or uv installed it again into site-packages; that copy is the one "
+                "imported, not the store's (`pepip uninstall %s` removes it)" % (record.name, record.version, record.name)
             )
     for dist_info in sorted(site.glob("*.dist-info")) if site.is_dir() else []:
         installer = dist_info / "INSTALLER"
