@@ -177,3 +177,14 @@ def test_pepip_uninstall_leaves_what_pip_alone_installed(wired, capsys, wheelhou
     result = run_pepip(["uninstall", "--venv", str(wired), "versioned"], capsys)
     assert result.exit_code == 0 and "skipping versioned: pip or uv installed it" in result.stderr
     assert venv_run(wired, "import versioned; print(versioned.VERSION)") == "1.0"
+def test_offline_install_into_a_venv_seeded_by_python_m_venv(capsys, isolated, index_args):
+    """pip (and setuptools before 3.12) seeded by ``python -m venv`` are kept, not resolved again."""
+    seeded = isolated / "seeded"
+    assert subprocess.run([sys.executable, "-m", "venv", str(seeded)]).returncode == 0
+    before = uv_pip(seeded, "freeze").stdout.split()
+    assert any(line.startswith("pip==") for line in before)
+    result = run_pepip(["install", "--venv", str(seeded), *index_args, "alpha"], capsys)
+    assert result.exit_code == 0, result.stderr
+    assert venv_run(seeded, "import alpha, pip; print(alpha.NAME)") == "alpha"
+    assert uv_pip(seeded, "freeze").stdout.split() == sorted(before + ["alpha==1.0", "beta==1.0"])
+    assert subprocess.run([str(seeded / "bin" / "python"), "-m", "pip", "--version"], capture_output=True).returncode == 0
