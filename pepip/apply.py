@@ -166,7 +166,7 @@ def _link(
     try:
         return link_entry(
             target.venv, target.interpreter, target.python, pin, entry, requested,
-            target.locations.symlinks, target.changing(), replacing,
+            target.locations.copy_files, target.changing(), replacing,
         )
     except OSError as error:
         raise PepipError(

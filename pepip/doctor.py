@@ -7,15 +7,15 @@ import os
 from pathlib import Path
 
 import pepip_runtime
+from pepip.entries import ENTRY_FILE
 from pepip.errors import PepipError
 from pepip.interpreter import Interpreter, venv_python
 from pepip.journal import unfinished
 from pepip.locations import Locations
 from pepip.manifest import DistRecord, read_manifest
-from pepip.entries import ENTRY_FILE
 from pepip.registry import is_registered
 from pepip.store import Store
-from pepip.target import moved_message
+from pepip.target import is_pepips, moved_message
 from pepip.verify import verify_entry
 from pepip.wiring import damaged_files, shared_paths
 from pepip_runtime.index import INDEX_FORMAT, INDEX_NAME
@@ -97,6 +97,12 @@ def _record_problems(
     if record.dist_info not in present:
         problems.append(
             "%s its dist-info was removed from site-packages (pip or uv uninstall?); pepip no longer imports it" % about
+        )
+        return problems
+    if not is_pepips(site, record.dist_info):
+        problems.append(
+            "%s pip or uv installed it again into site-packages; that copy is the one imported, not the "
+            "store's (`pepip uninstall %s` removes it)" % (about, record.name)
         )
         return problems
     for path in damaged_files(site, record.dist_info, shared):

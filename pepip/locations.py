@@ -53,7 +53,7 @@ class Locations:
     store_root: Path
     venv: Path
     uv: Path
-    symlinks: bool = True
+    copy_files: bool = False  # PEPIP_LINK_MODE=copy: data files and scripts copied, not hardlinked
     project_dir: Path = Path(".")
     resolution_ttl: float = DEFAULT_RESOLUTION_TTL
     bytecode: str = "compile"  # "background", "compile" or "lazy" (pepip.bytecode)
@@ -87,9 +87,9 @@ class Locations:
         # prune all compare it, so `sub/../v` and a link to `v` are `v`.
         venv_path = Path(os.path.realpath(chosen if chosen.is_absolute() else base / chosen))
         _check_venv_outside(venv_path, store_root)
-        link_mode = env.get(LINK_MODE_ENV, "symlink")
-        if link_mode not in ("symlink", "copy"):
-            raise PepipError("%s must be `symlink` or `copy`, not `%s`" % (LINK_MODE_ENV, link_mode))
+        link_mode = env.get(LINK_MODE_ENV, "hardlink")
+        if link_mode not in ("hardlink", "copy"):
+            raise PepipError("%s must be `hardlink` or `copy`, not `%s`" % (LINK_MODE_ENV, link_mode))
         ttl_text = env.get(RESOLUTION_TTL_ENV, "")
         try:
             ttl = float(ttl_text) if ttl_text else DEFAULT_RESOLUTION_TTL
@@ -105,7 +105,7 @@ class Locations:
             store_root,
             venv_path,
             find_uv(env),
-            link_mode == "symlink",
+            link_mode == "copy",
             base,
             ttl,
             bytecode,

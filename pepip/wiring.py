@@ -1,8 +1,8 @@
 """Connect a venv to the store: the runtime and its ``.pth``/``.start`` pair, dist-info copies,
-script launchers and data files.
+script launchers and data files (hardlinks of the store's files or copies, never symlinks).
 
 What a venv holds per distribution is small and local: its dist-info (so ``pip list``,
-``uv pip list`` and ``importlib.metadata`` see it as installed), its launchers, and links to
+``uv pip list`` and ``importlib.metadata`` see it as installed), its launchers, and hardlinks to
 its data files. The code stays in the store; the runtime's finder imports it from there.
 
 The dist-info's RECORD lists the distribution's files with their usual site-packages paths.
@@ -95,7 +95,7 @@ def link_entry(
     pin: Pin,
     entry: StoreEntry,
     requested: bool,
-    symlinks: bool,
+    copy_files: bool,
     journal: Journal,
     replacing: Callable[[Path], None] = lambda path: None,
 ) -> DistRecord:
@@ -141,7 +141,7 @@ def link_entry(
             if os.path.lexists(venv / relative):
                 replacing(venv / relative)
             journal.guard(venv / relative)
-            rows.append(_link_prefix_file(venv, site, entry, relative, (hash_field, size), python, symlinks))
+            rows.append(_link_prefix_file(venv, site, entry, relative, (hash_field, size), python, copy_files))
         elif relative not in own:
             rows.append((relative, hash_field, size))  # site/ and meta/ both map to site-packages
     record = "".join("%s,%s,%s\n" % row for row in rows) + "%s/RECORD,,\n" % entry.dist_info
@@ -165,12 +165,14 @@ def _link_prefix_file(
     relative: str,
     stored: tuple[str, str],
     python: Path,
-    symlinks: bool,
+    copy_files: bool,
 ) -> tuple[str, str, str]:
-    """A wheel script, data file or header: linked where allowed, copied otherwise.
+    """A wheel script, data file or header: hardlinked where allowed, copied otherwise.
 
     Only a ``#!python`` script is read and rewritten (with the venv's interpreter); any other
     file, a 20 MB ruff binary say, is linked and keeps the hash the store's RECORD holds.
+    Never a symlink out of the venv (``fsops.link_or_copy``): what a normal install puts
+    under the venv must be a file inside it.
     """
     source, target = entry.prefix_dir / relative, venv / relative
     with open(source, "rb") as handle:
@@ -179,7 +181,7 @@ def _link_prefix_file(
         data = with_interpreter(source.read_bytes(), python) or b""
         write_launcher(target, data)
         return _venv_relative(target, site), record_hash(data), str(len(data))
-    fsops.link_or_copy(source, target, symlinks)
+    fsops.link_or_copy(source, target, copy_files)
     return _venv_relative(target, site), stored[0], stored[1]
 
 
