@@ -7,6 +7,7 @@ manifest names is published, and the manifest is replaced last, atomically.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import AbstractSet, Iterable
 
@@ -14,6 +15,7 @@ from packaging.utils import canonicalize_name
 
 from pepip import fsops
 from pepip.artifacts import HashPolicy, Pin, choose_pins
+from pepip.bytecode import compile_later
 from pepip.errors import PepipError
 from pepip.foreign import Foreign
 from pepip.manifest import DistRecord, Manifest, write_manifest
@@ -26,10 +28,10 @@ from pepip.resolve import UvOptions, fetch_pins, parse_request, resolve_pins, un
 from pepip.native import preload_paths
 from pepip.staging import add_staged
 from pepip.store import StoreEntry, read_entry
-from pepip.target import Target
-from pepip.wiring import link_entry, recorded_files, unlink_record, wire_runtime
+from pepip.target import Target, pin_of_record
+from pepip.wiring import link_entry, recorded_files, unlink_record, venv_files, wire_runtime
 
-__all__ = ["apply_pins", "requested_names", "store_pins", "guard_foreign"]
+__all__ = ["apply_pins", "requested_names", "store_pins", "guard_foreign", "relink_incomplete"]
 
 
 def requested_names(requests: list[str]) -> set[str]:
@@ -64,7 +66,7 @@ def apply_pins(
             names = [item.name for item in plan.foreign_removed]
             uninstall_from_venv(target.locations.uv, target.python, names)
         with reporter.step("wire", "Linking"):
-            records = _wire(target, plan, requested_names(requests))
+            records = _wire(target, plan, requested_names(requests), reporter)
         manifest = Manifest(target.interpreter.fields(), requests, records, sync, _preloads(records))
         write_manifest(target.venv, manifest, target.changing())  # only files whose content changes
         register_venv(store, target.venv)  # after success: a failed install registers nothing
@@ -104,6 +106,8 @@ def store_pins(
         entries = {
             entry.name: entry for entry in add_staged(target.store, prefix, target.python, by_name, lazy, count)
         }
+        if target.locations.bytecode == "background":
+            compile_later(target.python, [entry.path for entry in entries.values() if target.store.owns(entry.path)])
     finally:
         fsops.remove_tree(work)
     stored = []
@@ -139,31 +143,75 @@ def guard_foreign(target: Target, distributions: Iterable[Foreign]) -> None:
         journal.guard(dist_info, keep=True)
 
 
-def _wire(target: Target, plan: Plan, requested: AbstractSet[str]) -> list[DistRecord]:
+def _wire(target: Target, plan: Plan, requested: AbstractSet[str], reporter: Reporter) -> list[DistRecord]:
     journal = target.changing()
     wire_runtime(target.interpreter, target.python, journal)
     for record in plan.removed:
         unlink_record(target.interpreter, record, journal)
-    records = list(plan.unchanged)
-    for pin, entry in plan.linked:
-        try:
-            record = link_entry(
-                target.venv,
-                target.interpreter,
-                target.python,
-                pin,
-                entry,
-                pin.name in requested,
-                target.locations.symlinks,
-                journal,
-            )
-        except OSError as error:
-            raise PepipError(
-                "cannot link %s from %s (%s); if the store entry is damaged run "
-                "`pepip store verify --fix`" % (pin.spec, entry.path, error.strerror or error)
-            ) from None
-        records.append(record)
+    owners = _Owners(target, plan.unchanged)
+    records = [_link(target, pin, entry, pin.name in requested, owners, reporter) for pin, entry in plan.linked]
+    records += relink_incomplete(target, plan.unchanged, reporter)
     return sorted(records, key=lambda record: record.name)
+
+
+def _link(
+    target: Target, pin: Pin, entry: StoreEntry, requested: bool, owners: _Owners, reporter: Reporter
+) -> DistRecord:
+    def replacing(path: Path) -> None:
+        reporter.warning(
+            "%s replaces %s of %s (the last one installed wins, as with pip)"
+            % (pin.name, os.path.relpath(path, target.venv), owners.of(path))
+        )
+
+    try:
+        return link_entry(
+            target.venv, target.interpreter, target.python, pin, entry, requested,
+            target.locations.copy_files, target.changing(), replacing,
+        )
+    except OSError as error:
+        raise PepipError(
+            "cannot link %s from %s (%s); if the store entry is damaged run "
+            "`pepip store verify --fix`" % (pin.spec, entry.path, error.strerror or error)
+        ) from None
+
+
+class _Owners:
+    """Which distribution of the venv placed a file outside site-packages (read on demand:
+    only a replaced file asks)."""
+
+    def __init__(self, target: Target, records: list[DistRecord]) -> None:
+        self._site = target.interpreter.site_packages
+        self._dist_infos = [(record.name, record.dist_info) for record in records]
+        self._dist_infos += [(item.name, item.dist_info) for item in target.foreign]
+        self._known: dict[Path, str] | None = None
+
+    def of(self, path: Path) -> str:
+        if self._known is None:
+            self._known = {
+                placed: name for name, dist_info in self._dist_infos for placed, _ in venv_files(self._site, dist_info)
+            }
+        return self._known.get(path, "a file pepip did not install")
+
+
+def relink_incomplete(target: Target, records: list[DistRecord], reporter: Reporter) -> list[DistRecord]:
+    """``records`` with every one whose launchers or data files are gone linked again.
+
+    Such a file was replaced by another distribution's and went with it (``pepip uninstall``
+    of that one, or pip's): the venv gets back what this distribution installs, as a
+    reinstall would give it.
+    """
+    site, kept = target.interpreter.site_packages, []
+    for record in records:
+        missing = [path for path, _hash in venv_files(site, record.dist_info) if not os.path.lexists(path)]
+        if not missing:
+            kept.append(record)
+            continue
+        reporter.warning("%s: restored %s" % (record.name, ", ".join(os.path.relpath(p, target.venv) for p in missing)))
+        requested = (site / record.dist_info / "REQUESTED").exists()
+        unlink_record(target.interpreter, record, target.changing())
+        entry = read_entry(Path(record.site_dir).parent)
+        kept.append(_link(target, pin_of_record(record), entry, requested, _Owners(target, records), reporter))
+    return kept
 
 
 def _preloads(records: list[DistRecord]) -> dict[str, tuple[str, ...]]:

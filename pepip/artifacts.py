@@ -42,11 +42,6 @@ from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel
 
 from pepip.errors import PepipError
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - the stdlib's tomllib is tomli
-    import tomli as tomllib
-
 __all__ = [
     "NormalizedName",
     "Pin",
@@ -118,8 +113,12 @@ class Artifact:
         """The tags a wheel's file name carries; ``None`` for anything else."""
         if self.kind != "wheel":
             return None
+        if self.is_path:
+            filename = os.path.basename(self.location)
+        else:
+            filename = unquote(self.location.split("#", 1)[0].split("?", 1)[0].rsplit("/", 1)[-1])
         try:
-            return [str(tag) for tag in parse_wheel_filename(unquote(self.location.rsplit("/", 1)[-1]))[3]]
+            return [str(tag) for tag in parse_wheel_filename(filename)[3]]
         except InvalidWheelFilename:
             return []
 
@@ -224,6 +223,10 @@ class HashPolicy:
 
 def read_pylock(path: Path) -> list[LockedPackage]:
     """The packages of a ``pylock.toml`` uv wrote (editable trees left out: never stored)."""
+    if sys.version_info >= (3, 11):  # imported here: a remembered resolution needs no TOML
+        import tomllib
+    else:  # pragma: no cover - the stdlib's tomllib is tomli
+        import tomli as tomllib
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:

@@ -7,16 +7,17 @@ import os
 from pathlib import Path
 
 import pepip_runtime
+from pepip.entries import ENTRY_FILE
 from pepip.errors import PepipError
 from pepip.interpreter import Interpreter, venv_python
 from pepip.journal import unfinished
 from pepip.locations import Locations
-from pepip.manifest import read_manifest
-from pepip.entries import ENTRY_FILE
+from pepip.manifest import DistRecord, read_manifest
 from pepip.registry import is_registered
 from pepip.store import Store
-from pepip.target import moved_message
+from pepip.target import is_pepips, moved_message
 from pepip.verify import verify_entry
+from pepip.wiring import damaged_files, shared_paths
 from pepip_runtime.index import INDEX_FORMAT, INDEX_NAME
 
 __all__ = ["diagnose"]
@@ -58,35 +59,57 @@ def diagnose(locations: Locations) -> list[str]:
     present = set(os.listdir(site)) if site.is_dir() else set()
     wired = set()
     store = Store.of(locations)
+    dist_infos = [record.dist_info for record in manifest.dists] + sorted(
+        name for name in present if name.endswith(".dist-info")
+    )
     for record in manifest.dists:
         wired.add(record.dist_info)
-        entry = Path(record.site_dir).parent
-        if not (entry / ENTRY_FILE).is_file():
-            problems.append("%s %s: store entry %s is missing; run `pepip repair`" % (record.name, record.version, entry))
-        elif not store.in_layout(entry) or not record.artifact:
-            problems.append(
-                "%s %s: linked from %s, an entry of an older pepip's store layout; run `pepip repair`"
-                % (record.name, record.version, entry)
-            )
-        else:
-            differs = verify_entry(entry)
-            if differs:
-                problems.append(
-                    "%s %s: store entry %s is damaged (%s %s%s); run `pepip repair`"
-                    % (record.name, record.version, entry, differs[0].kind, differs[0].path,
-                       " and %d more" % (len(differs) - 1) if len(differs) > 1 else "")
-                )
-        if record.dist_info not in present:
-            problems.append(
-                "%s %s: its dist-info was removed from site-packages (pip or uv uninstall?); "
-                "pepip no longer imports it" % (record.name, record.version)
-            )
+        shared = shared_paths(site, (name for name in dist_infos if name != record.dist_info))
+        problems.extend(_record_problems(record, store, site, venv, present, shared))
     for dist_info in sorted(site.glob("*.dist-info")) if site.is_dir() else []:
         installer = dist_info / "INSTALLER"
         if dist_info.name not in wired and installer.is_file() and installer.read_text().strip() == "pepip":
             problems.append("%s is marked as pepip's but the manifest does not name it" % dist_info.name)
     if not is_registered(store, venv):
         problems.append("%s is not registered with the store at %s (moved?); run `pepip repair`" % (venv, locations.store_root))
+    return problems
+
+
+def _record_problems(
+    record: DistRecord, store: Store, site: Path, venv: Path, present: set[str], shared: set[Path]
+) -> list[str]:
+    """What is wrong with one distribution of the venv: its entry, its venv files, its dist-info."""
+    about = "%s %s:" % (record.name, record.version)
+    problems = []
+    entry = Path(record.site_dir).parent
+    if not (entry / ENTRY_FILE).is_file():
+        problems.append("%s store entry %s is missing; run `pepip repair`" % (about, entry))
+    elif not store.in_layout(entry) or not record.artifact:
+        problems.append("%s linked from %s, an entry of an older pepip's store layout; run `pepip repair`" % (about, entry))
+    else:
+        differs = verify_entry(entry)
+        if differs:
+            more = " and %d more" % (len(differs) - 1) if len(differs) > 1 else ""
+            problems.append(
+                "%s store entry %s is damaged (%s %s%s); run `pepip repair`"
+                % (about, entry, differs[0].kind, differs[0].path, more)
+            )
+    if record.dist_info not in present:
+        problems.append(
+            "%s its dist-info was removed from site-packages (pip or uv uninstall?); pepip no longer imports it" % about
+        )
+        return problems
+    if not is_pepips(site, record.dist_info):
+        problems.append(
+            "%s pip or uv installed it again into site-packages; that copy is the one imported, not the "
+            "store's (`pepip uninstall %s` removes it)" % (about, record.name)
+        )
+        return problems
+    for path in damaged_files(site, record.dist_info, shared):
+        problems.append(
+            "%s %s is gone or was changed; run `pepip repair`"
+            % (about, os.path.relpath(path, venv))
+        )
     return problems
 
 

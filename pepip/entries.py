@@ -16,7 +16,6 @@ import csv
 import hashlib
 import io
 import os
-from email.parser import HeaderParser
 from pathlib import Path
 from typing import Final, Iterable
 
@@ -113,9 +112,20 @@ def entry_point_scripts(dist_info: Path) -> dict[str, dict[str, str]]:
 
 
 def name_version(dist_info: Path) -> tuple[str, str]:
-    """The normalized name and version a dist-info's METADATA gives."""
-    metadata = HeaderParser().parsestr((dist_info / "METADATA").read_text(encoding="utf-8"))
-    return canonicalize_name(metadata["Name"]), str(Version(metadata["Version"]))
+    """The normalized name and version a dist-info's METADATA gives.
+
+    Read from the header lines directly: ``email.parser`` costs more to import than a warm
+    install takes to link a distribution. ``KeyError`` if either is missing.
+    """
+    fields: dict[str, str] = {}
+    with open(dist_info / "METADATA", encoding="utf-8") as handle:
+        for line in handle:
+            if not line.strip():
+                break  # the body (the long description) starts after the first blank line
+            key, colon, value = line.partition(":")
+            if colon and key in ("Name", "Version") and key not in fields:
+                fields[key] = value.strip()
+    return canonicalize_name(fields["Name"]), str(Version(fields["Version"]))
 
 
 def bytecode_files(entry: Path) -> list[str]:

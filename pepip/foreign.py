@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from email.parser import HeaderParser
 from pathlib import Path
 from typing import AbstractSet
 
 from packaging.utils import canonicalize_name
+
+from pepip.entries import name_version
 
 __all__ = ["Foreign", "scan_foreign"]
 
@@ -52,9 +53,8 @@ def scan_foreign(site: Path, wired: AbstractSet[str]) -> list[Foreign]:
 
 def _name_version(dist_info: Path) -> tuple[str, str]:
     try:
-        headers = HeaderParser().parsestr((dist_info / "METADATA").read_text(encoding="utf-8"))
-        return canonicalize_name(headers["Name"]), str(headers["Version"])
-    except (OSError, TypeError):
+        return name_version(dist_info)
+    except (OSError, KeyError, ValueError, UnicodeDecodeError):
         name, _, version = dist_info.name[: -len(".dist-info")].partition("-")
         return canonicalize_name(name), version
 

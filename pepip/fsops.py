@@ -75,22 +75,32 @@ def atomic_write_bytes(path: Path, data: bytes, mode: int | None = None) -> None
         raise
 
 
-def link_or_copy(source: Path, target: Path, symlinks: bool) -> None:
-    """Make ``target`` show ``source``: a symlink when allowed, else a copy.
+def link_or_copy(source: Path, target: Path, copy: bool = False) -> None:
+    """Make ``target`` a file of its own with ``source``'s contents and mode: a hardlink, or a copy.
 
-    Symlinks are an optimisation only: where creating one fails (Windows without the
-    privilege, some network filesystems) the copy works the same. ``target``'s directory
-    must exist (a venv links hundreds of files into few directories: the caller makes each once).
+    Never a symlink: a program that checks where a file really is (tornado's static file
+    handler answers 403 for a file whose real path leaves its root, and so JupyterLab's UI
+    stays blank) must find it inside the venv. A hardlink costs what a symlink costs (one
+    directory entry); where it fails (another filesystem, a store of another user under
+    ``protected_hardlinks``, the link count limit) the file is copied, as with ``copy``.
+    ``target``'s directory must exist (a venv links hundreds of files into few directories:
+    the caller makes each once).
     """
     unlink_if_present(target)
-    if symlinks:
+    if not copy:
         try:
-            os.symlink(source, target)
+            os.link(source, target)
             return
-        except OSError:
-            pass
+        except OSError as error:
+            if error.errno not in _NO_HARDLINK:
+                raise
     shutil.copy2(source, target)
     os.chmod(target, stat.S_IMODE(os.stat(source).st_mode) | stat.S_IWUSR)
+
+
+# Why os.link fails where a copy works: another filesystem, refused (protected_hardlinks,
+# Windows shares), too many links, not supported.
+_NO_HARDLINK = (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP, errno.EACCES)
 
 
 def hardlink_or_copy(source: Path, target: Path) -> None:
@@ -99,7 +109,7 @@ def hardlink_or_copy(source: Path, target: Path) -> None:
     try:
         os.link(source, target)
     except OSError as error:
-        if error.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP, errno.EACCES):
+        if error.errno not in _NO_HARDLINK:
             raise
         shutil.copyfile(source, target)
 

@@ -26,11 +26,6 @@ from pepip.artifacts import HashPolicy
 from pepip.errors import PepipError
 from pepip.locations import Locations
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - the stdlib's tomllib is tomli
-    import tomli as tomllib
-
 __all__ = ["read_hash_policy", "hashes_required"]
 
 _TRUE: Final = ("1", "true", "yes", "on")
@@ -41,6 +36,12 @@ def hashes_required(locations: Locations) -> bool:
     ``require-hashes`` in a configuration file uv reads (``[pip]``, ``[tool.uv.pip]``)."""
     if dict(locations.uv_environment).get("UV_REQUIRE_HASHES", "").lower() in _TRUE:
         return True
+    if not locations.uv_config_files:
+        return False
+    if sys.version_info >= (3, 11):  # imported only when there is a file to read
+        import tomllib
+    else:  # pragma: no cover - the stdlib's tomllib is tomli
+        import tomli as tomllib
     for path in locations.uv_config_files:
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))

@@ -160,9 +160,13 @@ def _merged_requests(previous: list[str], new: tuple[str, ...]) -> list[str]:
 def _kept_installs(target: Target, requests: tuple[str, ...]) -> list[str]:
     """Installed distributions the new request does not name: kept, unpinned.
 
-    That is the manifest's and what pip or uv installed beside it. The installed versions
-    are only preferences (``Target.preferences``), so a conflicting request moves them, as
-    ``uv pip install`` would; editables are asked for as ``-e URL`` and never moved.
+    That is the manifest's, and the editables and direct references pip or uv installed
+    beside it (``-e URL``, ``name @ URL``: never moved). The installed versions are only
+    preferences (``Target.preferences``), so a conflicting request moves them, as
+    ``uv pip install`` would. A plain distribution pip or uv installed (the pip and
+    setuptools ``python -m venv`` seeds, say) is not asked for again: like ``uv pip
+    install``, pepip leaves it as it is unless the resolution needs that name, so an offline
+    install (``--no-index -f DIR``) does not need its wheel.
     """
     named = requested_names(list(requests))
     kept = [
@@ -170,7 +174,7 @@ def _kept_installs(target: Target, requests: tuple[str, ...]) -> list[str]:
         for record in target.manifest.dists
         if record.name not in named
     ]
-    return kept + [item.requirement for item in target.foreign if item.name not in named]
+    return kept + [item.requirement for item in target.foreign if item.url is not None and item.name not in named]
 
 
 def create_wired_venv(locations: Locations, python: str | None, reporter: Reporter) -> None:

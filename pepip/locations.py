@@ -53,10 +53,10 @@ class Locations:
     store_root: Path
     venv: Path
     uv: Path
-    symlinks: bool = True
+    copy_files: bool = False  # PEPIP_LINK_MODE=copy: data files and scripts copied, not hardlinked
     project_dir: Path = Path(".")
     resolution_ttl: float = DEFAULT_RESOLUTION_TTL
-    lazy_bytecode: bool = False
+    bytecode: str = "compile"  # "background", "compile" or "lazy" (pepip.bytecode)
     # What uv's interpreter discovery reads from the environment (UV_PYTHON, VIRTUAL_ENV,
     # PATH): the key under which pepip remembers which interpreter a `--python` request means.
     python_discovery: tuple[str, ...] = ()
@@ -87,32 +87,39 @@ class Locations:
         # prune all compare it, so `sub/../v` and a link to `v` are `v`.
         venv_path = Path(os.path.realpath(chosen if chosen.is_absolute() else base / chosen))
         _check_venv_outside(venv_path, store_root)
-        link_mode = env.get(LINK_MODE_ENV, "symlink")
-        if link_mode not in ("symlink", "copy"):
-            raise PepipError("%s must be `symlink` or `copy`, not `%s`" % (LINK_MODE_ENV, link_mode))
+        link_mode = env.get(LINK_MODE_ENV, "hardlink")
+        if link_mode not in ("hardlink", "copy"):
+            raise PepipError("%s must be `hardlink` or `copy`, not `%s`" % (LINK_MODE_ENV, link_mode))
         ttl_text = env.get(RESOLUTION_TTL_ENV, "")
         try:
             ttl = float(ttl_text) if ttl_text else DEFAULT_RESOLUTION_TTL
         except ValueError:
             raise PepipError("%s must be a number of seconds, not `%s`" % (RESOLUTION_TTL_ENV, ttl_text)) from None
-        bytecode = env.get(BYTECODE_ENV, "compile")
-        if bytecode not in ("compile", "lazy"):
-            raise PepipError("%s must be `compile` or `lazy`, not `%s`" % (BYTECODE_ENV, bytecode))
+        bytecode = env.get(BYTECODE_ENV, "background")
+        if bytecode not in ("background", "compile", "lazy"):
+            raise PepipError(
+                "%s must be `background`, `compile` or `lazy`, not `%s`" % (BYTECODE_ENV, bytecode)
+            )
         discovery = tuple(env.get(name, "") for name in ("UV_PYTHON", "VIRTUAL_ENV", "PATH"))
         return cls(
             store_root,
             venv_path,
             find_uv(env),
-            link_mode == "symlink",
+            link_mode == "copy",
             base,
             ttl,
-            bytecode == "lazy",
+            bytecode,
             discovery,
             _base_stores(env.get(BASE_STORES_ENV, ""), base, store_root),
             tuple(sorted((k, v) for k, v in env.items() if k.startswith("UV_") and k not in _UV_NOT_RESOLUTION)),
             uv_config_files(env, base),
             venv_source,
         )
+
+    @property
+    def lazy_bytecode(self) -> bool:
+        """Entries are published without bytecode (compiled later, or by Python on import)."""
+        return self.bytecode != "compile"
 
     def refreshed(self) -> Locations:
         """The same locations with remembered resolutions ignored (``--refresh``)."""

@@ -27,6 +27,7 @@ from pepip.resolve import UvOptions
 from pepip.store import Store
 from pepip.target import Target, open_target, pin_of_record
 from pepip.verify import Problem, verify_entry
+from pepip.wiring import damaged_files, shared_paths
 
 __all__ = ["repair", "repair_target", "fix_store", "quarantine"]
 
@@ -63,7 +64,14 @@ def repair_target(target: Target, options: UvOptions, reporter: Reporter) -> Pla
     venv that was moved by hand.
     """
     broken = 0
+    site = target.interpreter.site_packages
+    dist_infos = [record.dist_info for record in target.manifest.dists] + [f.dist_info for f in target.foreign]
     for record in target.manifest.dists:
+        shared = shared_paths(site, (name for name in dist_infos if name != record.dist_info))
+        damaged = damaged_files(site, record.dist_info, shared)
+        for path in damaged:  # gone or changed by hand: moved aside, linked again below
+            target.changing().guard(path)
+        broken += bool(damaged)
         entry = Path(record.site_dir).parent
         if not entry.is_dir() or not target.store.in_layout(entry) or not record.artifact:
             broken += 1  # gone, or wired by an older pepip: linked anew from this layout

@@ -26,8 +26,11 @@ from pepip.manifest import DistRecord, Manifest, read_manifest
 from pepip.report import Reporter
 from pepip.store import Store
 from pepip.venvs import check_venv_python, make_venv
+from pepip_runtime.lookup import owned
 
-__all__ = ["Target", "open_target", "existing_target", "moved_message", "pin_of_record", "environment_line"]
+__all__ = [
+    "Target", "open_target", "existing_target", "moved_message", "pin_of_record", "environment_line", "is_pepips",
+]
 
 
 @dataclass
@@ -41,9 +44,11 @@ class Target:
     interpreter: Interpreter
     manifest: Manifest
     foreign: list[Foreign] = field(default_factory=list)  # what pip or uv installed
-    intact: bool = True  # False when pip or uv removed a distribution the manifest names
+    intact: bool = True  # False when pip or uv removed or replaced a distribution the manifest names
     journal: Journal | None = None  # the running transaction of a command that changes the venv
     _priority: dict[str, int] | None = field(default=None, repr=False)
+    # Names the manifest gives whose dist-info pip or uv installed again (now in ``foreign``).
+    replaced: frozenset[str] = frozenset()
 
     def changing(self) -> Journal:
         """The journal every change to the venv goes through."""
@@ -92,14 +97,22 @@ def _load(locations: Locations, store: Store) -> Target:
     if manifest is None:
         manifest = Manifest(interpreter.fields(), [], [])
     site = interpreter.site_packages
-    present = set(os.listdir(site)) if site.is_dir() else set()
-    # A dist-info that `pip uninstall` removed means the distribution is gone: the runtime
-    # no longer imports it, and no later command brings it back unasked.
-    kept = [record for record in manifest.dists if record.dist_info in present]
+    # A distribution is the venv's while its dist-info is there and pepip's: after `pip
+    # uninstall` it is gone, after `pip install --force-reinstall`, `pip install -e .` or `uv
+    # pip install --reinstall` it is pip's or uv's (a foreign one, below). The runtime decides
+    # the same way, so it imports what this lists, and no later command brings it back unasked.
+    kept = [record for record in manifest.dists if is_pepips(site, record.dist_info)]
     intact = len(kept) == len(manifest.dists)
+    lost = {record.name for record in manifest.dists} - {record.name for record in kept}
     manifest.dists = kept
     foreign = scan_foreign(site, {record.dist_info for record in kept})
-    return Target(locations, store, venv, python, interpreter, manifest, foreign, intact)
+    replaced = frozenset(item.name for item in foreign if item.name in lost)
+    return Target(locations, store, venv, python, interpreter, manifest, foreign, intact, replaced=replaced)
+
+
+def is_pepips(site: Path, dist_info: str) -> bool:
+    """True when ``dist_info`` in ``site`` is the copy pepip made (as the runtime checks)."""
+    return owned(str(site), dist_info)
 
 
 def moved_message(venv: Path, origin: Path | None) -> str:
@@ -204,7 +217,13 @@ def open_target(
         if created:
             if existed and any(venv.iterdir()):
                 raise PepipError("%s exists and is not a venv; pass another --venv" % venv)
-            make_venv(locations, store, python)
+            try:
+                make_venv(locations, store, python)
+            except BaseException:  # uv venv stopped half-way (a full disk, say): no half venv
+                fsops.remove_tree(venv)
+                if existed:
+                    venv.mkdir()
+                raise
             held.enter_context(venv_locked(venv, _venv_lock_dir(store)))
         if python is not None and not created:
             check_venv_python(locations, store, venv, python)

@@ -2,18 +2,23 @@
 
 Like pip, only the named distributions go; their dependencies stay. The store entries stay
 too: other venvs may use them, and ``pepip store prune`` removes what nothing uses.
+
+A distribution pepip installed and pip or uv then installed again over it (``uv pip install
+--reinstall-package``, ``pip install --force-reinstall``) lives in site-packages now: it is
+removed with ``uv pip uninstall``, so that afterwards it neither imports nor shows in any
+listing. One pip or uv installed on their own is theirs: it is skipped with a warning.
 """
 
 from __future__ import annotations
 
 from packaging.utils import canonicalize_name
 
-from pepip.apply import requested_names
+from pepip.apply import guard_foreign, relink_incomplete, requested_names
 from pepip.errors import PepipError
 from pepip.locations import Locations
 from pepip.manifest import DistRecord, Manifest, write_manifest
 from pepip.report import Reporter, plural
-from pepip.resolve import parse_request
+from pepip.resolve import parse_request, uninstall_from_venv
 from pepip.target import open_target
 from pepip.wiring import unlink_record
 
@@ -29,34 +34,43 @@ def uninstall(locations: Locations, names: list[str], reporter: Reporter) -> lis
             raise PepipError("uninstall takes package names, not `%s`" % name)
     with open_target(locations, None, create=False, reporter=reporter) as target:
         installed = {record.name: record for record in target.manifest.dists}
-        foreign = {item.name for item in target.foreign}
+        foreign = {item.name: item for item in target.foreign}
         wanted = list(dict.fromkeys(canonicalize_name(name) for name in names))
         for name in wanted:
-            if name in foreign:  # pip or uv installed it into site-packages
+            if name in foreign and name not in target.replaced:  # pip or uv installed it
                 reporter.warning(
                     "skipping %s: pip or uv installed it, not pepip; remove it with `uv pip uninstall "
                     "--python %s %s`" % (name, target.python, name)
                 )
-            elif name not in installed:  # as pip and uv do: say so, and go on
+            elif name not in installed and name not in foreign:  # as pip and uv do: say so, and go on
                 reporter.warning("skipping %s: it is not installed in %s" % (name, target.venv))
         removed = [installed[name] for name in wanted if name in installed]
-        if not removed:
+        # pepip's once, installed again by pip or uv into site-packages: uv removes that copy
+        reinstalled = [foreign[name] for name in wanted if name in foreign and name in target.replaced]
+        if not removed and not reinstalled:
             reporter.line("No packages to uninstall")
             return []
         with target.store.locked():
             for record in removed:
                 unlink_record(target.interpreter, record, target.changing())
+            if reinstalled:
+                guard_foreign(target, reinstalled)
+                uninstall_from_venv(target.locations.uv, target.python, [item.name for item in reinstalled])
             manifest = target.manifest
+            kept = [record for record in manifest.dists if record.name not in wanted]
             write_manifest(
                 target.venv,
                 Manifest(
                     manifest.interpreter,
                     [text for text in manifest.requests if not requested_names([text]) & set(wanted)],
-                    [record for record in manifest.dists if record.name not in wanted],
+                    relink_incomplete(target, kept, reporter),  # a launcher the removed one had replaced
+                    manifest.sync,
+                    manifest.preloads,
                 ),
                 target.changing(),
             )
-    reporter.line("Uninstalled %s" % plural(len(removed), "package"))
-    for record in sorted(removed, key=lambda r: r.name):
-        reporter.line(" - %s==%s" % (record.name, record.version))
+    gone = sorted([(r.name, r.version) for r in removed] + [(f.name, f.version) for f in reinstalled])
+    reporter.line("Uninstalled %s" % plural(len(gone), "package"))
+    for name, version in gone:
+        reporter.line(" - %s==%s" % (name, version))
     return removed

@@ -1,8 +1,8 @@
 """Connect a venv to the store: the runtime and its ``.pth``/``.start`` pair, dist-info copies,
-script launchers and data files.
+script launchers and data files (hardlinks of the store's files or copies, never symlinks).
 
 What a venv holds per distribution is small and local: its dist-info (so ``pip list``,
-``uv pip list`` and ``importlib.metadata`` see it as installed), its launchers, and links to
+``uv pip list`` and ``importlib.metadata`` see it as installed), its launchers, and hardlinks to
 its data files. The code stays in the store; the runtime's finder imports it from there.
 
 The dist-info's RECORD lists the distribution's files with their usual site-packages paths.
@@ -18,7 +18,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Final
+from typing import AbstractSet, Callable, Final, Iterable
 
 import pepip_runtime
 from pepip import fsops
@@ -27,11 +27,11 @@ from pepip.interpreter import Interpreter
 from pepip.journal import Journal
 from pepip.manifest import DistRecord
 from pepip.artifacts import Pin
-from pepip.entries import entry_point_scripts, read_record, record_hash
+from pepip.entries import entry_point_scripts, file_record_hash, read_record, record_hash
 from pepip.scripts import entry_point_launcher, with_interpreter, write_launcher
 from pepip.store import StoreEntry
 
-__all__ = ["wire_runtime", "link_entry", "unlink_record", "recorded_files", "scripts_dir"]
+__all__ = ["wire_runtime", "link_entry", "unlink_record", "recorded_files", "venv_files", "damaged_files", "shared_paths", "scripts_dir"]
 
 _RUNTIME_FILES: Final = ("__init__.py", "lookup.py", "index.py", "py.typed")
 _INSTALLER: Final = "pepip\n"
@@ -97,10 +97,15 @@ def link_entry(
     pin: Pin,
     entry: StoreEntry,
     requested: bool,
-    symlinks: bool,
+    copy_files: bool,
     journal: Journal,
+    replacing: Callable[[Path], None] = lambda path: None,
 ) -> DistRecord:
-    """Install one stored distribution into the venv without copying its code."""
+    """Install one stored distribution into the venv without copying its code.
+
+    ``replacing`` is told of each launcher or data file that replaces a file already in the
+    venv (another distribution's console script of the same name, say), before it does.
+    """
     site = interpreter.site_packages
     dist_info = site / entry.dist_info
     journal.guard(dist_info)
@@ -124,6 +129,8 @@ def link_entry(
     for group_name, group in entry_point_scripts(entry.dist_info_dir).items():
         for script, target in group.items():
             file_name, data = entry_point_launcher(python, target, script, gui=group_name == "gui_scripts")
+            if os.path.lexists(bin_dir / file_name):
+                replacing(bin_dir / file_name)
             journal.guard(bin_dir / file_name)
             write_launcher(bin_dir / file_name, data)
             rows.append((_venv_relative(bin_dir / file_name, site), record_hash(data), str(len(data))))
@@ -136,8 +143,10 @@ def link_entry(
             if parent not in made:
                 journal.make_dirs(venv / parent)
                 made.add(parent)
+            if os.path.lexists(venv / relative):
+                replacing(venv / relative)
             journal.guard(venv / relative)
-            rows.append(_link_prefix_file(venv, site, entry, relative, (hash_field, size), python, symlinks))
+            rows.append(_link_prefix_file(venv, site, entry, relative, (hash_field, size), python, copy_files))
         elif relative not in own:
             rows.append((relative, hash_field, size))  # site/ and meta/ both map to site-packages
     record = "".join("%s,%s,%s\n" % row for row in rows) + "%s/RECORD,,\n" % entry.dist_info
@@ -161,12 +170,14 @@ def _link_prefix_file(
     relative: str,
     stored: tuple[str, str],
     python: Path,
-    symlinks: bool,
+    copy_files: bool,
 ) -> tuple[str, str, str]:
-    """A wheel script, data file or header: linked where allowed, copied otherwise.
+    """A wheel script, data file or header: hardlinked where allowed, copied otherwise.
 
     Only a ``#!python`` script is read and rewritten (with the venv's interpreter); any other
     file, a 20 MB ruff binary say, is linked and keeps the hash the store's RECORD holds.
+    Never a symlink out of the venv (``fsops.link_or_copy``): what a normal install puts
+    under the venv must be a file inside it.
     """
     source, target = entry.prefix_dir / relative, venv / relative
     with open(source, "rb") as handle:
@@ -175,7 +186,9 @@ def _link_prefix_file(
         data = with_interpreter(source.read_bytes(), python) or b""
         write_launcher(target, data)
         return _venv_relative(target, site), record_hash(data), str(len(data))
-    fsops.link_or_copy(source, target, symlinks)
+    # Windows: a copy, for a hardlink would share the store file's read-only attribute,
+    # and deleting it (uninstall, the journal's backup) would clear that.
+    fsops.link_or_copy(source, target, copy_files or sys.platform == "win32")
     return _venv_relative(target, site), stored[0], stored[1]
 
 
@@ -193,6 +206,42 @@ def unlink_record(interpreter: Interpreter, record: DistRecord, journal: Journal
         if not path.is_relative_to(site):
             journal.guard(path)  # moved to the backup
     journal.guard(site / record.dist_info)
+
+
+def venv_files(site: Path, dist_info: str) -> list[tuple[Path, str]]:
+    """The files a distribution put in the venv outside site-packages (launchers, data
+    files), with their RECORD hashes."""
+    try:
+        rows = read_record(site / dist_info / "RECORD")
+    except OSError:
+        return []
+    found = []
+    for record_path, hash_field, _size in rows:
+        path = Path(os.path.normpath(site / record_path))
+        if not path.is_relative_to(site):
+            found.append((path, hash_field))
+    return found
+
+
+def damaged_files(site: Path, dist_info: str, shared: AbstractSet[Path] = frozenset()) -> list[Path]:
+    """The launchers and data files of a distribution that are gone, or hold other content
+    though no other distribution of the venv (``shared``: the paths theirs list) put a file
+    there. A file another distribution replaced is theirs now: the last one installed wins,
+    as with pip, and it comes back when that one is uninstalled."""
+    found = []
+    for path, hash_field in venv_files(site, dist_info):
+        try:
+            if not hash_field or path in shared or file_record_hash(path) == hash_field:
+                continue
+        except OSError:
+            pass
+        found.append(path)
+    return found
+
+
+def shared_paths(site: Path, dist_infos: Iterable[str]) -> set[Path]:
+    """Every venv file (outside site-packages) the RECORDs of ``dist_infos`` list."""
+    return {path for dist_info in dist_infos for path, _hash in venv_files(site, dist_info)}
 
 
 def recorded_files(site: Path, dist_info: str) -> list[Path]:

@@ -198,7 +198,8 @@ def runtime_index(manifest: Manifest) -> bytes:
 
     Start-up decodes only what it uses: ``names`` maps each top-level import name to the
     store root providing it (a list when several do), ``roots`` lists every store root of
-    the venv, ``pth files`` are ``(file, root, dist-info)``. ``details`` is itself marshal'd
+    the venv, ``pth files`` are ``(file, root, dist-info)``, without setuptools' ``-nspkg.pth``
+    shims (start-up then need not load ``lookup`` for them). ``details`` is itself marshal'd
     and decoded at the first lookup: ``(owners, preloads)``, where ``owners`` maps a root to
     ``(name==version, dist-info dir)`` (error messages; the check that ``pip uninstall`` has
     not removed the distribution) and ``preloads`` a top-level name to native libraries to
@@ -217,7 +218,10 @@ def runtime_index(manifest: Manifest) -> bytes:
                 names[name] = [known, dist.site_dir]
             else:
                 known.append(dist.site_dir)
-        pth_files.extend((name, dist.site_dir, dist.dist_info) for name in dist.pth_files)
+        # setuptools' -nspkg.pth shims only make namespaces, which the finder provides
+        pth_files.extend(
+            (name, dist.site_dir, dist.dist_info) for name in dist.pth_files if not name.endswith("-nspkg.pth")
+        )
     preloads = {
         name: list(manifest.preloads[dist.name])
         for dist in manifest.dists

@@ -1,13 +1,16 @@
 """Resolving a top-level name to its store roots: loaded at the first import of a stored
 package, not at start-up.
 
-Only top-level names are resolved here. A submodule is found by the ordinary ``PathFinder``
-through its parent's ``__path__``, which already points into the store.
+``SiteFinder`` (site-packages' path entry finder) calls ``find_spec`` for a name the index
+maps and site-packages itself does not hold, so the store answers exactly where
+site-packages stands in ``sys.path``; earlier entries, the standard library among them,
+have been asked already. Only top-level names are resolved here. A submodule is found by
+the ordinary ``PathFinder`` through its parent's ``__path__``, which points into the store.
 
-The finder sits *before* ``PathFinder`` so that the venv's pinned versions win over anything
-that ends up on ``sys.path`` later (``import setuptools`` puts its ``_vendor`` directory there).
-It therefore refuses names of the standard library: a stored distribution that ships
-``typing.py`` or ``enum.py`` must not shadow the interpreter's own module.
+A distribution is the venv's only while its dist-info in site-packages is pepip's (its
+``INSTALLER`` says ``pepip``): after ``pip uninstall`` it is gone, and after ``pip install
+-e .`` or ``--force-reinstall`` of the same name and version it is pip's, and the store must
+not answer for it. Each root is checked once per listing of site-packages.
 
 It uses the import system's own classes from ``_frozen_importlib_external`` (the objects
 ``importlib.machinery`` re-exports): importing ``importlib.machinery`` would load more modules.
@@ -24,44 +27,70 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from importlib.machinery import FileFinder, ModuleSpec
 
-    from pepip_runtime import StoreFinder
+    from pepip_runtime import SiteFinder
 
-__all__ = ["LookupState", "find_spec", "stdlib_names", "apply_pth_files", "ENTRY_FILE"]
+__all__ = ["LookupState", "find_spec", "owned", "apply_pth_files", "ENTRY_FILE", "INSTALLER", "NSPKG_SUFFIX"]
 
 # The file every published store entry has; an entry without it was never completed.
 ENTRY_FILE = "ENTRY"
+# What pepip writes into the INSTALLER file of the dist-info copies it makes.
+INSTALLER = b"pepip"
+# setuptools' namespace shims (``zope.interface-6.4-py3.11-nspkg.pth``): they need ``site``'s
+# frame (``sitedir``) and only make a namespace the finder provides anyway.
+NSPKG_SUFFIX = "-nspkg.pth"
 
 
 class LookupState:
     """What a finder needs once it resolves names, decoded from the index's details."""
 
-    __slots__ = ("owners", "preloads", "stdlib", "present", "finders")
+    __slots__ = ("owners", "preloads", "finders", "owned", "listing")
 
-    def __init__(self, details: bytes, site_packages: str) -> None:
+    def __init__(self, details: bytes) -> None:
         decoded = marshal.loads(details)  # type: tuple[dict[str, tuple[str, str]], dict[str, list[str]]]
         # owners: store root -> ("name==version", dist-info dir name)
         # preloads: top-level name -> native libraries of sibling distributions
         self.owners, self.preloads = decoded
-        self.stdlib = stdlib_names()
-        # A dist-info removed by `pip uninstall` means the distribution is gone.
-        self.present = frozenset(os.listdir(site_packages))
         self.finders = {}  # type: dict[str, FileFinder]
+        # dist-info name -> whether it is pepip's, valid for one listing of site-packages
+        self.owned = {}  # type: dict[str, bool]
+        self.listing = None  # type: object
+
+    def invalidate(self) -> None:
+        """Forget the store roots' listings and what was known about dist-info ownership."""
+        for finder in self.finders.values():
+            finder.invalidate_caches()
+        self.owned.clear()
 
 
-def find_spec(finder: "StoreFinder", fullname: str, mapped: "str | list[str]") -> "ModuleSpec | None":
-    """The spec of ``fullname`` from the store roots ``mapped`` names, or ``None``."""
-    state = finder.state
+def owned(site_packages: str, dist_info: str) -> bool:
+    """True when ``dist_info`` in ``site_packages`` is pepip's copy (its INSTALLER says so)."""
+    try:
+        with open(os.path.join(site_packages, dist_info, "INSTALLER"), "rb") as handle:
+            return handle.read().strip() == INSTALLER
+    except OSError:
+        return False
+
+
+def find_spec(
+    finder: "SiteFinder", fullname: str, mapped: "str | list[str]", own: "ModuleSpec | None"
+) -> "ModuleSpec | None":
+    """The spec of ``fullname`` from the store roots ``mapped`` names, else ``own``.
+
+    ``own`` is what site-packages itself has for the name: ``None``, or a PEP 420 portion,
+    which is kept in front of the store's portions.
+    """
+    index = finder.index
+    state = index.state
     if state is None:
-        state = finder.state = LookupState(finder.details, finder.site_packages)
-    if fullname in state.stdlib:
-        return None
+        state = index.state = LookupState(index.details)
     candidates = [mapped] if isinstance(mapped, str) else mapped
-    directories = [d for d in candidates if state.owners.get(d, ("", ""))[1] in state.present]
+    directories = [d for d in candidates if _is_venvs(state, finder, d)]
     if not directories:
-        return None
+        return own
     if fullname in state.preloads:
         _load_libraries(state.preloads.pop(fullname))
-    portions = []  # type: list[str]
+    portions = list(own.submodule_search_locations or ()) if own is not None else []
+    found = False
     for directory in directories:
         file_finder = state.finders.get(directory)
         if file_finder is None:
@@ -76,17 +105,34 @@ def find_spec(finder: "StoreFinder", fullname: str, mapped: "str | list[str]") -
                 # package's __path__ must see every portion, as one site-packages would.
                 _extend_portions(spec.submodule_search_locations, fullname, directories)
             return spec
+        found = True
         portions.extend(spec.submodule_search_locations or ())
-    if not portions:
+    if not found:
         _raise_missing(state, fullname, directories)
-        return None
-    # A PEP 420 namespace: add the portions the rest of sys.path has, then build one spec.
-    outside = _external.PathFinder.find_spec(fullname)
-    if outside is not None and outside.loader is None and outside.submodule_search_locations:
-        portions.extend(p for p in outside.submodule_search_locations if p not in portions)
+        return own
+    # A PEP 420 namespace: PathFinder adds the portions of the later sys.path entries.
     spec = _bootstrap.ModuleSpec(fullname, None, is_package=True)
     spec.submodule_search_locations = portions
     return spec
+
+
+def _is_venvs(state: LookupState, finder: "SiteFinder", root: str) -> bool:
+    """True while the distribution of ``root`` is installed in the venv by pepip."""
+    dist_info = state.owners.get(root, ("", ""))[1]
+    # FileFinder keeps site-packages' listing and renews it when the directory changes: a
+    # dist-info pip removed or replaced shows here, in this process too.
+    listing = getattr(finder, "_path_cache", None)  # type: set[str] | None
+    if listing is None:  # not a CPython FileFinder as we know it: list once
+        listing = finder._path_cache = set(os.listdir(finder.path))  # type: ignore[attr-defined]
+    if listing is not state.listing:
+        state.owned.clear()
+        state.listing = listing
+    if dist_info not in listing:
+        return False
+    known = state.owned.get(dist_info)
+    if known is None:
+        known = state.owned[dist_info] = owned(finder.path, dist_info)
+    return known
 
 
 _loader_details = None
@@ -99,23 +145,6 @@ def _file_finder(directory: str) -> "FileFinder":
         _loader_details = _external._get_supported_file_loaders()  # type: ignore[attr-defined]
     finder = _external.FileFinder(directory, *_loader_details)  # type: FileFinder
     return finder
-
-
-def stdlib_names() -> "frozenset[str]":
-    """Top-level names of the standard library, which the store must never shadow."""
-    names = getattr(sys, "stdlib_module_names", None)
-    if names is not None:
-        return frozenset(names) | frozenset(sys.builtin_module_names)
-    # Python 3.8 and 3.9 have no list: read the standard library's directories.
-    found = set(sys.builtin_module_names)
-    stdlib_dir = os.path.dirname(os.__file__)
-    for directory in (stdlib_dir, os.path.join(stdlib_dir, "lib-dynload")):
-        try:
-            entries = os.listdir(directory)
-        except OSError:
-            continue
-        found.update(entry.partition(".")[0] for entry in entries if entry != "site-packages")
-    return frozenset(found)
 
 
 def _complete(directory: str) -> bool:
@@ -171,13 +200,17 @@ def apply_pth_files(pth_files: "list[tuple[str, str, str]]", site_packages: str)
 
     ``site`` only reads ``.pth`` files of site directories, and store entries are not, so a
     distribution like setuptools (``distutils-precedence.pth``) needs this to behave as usual.
-    Files run in name order, like ``site``; an error ends that file only. A distribution whose
-    dist-info ``pip uninstall`` removed is skipped.
+    Files run in name order, like ``site``; an error ends that file only. A distribution
+    whose dist-info is gone or no longer pepip's (pip or uv reinstalled it into site-packages,
+    where ``site`` runs its ``.pth`` itself) is skipped, and so are setuptools' ``-nspkg.pth``
+    shims: the namespaces they would make are found by the finder.
     """
     present = frozenset(os.listdir(site_packages))
     for name, site_dir, dist_info in pth_files:
-        if dist_info not in present or not _complete(site_dir):
-            continue  # uninstalled by pip; or an incomplete entry, whose imports fail clearly
+        if name.endswith(NSPKG_SUFFIX) or dist_info not in present:
+            continue
+        if not owned(site_packages, dist_info) or not _complete(site_dir):
+            continue  # reinstalled by pip or uv; or an incomplete entry, whose imports fail clearly
         try:
             with open(os.path.join(site_dir, name), encoding="utf-8") as handle:
                 lines = handle.read().splitlines()

@@ -48,6 +48,9 @@ def isolated(
     monkeypatch.setenv("UV_CACHE_DIR", str(uv_cache))
     monkeypatch.setenv("UV_NO_CONFIG", "1")
     monkeypatch.setenv("UV_PYTHON_DOWNLOADS", "never")
+    # Bytecode compiled before the command returns: a background compile (the default) would
+    # change the store while a test compares it. tests/test_bytecode.py tests the default.
+    monkeypatch.setenv("PEPIP_BYTECODE", "compile")
     if "network" not in request.keywords:
         monkeypatch.setenv("UV_OFFLINE", "1")
     # VIRTUAL_ENV: pytest run from an activated venv must not make pepip install into it
@@ -175,6 +178,34 @@ def _sibling_native_wheels(directory: Path, build_dir: Path) -> None:
     )
 
 
+# OpenCV's cv2/__init__.py in short: it puts its own directory on sys.path and imports its
+# own name again, expecting the binary module in that directory, not itself, to answer.
+_CV_LOADER = """import importlib, os, sys
+if hasattr(sys, "CVLIKE_LOADER"):
+    raise ImportError("recursion is detected during loading of cvlike binary extensions")
+sys.CVLIKE_LOADER = True
+saved = list(sys.path)
+sys.path.insert(1, os.path.dirname(os.path.abspath(__file__)))
+loader = sys.modules.pop("cvlike")
+native = importlib.import_module("cvlike")
+sys.path[:] = saved
+sys.modules["cvlike"] = loader
+VALUE = native.VALUE
+del sys.CVLIKE_LOADER
+"""
+
+
+# The line setuptools writes into <dist>-nspkg.pth for namespace_packages=["nspkgroot"].
+_NSPKG_PTH = (
+    "import sys, types, os;p = os.path.join(sys._getframe(1).f_locals['sitedir'], *('nspkgroot',));"
+    "importlib = __import__('importlib.util');__import__('importlib.machinery');"
+    "m = sys.modules.setdefault('nspkgroot', importlib.util.module_from_spec("
+    "importlib.machinery.PathFinder.find_spec('nspkgroot', [os.path.dirname(p)])));"
+    "m = m or sys.modules.setdefault('nspkgroot', types.ModuleType('nspkgroot'));"
+    "mp = (m or []) and m.__dict__.setdefault('__path__',[]);(p not in mp) and mp.append(p)\n"
+)
+
+
 @pytest.fixture(scope="session")
 def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Small real wheels covering the layouts pepip must handle."""
@@ -218,6 +249,12 @@ def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
         {"typedpkg/__init__.py": "def answer() -> int:\n    return 42\n", "typedpkg/py.typed": ""},
     )
     build_wheel(house, "shadow", "1.0", {"string.py": "HIJACKED = True\n", "shadow.py": ""})
+    for part in ("a", "b"):  # setuptools namespace_packages, as zope.interface and zope.event ship
+        build_wheel(
+            house, "nspkg-" + part, "1.0",
+            {"nspkgroot/%s/__init__.py" % part: "VALUE = %r\n" % part, "nspkg_%s-1.0-py3-nspkg.pth" % part: _NSPKG_PTH},
+        )
+    build_wheel(house, "cvlike", "1.0", {"cvlike/__init__.py": _CV_LOADER, "cvlike/cvlike.py": "VALUE = 'native'\n"})
     _native_wheel(house, tmp_path_factory.mktemp("native-build"))
     _sibling_native_wheels(house, tmp_path_factory.mktemp("sibling-build"))
     return house

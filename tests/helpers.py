@@ -155,6 +155,12 @@ def store_entries(store_root: Path) -> list[Path]:
 
 PYTHON = Path(sys.executable)
 
+# Python code printing pepip's path hooks and site-packages finders: "1 1" when wired.
+WIRED = (
+    "import sys; print(sum(type(getattr(h, '__self__', None)).__name__ == 'StoreIndex' for h in sys.path_hooks),"
+    " sum(type(f).__name__ == 'SiteFinder' for f in sys.path_importer_cache.values()))"
+)
+
 
 _IN_TREE_BACKEND = '''"""A PEP 517/660 backend that builds editable wheels offline (tests only)."""
 import base64, hashlib, os, zipfile

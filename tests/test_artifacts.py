@@ -203,7 +203,7 @@ def test_verify_doctor_and_repair_catch_forged_bytecode(capsys, isolated, venv, 
     assert verified.exit_code == 1
     assert "%s: modified file site/__pycache__/%s" % (entry, pyc.name) in verified.stdout
     doctor = run_pepip(["doctor"], capsys)
-    assert doctor.exit_code == 1 and "versioned 1.0: store entry %s is damaged" % entry in doctor.stdout
+    assert doctor.exit_code == 1 and "versioned 1.0: store entry %s is damaged" % entry in doctor.stderr
     _ok(capsys, "repair", *index_args)
     assert venv_run(venv, "import versioned; print(versioned.VERSION)") == "1.0"
     assert run_pepip(["store", "verify"], capsys).exit_code == 0
@@ -244,8 +244,28 @@ def test_an_older_store_layout_is_reported_and_its_venvs_relinked_by_repair(caps
         for line in manifest.read_text().splitlines()
     ))
     doctor = run_pepip(["doctor"], capsys)
-    assert "an entry of an older pepip's store layout; run `pepip repair`" in doctor.stdout
+    assert "an entry of an older pepip's store layout; run `pepip repair`" in doctor.stderr
     warning = [line for line in run_pepip(["repair", *index_args], capsys).error_lines if "v1" in line]
     assert len(warning) == 1 and "run `pepip repair` in each venv made with it" in warning[0]
     assert all(len(line.split("\t")) == 9 for line in manifest.read_text().splitlines() if line.startswith("dist\t"))
     assert venv_run(venv, "import alpha; print(alpha.NAME)") == "alpha"
+
+
+def test_the_artifact_uv_would_install_is_chosen():
+    """The best-ranked compatible wheel, else the sdist; only artifacts of allowed hashes."""
+    from pepip.artifacts import Artifact, HashPolicy, LockedPackage, NormalizedName, choose_pins
+
+    base = "https://files.example/"
+    pure = Artifact("wheel", base + "pkg-1.0-py3-none-any.whl", sha256="a" * 64)
+    native = Artifact("wheel", base + "pkg-1.0-cp311-cp311-manylinux_2_17_x86_64.whl", sha256="b" * 64)
+    sdist = Artifact("sdist", base + "pkg-1.0.tar.gz", sha256="c" * 64)
+    package = LockedPackage(NormalizedName("pkg"), "1.0", (pure, native, sdist))
+    priority = {"cp311-cp311-manylinux_2_17_x86_64": 0, "py3-none-any": 5}
+    assert choose_pins([package], priority, HashPolicy())[0].artifact == native
+    assert choose_pins([package], {"py3-none-any": 0}, HashPolicy())[0].artifact == pure
+    assert choose_pins([package], {}, HashPolicy())[0].artifact == sdist
+    only_sdist = HashPolicy(by_name={"pkg": frozenset({"sha256:" + "c" * 64})})
+    [pin] = choose_pins([package], priority, only_sdist)
+    assert pin.artifact == sdist and pin.spec == "pkg==1.0" and pin.url is None
+    for artifact in (pure, sdist, Artifact("directory", "/src/p", True, tree="d" * 32, extra=(("editable", "false"),))):
+        assert Artifact.from_text(artifact.to_text()) == artifact

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import make_editable_project, run_pepip, snapshot, venv_run
+from helpers import build_wheel, make_editable_project, run_pepip, snapshot, venv_run
 from pepip.locations import find_uv
 
 
@@ -128,3 +128,63 @@ def test_pkg_resources_working_set_matches_a_plain_uv_venv(capsys, venv, isolate
     code = "import pkg_resources\nprint(sorted((d.project_name, d.version) for d in pkg_resources.working_set))"
     seen = venv_run(venv, code, env={"PYTHONWARNINGS": "ignore"})
     assert "'six'" in seen and seen == venv_run(plain, code, env={"PYTHONWARNINGS": "ignore"})
+
+
+# --- reinstalls over the store (issue 12, item 4) ---
+
+
+def test_pip_force_reinstall_of_the_same_version_is_the_one_imported(wired, isolated):
+    patched = isolated / "patched"
+    patched.mkdir()
+    build_wheel(patched, "beta", "1.0", {"beta.py": "NAME = 'patched'\n"})  # a local build, same name and version
+    done = pip(wired, "install", "--force-reinstall", "--no-deps", "--no-index", "--find-links", str(patched), "beta==1.0")
+    assert done.returncode == 0, done.stderr
+    site = next(wired.glob("lib/python*/site-packages"))
+    assert venv_run(wired, "import beta; print(beta.NAME, beta.__file__)") == "patched %s" % (site / "beta.py")
+
+
+def test_pip_editable_of_the_same_name_and_version_is_the_one_imported(capsys, venv, isolated):
+    local = isolated / "local"
+    local.mkdir()
+    build_wheel(local, "mine", "0.1", {"mine/__init__.py": "WHERE = 'store'\n"})
+    assert run_pepip(["install", "--no-index", "--find-links", str(local), "mine"], capsys).exit_code == 0
+    assert venv_run(venv, "import mine; print(mine.WHERE)") == "store"
+    project = make_editable_project(isolated / "proj", "mine")  # version 0.1 too
+    done = pip(venv, "install", "--no-index", "-e", str(project))
+    assert done.returncode == 0, done.stderr
+    assert venv_run(venv, "import mine; print(mine.WHERE)") == "editable"
+
+
+def test_uv_reinstall_then_pepip_uninstall_removes_it_everywhere(wired, capsys, index_args):
+    done = uv_pip(wired, "install", *index_args, "--reinstall-package", "beta", "beta")
+    assert done.returncode == 0, done.stderr
+    assert venv_run(wired, "import beta; print('/entries/' in beta.__file__)") == "False"
+    listed = run_pepip(["list", "--venv", str(wired)], capsys).stdout
+    assert [line.split()[::2] for line in listed.splitlines() if line.startswith("beta")] == [["beta", "site-packages"]]
+    doctor = run_pepip(["doctor", "--venv", str(wired)], capsys)
+    assert doctor.exit_code == 1 and "beta 1.0: pip or uv installed it again" in doctor.stdout + doctor.stderr
+    result = run_pepip(["uninstall", "--venv", str(wired), "beta"], capsys)
+    assert result.exit_code == 0 and " - beta==1.0" in result.stderr, result.stderr
+    assert venv_run(wired, "import importlib.util as u; print(u.find_spec('beta'))") == "None"
+    assert "beta" not in run_pepip(["list", "--venv", str(wired)], capsys).stdout
+    assert uv_pip(wired, "freeze").stdout.split() == ["alpha==1.0", "tool==1.0"]
+    doctor = run_pepip(["doctor", "--venv", str(wired)], capsys)
+    assert doctor.exit_code == 0 and "beta" not in doctor.stdout + doctor.stderr, doctor.stdout
+
+
+def test_pepip_uninstall_leaves_what_pip_alone_installed(wired, capsys, wheelhouse):
+    assert pip(wired, "install", "--no-index", "--find-links", str(wheelhouse), "versioned==1.0").returncode == 0
+    result = run_pepip(["uninstall", "--venv", str(wired), "versioned"], capsys)
+    assert result.exit_code == 0 and "skipping versioned: pip or uv installed it" in result.stderr
+    assert venv_run(wired, "import versioned; print(versioned.VERSION)") == "1.0"
+def test_offline_install_into_a_venv_seeded_by_python_m_venv(capsys, isolated, index_args):
+    """pip (and setuptools before 3.12) seeded by ``python -m venv`` are kept, not resolved again."""
+    seeded = isolated / "seeded"
+    assert subprocess.run([sys.executable, "-m", "venv", str(seeded)]).returncode == 0
+    before = uv_pip(seeded, "freeze").stdout.split()
+    assert any(line.startswith("pip==") for line in before)
+    result = run_pepip(["install", "--venv", str(seeded), *index_args, "alpha"], capsys)
+    assert result.exit_code == 0, result.stderr
+    assert venv_run(seeded, "import alpha, pip; print(alpha.NAME)") == "alpha"
+    assert uv_pip(seeded, "freeze").stdout.split() == sorted(before + ["alpha==1.0", "beta==1.0"])
+    assert subprocess.run([str(seeded / "bin" / "python"), "-m", "pip", "--version"], capture_output=True).returncode == 0

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -101,6 +103,16 @@ def test_pth_shipped_inside_a_distribution_takes_effect(capsys, venv, index_args
     install(capsys, *index_args, "pthship")
     out = venv_run(venv, "import sys, extramod; print(sys.pthship_loaded, extramod.EXTRA)")
     assert out == "True True"
+
+
+def test_setuptools_nspkg_pth_is_silent_and_its_namespace_imports(capsys, venv, index_args):
+    """zope.interface, zope.event and ruamel.yaml ship ``*-nspkg.pth``: no start-up noise."""
+    install(capsys, *index_args, "nspkg-a", "nspkg-b")
+    completed = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", "import nspkgroot.a, nspkgroot.b; print(nspkgroot.a.VALUE + nspkgroot.b.VALUE)"],
+        capture_output=True, text=True,
+    )
+    assert (completed.returncode, completed.stdout.strip(), completed.stderr) == (0, "ab", "")
 
 
 def test_native_extension_imports(capsys, venv, index_args, wheelhouse):
@@ -217,10 +229,44 @@ def test_copy_mode_when_symlinks_are_refused(capsys, venv, index_args, monkeypat
     assert venv_run(venv, "import alpha; print('ok')") == "ok"
 
 
+def _placed_files(venv: Path) -> list[Path]:
+    """The data file and the plain .data script ``tool`` puts into the venv."""
+    return [venv / "share" / "tool" / "config.txt", venv / "bin" / "tool-sh"]
+
+
+def test_data_files_and_scripts_are_files_inside_the_venv(capsys, venv, index_args, store_root):
+    """tornado (JupyterLab) answers 403 for a static file whose real path leaves its root."""
+    install(capsys, *index_args, "tool")
+    for path in _placed_files(venv):
+        assert not path.is_symlink() and os.path.realpath(path).startswith(str(venv)), path
+        (entry,) = [e for e in store_entries(store_root) if e.parent.parent.name == "tool"]
+        stored = entry / "prefix" / path.relative_to(venv)
+        assert os.path.samefile(path, stored)  # a hardlink: no second copy of the bytes
+    assert subprocess.run([str(venv / "bin" / "tool-sh")], capture_output=True).stdout == b"shell-script\n"
+
+
+def test_data_files_are_copied_where_hardlinks_fail(capsys, venv, index_args, monkeypatch):
+    real_link = os.link
+
+    def cross_device(source: object, target: object, **kwargs: object) -> None:
+        if str(target).startswith((str(venv / "share"), str(venv / "bin"))):
+            raise OSError(errno.EXDEV, "Invalid cross-device link")  # the venv on another filesystem
+        real_link(source, target, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "link", cross_device)
+    install(capsys, *index_args, "tool")
+    for path in _placed_files(venv):
+        assert not path.is_symlink() and path.stat().st_nlink == 1, path
+    assert (venv / "share" / "tool" / "config.txt").read_text() == "config\n"
+    assert subprocess.run([str(venv / "bin" / "tool-sh")], capture_output=True).returncode == 0
+
+
 def test_link_mode_copy_setting(capsys, venv, index_args, monkeypatch):
     monkeypatch.setenv("PEPIP_LINK_MODE", "copy")
     install(capsys, *index_args, "tool")
-    assert not (venv / "share" / "tool" / "config.txt").is_symlink()
+    for path in _placed_files(venv):
+        assert not path.is_symlink() and path.stat().st_nlink == 1, path
+    assert os.access(venv / "share" / "tool" / "config.txt", os.W_OK)
 
 
 def test_python_subprocess_isolated_mode_and_dash_m(capsys, venv, index_args):

@@ -13,17 +13,17 @@ from typing import Iterator
 
 import pytest
 
-from helpers import run_pepip, site_packages, venv_run
-from pepip_runtime import StoreFinder
+from helpers import WIRED, run_pepip, site_packages, venv_run
+from pepip_runtime import SiteFinder, StoreIndex
 from pepip_runtime.lookup import ENTRY_FILE
 
 
 @pytest.fixture
 def clean_import_state() -> Iterator[None]:
     """Save and restore what the finder tests touch."""
-    saved = (list(sys.path), list(sys.meta_path), dict(sys.modules), dict(sys.path_importer_cache))
+    saved = (list(sys.path), list(sys.meta_path), dict(sys.modules), dict(sys.path_importer_cache), list(sys.path_hooks))
     yield
-    sys.path[:], sys.meta_path[:] = saved[0], saved[1]
+    sys.path[:], sys.meta_path[:], sys.path_hooks[:] = saved[0], saved[1], saved[4]
     for name in set(sys.modules) - set(saved[2]):
         del sys.modules[name]
     sys.path_importer_cache.clear()
@@ -38,19 +38,25 @@ def make_dir(root: Path, files: dict[str, str]) -> str:
     return str(root)
 
 
-def use_finder(locations: dict[str, list[str]], site_packages: Path | None = None) -> StoreFinder:
-    """A finder whose distributions all have their dist-info in ``site_packages``."""
+def use_finder(locations: dict[str, list[str]], site_packages: Path | None = None) -> SiteFinder:
+    """A site-packages at the end of ``sys.path`` whose store holds ``locations``.
+
+    Every distribution's dist-info is in ``site_packages``, marked as pepip's.
+    """
     if site_packages is None:
         site_packages = Path(next(iter(locations.values()))[0]).parent / "site-packages"
     site_packages.mkdir(parents=True, exist_ok=True)
     (site_packages / "dist-1.0.dist-info").mkdir(exist_ok=True)
+    (site_packages / "dist-1.0.dist-info" / "INSTALLER").write_text("pepip\n")
     roots = list(dict.fromkeys(d for ds in locations.values() for d in ds))
     for root in roots:
         (Path(root).parent / ENTRY_FILE).touch()  # each root is the site/ of a complete entry
     details = marshal.dumps(({d: ("dist==1.0", "dist-1.0.dist-info") for d in roots}, {}))
-    finder = StoreFinder(dict(locations), roots, details, str(site_packages))
-    sys.meta_path.insert(0, finder)
+    sys.path.append(str(site_packages))
+    StoreIndex(dict(locations), roots, details, str(site_packages)).publish()
     importlib.invalidate_caches()
+    finder = sys.path_importer_cache[str(site_packages)]
+    assert isinstance(finder, SiteFinder)
     return finder
 
 
@@ -84,13 +90,15 @@ def test_namespace_split_over_directories_and_sys_path(tmp_path, clean_import_st
     import pepns.c
 
     assert pepns.a.A + pepns.b.B + pepns.c.C == 6
-    assert list(pepns.__path__)[:2] == [os.path.join(one, "pepns"), os.path.join(two, "pepns")]
+    # sys.path order: `outside` stands before site-packages, where the store answers
+    assert list(pepns.__path__) == [os.path.join(d, "pepns") for d in (outside, one, two)]
 
 
-def test_stdlib_names_are_refused(tmp_path, clean_import_state):
-    one = make_dir(tmp_path / "one", {"string.py": "HIJACKED = True\n"})
-    finder = use_finder({"string": [one]})
-    assert finder.find_spec("string") is None
+def test_stdlib_wins_over_a_stored_module_of_the_same_name(tmp_path, clean_import_state):
+    one = make_dir(tmp_path / "one", {"string.py": "HIJACKED = True\n", "pepstr.py": ""})
+    use_finder({"string": [one], "pepstr": [one]})
+    del sys.modules["string"]
+    assert not hasattr(importlib.import_module("string"), "HIJACKED")
 
 
 def test_missing_store_entry_names_distribution_and_repair(tmp_path, clean_import_state):
@@ -132,8 +140,7 @@ def test_finder_never_recurses_into_import_machinery(tmp_path, clean_import_stat
 @pytest.mark.windows
 def test_install_runs_once_though_site_runs_the_pth_twice(capsys, venv, index_args):
     assert run_pepip(["install", *index_args, "alpha"], capsys).exit_code == 0
-    code = "import sys; print(sum(type(f).__name__ == 'StoreFinder' for f in sys.meta_path))"
-    assert venv_run(venv, code) == "1"
+    assert venv_run(venv, WIRED) == "1 1"
 
 
 def test_damaged_manifest_costs_one_line_and_no_finder(capsys, venv, index_args):
@@ -141,11 +148,11 @@ def test_damaged_manifest_costs_one_line_and_no_finder(capsys, venv, index_args)
     (venv / "pepip-index.marshal").write_bytes(b"damaged\n")
     completed = subprocess.run(
         [str(venv / "bin" / "python"), "-c",
-         "import sys; print(any(type(f).__name__ == 'StoreFinder' for f in sys.meta_path))"],
+         WIRED],
         capture_output=True, text=True,
     )
     assert completed.returncode == 0
-    assert completed.stdout.strip() == "False"
+    assert completed.stdout.strip() == "0 0"
     assert len(completed.stderr.splitlines()) == 1 and "pepip doctor" in completed.stderr
 
 
@@ -189,11 +196,16 @@ def test_runtime_on_each_interpreter(capsys, isolated, index_args, python):
     if python is None:
         pytest.skip("no pyenv interpreters on this machine")
     venv = isolated / "work" / "venv"
-    args = ["install", *index_args, "--python", str(python), "--venv", str(venv), "alpha", "nsa", "nsb"]
+    args = ["install", *index_args, "--python", str(python), "--venv", str(venv), "alpha", "nsa", "nsb", "cvlike"]
     result = run_pepip(args, capsys)
     assert result.exit_code == 0, result.stderr
     code = "import alpha, nsroot.a, nsroot.b, importlib.metadata as m; print(m.version('alpha'))"
     assert venv_run(venv, code) == "1.0"
+    src = isolated / "src"
+    src.mkdir()
+    (src / "beta.py").write_text("NAME = 'from src'\n")
+    code = "import beta, cvlike, alpha; print(beta.NAME, cvlike.VALUE)"
+    assert venv_run(venv, code, env={"PYTHONPATH": str(src)}) == "from src native"
 
 
 def test_store_roots_on_sys_path_are_skipped_by_path_finder(capsys, venv, index_args, store_root):
@@ -212,3 +224,46 @@ def test_store_roots_on_sys_path_are_skipped_by_path_finder(capsys, venv, index_
         "print(sorted(d.metadata['Name'] for d in m.distributions()))\n" % str(store_root)
     )
     assert venv_run(venv, code).splitlines() == ["2 True", "True", "['alpha', 'beta']"]
+
+
+# --- sys.path order: the store answers at site-packages' place (issue 12) ---
+
+
+@pytest.fixture
+def with_beta(capsys, venv, index_args) -> Path:
+    assert run_pepip(["install", *index_args, "alpha", "cvlike"], capsys).exit_code == 0
+    return venv
+
+
+def test_pythonpath_beats_the_store(with_beta, isolated):
+    src = isolated / "src"
+    src.mkdir()
+    (src / "beta.py").write_text("NAME = 'from src'\n")
+    assert venv_run(with_beta, "import beta; print(beta.NAME)", env={"PYTHONPATH": str(src)}) == "from src"
+
+
+def test_current_directory_beats_the_store(with_beta, isolated):
+    # `python -c` puts the current directory first, as `pytest` and `python -m` do
+    (isolated / "work" / "beta.py").write_text("NAME = 'from cwd'\n")
+    assert venv_run(with_beta, "import beta; print(beta.NAME)") == "from cwd"
+
+
+def test_entry_inserted_first_beats_the_store_and_entry_appended_later_loses(with_beta, isolated):
+    first, last = isolated / "first", isolated / "last"
+    for directory in (first, last):
+        directory.mkdir()
+        (directory / "beta.py").write_text("NAME = %r\n" % directory.name)
+    code = "import sys\nsys.path.append(%r)\nimport beta\nprint(beta.NAME)" % str(last)
+    assert venv_run(with_beta, code) == "beta"  # the store's, like setuptools' _vendor losing
+    code = "import sys\nsys.path.insert(0, %r)\nimport beta\nprint(beta.NAME)" % str(first)
+    assert venv_run(with_beta, code) == "first"
+
+
+def test_loader_that_reimports_itself_from_its_own_directory(with_beta):
+    """OpenCV's loader: 'recursion is detected' when the store answers before sys.path."""
+    assert venv_run(with_beta, "import cvlike; print(cvlike.VALUE)") == "native"
+
+
+def test_site_packages_finder_survives_a_cleared_importer_cache(with_beta):
+    code = "import sys, importlib\nsys.path_importer_cache.clear()\nimportlib.invalidate_caches()\nimport alpha\nprint(alpha.NAME)"
+    assert venv_run(with_beta, code) == "alpha"

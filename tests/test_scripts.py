@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from helpers import build_wheel, run_pepip
 from pepip.errors import PepipError
 from pepip.scripts import entry_point_launcher, launcher_text, shebang, with_interpreter, write_launcher
 
@@ -83,3 +84,33 @@ def test_windows_launcher_runs_the_entry_point(tmp_path):
                                env={**__import__("os").environ, "PYTHONPATH": str(tmp_path)})
     assert completed.returncode == 3, completed.stderr
     assert completed.stdout.strip() == "launched ['a b']"
+
+
+@pytest.mark.posix("a shell data script named like the console script; on Windows the launcher is tool-cli.exe")
+def test_a_replaced_launcher_is_announced_and_comes_back(capsys, isolated, venv, wheelhouse):
+    """A data script named like another distribution's console script replaces it with a
+    warning (last installed wins, as with pip); uninstalling it, or repair after the file went
+    missing, brings the console script back."""
+    house = isolated / "clobber-house"
+    house.mkdir()
+    build_wheel(house, "clobber", "1.0", {"clobber.py": "", "{data}/scripts/tool-cli": "#!/bin/sh\necho clobbered\n"})
+    index = ["--no-index", "-f", str(wheelhouse), "-f", str(house)]
+    assert run_pepip(["install", *index, "tool"], capsys).exit_code == 0
+    installed = run_pepip(["install", *index, "clobber"], capsys)
+    assert installed.exit_code == 0
+    assert [line for line in installed.error_lines if "warning" in line] == [
+        "pepip: warning: clobber replaces bin/tool-cli of tool (the last one installed wins, as with pip)"
+    ]
+    launcher = venv / "bin" / "tool-cli"
+    assert subprocess.run([str(launcher)], capture_output=True, text=True).stdout == "clobbered\n"
+    assert run_pepip(["doctor"], capsys).exit_code == 0
+
+    removed = run_pepip(["uninstall", "clobber"], capsys)
+    assert removed.exit_code == 0 and "pepip: warning: tool: restored bin/tool-cli" in removed.stderr
+    assert subprocess.run([str(launcher)], capture_output=True, text=True).stdout == "tool main\n"
+
+    launcher.unlink()  # gone, as `pip uninstall` of a distribution that had replaced it leaves it
+    doctor = run_pepip(["doctor"], capsys)
+    assert doctor.exit_code == 1 and "tool 1.0: bin/tool-cli is gone or was changed" in doctor.stdout + doctor.stderr
+    assert run_pepip(["repair", *index], capsys).exit_code == 0
+    assert subprocess.run([str(launcher)], capture_output=True, text=True).stdout == "tool main\n"

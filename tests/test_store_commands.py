@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import run_pepip, site_packages, snapshot, store_entries, venv_python, venv_run
+from helpers import WIRED, run_pepip, site_packages, snapshot, store_entries, venv_python, venv_run
 from pepip.fsops import remove_tree
 
 
@@ -133,7 +133,7 @@ def test_venv_command_creates_an_empty_wired_venv(capsys, venv, index_args):
     result = run_pepip(["venv"], capsys)
     assert result.exit_code == 0, result.stderr
     assert (venv / "pepip-manifest.txt").is_file()
-    assert venv_run(venv, "import sys; print(sum(type(f).__name__ == 'StoreFinder' for f in sys.meta_path))") == "1"
+    assert venv_run(venv, WIRED) == "1 1"
     again = run_pepip(["venv"], capsys)
     assert again.exit_code == 1 and "already exists" in again.stderr and len(again.error_lines) == 1
 

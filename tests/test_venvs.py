@@ -31,3 +31,21 @@ def test_interpreter_choice_is_asked_again_after_the_ttl(capsys, isolated, index
     uv_log.write_text("")
     assert run_pepip(["venv", "two"], capsys).exit_code == 0
     assert [line.split()[:2] for line in uv_log.read_text().splitlines()] == [["python", "find"]]
+
+
+def test_a_venv_is_known_by_its_canonical_path(capsys, isolated, index_args, store_root):
+    """`sub/../v` and a link to `v` are `v`: registered, pruned and repaired as `v`."""
+    work = isolated / "work"
+    (work / "sub").mkdir()
+    assert run_pepip(["install", *index_args, "--venv", "sub/../v", "alpha"], capsys).exit_code == 0
+    (work / "link").symlink_to(work, target_is_directory=True)
+    for venv in ("v", "link/v", "sub/../v"):
+        listed = run_pepip(["list", "--venv", venv], capsys)
+        assert listed.exit_code == 0 and "alpha" in listed.stdout, listed.stderr
+    assert run_pepip(["install", *index_args, "--venv", "link/v", "tool"], capsys).exit_code == 0
+    (work / "link").unlink()
+    assert run_pepip(["store", "prune"], capsys).exit_code == 0
+    assert run_pepip(["repair", *index_args, "--venv", "v"], capsys).exit_code == 0
+    doctor = run_pepip(["doctor", "--venv", "v"], capsys)
+    assert doctor.exit_code == 0, doctor.stdout + doctor.stderr
+    assert venv_run(work / "v", "import alpha, tool; print('ok')") == "ok"

@@ -1,0 +1,65 @@
+"""Bytecode for new store entries, compiled after the command returns.
+
+Compiling every stored module before ``pepip install`` returns made a cold install several
+times slower than ``uv pip install``, which compiles nothing by default. So by default
+(``PEPIP_BYTECODE=background``) entries are published with empty ``__pycache__`` directories
+their owner may write, and a detached process started right after publishing compiles them
+with the venv's interpreter, then takes the write permission away, as the entries of
+``PEPIP_BYTECODE=compile`` have it from the start. An import that comes first compiles in
+memory once; from then on every venv and every user of the store reads the bytecode. In a
+team store the entry's owner compiles it: nobody else can write an entry.
+
+``compile`` (compile while storing, before returning) and ``lazy`` (never: Python writes
+bytecode on first import where its user may) remain for who prefers them.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+from typing import Final, Sequence
+
+__all__ = ["compile_later", "BACKGROUND_COMPILE"]
+
+# Run by the venv's interpreter with -I: stdlib only. Compiles each entry's site/ (the same
+# files `uv pip install --compile-bytecode` compiles), then makes its __pycache__ read-only.
+BACKGROUND_COMPILE: Final = """
+import compileall, os, stat, sys
+for entry in sys.argv[1:]:
+    site = os.path.join(entry, "site")
+    compileall.compile_dir(site, quiet=2, workers=1)
+    for directory, subdirs, files in os.walk(site):
+        if os.path.basename(directory) == "__pycache__":
+            mode = stat.S_IMODE(os.lstat(directory).st_mode)
+            os.chmod(directory, mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+"""
+
+
+def compile_later(python: Path, entries: Sequence[Path]) -> None:
+    """Start compiling ``entries`` for ``python`` in a detached, low-priority process.
+
+    Bytecode is an optimisation: if the process cannot start, imports compile in memory.
+    """
+    if not entries:
+        return
+    command = [str(python), "-I", "-c", BACKGROUND_COMPILE, *map(str, entries)]
+    options: dict[str, object] = {}
+    if os.name == "nt":
+        options["creationflags"] = getattr(subprocess, "DETACHED_PROCESS", 0) | getattr(
+            subprocess, "CREATE_NEW_PROCESS_GROUP", 0
+        )
+    else:
+        options["start_new_session"] = True  # Ctrl-C at the terminal does not reach it
+        options["preexec_fn"] = _lower_priority
+    try:
+        subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            close_fds=True, **options,  # type: ignore[call-overload]
+        )
+    except OSError:
+        pass  # no bytecode yet: imports compile in memory, Python may write it itself
+
+
+def _lower_priority() -> None:
+    os.nice(10)

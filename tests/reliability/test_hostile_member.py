@@ -1,0 +1,193 @@
+"""A shared store that no member can turn against another (docs/security.md).
+
+bob is the hostile or careless member of the team, alice the one he aims at, and root the
+admin who runs pepip's maintenance commands on the team store. Each test is one attack that
+worked on an earlier pepip, as real users made by ``teamstore.py``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+import subprocess
+import sys
+
+from helpers import build_wheel, snapshot
+from pepip.store import STORE_VERSION
+from teamstore import NEEDS_USERS, Team, entry_of, make_team_store
+
+pytestmark = NEEDS_USERS
+
+
+def _root_pepip(team: Team, *args: str) -> subprocess.CompletedProcess[str]:
+    """pepip run by root on the team store, with root's own environment."""
+    env = {**os.environ, "PEPIP_HOME": str(team.store), "PEPIP_UV": str(team.uv), "UV_NO_CONFIG": "1",
+           "UV_OFFLINE": "1", "UV_CACHE_DIR": str(team.shared / "root-uv-cache"), "PYTHONPATH": str(team.lib)}
+    env.pop("VIRTUAL_ENV", None)
+    return subprocess.run([sys.executable, "-m", "pepip", *args], capture_output=True, text=True, env=env,
+                          cwd=team.shared, timeout=300)
+
+
+def _one_clean_line_at_most(done: subprocess.CompletedProcess[str]) -> None:
+    assert "Traceback" not in done.stderr, done.stderr
+    assert len([line for line in done.stderr.splitlines() if line.strip()]) <= 1, done.stderr
+
+
+def _as(team: Team, role: str, script: str, *args: str) -> None:
+    done = team.run(role, [team.python, "-c", script, *args])
+    assert done.returncode == 0, done.stderr
+
+
+def test_links_planted_in_the_store_are_never_followed(team: Team) -> None:
+    make_team_store(team)
+    team.install("alice", "teama")
+    projects, secrets_dir = team.home("alice") / "projects", team.home("alice") / "secrets"
+    _as(team, "alice", "import os, sys; os.makedirs(sys.argv[1]); open(sys.argv[1] + '/work.py', 'w').write('x')\n"
+        "os.makedirs(sys.argv[2], 0o700)", str(projects), str(secrets_dir))
+    entries = team.store / STORE_VERSION / "entries"
+    plant = (
+        "import os, sys\nentries, projects, secrets = sys.argv[1:]\n"
+        "os.makedirs(entries + '/evil'); os.symlink(projects, entries + '/evil/1.0')\n"
+        "os.makedirs(entries + '/teamc/1.0'); os.symlink(secrets, entries + '/teamc/1.0/py3-none-any-0123456789abcdef')\n"
+        "os.symlink(secrets, entries + '/linked')\n"
+    )
+    _as(team, "bob", plant, str(entries), str(projects), str(secrets_dir))
+    before = snapshot(projects), stat.S_IMODE(secrets_dir.stat().st_mode)
+    for done in (
+        team.pepip("alice", "store", "prune"),
+        team.pepip("alice", "store", "verify", "--fix", "--no-index", "--find-links", str(team.wheels)),
+        team.pepip("alice", "store", "ls"),
+        _root_pepip(team, "store", "prune"),
+        _root_pepip(team, "store", "verify", "--fix", "--no-index", "--find-links", str(team.wheels)),
+    ):
+        assert done.returncode == 0, done.stderr
+        assert "Traceback" not in done.stderr, done.stderr
+    assert (snapshot(projects), stat.S_IMODE(secrets_dir.stat().st_mode)) == before
+    assert team.imports("alice", "teama")["teama"].is_relative_to(entry_of(team, "teama"))
+
+
+def test_root_never_runs_a_program_a_member_registered(team: Team) -> None:
+    make_team_store(team)
+    team.install("bob", "teamc")
+    entry = entry_of(team, "teamc")
+    marker = team.shared / "ran-as-root"
+    damage = (
+        "import os, sys\nentry, python, marker = sys.argv[1:]\n"
+        "os.chmod(entry, 0o755); os.chmod(entry + '/site/teamc', 0o755)\n"
+        "os.unlink(entry + '/site/teamc/__init__.py'); open(entry + '/site/teamc/__init__.py', 'w').write('x = 1')\n"
+        "os.unlink(python)\n"
+        "open(python, 'w').write('#!/bin/sh\\n[ \"$(id -u)\" = 0 ] && touch %s\\nexec %s \"$@\"\\n' % (marker, sys.executable))\n"
+        "os.chmod(python, 0o755)\n"
+    )
+    _as(team, "bob", damage, str(entry), str(team.venv("bob") / "bin" / "python"), str(marker))
+    fixed = _root_pepip(team, "store", "verify", "--fix", "--no-index", "--find-links", str(team.wheels))
+    assert "Traceback" not in fixed.stderr, fixed.stderr
+    assert not marker.exists()
+    assert "skipped %s, a venv of %s" % (team.venv("bob"), team.users["bob"]) in fixed.stderr
+    # Nothing root-owned was left in bob's venv: bob's own repair works.
+    assert not [p for p in team.venv("bob").rglob("*") if p.lstat().st_uid == 0]
+    repaired = team.pepip("bob", "repair", "--no-index", "--find-links", str(team.wheels), "--venv", str(team.venv("bob")))
+    assert repaired.returncode == 0, repaired.stderr
+
+
+def test_root_changes_nothing_in_a_members_venv(team: Team) -> None:
+    make_team_store(team)
+    team.install("alice", "teama")
+    before = snapshot(team.venv("alice"))
+    done = _root_pepip(team, "install", "--venv", str(team.venv("alice")), "--no-index", "--find-links",
+                       str(team.wheels), "teamc")
+    assert done.returncode == 1
+    _one_clean_line_at_most(done)
+    assert "belongs to %s" % team.users["alice"] in done.stderr
+    assert snapshot(team.venv("alice")) == before
+    removed = team.pepip("alice", "uninstall", "--venv", str(team.venv("alice")), "teama")
+    assert removed.returncode == 0 and "Traceback" not in removed.stderr, removed.stderr
+
+
+def test_registration_cannot_be_squatted(team: Team) -> None:
+    make_team_store(team)
+    venv = team.venv("alice", "future")
+    key = hashlib.sha256(str(venv).encode()).hexdigest()[:16]
+    squat = "import os, sys; os.makedirs(sys.argv[1], exist_ok=True); open(sys.argv[1] + '/' + sys.argv[2], 'w').write('/nowhere\\n')"
+    team.install("bob", "teamb")  # makes the store layout, as any first user does
+    _as(team, "bob", squat, str(team.store / STORE_VERSION / "venvs"), key)
+    team.install("alice", "teamc", venv="future")
+    pruned = team.pepip("alice", "store", "prune")
+    assert pruned.returncode == 0, pruned.stderr
+    assert entry_of(team, "teamc").is_dir()
+    assert team.imports("alice", "teamc", venv="future")
+    doctor = team.pepip("alice", "doctor", "--venv", str(venv))
+    assert doctor.returncode == 0, doctor.stdout + doctor.stderr
+
+
+def test_a_members_remembered_resolution_is_not_trusted(team: Team) -> None:
+    make_team_store(team)
+    evil = build_wheel(team.home("bob"), "teama", "1.0", {"teama/__init__.py": "NAME = 'evil'\n"})
+    os.chmod(evil, 0o644)
+    team.install("bob", "teama")
+    resolutions = team.store / STORE_VERSION / "resolutions"
+    (memory,) = resolutions.iterdir()
+    poison = (
+        "import sys\nmemory, evil, digest = sys.argv[1:]\n"
+        "lines = open(memory).read().splitlines()\n"
+        "lines = [lines[0]] + ['teama\\t1.0\\tkind=archive path=%s sha256=%s' % (evil, digest)]\n"
+        "open(memory, 'w').write('\\n'.join(lines) + '\\n')\n"
+    )
+    _as(team, "bob", poison, str(memory), str(evil), hashlib.sha256(evil.read_bytes()).hexdigest())
+    done = team.pepip("alice", "install", "--venv", str(team.venv("alice")), "--python", team.python,
+                      "--no-index", "--find-links", str(team.wheels), "teama")
+    assert done.returncode == 0, done.stderr
+    assert "(remembered)" not in done.stderr
+    code = "import teama; print(teama.NAME)"
+    ran = team.run("alice", [str(team.venv("alice") / "bin" / "python"), "-c", code])
+    assert ran.stdout.strip() == "teama", ran.stdout + ran.stderr
+
+
+def test_stray_files_in_the_store_stop_no_command(team: Team) -> None:
+    make_team_store(team)
+    team.install("alice", "teama")
+    strays = (
+        "import os, sys\nbase = sys.argv[1]\n"
+        "for path in ('entries/.DS_Store', 'entries/teama/.DS_Store', 'entries/teama/1.0/.DS_Store', 'venvs/.DS_Store',"
+        " 'resolutions/.DS_Store', 'tmp/.DS_Store'):\n    open(os.path.join(base, path), 'w').close()\n"
+        "os.makedirs(os.path.join(base, 'venvs', 'a-directory'))\n"
+    )
+    _as(team, "bob", strays, str(team.store / STORE_VERSION))
+    for args in (("store", "verify"), ("store", "ls"), ("store", "status"), ("store", "prune"), ("list", "--venv", str(team.venv("alice")))):
+        done = team.pepip("alice", *args)
+        assert done.returncode == 0, (args, done.stdout, done.stderr)
+        assert "Traceback" not in done.stderr
+
+
+def test_a_member_waiting_for_the_lock_is_told_who_holds_it(team: Team) -> None:
+    make_team_store(team)
+    team.install("alice", "teama")
+    hold = (
+        "import fcntl, os, sys, time\nfd = os.open(sys.argv[1], os.O_RDONLY)\n"
+        "fcntl.flock(fd, fcntl.LOCK_EX)\nprint('held', flush=True)\ntime.sleep(3)\n"
+    )
+    holder = subprocess.Popen(
+        ["runuser", "-u", team.users["bob"], "--", team.python, "-c", hold, str(team.store / STORE_VERSION / "lock")],
+        stdout=subprocess.PIPE, text=True,
+    )
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+    done = team.pepip("alice", "install", "--venv", str(team.venv("alice", "second")), "--python", team.python,
+                      "--no-index", "--find-links", str(team.wheels), "teama")
+    holder.wait(timeout=30)
+    assert done.returncode == 0, done.stderr
+    waiting = [line for line in done.stderr.splitlines() if "waiting" in line]
+    assert len(waiting) == 1 and "held by process " in waiting[0], done.stderr
+    assert "(%s: python" % team.users["bob"] in waiting[0], done.stderr  # runuser's child holds it
+
+
+def test_a_venv_in_the_store_and_the_store_as_its_own_base_are_refused(team: Team) -> None:
+    make_team_store(team)
+    team.install("alice", "teama")
+    inside = team.pepip("alice", "install", "--venv", str(team.store / STORE_VERSION / "tmp" / "v"),
+                        "--no-index", "--find-links", str(team.wheels), "teama")
+    assert inside.returncode == 1 and "is inside the store" in inside.stderr
+    _one_clean_line_at_most(inside)
+    spelled = team.pepip("alice", "store", "ls", PEPIP_BASE_STORES=str(team.store) + "/./%s/.." % STORE_VERSION)
+    assert spelled.returncode == 1 and "names the writable store" in spelled.stderr
+    _one_clean_line_at_most(spelled)
