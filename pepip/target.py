@@ -23,6 +23,7 @@ from pepip.journal import Journal, recover, transaction, unfinished, venv_locked
 from pepip.artifacts import Artifact, NormalizedName, Pin
 from pepip.locations import VIRTUAL_ENV, Locations
 from pepip.manifest import DistRecord, Manifest, read_manifest
+from pepip.registry import renew_registration
 from pepip.report import Reporter
 from pepip.store import Store
 from pepip.venvs import check_venv_python, make_venv
@@ -99,6 +100,7 @@ def _load(locations: Locations, store: Store) -> Target:
     intact = len(kept) == len(manifest.dists)
     manifest.dists = kept
     foreign = scan_foreign(site, {record.dist_info for record in kept})
+    renew_registration(store, venv)  # another machine's prune counts it for the TTL from now
     return Target(locations, store, venv, python, interpreter, manifest, foreign, intact)
 
 

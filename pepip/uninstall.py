@@ -6,12 +6,15 @@ too: other venvs may use them, and ``pepip store prune`` removes what nothing us
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from packaging.utils import canonicalize_name
 
 from pepip.apply import relink_incomplete, requested_names
 from pepip.errors import PepipError
 from pepip.locations import Locations
 from pepip.manifest import DistRecord, Manifest, write_manifest
+from pepip.registry import register_venv
 from pepip.report import Reporter, plural
 from pepip.resolve import parse_request
 from pepip.target import open_target
@@ -59,6 +62,7 @@ def uninstall(locations: Locations, names: list[str], reporter: Reporter) -> lis
                 ),
                 target.changing(),
             )
+    register_venv(target.store, target.venv, [Path(record.site_dir).parent for record in kept])
     reporter.line("Uninstalled %s" % plural(len(removed), "package"))
     for record in sorted(removed, key=lambda r: r.name):
         reporter.line(" - %s==%s" % (record.name, record.version))
