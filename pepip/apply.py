@@ -62,6 +62,7 @@ def apply_pins(
             with reporter.step("store", headline) as progress:
                 plan.linked.extend(store_pins(target, plan.missing, options, progress))
             reporter.line("Stored %s in %s" % (plural(len(plan.missing), "package"), reporter.took("store")))
+            reserve_entries(store, target.venv, plan)  # now with what was just stored
         if plan.foreign_removed:
             guard_foreign(target, plan.foreign_removed)
             names = [item.name for item in plan.foreign_removed]

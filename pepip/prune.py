@@ -150,7 +150,7 @@ def _remove(store: Store, result: PruneResult, entries: list[Path], leftovers: l
             continue
         moved[path], modes[path] = trash / str(number), mode
     if moved:
-        wanted = set(scan_registry(store).named)
+        wanted = set(scan_registry(store).users())
         for path in [path for path in moved if path in wanted]:
             try:
                 os.rename(moved[path], path)
@@ -184,6 +184,10 @@ def _remove(store: Store, result: PruneResult, entries: list[Path], leftovers: l
         if forget_venv(store, venv):  # else a teammate's record, which their prune forgets
             forgotten.append(venv)
     result.forgotten_venvs = forgotten
+    if store.sharing.shared:
+        # Empty <name>/<version>/ directories stay: another machine may be about to publish
+        # into one, and its mount may believe it still exists for a while after an rmdir.
+        return
     for path in result.entries:
         for directory in (path.parent, path.parent.parent):
             try:

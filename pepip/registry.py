@@ -145,6 +145,9 @@ def register_venv(store: Store, venv: Path, entries: Iterable[Path] = ()) -> Non
     except FileNotFoundError:
         info = None
     if info is None or (_mine(info.st_uid) and stat.S_ISREG(info.st_mode)):
+        if info is not None and canonical.read_text(encoding="utf-8", errors="replace") == text:
+            os.utime(canonical)  # renewed; no rewrite
+            return
         fsops.atomic_write_text(canonical, text, fsops.file_mode(others_write=False))
         return
     # The name is another user's (or holds something else): a record of our own beside it.
@@ -215,14 +218,17 @@ class Registry:
     unreadable: list[Path] = field(default_factory=list)  # the damaged ones we may not read
     # Entries named by records: of another machine's venvs (renewed within the TTL), and
     # those a running install on any machine is about to link (see apply.py).
-    named: Counter[Path] = field(default_factory=Counter)
+    named: dict[Path, set[Path]] = field(default_factory=dict)  # venv (or record) -> entries
     expired: list[Record] = field(default_factory=list)  # other machines', unrenewed for the TTL
 
     def users(self) -> Counter[Path]:
         """Store entry directory -> number of venvs that name it."""
-        counts: Counter[Path] = Counter(self.named)
-        for manifest in self.live.values():
-            counts.update({Path(record.site_dir).parent for record in manifest.dists})
+        counts: Counter[Path] = Counter()
+        for user in set(self.live) | set(self.named):
+            entries = set(self.named.get(user, ()))
+            if user in self.live:
+                entries.update(Path(record.site_dir).parent for record in self.live[user].dists)
+            counts.update(entries)
         return counts
 
 
@@ -238,10 +244,10 @@ def scan_registry(store: Store, now: float | None = None) -> Registry:
         elif now - record.mtime > store.registration_ttl:
             registry.expired.append(record)
         else:
-            registry.named.update(named)
+            registry.named[record.file] = named
     for venv, named in sorted(local.items()):
         if venv.is_dir():  # a venv being created or changed: what its install is linking
-            registry.named.update(named)
+            registry.named[venv] = named
         try:
             manifest = read_manifest(venv)
         except PepipError:

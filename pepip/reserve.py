@@ -32,10 +32,12 @@ __all__ = ["reserve_entries"]
 
 def reserve_entries(store: Store, venv: Path, plan: Plan, now: float | None = None) -> None:
     """Register what ``plan`` links; move every entry a prune took meanwhile to ``missing``."""
+    sharing = store.sharing
+    if not sharing.shared:
+        return  # the store lock orders every prune against this install
     keep = [Path(record.site_dir).parent for record in plan.unchanged]
     register_venv(store, venv, keep + [entry.path for _pin, entry in plan.linked])
-    sharing = store.sharing
-    if not sharing.shared or not plan.linked:
+    if not plan.linked:
         return
     now = time.time() if now is None else now
     young = now - store.prune_grace / 2

@@ -342,6 +342,7 @@ class Store:
                 # mkdir and the rename (prune's lock may not reach us): make it again.
                 if not temp.is_dir() or attempt == _PUBLISH_ATTEMPTS - 1:
                     raise
+                time.sleep(min(2.0**attempt, self.sharing.visibility or 1.0))  # a mount's stale dentry
             except OSError as error:
                 # "Already there": EEXIST or ENOTEMPTY on a local disk, EPERM on sshfs and
                 # for a teammate's entry that the sticky bit protects. On a network share
