@@ -36,8 +36,9 @@ def _env(share: NetShare, wheelhouse: Path, **extra: str) -> dict[str, str]:
         "UV_OFFLINE": "1",
         "UV_PYTHON_DOWNLOADS": "never",
         "PYTHONDONTWRITEBYTECODE": "1",
-        "PEPIP_FIND_LINKS_UNUSED": str(wheelhouse),
     }
+    if os.environ.get("PYTHONPATH"):
+        env["PYTHONPATH"] = os.environ["PYTHONPATH"]  # to run another tree's pepip
     env.update(extra)
     return env
 
