@@ -246,7 +246,7 @@ def scan_registry(store: Store, now: float | None = None) -> Registry:
         else:
             registry.named[record.file] = named
     for venv, named in sorted(local.items()):
-        if venv.is_dir():  # a venv being created or changed: what its install is linking
+        if os.path.isdir(venv):  # a venv being created or changed: what its install is linking
             registry.named[venv] = named
         try:
             manifest = read_manifest(venv)
