@@ -13,7 +13,8 @@ Layout (the format version is in the path: a new layout gets ``v3/`` beside it):
         │   ├── meta/     its <name>-<version>.dist-info; RECORD paths are relative to the entry
         │   └── prefix/   what it puts elsewhere, relative to the venv root: bin/, share/, include/
         ├── tmp/          staging: uv's --prefix installs and entries still being built
-        ├── venvs/<hash>  registry: one file per venv wired to the store, holding its path
+        ├── venvs/<hash>  registry: one file per venv and machine: its path, machine, entries
+        ├── machines/<id> a machine that was told the store is shared (said once)
         ├── resolutions/, interpreters/, venv-templates/   see resolutions.py and venvs.py
         └── lock          flock: installs hold it shared, prune exclusively
 
