@@ -21,10 +21,12 @@ from __future__ import annotations
 
 import os
 import stat
+import math
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Final
 
 from pepip import fsops
 from pepip.errors import PepipError
@@ -33,6 +35,8 @@ from pepip.registry import forget_record, forget_venv, scan_registry
 from pepip.store import Store, iter_entries
 
 __all__ = ["PruneResult", "prune"]
+
+_FRESH: Final = 0.5  # seconds a reading of the records is trusted for (reserve.py waits 1 s more)
 
 
 @dataclass
@@ -130,7 +134,15 @@ def _remove(store: Store, result: PruneResult, entries: list[Path], leftovers: l
     trash = store.staging_dir()
     moved: dict[Path, Path] = {}
     modes: dict[Path, int] = {}
+    fresh: set[Path] = set()
+    scanned = -math.inf
     for number, path in enumerate(entries):
+        if store.sharing.shared and time.monotonic() - scanned > _FRESH:
+            # Each rename follows a reading of the records less than _FRESH s old: an
+            # install that waited `visibility + 1` s after listing the entry then finds it gone.
+            fresh, scanned = set(scan_registry(store).users()), time.monotonic()
+        if path in fresh:
+            continue
         try:
             mode = stat.S_IMODE(os.lstat(path).st_mode)
         except FileNotFoundError:
