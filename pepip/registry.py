@@ -236,18 +236,19 @@ def scan_registry(store: Store, now: float | None = None) -> Registry:
     """Read every registered venv's manifest on this machine and every record's entries."""
     registry = Registry()
     now = time.time() if now is None else now
-    local: dict[Path, set[Path]] = {}
+    local: set[Path] = set()
     for record in _records(store):
         named = {store.entries_dir / name for name in record.entries}
         if record.here(store):
-            local.setdefault(record.venv, set()).update(named)
+            local.add(record.venv)
         elif now - record.mtime > store.registration_ttl:
             registry.expired.append(record)
         else:
             registry.named[record.file] = named
-    for venv, named in sorted(local.items()):
-        if os.path.isdir(venv):  # a venv being created or changed: what its install is linking
-            registry.named[venv] = named
+    # This machine's venvs are judged by their manifests alone: the store lock orders this
+    # machine's installs against its prune, and a record may list what a killed install
+    # was linking (the venv rolled back since).
+    for venv in sorted(local):
         try:
             manifest = read_manifest(venv)
         except PepipError:
