@@ -321,7 +321,8 @@ class Store:
         """Make a built entry read-only and rename it into place; reuse a winner's entry.
 
         With ``lazy_bytecode`` the entry gets empty ``__pycache__`` directories that stay
-        writable by their owner, for Python to fill on first import (``PEPIP_BYTECODE=lazy``).
+        writable by their owner, for the background compile to fill (``pepip.bytecode``) or,
+        with ``PEPIP_BYTECODE=lazy``, Python on first import.
         """
         if lazy_bytecode:
             for directory in {path.parent for path in (temp / "site").rglob("*.py")}:
