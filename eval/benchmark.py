@@ -178,6 +178,7 @@ def install_projects(cfg: Config) -> dict[str, dict[str, list[Any]]]:
     for run in range(cfg.cold_runs):
         for mode in cfg.modes:
             if run and (cfg.root / mode).exists():
+                wait_for_background_compiles()  # it writes into the store being emptied
                 remove_tree(cfg.root / mode)
             times, stderr = run_timed(install_commands(cfg, mode, venv_dir(cfg, mode, 1), True), mode_env(cfg, mode))
             raw[mode].setdefault("cold_s", []).append(sum(times))

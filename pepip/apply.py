@@ -23,6 +23,7 @@ from pepip.plan import Plan, make_plan
 from pepip import terminal
 from pepip.progress import StepProgress, UvDisplay
 from pepip.registry import register_venv
+from pepip.reserve import reserve_entries
 from pepip.report import Reporter, plural
 from pepip.resolve import UvOptions, fetch_pins, parse_request, resolve_pins, uninstall_from_venv
 from pepip.native import preload_paths
@@ -56,11 +57,13 @@ def apply_pins(
     priority = target.tag_priority()
     with store.locked():  # prune waits until the manifest names what is linked
         plan = make_plan(pins, target.manifest.dists, store, priority, target.foreign, exact)
+        reserve_entries(store, target.venv, plan)  # other machines' prunes keep them from now on
         if plan.missing:
             headline = "Downloading and storing %s" % plural(len(plan.missing), "package")
             with reporter.step("store", headline) as progress:
                 plan.linked.extend(store_pins(target, plan.missing, options, progress))
             reporter.line("Stored %s in %s" % (plural(len(plan.missing), "package"), reporter.took("store")))
+            reserve_entries(store, target.venv, plan)  # now with what was just stored
         if plan.foreign_removed:
             guard_foreign(target, plan.foreign_removed)
             names = [item.name for item in plan.foreign_removed]
@@ -69,7 +72,9 @@ def apply_pins(
             records = _wire(target, plan, requested_names(requests), reporter)
         manifest = Manifest(target.interpreter.fields(), requests, records, sync, _preloads(records))
         write_manifest(target.venv, manifest, target.changing())  # only files whose content changes
-        register_venv(store, target.venv)  # after success: a failed install registers nothing
+        # After success: the record lists what the venv now names (a failed install leaves
+        # the intent of reserve_entries, which keeps a few entries until the venv is gone).
+        register_venv(store, target.venv, [Path(record.site_dir).parent for record in records])
         target.manifest = manifest
     _report(reporter, plan)
     return plan

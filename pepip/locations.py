@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Final, Mapping
 
 from pepip.errors import PepipError
+from pepip.sharing import machine_id
 
 __all__ = [
     "Locations",
@@ -24,6 +25,10 @@ __all__ = [
     "RESOLUTION_TTL_ENV",
     "BYTECODE_ENV",
     "BASE_STORES_ENV",
+    "MACHINE_ID_ENV",
+    "REGISTRATION_TTL_ENV",
+    "PRUNE_GRACE_ENV",
+    "SHARED_STORE_ENV",
     "DEFAULT_VENV",
     "VIRTUAL_ENV",
     "choose_venv",
@@ -35,7 +40,12 @@ LINK_MODE_ENV: Final = "PEPIP_LINK_MODE"
 RESOLUTION_TTL_ENV: Final = "PEPIP_RESOLUTION_TTL"
 BYTECODE_ENV: Final = "PEPIP_BYTECODE"
 BASE_STORES_ENV: Final = "PEPIP_BASE_STORES"
+MACHINE_ID_ENV: Final = "PEPIP_MACHINE_ID"
+REGISTRATION_TTL_ENV: Final = "PEPIP_REGISTRATION_TTL"
+PRUNE_GRACE_ENV: Final = "PEPIP_PRUNE_GRACE"
+SHARED_STORE_ENV: Final = "PEPIP_SHARED_STORE"
 DEFAULT_RESOLUTION_TTL: Final = 600.0
+DEFAULT_REGISTRATION_TTL: Final = 90 * 86400.0  # another machine's record, unrenewed
 DEFAULT_VENV: Final = ".venv"
 # uv environment variables that cannot change a resolution (where files go, how uv shows
 # progress): left out of remembered resolutions' key, so they do not defeat reuse.
@@ -69,6 +79,13 @@ class Locations:
     uv_config_files: tuple[Path, ...] = ()
     # Why ``venv`` was chosen: "--venv", "VIRTUAL_ENV" (an activated venv) or "default".
     venv_source: str = "--venv"
+    # A store shared by machines (docs/cluster.md): this machine's id, how long another
+    # machine's registration counts without being renewed, the prune grace period (None:
+    # the default for the store's filesystem) and PEPIP_SHARED_STORE as given.
+    machine: str = ""
+    registration_ttl: float = DEFAULT_REGISTRATION_TTL
+    prune_grace: float | None = None
+    shared_store: str = ""
 
     @classmethod
     def from_environment(
@@ -101,6 +118,9 @@ class Locations:
                 "%s must be `background`, `compile` or `lazy`, not `%s`" % (BYTECODE_ENV, bytecode)
             )
         discovery = tuple(env.get(name, "") for name in ("UV_PYTHON", "VIRTUAL_ENV", "PATH"))
+        registration_ttl = _seconds(env, REGISTRATION_TTL_ENV, DEFAULT_REGISTRATION_TTL)
+        grace_text = env.get(PRUNE_GRACE_ENV, "")
+        grace = _seconds(env, PRUNE_GRACE_ENV, 0.0) if grace_text else None
         return cls(
             store_root,
             venv_path,
@@ -114,6 +134,10 @@ class Locations:
             tuple(sorted((k, v) for k, v in env.items() if k.startswith("UV_") and k not in _UV_NOT_RESOLUTION)),
             uv_config_files(env, base),
             venv_source,
+            machine_id(env.get(MACHINE_ID_ENV, "")),
+            registration_ttl,
+            grace,
+            env.get(SHARED_STORE_ENV, ""),
         )
 
     @property
@@ -166,6 +190,18 @@ def choose_venv(venv: Path | None, environ: Mapping[str, str]) -> tuple[Path, st
     if active:
         return Path(active).expanduser(), VIRTUAL_ENV
     return Path(DEFAULT_VENV), "default"
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    """A setting given in seconds (``default`` when unset)."""
+    text = env.get(name, "")
+    try:
+        value = float(text) if text else default
+    except ValueError:
+        value = -1.0
+    if not value >= 0:
+        raise PepipError("%s must be a number of seconds, not `%s`" % (name, text))
+    return value
 
 
 def _check_store_root(store_root: Path) -> None:

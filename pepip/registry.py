@@ -1,9 +1,17 @@
-"""The registry: which venvs use a store, as found on disk now.
+"""The registry: which venvs use a store, on which machine, naming which entries.
 
 Every command that changes a venv registers it: one small file in ``venvs/`` holding the
-venv's canonical path, named after a digest of it. A registered venv counts only while its
-manifest is there: a venv deleted with ``rm -rf`` stops counting; one moved by hand counts
-again once a pepip command runs in it.
+venv's canonical path, the machine it lives on (``sharing.machine_id``) and the entries it
+names, named after a digest of machine and path (``/scratch/proj/.venv`` on two nodes is two
+venvs). A venv of this machine counts only while its manifest is there: a venv deleted with
+``rm -rf`` stops counting; one moved by hand counts again once a pepip command runs in it.
+
+A venv of another machine cannot be looked at from here (its path means nothing on this
+disk), so its record is believed: the entries it lists are kept until that machine forgets
+the venv, or until the record has gone ``PEPIP_REGISTRATION_TTL`` seconds without being
+renewed (every pepip command on a venv renews it). An install also lists the entries it is
+about to link before it links them (``apply.py``), which is what keeps another machine's
+prune away from them (docs/reliability.md, "A store shared by machines").
 
 In a team store anyone in the group may add files to ``venvs/``, so a record is trusted
 only as far as it can do no harm: any record keeps the entries its venv names from
@@ -19,24 +27,68 @@ import hashlib
 import os
 import secrets
 import stat
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterable
 
 from pepip import fsops
 from pepip.errors import PepipError
 from pepip.manifest import Manifest, manifest_path, read_manifest
 from pepip.store import Store
 
-__all__ = ["Registry", "scan_registry", "register_venv", "registered_venvs", "forget_venv", "is_registered"]
+__all__ = [
+    "Registry",
+    "Record",
+    "scan_registry",
+    "register_venv",
+    "renew_registration",
+    "named_elsewhere",
+    "registered_venvs",
+    "forget_venv",
+    "forget_record",
+    "is_registered",
+]
 
 
-def _key(venv: Path) -> str:
-    return hashlib.sha256(str(venv).encode("utf-8")).hexdigest()[:16]
+def _key(venv: Path, machine: str) -> str:
+    return hashlib.sha256(("%s\0%s" % (machine, venv)).encode("utf-8")).hexdigest()[:16]
 
 
-def _records(store: Store) -> list[tuple[Path, Path, int]]:
-    """``(record file, venv path, owner uid)`` of every readable regular record file."""
+@dataclass(frozen=True)
+class Record:
+    """One registry record: a venv on a machine, and the entries it names (or will name)."""
+
+    file: Path
+    venv: Path
+    machine: str  # "" in a record of a pepip before machines were named: taken as this one's
+    uid: int
+    mtime: float  # when a pepip command on the venv last renewed it
+    entries: tuple[str, ...]  # paths relative to ``entries/``
+
+    def here(self, store: Store) -> bool:
+        """Whether the venv lives on this machine (only then can its path be looked at)."""
+        return self.machine in ("", store.machine)
+
+
+def _parse(text: str) -> tuple[Path, str, tuple[str, ...]] | None:
+    """``(venv, machine, entries)`` of a record's text; None if it is not a record."""
+    lines = text.splitlines()
+    if not lines or not os.path.isabs(lines[0]) or lines[0] != lines[0].strip():
+        return None
+    machine, entries = "", []
+    for line in lines[1:]:
+        key, _, value = line.partition(" ")
+        if key == "machine":
+            machine = value
+        elif key == "entry" and value and ".." not in value.split("/") and not os.path.isabs(value):
+            entries.append(value)
+    return Path(lines[0]), machine, tuple(entries)
+
+
+def _records(store: Store) -> list[Record]:
+    """Every readable regular record file."""
     found = []
     try:
         names = sorted(os.listdir(store.venvs_dir))
@@ -48,11 +100,11 @@ def _records(store: Store) -> list[tuple[Path, Path, int]]:
             info = os.lstat(path)
             if not stat.S_ISREG(info.st_mode) or name.startswith("."):
                 continue  # a stray directory, a link, a temp file being written
-            text = path.read_text(encoding="utf-8").strip()
+            parsed = _parse(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError):
-            continue
-        if text and "\n" not in text and os.path.isabs(text):
-            found.append((path, Path(text), info.st_uid))
+            continue  # unreadable, or removed since the listing (another machine's prune)
+        if parsed is not None:
+            found.append(Record(path, parsed[0], parsed[1], info.st_uid, info.st_mtime, parsed[2]))
     return found
 
 
@@ -61,47 +113,99 @@ def _mine(uid: int) -> bool:
 
 
 def is_registered(store: Store, venv: Path) -> bool:
-    """Whether ``venv`` has a record of the running user's."""
-    return any(named == venv and _mine(uid) for _path, named, uid in _records(store))
+    """Whether ``venv`` on this machine has a record of the running user's."""
+    return _own_record(store, venv) is not None
 
 
-def register_venv(store: Store, venv: Path) -> None:
-    """Record that ``venv`` uses the store, under the running user's own record file."""
-    canonical = store.venvs_dir / _key(venv)
+def _own_record(store: Store, venv: Path) -> Path | None:
+    for record in _records(store):
+        if record.venv == venv and record.machine == store.machine and _mine(record.uid):
+            return record.file
+    return None
+
+
+def _text(store: Store, venv: Path, entries: Iterable[Path]) -> str:
+    lines = [str(venv), "machine " + store.machine]
+    for entry in sorted(set(entries)):
+        if entry.is_relative_to(store.entries_dir):  # a base store's entries are never pruned
+            lines.append("entry " + entry.relative_to(store.entries_dir).as_posix())
+    return "\n".join(lines) + "\n"
+
+
+def register_venv(store: Store, venv: Path, entries: Iterable[Path] = ()) -> None:
+    """Record that ``venv`` on this machine uses ``entries``, in the user's own record file.
+
+    Rewriting the record renews it: another machine's prune counts a record until it has
+    gone ``PEPIP_REGISTRATION_TTL`` seconds without renewal.
+    """
+    text = _text(store, venv, entries)
+    canonical = store.venvs_dir / _key(venv, store.machine)
     try:
         info = os.lstat(canonical)
     except FileNotFoundError:
         info = None
-    if info is not None and _mine(info.st_uid) and stat.S_ISREG(info.st_mode):
-        if canonical.read_text(encoding="utf-8", errors="replace").strip() == str(venv):
+    if info is None or (_mine(info.st_uid) and stat.S_ISREG(info.st_mode)):
+        if info is not None and canonical.read_text(encoding="utf-8", errors="replace") == text:
+            os.utime(canonical)  # renewed; no rewrite
             return
-    elif info is None:
-        fsops.atomic_write_text(canonical, str(venv) + "\n", fsops.file_mode(others_write=False))
+        fsops.atomic_write_text(canonical, text, fsops.file_mode(others_write=False))
         return
     # The name is another user's (or holds something else): a record of our own beside it.
-    if is_registered(store, venv):
-        return
-    own = store.venvs_dir / ("%s-%s" % (_key(venv), secrets.token_hex(8)))
-    fsops.atomic_write_text(own, str(venv) + "\n", fsops.file_mode(others_write=False))
+    own = _own_record(store, venv)
+    if own is None:
+        own = store.venvs_dir / ("%s-%s" % (_key(venv, store.machine), secrets.token_hex(8)))
+    fsops.atomic_write_text(own, text, fsops.file_mode(others_write=False))
+
+
+def renew_registration(store: Store, venv: Path) -> None:
+    """Mark the venv's record as used now (any pepip command on the venv does)."""
+    own = _own_record(store, venv)
+    if own is not None:
+        try:
+            os.utime(own)
+        except OSError:
+            pass  # a read-only store: the record ages, and the next install renews it
+
+
+def named_elsewhere(store: Store, venv: Path, now: float | None = None) -> set[Path]:
+    """Entries that records of other venvs (renewed within the TTL) list."""
+    now = time.time() if now is None else now
+    named: set[Path] = set()
+    for record in _records(store):
+        if record.venv == venv and record.here(store):
+            continue
+        if record.here(store) or now - record.mtime <= store.registration_ttl / 2:
+            named.update(store.entries_dir / name for name in record.entries)
+    return named
 
 
 def registered_venvs(store: Store) -> list[Path]:
-    """Every venv any record names (a deleted or moved one included: check before use)."""
-    return sorted({named for _path, named, _uid in _records(store)})
+    """Every venv a record of this machine names (a deleted or moved one included: check
+    before use). Other machines' venvs are theirs to judge."""
+    return sorted({record.venv for record in _records(store) if record.here(store)})
 
 
 def forget_venv(store: Store, venv: Path) -> bool:
-    """Drop the records naming a venv that no longer exists; False if one is another user's
-    (the sticky bit keeps it: their own prune forgets it)."""
+    """Drop this machine's records naming a venv that no longer exists; False if one is
+    another user's (the sticky bit keeps it: their own prune forgets it)."""
     forgotten = True
-    for path, named, _uid in _records(store):
-        if named != venv:
+    for record in _records(store):
+        if record.venv != venv or not record.here(store):
             continue
         try:
-            fsops.unlink_if_present(path)
+            fsops.unlink_if_present(record.file)
         except PermissionError:
             forgotten = False
     return forgotten
+
+
+def forget_record(record: Record) -> bool:
+    """Remove another machine's expired record; False where the OS refuses (a teammate's)."""
+    try:
+        fsops.unlink_if_present(record.file)
+    except PermissionError:
+        return False
+    return True
 
 
 @dataclass
@@ -112,19 +216,39 @@ class Registry:
     gone: list[Path] = field(default_factory=list)
     damaged: list[Path] = field(default_factory=list)
     unreadable: list[Path] = field(default_factory=list)  # the damaged ones we may not read
+    # Entries named by records: of another machine's venvs (renewed within the TTL), and
+    # those a running install on any machine is about to link (see apply.py).
+    named: dict[Path, set[Path]] = field(default_factory=dict)  # venv (or record) -> entries
+    expired: list[Record] = field(default_factory=list)  # other machines', unrenewed for the TTL
 
     def users(self) -> Counter[Path]:
-        """Store entry directory -> number of live venvs whose manifest names it."""
+        """Store entry directory -> number of venvs that name it."""
         counts: Counter[Path] = Counter()
-        for manifest in self.live.values():
-            counts.update({Path(record.site_dir).parent for record in manifest.dists})
+        for user in set(self.live) | set(self.named):
+            entries = set(self.named.get(user, ()))
+            if user in self.live:
+                entries.update(Path(record.site_dir).parent for record in self.live[user].dists)
+            counts.update(entries)
         return counts
 
 
-def scan_registry(store: Store) -> Registry:
-    """Read every registered venv's manifest."""
+def scan_registry(store: Store, now: float | None = None) -> Registry:
+    """Read every registered venv's manifest on this machine and every record's entries."""
     registry = Registry()
-    for venv in registered_venvs(store):
+    now = time.time() if now is None else now
+    local: set[Path] = set()
+    for record in _records(store):
+        named = {store.entries_dir / name for name in record.entries}
+        if record.here(store):
+            local.add(record.venv)
+        elif now - record.mtime > store.registration_ttl:
+            registry.expired.append(record)
+        else:
+            registry.named[record.file] = named
+    # This machine's venvs are judged by their manifests alone: the store lock orders this
+    # machine's installs against its prune, and a record may list what a killed install
+    # was linking (the venv rolled back since).
+    for venv in sorted(local):
         try:
             manifest = read_manifest(venv)
         except PepipError:

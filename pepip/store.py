@@ -13,7 +13,8 @@ Layout (the format version is in the path: a new layout gets ``v3/`` beside it):
         │   ├── meta/     its <name>-<version>.dist-info; RECORD paths are relative to the entry
         │   └── prefix/   what it puts elsewhere, relative to the venv root: bin/, share/, include/
         ├── tmp/          staging: uv's --prefix installs and entries still being built
-        ├── venvs/<hash>  registry: one file per venv wired to the store, holding its path
+        ├── venvs/<hash>  registry: one file per venv and machine: its path, machine, entries
+        ├── machines/<id> a machine that was told the store is shared (said once)
         ├── resolutions/, interpreters/, venv-templates/   see resolutions.py and venvs.py
         └── lock          flock: installs hold it shared, prune exclusively
 
@@ -42,6 +43,7 @@ import os
 import stat
 import sys
 import tempfile
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,14 +55,17 @@ from pepip import fsops
 from pepip.artifacts import NormalizedName, Pin
 from pepip.entries import ENTRY_FILE, parse_facts
 from pepip.errors import PepipError
-from pepip.locations import Locations
+from pepip.locations import DEFAULT_REGISTRATION_TTL, Locations
 from pepip.locking import flock_waiting
 from pepip.native import NativeReach
+from pepip.sharing import Sharing, detect_sharing, machine_id
 
 __all__ = ["Store", "StoreEntry", "STORE_VERSION", "read_entry", "iter_entries", "iter_dirs"]
 
 STORE_VERSION: Final = "v2"
 _OLD_VERSIONS: Final = ("v1",)
+_SHARED_GRACE: Final = 3600.0  # default prune grace period on a store other machines use
+_PUBLISH_ATTEMPTS: Final = 5
 _CACHEDIR_TAG: Final = (
     "Signature: 8a477f597d28d172789f06886806bc55\n"
     "# This file is a cache directory tag created by pepip.\n"
@@ -100,19 +105,54 @@ class StoreEntry:
 class Store:
     """The store at one root; every method keeps published entries complete and immutable."""
 
-    def __init__(self, root: Path, bases: tuple[Path, ...] = ()) -> None:
+    def __init__(
+        self,
+        root: Path,
+        bases: tuple[Path, ...] = (),
+        machine: str = "",
+        registration_ttl: float = DEFAULT_REGISTRATION_TTL,
+        prune_grace: float | None = None,
+        shared_setting: str = "",
+    ) -> None:
         self.root = root
         self.base = root / STORE_VERSION
         self.entries_dir = self.base / "entries"
         self.tmp_dir = self.base / "tmp"
         self.venvs_dir = self.base / "venvs"
         self.bases = tuple(Store(path) for path in bases)  # read-only layers, searched after
+        self.machine = machine or machine_id()
+        self.registration_ttl = registration_ttl
+        self._prune_grace = prune_grace
+        self._shared_setting = shared_setting
+        self._sharing: Sharing | None = None
         self._lock_warned = False
 
     @classmethod
     def of(cls, locations: Locations) -> Store:
         """The writable store of ``locations`` with its read-only base stores."""
-        return cls(locations.store_root, locations.base_stores)
+        return cls(
+            locations.store_root, locations.base_stores, locations.machine,
+            locations.registration_ttl, locations.prune_grace, locations.shared_store,
+        )
+
+    @property
+    def sharing(self) -> Sharing:
+        """Whether other machines use this store too, and how late they see changes."""
+        if self._sharing is None:
+            self._sharing = detect_sharing(self.root, self._shared_setting)
+        return self._sharing
+
+    @property
+    def prune_grace(self) -> float:
+        """Seconds during which prune leaves a new entry or temp directory alone.
+
+        On one machine the store lock orders prune against installs, so nothing needs to
+        wait (0). With other machines the lock may not reach them: an entry another
+        machine just published, or a staging directory it is filling, is younger than this.
+        """
+        if self._prune_grace is not None:
+            return self._prune_grace
+        return _SHARED_GRACE if self.sharing.shared else 0.0
 
     def layers(self) -> tuple[Store, ...]:
         """This store, then its base stores: the order lookups search them in."""
@@ -155,6 +195,7 @@ class Store:
             probe = tempfile.NamedTemporaryFile(dir=self.base, prefix=".probe-")
             probe.close()
             self._report_old_layouts()
+            self._report_sharing()
         except OSError as error:
             raise PepipError(
                 "the store at %s is not usable (%s); set PEPIP_HOME to a writable directory"
@@ -175,6 +216,32 @@ class Store:
                     "use; run `pepip repair` in each venv made with it, then remove %s\n"
                     % (self.root / old, self.root / old)
                 )
+
+    def _report_sharing(self) -> None:
+        """Say once per machine that the store is shared and what pepip does about it.
+
+        Once: a file named after the machine in ``machines/`` remembers that it was said.
+        """
+        sharing = self.sharing
+        if not sharing.shared:
+            return
+        said = self.base / "machines" / self.machine
+        if said.exists():
+            return
+        how = "PEPIP_SHARED_STORE says so" if sharing.declared else "it is on %s" % (sharing.fs_type or "a network filesystem")
+        sys.stderr.write(
+            "pepip: note: the store %s is shared by machines (%s); %s, so prune leaves entries "
+            "younger than %d s alone and keeps other machines' venvs' entries (docs/cluster.md)\n"
+            % (self.root, how,
+               "its lock excludes only this machine's processes" if sharing.lock_is_local
+               else "pepip does not rely on its lock across machines",
+               self.prune_grace)
+        )
+        try:
+            fsops.make_shared_dir(said.parent)
+            fsops.atomic_write_text(said, "%s\n" % sharing.fs_type, fsops.file_mode(others_write=False))
+        except OSError:
+            pass  # said again next time: better than failing the command
 
     def _other_dirs(self) -> tuple[Path, ...]:
         """Directories other modules keep their files in; made here so they are shared ones."""
@@ -233,6 +300,10 @@ class Store:
                         best, best_rank = directory / build, rank
         if best is None:
             return None
+        if not os.path.exists(best / ENTRY_FILE):
+            # Listed, but gone when asked by name: a prune (maybe another machine's) moved
+            # it out, and this mount's directory cache still lists it. Store it again.
+            return None
         entry = read_entry(best)
         if entry.artifact != pin.identity:
             raise PepipError(
@@ -245,7 +316,8 @@ class Store:
         """Make a built entry read-only and rename it into place; reuse a winner's entry.
 
         With ``lazy_bytecode`` the entry gets empty ``__pycache__`` directories that stay
-        writable by their owner, for Python to fill on first import (``PEPIP_BYTECODE=lazy``).
+        writable by their owner, for the background compile to fill (``pepip.bytecode``) or,
+        with ``PEPIP_BYTECODE=lazy``, Python on first import.
         """
         if lazy_bytecode:
             for directory in {path.parent for path in (temp / "site").rglob("*.py")}:
@@ -256,18 +328,50 @@ class Store:
         # its owner keeps write permission until it is moved (see make_tree_readonly).
         readable = fsops.dir_mode(others_write=False)
         os.chmod(temp, readable)
-        fsops.make_shared_dir(entry.path.parent.parent)
-        fsops.make_shared_dir(entry.path.parent)
-        try:
-            os.rename(temp, entry.path)
-        except OSError as error:
-            # EPERM: the winner is a teammate, and the sticky bit forbids replacing their entry.
-            if error.errno not in (errno.EEXIST, errno.ENOTEMPTY, errno.EPERM) or not entry.path.is_dir():
-                raise
-            fsops.remove_tree(temp)  # another process published the same build first
-            return read_entry(entry.path)
+        for attempt in range(_PUBLISH_ATTEMPTS):
+            fsops.make_shared_dir(entry.path.parent.parent)
+            fsops.make_shared_dir(entry.path.parent)
+            try:
+                os.rename(temp, entry.path)
+                break
+            except FileNotFoundError:
+                # Another machine's prune removed the empty <version>/ directory between our
+                # mkdir and the rename (prune's lock may not reach us): make it again.
+                if not temp.is_dir() or attempt == _PUBLISH_ATTEMPTS - 1:
+                    raise
+                time.sleep(min(2.0**attempt, self.sharing.visibility or 1.0))  # a mount's stale dentry
+            except OSError as error:
+                # "Already there": EEXIST or ENOTEMPTY on a local disk, EPERM on sshfs and
+                # for a teammate's entry that the sticky bit protects. On a network share
+                # this mount may not list the winner yet: ask for its ENTRY by name.
+                if error.errno not in (errno.EEXIST, errno.ENOTEMPTY, errno.EPERM, errno.EACCES):
+                    raise
+                winner = _winner(entry.path)
+                if winner is None:
+                    if error.errno in (errno.EPERM, errno.EACCES) and not os.path.lexists(entry.path):
+                        raise
+                    raise PepipError(
+                        "store entry %s is damaged or incomplete; run `pepip store verify --fix`" % entry.path
+                    ) from None
+                fsops.remove_tree(temp)  # another process published the same build first
+                return winner
         fsops.chmod_dir(entry.path, readable & ~stat.S_IWUSR)
         return entry
+
+
+def _winner(path: Path) -> StoreEntry | None:
+    """The entry another process published at ``path``; None if none is readable there.
+
+    A few tries: on GlusterFS a directory renamed into place by another client can take a
+    moment to show its files.
+    """
+    for delay in (0.0, 0.2, 0.5, 1.0):
+        time.sleep(delay)
+        try:
+            return read_entry(path)
+        except PepipError:
+            continue
+    return None
 
 
 def _open_lock(path: Path) -> int:

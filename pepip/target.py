@@ -23,6 +23,7 @@ from pepip.journal import Journal, recover, transaction, unfinished, venv_locked
 from pepip.artifacts import Artifact, NormalizedName, Pin
 from pepip.locations import VIRTUAL_ENV, Locations
 from pepip.manifest import DistRecord, Manifest, read_manifest
+from pepip.registry import renew_registration
 from pepip.report import Reporter
 from pepip.store import Store
 from pepip.venvs import check_venv_python, make_venv
@@ -107,6 +108,7 @@ def _load(locations: Locations, store: Store) -> Target:
     manifest.dists = kept
     foreign = scan_foreign(site, {record.dist_info for record in kept})
     replaced = frozenset(item.name for item in foreign if item.name in lost)
+    renew_registration(store, venv)  # another machine's prune counts it for the TTL from now
     return Target(locations, store, venv, python, interpreter, manifest, foreign, intact, replaced=replaced)
 
 

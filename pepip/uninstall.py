@@ -11,12 +11,15 @@ listing. One pip or uv installed on their own is theirs: it is skipped with a wa
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from packaging.utils import canonicalize_name
 
 from pepip.apply import guard_foreign, relink_incomplete, requested_names
 from pepip.errors import PepipError
 from pepip.locations import Locations
 from pepip.manifest import DistRecord, Manifest, write_manifest
+from pepip.registry import register_venv
 from pepip.report import Reporter, plural
 from pepip.resolve import parse_request, uninstall_from_venv
 from pepip.target import open_target
@@ -69,6 +72,7 @@ def uninstall(locations: Locations, names: list[str], reporter: Reporter) -> lis
                 ),
                 target.changing(),
             )
+    register_venv(target.store, target.venv, [Path(record.site_dir).parent for record in kept])
     gone = sorted([(r.name, r.version) for r in removed] + [(f.name, f.version) for f in reinstalled])
     reporter.line("Uninstalled %s" % plural(len(gone), "package"))
     for name, version in gone:

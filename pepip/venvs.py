@@ -16,9 +16,14 @@ running pepip wrote it. Copies get back the write permission the umask allows.
 
 Layout::
 
-    $PEPIP_HOME/v1/venv-templates/<key>/venv/   a wired, empty venv (runtime compiled)
-    $PEPIP_HOME/v1/venv-templates/<key>/origin  the path it was built at (its files name it)
-    $PEPIP_HOME/v1/interpreters/<key>.txt       the interpreter uv chose for a request
+    $PEPIP_HOME/v2/venv-templates/<key>/venv/   a wired, empty venv (runtime compiled), no symlinks
+    $PEPIP_HOME/v2/venv-templates/<key>/links   its symlinks (`bin/python`): path, tab, target
+    $PEPIP_HOME/v2/venv-templates/<key>/origin  the path it was built at (its files name it)
+    $PEPIP_HOME/v2/interpreters/<key>.txt       the interpreter uv chose for a request
+
+A template is built on the venv's own disk, beside the new venv, and copied into the store:
+creating a venv never runs anything from the store's filesystem (a ``noexec`` mount; sshfs
+refuses absolute symlinks).
 
 Windows venvs hold copies of launchers rather than symlinks; there pepip runs ``uv venv``.
 """
@@ -178,13 +183,24 @@ def _template(locations: Locations, store: Store, interpreter: Path) -> Path:
 
 
 def _build_template(locations: Locations, store: Store, interpreter: Path, template: Path) -> None:
+    """Make and wire a venv beside the new venv (a local disk), then copy it into the store.
+
+    Nothing from the store's filesystem runs: a store may be mounted ``noexec``, or on sshfs,
+    which refuses to read absolute symlinks such as the venv's ``bin/python``. The copy in
+    the store holds no symlinks either: they are listed in ``links``, one
+    ``<path>\t<target>`` line each, and made when a venv is copied from the template.
+    """
+    locations.venv.parent.mkdir(parents=True, exist_ok=True)
+    local = Path(tempfile.mkdtemp(prefix="." + locations.venv.name + ".pepip-template-", dir=locations.venv.parent))
     staging = store.staging_dir()
     try:
-        venv = staging / "venv"
+        venv = local / "venv"
         create_venv(locations.uv, venv, str(interpreter))
         facts = query_interpreter(venv_python(venv))
         wire_runtime(facts, venv_python(venv), None)
         write_manifest(venv, Manifest(facts.fields(), [], []), None)
+        links = _copy_as_data(venv, staging / "venv")
+        fsops.atomic_write_text(staging / "links", "".join("%s\t%s\n" % link for link in links))
         fsops.atomic_write_text(staging / "origin", str(venv))
         fsops.make_tree_readonly(staging)
         readable = fsops.dir_mode(others_write=False)
@@ -199,6 +215,24 @@ def _build_template(locations: Locations, store: Store, interpreter: Path, templ
             os.chmod(template, readable & ~stat.S_IWUSR)
     finally:
         fsops.remove_tree(staging)
+        fsops.remove_tree(local)
+
+
+def _copy_as_data(source: Path, target: Path) -> list[tuple[str, str]]:
+    """Copy a tree's directories and files; return its symlinks as ``(path, target)``."""
+    links = []
+    for directory, subdirs, files in os.walk(source):
+        relative = Path(directory).relative_to(source)
+        (target / relative).mkdir(parents=True, exist_ok=True)
+        for name in list(subdirs) + files:
+            path = Path(directory, name)
+            if path.is_symlink():
+                links.append(((relative / name).as_posix(), os.readlink(path)))
+                if name in subdirs:
+                    subdirs.remove(name)  # lib64 -> lib: listed, not walked twice
+            elif name in files:
+                shutil.copy2(path, target / relative / name)
+    return links
 
 
 def _copy_template(template_dir: Path, venv: Path, final: Path) -> None:
@@ -207,12 +241,18 @@ def _copy_template(template_dir: Path, venv: Path, final: Path) -> None:
     old = (template_dir / "origin").read_text(encoding="utf-8").strip().encode()
     new = str(final).encode()
     venv.mkdir(parents=True, exist_ok=True)
+    links_file = template_dir / "links"
+    listed = links_file.read_text(encoding="utf-8").splitlines() if links_file.is_file() else []
+    for line in listed:
+        name, _, link = line.partition("\t")
+        (venv / name).parent.mkdir(parents=True, exist_ok=True)
+        os.symlink(link, venv / name)
     for directory, subdirs, files in os.walk(template):
         relative = Path(directory).relative_to(template)
         target_dir = venv / relative
         for name in list(subdirs):
             source = Path(directory, name)
-            if source.is_symlink():
+            if source.is_symlink():  # a template of an earlier pepip, with its links in it
                 os.symlink(os.readlink(source), target_dir / name)
                 subdirs.remove(name)  # lib64 -> lib: linked, not walked twice
             else:

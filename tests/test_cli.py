@@ -381,7 +381,9 @@ def _written(venv: Path, store_root: Path) -> dict[str, tuple[int, int]]:
         for directory, _subdirs, files in os.walk(root):
             for name in files:
                 info = os.lstat(os.path.join(directory, name))
-                found[os.path.join(directory, name)] = (info.st_ino, info.st_mtime_ns)
+                # A registry record is renewed (its mtime) by every command on its venv.
+                renewed = os.path.basename(directory) == "venvs" and root == store_root
+                found[os.path.join(directory, name)] = (info.st_ino, 0 if renewed else info.st_mtime_ns)
     return found
 
 

@@ -1,0 +1,73 @@
+"""Keeping another machine's ``store prune`` away from the entries an install will link.
+
+On one machine the store lock does this: an install holds it shared from its first lookup
+until its manifest is written, and prune holds it alone. Other machines' prunes may not
+take part in that lock (sshfs, NFS without lockd: ``flock`` excludes only processes of
+one mount), and may see this machine's changes only ``visibility`` seconds late. So an
+install on a shared store also:
+
+1. lists the entries it is about to link in its venv's registry record *before* linking
+   them (every prune keeps an entry some record lists);
+2. for an entry old enough that a prune may judge it unused (published more than half the
+   grace period ago, and listed by no other venv's record), waits until every machine sees
+   that record, then asks for the entry by name: one that a prune moved out meanwhile is
+   stored again, like any missing one.
+
+Why this suffices is argued in docs/reliability.md ("A store shared by machines").
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from pepip.entries import ENTRY_FILE
+from pepip.plan import Plan
+from pepip.registry import named_elsewhere, register_venv
+from pepip.store import Store
+
+__all__ = ["reserve_entries"]
+
+
+def reserve_entries(store: Store, venv: Path, plan: Plan, now: float | None = None) -> None:
+    """Register what ``plan`` links; move every entry a prune took meanwhile to ``missing``."""
+    sharing = store.sharing
+    if not sharing.shared:
+        return  # the store lock orders every prune against this install
+    keep = [Path(record.site_dir).parent for record in plan.unchanged]
+    register_venv(store, venv, keep + [entry.path for _pin, entry in plan.linked])
+    if not plan.linked:
+        return
+    now = time.time() if now is None else now
+    young = now - store.prune_grace / 2
+    elsewhere = named_elsewhere(store, venv)
+    at_risk = [
+        entry.path for _pin, entry in plan.linked
+        if store.owns(entry.path) and entry.path not in elsewhere and _published_before(entry.path, young)
+    ]
+    if not at_risk:
+        return
+    # Every machine sees our record after `visibility`; a prune that did not see it has
+    # taken its decision before, and moved the entry out before we look (one `rename`).
+    time.sleep(sharing.visibility + 1.0)
+    gone = {path for path in at_risk if not _present(path)}
+    if gone:
+        plan.missing.extend(pin for pin, entry in plan.linked if entry.path in gone)
+        plan.linked[:] = [(pin, entry) for pin, entry in plan.linked if entry.path not in gone]
+
+
+def _published_before(path: Path, moment: float) -> bool:
+    try:
+        return os.stat(path).st_mtime < moment
+    except OSError:
+        return True
+
+
+def _present(path: Path) -> bool:
+    """Asked of the server by opening a file (a directory cache may still list it)."""
+    try:
+        with open(path / ENTRY_FILE, "rb"):
+            return True
+    except OSError:
+        return False
