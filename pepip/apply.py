@@ -48,10 +48,12 @@ def apply_pins(
     reporter: Reporter,
     sync: str = "",
     exact: bool = False,
+    restore: bool = False,
 ) -> Plan:
     """Change the venv to hold exactly ``pins``; return what changed.
 
-    ``exact`` removes what pip or uv installed that the pins do not name (sync).
+    ``exact`` removes what pip or uv installed that the pins do not name (sync); ``restore``
+    links again the launchers and data files of kept distributions that are gone (repair).
     """
     store = target.store
     priority = target.tag_priority()
@@ -69,7 +71,7 @@ def apply_pins(
             names = [item.name for item in plan.foreign_removed]
             uninstall_from_venv(target.locations.uv, target.python, names)
         with reporter.step("wire", "Linking"):
-            records = _wire(target, plan, requested_names(requests), reporter)
+            records = _wire(target, plan, requested_names(requests), reporter, restore)
         manifest = Manifest(target.interpreter.fields(), requests, records, sync, _preloads(records))
         write_manifest(target.venv, manifest, target.changing())  # only files whose content changes
         # After success: the record lists what the venv now names (a failed install leaves
@@ -148,14 +150,21 @@ def guard_foreign(target: Target, distributions: Iterable[Foreign]) -> None:
         journal.guard(dist_info, keep=True)
 
 
-def _wire(target: Target, plan: Plan, requested: AbstractSet[str], reporter: Reporter) -> list[DistRecord]:
+def _wire(
+    target: Target, plan: Plan, requested: AbstractSet[str], reporter: Reporter, restore: bool
+) -> list[DistRecord]:
     journal = target.changing()
     wire_runtime(target.interpreter, target.python, journal)
     for record in plan.removed:
         unlink_record(target.interpreter, record, journal)
     owners = _Owners(target, plan.unchanged)
     records = [_link(target, pin, entry, pin.name in requested, owners, reporter) for pin, entry in plan.linked]
-    records += relink_incomplete(target, plan.unchanged, reporter)
+    if restore or plan.removed or plan.foreign_removed:
+        # A kept distribution's launcher goes missing only with the one that had replaced it
+        # (or by hand, which doctor names and repair restores): no RECORD read otherwise.
+        records += relink_incomplete(target, plan.unchanged, reporter)
+    else:
+        records += plan.unchanged
     return sorted(records, key=lambda record: record.name)
 
 

@@ -84,7 +84,7 @@ def repair_target(target: Target, options: UvOptions, reporter: Reporter) -> Pla
         reporter.line("Repairing %d of %s" % (broken, plural(len(manifest.dists), "package")))
     quiet = Reporter(quiet=True)
     plan = apply_pins(
-        target, pins, options, manifest.requests, reporter if broken else quiet, manifest.sync
+        target, pins, options, manifest.requests, reporter if broken else quiet, manifest.sync, restore=True
     )
     if not broken:
         reporter.line("Nothing to repair: %s intact" % _all(len(manifest.dists)))
