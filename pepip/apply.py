@@ -113,7 +113,7 @@ def store_pins(
         entries = {
             entry.name: entry for entry in add_staged(target.store, prefix, target.python, by_name, lazy, count)
         }
-        if target.locations.bytecode == "background":
+        if target.store.bytecode_mode(target.locations.bytecode) == "background":
             compile_later(target.python, [entry.path for entry in entries.values() if target.store.owns(entry.path)])
     finally:
         fsops.remove_tree(work)

@@ -1,16 +1,18 @@
 """Bytecode for new store entries, compiled after the command returns.
 
 Compiling every stored module before ``pepip install`` returns made a cold install several
-times slower than ``uv pip install``, which compiles nothing by default. So by default
-(``PEPIP_BYTECODE=background``) entries are published with empty ``__pycache__`` directories
-their owner may write, and a detached process started right after publishing compiles them
-with the venv's interpreter, then takes the write permission away, as the entries of
-``PEPIP_BYTECODE=compile`` have it from the start. An import that comes first compiles in
-memory once; from then on every venv and every user of the store reads the bytecode. In a
-team store the entry's owner compiles it: nobody else can write an entry.
+times slower than ``uv pip install``, which compiles nothing by default. So entries are
+published with empty ``__pycache__`` directories only their owner may write. In one user's
+store (``PEPIP_BYTECODE=auto`` picks ``lazy``) Python writes a module's bytecode there at its
+first import, once for every venv, and nothing is compiled that nobody imports. In a team
+store (``auto`` picks ``background``; see ``Store.written_by_others``) the other members
+cannot write the entry, so a detached process of its owner, started right after publishing,
+compiles it with the venv's interpreter, then takes the write permission away, as the
+entries of ``PEPIP_BYTECODE=compile`` have it from the start. An import that comes first
+compiles in memory once; from then on every venv and every user of the store reads the
+bytecode.
 
-``compile`` (compile while storing, before returning) and ``lazy`` (never: Python writes
-bytecode on first import where its user may) remain for who prefers them.
+``compile`` (compile while storing, before returning) remains for who prefers it.
 """
 
 from __future__ import annotations

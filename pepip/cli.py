@@ -61,7 +61,7 @@ _ENVIRONMENT = {
     "PEPIP_HOME": "the store (default ~/.pepip)",
     "PEPIP_BASE_STORES": "read-only stores below PEPIP_HOME (:-separated)",
     "PEPIP_LINK_MODE": "symlink (default) or copy: how data files and scripts reach the venv",
-    "PEPIP_BYTECODE": "compile (default) or lazy: bytecode compiled when an entry is stored",
+    "PEPIP_BYTECODE": "auto (default), background, compile or lazy: when stored modules get bytecode",
     "PEPIP_RESOLUTION_TTL": "seconds a resolution is reused for the same inputs (default 600)",
     "PEPIP_UV": "the uv binary (default: the one the uv package ships)",
     "UV_*": "uv's own settings (indexes, cache, offline) apply to its runs",

@@ -39,6 +39,7 @@ UV_ENV: Final = "PEPIP_UV"
 LINK_MODE_ENV: Final = "PEPIP_LINK_MODE"
 RESOLUTION_TTL_ENV: Final = "PEPIP_RESOLUTION_TTL"
 BYTECODE_ENV: Final = "PEPIP_BYTECODE"
+BYTECODE_MODES: Final = ("auto", "background", "compile", "lazy")
 BASE_STORES_ENV: Final = "PEPIP_BASE_STORES"
 MACHINE_ID_ENV: Final = "PEPIP_MACHINE_ID"
 REGISTRATION_TTL_ENV: Final = "PEPIP_REGISTRATION_TTL"
@@ -66,7 +67,7 @@ class Locations:
     copy_files: bool = False  # PEPIP_LINK_MODE=copy: data files and scripts copied, not hardlinked
     project_dir: Path = Path(".")
     resolution_ttl: float = DEFAULT_RESOLUTION_TTL
-    bytecode: str = "compile"  # "background", "compile" or "lazy" (pepip.bytecode)
+    bytecode: str = "compile"  # one of BYTECODE_MODES (pepip.bytecode)
     # What uv's interpreter discovery reads from the environment (UV_PYTHON, VIRTUAL_ENV,
     # PATH): the key under which pepip remembers which interpreter a `--python` request means.
     python_discovery: tuple[str, ...] = ()
@@ -112,10 +113,10 @@ class Locations:
             ttl = float(ttl_text) if ttl_text else DEFAULT_RESOLUTION_TTL
         except ValueError:
             raise PepipError("%s must be a number of seconds, not `%s`" % (RESOLUTION_TTL_ENV, ttl_text)) from None
-        bytecode = env.get(BYTECODE_ENV, "background")
-        if bytecode not in ("background", "compile", "lazy"):
+        bytecode = env.get(BYTECODE_ENV, "auto")
+        if bytecode not in BYTECODE_MODES:
             raise PepipError(
-                "%s must be `background`, `compile` or `lazy`, not `%s`" % (BYTECODE_ENV, bytecode)
+                "%s must be `auto`, `background`, `compile` or `lazy`, not `%s`" % (BYTECODE_ENV, bytecode)
             )
         discovery = tuple(env.get(name, "") for name in ("UV_PYTHON", "VIRTUAL_ENV", "PATH"))
         registration_ttl = _seconds(env, REGISTRATION_TTL_ENV, DEFAULT_REGISTRATION_TTL)

@@ -154,6 +154,27 @@ class Store:
             return self._prune_grace
         return _SHARED_GRACE if self.sharing.shared else 0.0
 
+    def written_by_others(self) -> bool:
+        """Whether others may add entries to this store: a team store (group-writable root).
+
+        Then the bytecode of an entry must be compiled by its owner (``PEPIP_BYTECODE=auto``
+        picks ``background``): nobody else can write it, and they would import from source.
+        In a store of one user Python writes it at the first import, as in a plain venv.
+        """
+        if os.name == "nt":
+            return False  # ACLs, not modes: a Windows store is one user's
+        try:
+            return bool(os.stat(self.root).st_mode & (stat.S_IWGRP | stat.S_IWOTH))
+        except OSError:
+            return False
+
+    def bytecode_mode(self, setting: str) -> str:
+        """``PEPIP_BYTECODE`` for this store: ``auto`` becomes ``background`` in a team store,
+        ``lazy`` in one user's (see ``written_by_others``)."""
+        if setting != "auto":
+            return setting
+        return "background" if self.written_by_others() else "lazy"
+
     def layers(self) -> tuple[Store, ...]:
         """This store, then its base stores: the order lookups search them in."""
         return (self, *self.bases)

@@ -1,4 +1,6 @@
-"""The default bytecode mode: entries published at once, compiled after the command returns."""
+"""Bytecode off the critical path: entries are published at once; in one user's store Python
+writes their bytecode at the first import (``auto`` = ``lazy``), in a team store the entry's
+owner compiles it after the command returns (``auto`` = ``background``)."""
 
 from __future__ import annotations
 
@@ -33,3 +35,36 @@ def test_bytecode_is_compiled_after_the_command_and_then_read_only(capsys, monke
     cached = venv_run(venv, code, env={"PYTHONDONTWRITEBYTECODE": ""}).split()[0]
     assert Path(cached).is_file() and Path(cached).is_relative_to(store_root)
     assert run_pepip(["store", "verify"], capsys).exit_code == 0
+
+
+def _pycs(entry: Path) -> list[str]:
+    return sorted(path.name for path in entry.rglob("*.pyc"))
+
+
+def test_one_users_store_gets_bytecode_at_the_first_import_and_shares_it(capsys, monkeypatch, venv, index_args, store_root):
+    monkeypatch.delenv("PEPIP_BYTECODE")
+    assert run_pepip(["install", *index_args, "alpha"], capsys).exit_code == 0
+    [entry] = [path for path in store_entries(store_root) if path.parent.parent.name == "alpha"]
+    time.sleep(1.0)  # a background compile, had one started, would have written by now
+    assert _pycs(entry) == []  # nothing compiled that nobody imported: no disk for it
+    writing = {"PYTHONDONTWRITEBYTECODE": ""}
+    venv_run(venv, "import alpha.sub", env=writing)
+    assert [name.split(".")[0] for name in _pycs(entry)] == ["__init__", "sub"]
+    other = venv.parent.parent / "other" / ".venv"
+    monkeypatch.chdir(other.parent.parent)
+    assert run_pepip(["install", "--venv", str(other), *index_args, "alpha"], capsys).exit_code == 0
+    written = {path: os.stat(path).st_ino for path in entry.rglob("*.pyc")}
+    venv_run(other, "import alpha.sub", env=writing)
+    # Read, not compiled again: Python would have replaced a stale file with a new inode.
+    assert {path: os.stat(path).st_ino for path in entry.rglob("*.pyc")} == written
+    assert run_pepip(["store", "verify"], capsys).exit_code == 0
+
+
+def test_a_team_store_is_compiled_by_the_entrys_owner(capsys, monkeypatch, venv, index_args, store_root):
+    monkeypatch.delenv("PEPIP_BYTECODE")
+    store_root.mkdir(parents=True, exist_ok=True)
+    os.chmod(store_root, 0o2775)  # group-writable: teammates add entries, none may write ours
+    assert run_pepip(["install", *index_args, "alpha"], capsys).exit_code == 0
+    for entry in store_entries(store_root):
+        compiled = _wait_for_read_only_pycache(entry)
+        assert len(compiled) == len(sorted(entry.rglob("*.py")))
