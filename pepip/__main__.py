@@ -1,26 +1,56 @@
-"""The ``pepip`` command and ``python -m pepip``: ``--version`` answered before anything loads.
+"""The ``pepip`` command and ``python -m pepip``: exit codes, Ctrl-C, and what loads when.
 
-``pepip --version`` is what scripts and people run to check the tool is there; loading the
-command line (typer, click) would cost several times the interpreter's own start-up.
+``pepip --version`` is answered before anything loads, and a plain ``pepip install`` is read
+without typer (``pepip.install_line``): loading the command line (typer, click) would cost
+several times the interpreter's own start-up, and as much as a remembered install.
 """
 
 from __future__ import annotations
 
+import signal
 import sys
+from typing import Sequence
 
 __all__ = ["main"]
 
 
-def main() -> None:
-    """Print the version for ``pepip --version``/``-V``; otherwise run the command line."""
-    if sys.argv[1:] in (["--version"], ["-V"]):
+def main(argv: Sequence[str] | None = None) -> None:
+    """Run one command and exit with its code.
+
+    A user error is one stderr line and exit 1, a usage mistake exit 2, Ctrl-C 130, quietly.
+    Once the command has finished, Ctrl-C is ignored: what it did stands, and the exit code
+    says so.
+    """
+    args = sys.argv[1:] if argv is None else list(argv)
+    if args in (["--version"], ["-V"]):
         from pepip import __version__
 
         sys.stdout.write("pepip %s\n" % __version__)
         return
-    from pepip.cli import main as run
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        code = _run(args)
+    except KeyboardInterrupt:
+        code = 130
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    sys.exit(code)
 
-    run()
+
+def _run(args: list[str]) -> int:
+    from pepip.install_line import parse_install, run_install
+
+    install = parse_install(args)
+    if install is not None:
+        from pepip.errors import exit_code
+
+        def command() -> int:
+            run_install(**install)  # type: ignore[arg-type]
+            return 0
+
+        return exit_code(command)
+    from pepip.cli import run
+
+    return run(args)
 
 
 if __name__ == "__main__":

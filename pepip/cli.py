@@ -5,7 +5,8 @@ resolver's explanation is part of it; only a build's own output follows it); ``-
 shows the traceback instead. A usage mistake (unknown command or option) is one such line
 too, with click's suggestion, and exits 2, as pip and uv do. Text a user typed is printed
 escaped (``report.printable``): it cannot forge a second line.
-Command modules are imported inside each command, so ``pepip --version`` loads none of them.
+Command modules are imported inside each command, so ``pepip --version`` loads none of them;
+``pepip.__main__`` answers it, and reads a plain ``install`` without typer (``install_line``).
 
 Ctrl-C exits 130 without a traceback, also while Python is still importing the command
 line (``_quiet_interrupt``); once the command has finished it is ignored, and pepip exits 0.
@@ -13,9 +14,7 @@ line (``_quiet_interrupt``); once the command has finished it is ignored, and pe
 
 from __future__ import annotations
 
-import errno
 import re
-import signal
 import sys
 from types import TracebackType
 
@@ -36,24 +35,20 @@ if sys.excepthook is sys.__excepthook__:  # not when embedded in a tool that set
     sys.excepthook = _quiet_interrupt
 
 from pathlib import Path  # noqa: E402  (after the hook: Ctrl-C may come during these imports)
-from typing import TYPE_CHECKING, List, Optional, Sequence  # noqa: E402
+from typing import List, Optional, Sequence  # noqa: E402
 
 import typer  # noqa: E402
 
 from pepip import __version__  # noqa: E402
-from pepip.errors import PepipError  # noqa: E402
+from pepip.errors import PepipError, exit_code  # noqa: E402
+from pepip.install_line import locations_for, reporter_for, run_install, uv_options  # noqa: E402
 
 try:  # typer vendors click from 0.28 on
     from typer._click.exceptions import UsageError as _UsageError
 except ImportError:  # pragma: no cover - older typer depends on click itself
     from click.exceptions import UsageError as _UsageError  # type: ignore[no-redef, import-not-found, assignment, unused-ignore]
 
-if TYPE_CHECKING:
-    from pepip.locations import Locations
-    from pepip.report import Reporter
-    from pepip.resolve import UvOptions
-
-__all__ = ["app", "main"]
+__all__ = ["app", "main", "run"]
 
 # What each variable means, for the help texts (docs/commands.md and the README say more).
 _ENVIRONMENT = {
@@ -144,43 +139,9 @@ def _root(
     _verbose = verbose
 
 
-def _locations(venv: Optional[Path], refresh: bool = False) -> Locations:
-    from pepip.locations import Locations
-
-    locations = Locations.from_environment(venv)
-    return locations.refreshed() if refresh else locations
-
-
-def _reporter(quiet: bool) -> Reporter:
-    from pepip.report import Reporter
-
-    return Reporter(quiet=quiet)
-
-
-def _uv_options(
-    index_url: Optional[str] = None,
-    extra_index_url: Sequence[str] = (),
-    find_links: Sequence[str] = (),
-    no_index: bool = False,
-    pre: bool = False,
-    constraint: Sequence[Path] = (),
-    upgrade: bool = False,
-    require_hashes: bool = False,
-    **selection: object,
-) -> UvOptions:
-    from pepip.resolve import UvOptions
-
-    return UvOptions(
-        index_url=index_url,
-        extra_index_urls=tuple(extra_index_url),
-        find_links=tuple(find_links),
-        no_index=no_index,
-        pre=pre,
-        constraints=tuple(constraint),
-        upgrade=upgrade,
-        require_hashes=require_hashes,
-        **selection,  # type: ignore[arg-type]
-    )
+_locations = locations_for
+_reporter = reporter_for
+_uv_options = uv_options
 
 
 @app.command("install", epilog=_epilog(["pepip install requests 'numpy<2' -r requirements.txt"]))
@@ -204,11 +165,10 @@ def install_command(
     refresh: bool = _REFRESH,
 ) -> None:
     """Install packages into a venv through the shared store."""
-    from pepip.install import InstallRequest, install
-
-    options = _uv_options(index_url, extra_index_url, find_links, no_index, pre, constraint, upgrade, require_hashes)
-    request = InstallRequest(tuple(packages or ()), tuple(requirement), python, options, tuple(editable))
-    install(_locations(venv, refresh), request, _reporter(quiet))
+    run_install(
+        packages or (), requirement, editable, venv, python, quiet, index_url, extra_index_url, find_links,
+        no_index, pre, constraint, upgrade, require_hashes, refresh,
+    )
 
 
 @app.command("uninstall", epilog=_epilog(["pepip uninstall requests"]))
@@ -421,35 +381,18 @@ def _size(count: int) -> str:
     return str(count)
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Entry point of the ``pepip`` script: one stderr line per user error, exit 1.
-
-    A usage mistake exits 2, Ctrl-C 130; both quietly. Once the command has finished,
-    Ctrl-C is ignored: what it did stands, and the exit code says so.
-    """
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    try:
-        code = _run(argv)
-    except KeyboardInterrupt:
-        code = 130
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    sys.exit(code)
-
-
-def _run(argv: list[str] | None) -> int:
-    """Run one command; the exit code."""
+def run(argv: list[str] | None) -> int:
+    """Run one command through typer; the exit code (``pepip.__main__.main`` exits with it)."""
     from pepip.report import printable
 
     command = typer.main.get_command(app)
-    try:
+
+    def invoke() -> int:
         code = command.main(args=argv, prog_name="pepip", standalone_mode=False)
-    except PepipError as error:
-        if _verbose:
-            raise
-        sys.stderr.write("pepip: error: %s\n" % printable(error.message))
-        if error.detail:
-            sys.stderr.write(error.detail + "\n")
-        return 1
+        return code if isinstance(code, int) else 0
+
+    try:
+        return exit_code(invoke, _verbose)
     except _UsageError as error:
         if type(error).__name__ == "NoArgsIsHelpError":  # plain `pepip`: the help, as uv does
             error.show()
@@ -458,19 +401,6 @@ def _run(argv: list[str] | None) -> int:
         return error.exit_code
     except typer.Abort:  # end of input at a prompt
         return 1
-    except OSError as error:
-        if _verbose or error.errno not in _FULL:
-            raise
-        # A full disk can strike at any write; every command has rolled back by now.
-        where = " at %s" % error.filename if error.filename else ""
-        sys.stderr.write("pepip: error: %s%s; free some space and run the command again\n"
-                         % (printable(error.strerror or str(error)), printable(where)))
-        return 1
-    return code if isinstance(code, int) else 0
-
-
-# No space or no inodes left, or a quota reached: the user's to fix, not a bug of pepip's.
-_FULL = (errno.ENOSPC, errno.EDQUOT)
 
 
 def _usage_message(error: _UsageError) -> str:
@@ -479,3 +409,6 @@ def _usage_message(error: _UsageError) -> str:
     message = re.sub(r"\s*\(Possible options: (.*)\)$", r"; did you mean \1?", message)
     where = error.ctx.command_path if error.ctx is not None else "pepip"
     return "%s (see `%s --help`)" % (message.rstrip(), where)
+
+
+from pepip.__main__ import main  # noqa: E402  (the entry point; here for who imports it from cli)

@@ -19,6 +19,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from pepip import fsops
 from pepip.artifacts import LockedPackage, NormalizedName, Pin, read_pylock, render_pylock
 from pepip.errors import PepipError
 
@@ -346,4 +347,9 @@ def fetch_pins(
     if display is None:
         args.append("--quiet")
     args += options.index_args()
-    _run_uv(uv, args, "downloading and building %d distributions" % len(pins), display=display)
+    try:
+        _run_uv(uv, args, "downloading and building %d distributions" % len(pins), display=display)
+    finally:
+        # Gone before entries are made read-only: on Windows the attribute belongs to the
+        # file, and deleting the cache's link to it later would clear it for the entry too.
+        fsops.remove_tree(prefix.parent / "uv-cache")

@@ -1,17 +1,18 @@
 """Turning what uv installed into a staging prefix into published store entries.
 
 One ``uv pip install --prefix`` call installs every missing pin; each distribution's files
-(split by its RECORD) are hardlinked into an entry of its own, laid out as ``store.py``
+(split by its RECORD) are renamed into an entry of its own, laid out as ``store.py``
 describes, named after the artifact it was built from, and published. uv installed them
 out of a private cache that is deleted afterwards (``resolve.fetch_pins``), so the entry's
-files are the only copy on disk and nobody else's.
+files are the only copy on disk and nobody else's. A rename, not a link: the staging tree
+is then left with empty directories, and deleting it costs no unlink per file (a cold
+install of torch stages tens of thousands).
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-import sys
 from pathlib import Path
 from typing import Callable, Final, Mapping
 
@@ -54,6 +55,7 @@ def add_staged(
     if site is None:
         return []
     entries = []
+    moves = _Moves()
     for dist_info in sorted(site.glob("*.dist-info")):
         name, version = name_version(dist_info)
         pin = pins.get(NormalizedName(name))
@@ -61,9 +63,10 @@ def add_staged(
             raise PepipError("uv installed %s, which was not asked for" % dist_info.name)
         temp = store.staging_dir()
         try:
-            tag_set = _build_entry(site, staging, dist_info, python, temp, pin.identity)
+            tag_set = _build_entry(site, staging, dist_info, python, temp, pin.identity, moves)
             path = store.entries_dir / name / version / ("%s-%s" % (tag_set, pin.artifact.key))
             entries.append(store.publish(temp, read_entry(temp, path), lazy_bytecode))
+            moves.published(temp, entries[-1].path)
         except BaseException:
             fsops.remove_tree(temp)  # a disk that filled up, say: nothing half-built stays
             raise
@@ -78,7 +81,42 @@ def _staged_site_packages(staging: Path) -> Path | None:
     return None
 
 
-def _build_entry(site: Path, staging: Path, dist_info: Path, python: Path, temp: Path, artifact: str) -> str:
+class _Moves:
+    """Staged files renamed into entries: a file two distributions list (a shared
+    ``__init__.py``, say) goes to the first and is copied from there for the second."""
+
+    def __init__(self) -> None:
+        self._made: set[str] = set()  # directories known to exist
+        self._moved: dict[str, tuple[Path, str]] = {}  # staged path -> (entry temp, path in it)
+        self._published: dict[Path, Path] = {}  # entry temp -> where it was published
+
+    def move(self, source: Path, temp: Path, relative: str) -> None:
+        """Rename staged ``source`` to ``temp/relative`` (``/``-separated)."""
+        target = os.path.join(temp, relative)
+        parent = os.path.dirname(target)
+        if parent not in self._made:
+            os.makedirs(parent, exist_ok=True)
+            self._made.add(parent)
+        staged = str(source)
+        try:
+            os.rename(staged, target)
+        except FileNotFoundError:
+            if staged not in self._moved:
+                raise PepipError(
+                    "%s is listed in its distribution's RECORD but uv did not install it" % source.name
+                ) from None
+            first, path = self._moved[staged]
+            shutil.copyfile(os.path.join(self._published.get(first, first), path), target)
+            return
+        self._moved[staged] = (temp, relative)
+
+    def published(self, temp: Path, path: Path) -> None:
+        self._published[temp] = path
+
+
+def _build_entry(
+    site: Path, staging: Path, dist_info: Path, python: Path, temp: Path, artifact: str, moves: _Moves
+) -> str:
     """Move one staged distribution's files into ``temp`` laid out as an entry; its tag set."""
     generated = {
         name for group in entry_point_scripts(dist_info).values() for name in group
@@ -95,28 +133,27 @@ def _build_entry(site: Path, staging: Path, dist_info: Path, python: Path, temp:
             launcher = relative.name[: -len(".exe")] if relative.name.endswith(".exe") else relative.name
             if relative.parts[0] in ("bin", "Scripts") and launcher in generated:
                 continue  # uv's launcher names the staging interpreter; wiring writes its own
-            target = temp / "prefix" / relative
             entry_path = "prefix/" + relative.as_posix()
-            _move(source, target)
+            moves.move(source, temp, entry_path)
             if relative.parts[0] in ("bin", "Scripts"):
-                hash_field, size = _restore_python_shebang(target, python, hash_field, size)
+                hash_field, size = _restore_python_shebang(temp / entry_path, python, hash_field, size)
             rows.append((entry_path, hash_field, size))
             continue
         # The dist-info goes beside the importable root, not into it: the runtime puts store
         # roots on sys.path, and importlib.metadata must find each distribution once (in the
         # venv's site-packages), not again in the store.
         area = "meta" if parts[0] == dist_info.name else "site"
-        _move(source, temp / area / record_path)
+        moves.move(source, temp, "%s/%s" % (area, record_path))
         rows.append(("%s/%s" % (area, record_path), hash_field, size))
         if record_path.endswith(".py"):
-            _move_bytecode(source, temp / area / record_path, pycache_listings)
+            _move_bytecode(source, temp, "%s/%s" % (area, record_path), pycache_listings, moves)
     record_line = "meta/%s/RECORD,," % dist_info.name
     (temp / "meta" / dist_info.name).mkdir(parents=True, exist_ok=True)
     (temp / "meta" / dist_info.name / "RECORD").write_text(format_record(rows) + record_line + "\n")
     write_bytecode_list(temp)
     facts = derive_facts(temp, dist_info.name, artifact)
     (temp / ENTRY_FILE).write_text(facts_text(facts), encoding="utf-8")
-    return wheel_tags(dist_info)
+    return wheel_tags(temp / "meta" / dist_info.name)
 
 
 def wheel_tags(dist_info: Path) -> str:
@@ -137,23 +174,9 @@ def wheel_tags(dist_info: Path) -> str:
     return "-".join(".".join(items) for items in (interpreters, abis, platforms))
 
 
-def _move(source: Path, target: Path) -> None:
-    """Link a staged file into an entry (two distributions may list the same file)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        if sys.platform == "win32":
-            # Windows keeps read-only per file, not per name: deleting the staged hardlink
-            # (uv's private cache, the staging prefix) would make the entry writable again.
-            shutil.copyfile(source, target)
-        else:
-            fsops.hardlink_or_copy(source, target)
-    except FileNotFoundError:
-        raise PepipError(
-            "%s is listed in its distribution's RECORD but uv did not install it" % source.name
-        ) from None
-
-
-def _move_bytecode(source: Path, target: Path, listings: dict[Path, list[str]]) -> None:
+def _move_bytecode(
+    source: Path, temp: Path, relative: str, listings: dict[Path, list[str]], moves: _Moves
+) -> None:
     """Move the ``__pycache__`` files uv compiled for ``source`` along with it."""
     cache = source.parent / "__pycache__"
     if cache not in listings:
@@ -162,9 +185,10 @@ def _move_bytecode(source: Path, target: Path, listings: dict[Path, list[str]]) 
         except FileNotFoundError:
             listings[cache] = []
     prefix = source.stem + "."
+    directory = relative.rpartition("/")[0]
     for name in listings[cache]:
         if name.startswith(prefix) and name.endswith(".pyc") and name.count(".") == 2:
-            _move(cache / name, target.parent / "__pycache__" / name)
+            moves.move(cache / name, temp, "%s/__pycache__/%s" % (directory, name))
 
 
 def _restore_python_shebang(target: Path, python: Path, hash_field: str, size: str) -> tuple[str, str]:

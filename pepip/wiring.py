@@ -59,7 +59,7 @@ def wire_runtime(interpreter: Interpreter, python: Path, journal: Journal | None
         target_dir.mkdir(parents=True, exist_ok=True)
         for name, data in sources.items():
             fsops.atomic_write_bytes(target_dir / name, data)
-        _compile_runtime(python, target_dir)
+        _compile_runtime(interpreter, python, target_dir)
     for name, text in (
         (pepip_runtime.PTH_NAME, pepip_runtime.PTH_LINE),
         (pepip_runtime.START_NAME, pepip_runtime.START_LINE),
@@ -78,8 +78,19 @@ def _differs(path: Path, data: bytes) -> bool:
         return True
 
 
-def _compile_runtime(python: Path, directory: Path) -> None:
-    """Compile the runtime's bytecode for the venv's interpreter: it runs at every start-up."""
+def _compile_runtime(interpreter: Interpreter, python: Path, directory: Path) -> None:
+    """Compile the runtime's bytecode for the venv's interpreter: it runs at every start-up.
+
+    In this process when it makes the same bytecode (same cache tag: same implementation and
+    version), which saves starting that interpreter (about 0.1 s of a first install).
+    """
+    if interpreter.cache_tag == sys.implementation.cache_tag:
+        import py_compile
+
+        for name in _RUNTIME_FILES:
+            if name.endswith(".py"):
+                py_compile.compile(str(directory / name), doraise=True, optimize=0)
+        return
     try:
         subprocess.run(
             [str(python), "-I", "-m", "compileall", "-q", str(directory)],

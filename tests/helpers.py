@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Sequence
 
-from pepip.cli import main
+from pepip.__main__ import main
 
 
 def _hash(data: bytes) -> str:

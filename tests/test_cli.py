@@ -415,3 +415,79 @@ def test_install_into_the_venv_pepip_itself_was_installed_in(capsys, isolated, i
     assert "versioned" not in result.stderr  # neither removed nor re-stored
     listed = run_pepip(["list"], capsys).stdout
     assert re.search(r"versioned\s+1.0\s+site-packages", listed), listed
+
+
+def _typer_install_params(args: list[str]) -> dict[str, object]:
+    """What typer's ``install`` command makes of ``args``, in ``run_install``'s terms."""
+    import typer
+
+    from pepip.cli import app
+
+    command = typer.main.get_command(app).commands["install"]  # type: ignore[attr-defined]
+    params = dict(command.make_context("install", list(args)).params)
+    params["packages"] = list(params["packages"] or ())
+    return {
+        name: [str(item) for item in value] if isinstance(value, (list, tuple)) else
+        (str(value) if isinstance(value, Path) else value)
+        for name, value in params.items()
+    }
+
+
+def test_install_options_read_without_typer_are_typers_own():
+    """``install_line`` knows exactly the options typer's ``install`` declares, each the same kind."""
+    import typer
+
+    from pepip.cli import app
+    from pepip.install_line import INSTALL_OPTIONS
+
+    command = typer.main.get_command(app).commands["install"]  # type: ignore[attr-defined]
+    declared = {}
+    for param in command.params:
+        if param.param_type_name != "option" or param.name == "help":
+            continue
+        for option in [*param.opts, *param.secondary_opts]:
+            declared[option] = (param.name, not param.is_flag, param.multiple)
+    assert declared == INSTALL_OPTIONS
+
+
+@pytest.mark.parametrize("args", [
+    ["install", "alpha", "beta>=1"],
+    ["install", "-q", "--venv", "v/.venv", "-r", "a.txt", "--requirement=b.txt", "alpha"],
+    ["install", "--no-index", "-f", "wheels", "--find-links=more", "-U", "--pre", "-c", "c.txt", "x"],
+    ["install", "-i", "https://example.invalid/simple", "--extra-index-url", "e1", "--python", "3.11", "x"],
+    ["install", "--venv", "a", "--venv", "b", "--require-hashes", "--refresh", "-e", "./proj", "--", "-weird"],
+])
+def test_install_is_read_as_typer_reads_it(args):
+    from pepip.install_line import parse_install
+
+    parsed = parse_install(args)
+    assert parsed is not None
+    expected = {name: value for name, value in _typer_install_params(args[1:]).items() if value not in (None, False, [])}
+    assert parsed == expected
+
+
+@pytest.mark.parametrize("args", [
+    ["install", "--help"], ["install", "-h"], ["install", "-qU", "x"], ["install", "--quiet=1", "x"],
+    ["install", "--venv"], ["install", "--no-such-option", "x"], ["list"], [],
+])
+def test_what_install_line_does_not_know_goes_to_typer(args):
+    from pepip.install_line import parse_install
+
+    assert parse_install(args) is None
+
+
+def test_a_plain_install_does_not_load_typer(venv, index_args, isolated):
+    code = (
+        "import sys\n"
+        "from pepip.__main__ import main\n"
+        "try:\n"
+        "    main(sys.argv[1:])\n"
+        "except SystemExit as done:\n"
+        "    print(done.code, 'typer' in sys.modules)\n"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", code, "install", "-q", "--venv", str(venv), *index_args, "alpha"],
+        capture_output=True, text=True, cwd=isolated,
+    )
+    assert completed.stdout.split() == ["0", "False"], completed.stderr
+    assert (venv / "pepip-index.marshal").is_file()

@@ -166,6 +166,13 @@ def test_store_entries_are_read_only_with_bytecode(capsys, venv, index_args, sto
             assert list(entry.glob("site/alpha/__pycache__/__init__.*.pyc"))
 
 
+def test_the_runtime_is_compiled_for_the_venvs_interpreter(capsys, venv, index_args):
+    install(capsys, *index_args, "alpha")
+    tag = venv_run(venv, "import sys; print(sys.implementation.cache_tag)")
+    cache = next(venv.glob("lib/python*/site-packages")) / "pepip_runtime" / "__pycache__"
+    assert sorted(path.name for path in cache.iterdir()) == ["%s.%s.pyc" % (name, tag) for name in ("__init__", "index", "lookup")]
+
+
 def test_lazy_bytecode_lets_python_fill_pycache_on_first_import(capsys, venv, index_args, store_root, monkeypatch):
     monkeypatch.setenv("PEPIP_BYTECODE", "lazy")
     install(capsys, *index_args, "alpha")

@@ -30,7 +30,7 @@ from typing import Any, Callable, Mapping, Sequence
 import pytest
 
 from helpers import venv_run
-from pepip.cli import main
+from pepip.__main__ import main
 from pepip.locations import find_uv
 
 REQUIREMENTS = (

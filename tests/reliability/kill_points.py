@@ -59,7 +59,7 @@ def main() -> None:
             die()
 
     sys.addaudithook(hook)
-    from pepip.cli import main as pepip_main
+    from pepip.__main__ import main as pepip_main
 
     pepip_main(arguments)
 
