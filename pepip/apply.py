@@ -11,10 +11,9 @@ import os
 from pathlib import Path
 from typing import AbstractSet, Iterable
 
-from packaging.utils import canonicalize_name
 
 from pepip import fsops
-from pepip.artifacts import HashPolicy, Pin, choose_pins
+from pepip.artifacts import HashPolicy, Pin, choose_pins, normalized
 from pepip.bytecode import compile_later
 from pepip.errors import PepipError
 from pepip.foreign import Foreign
@@ -25,7 +24,7 @@ from pepip.progress import StepProgress, UvDisplay
 from pepip.registry import register_venv
 from pepip.reserve import reserve_entries
 from pepip.report import Reporter, plural
-from pepip.resolve import UvOptions, fetch_pins, parse_request, resolve_pins, uninstall_from_venv
+from pepip.resolve import UvOptions, fetch_pins, request_name, resolve_pins, uninstall_from_venv
 from pepip.native import preload_paths
 from pepip.staging import add_staged
 from pepip.store import StoreEntry, read_entry
@@ -37,7 +36,7 @@ __all__ = ["apply_pins", "requested_names", "store_pins", "guard_foreign", "reli
 
 def requested_names(requests: list[str]) -> set[str]:
     """Normalized names of requirement strings."""
-    return {canonicalize_name(parse_request(text).name) for text in requests}
+    return {request_name(text) for text in requests}
 
 
 def apply_pins(

@@ -38,12 +38,12 @@ from pathlib import Path
 from typing import Iterable, Mapping, NewType, Sequence
 from urllib.parse import quote, unquote
 
-from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
-
 from pepip.errors import PepipError
 
 __all__ = [
     "NormalizedName",
+    "normalized",
+    "expand_tags",
     "Pin",
     "Artifact",
     "LockedPackage",
@@ -65,6 +65,28 @@ _SHA256 = re.compile("[0-9a-f]{64}")
 
 
 NormalizedName = NewType("NormalizedName", str)
+_NAME_SEPARATORS = re.compile(r"[-_.]+")
+
+
+def expand_tags(tag_set: str) -> list[str]:
+    """The tags a compressed tag set names (``py2.py3-none-any`` -> ``py2-none-any``,
+    ``py3-none-any``), lower case as ``packaging.tags.Tag`` writes them."""
+    interpreters, abis, platforms = tag_set.lower().split("-")
+    return [
+        "%s-%s-%s" % (interpreter, abi, platform)
+        for interpreter in interpreters.split(".")
+        for abi in abis.split(".")
+        for platform in platforms.split(".")
+    ]
+
+
+def normalized(name: str) -> NormalizedName:
+    """A distribution name as PEP 503 compares it (``Foo.Bar_baz`` -> ``foo-bar-baz``).
+
+    packaging's ``canonicalize_name`` does the same, but importing ``packaging.utils``
+    loads ``packaging.tags`` too: a third of a remembered install's start-up.
+    """
+    return NormalizedName(_NAME_SEPARATORS.sub("-", name).lower())
 
 
 @dataclass(frozen=True)
@@ -117,10 +139,10 @@ class Artifact:
             filename = os.path.basename(self.location)
         else:
             filename = unquote(self.location.split("#", 1)[0].split("?", 1)[0].rsplit("/", 1)[-1])
-        try:
-            return [str(tag) for tag in parse_wheel_filename(filename)[3]]
-        except InvalidWheelFilename:
-            return []
+        parts = filename[: -len(".whl")].split("-") if filename.endswith(".whl") else []
+        if len(parts) not in (5, 6):
+            return []  # not a wheel's name: compatible with nothing
+        return expand_tags("-".join(parts[-3:]))
 
     def to_text(self) -> str:
         """One line, ``key=value`` pairs, values quoted: how manifests and resolutions keep it."""
@@ -237,7 +259,7 @@ def read_pylock(path: Path) -> list[LockedPackage]:
         for kind, table in (("sdist", "sdist"), ("archive", "archive"), ("directory", "directory"), ("vcs", "vcs")):
             if table in raw:
                 candidates.append(_artifact(kind, raw[table], path.parent))
-        name = NormalizedName(canonicalize_name(raw["name"]))
+        name = normalized(raw["name"])
         if not candidates:
             raise PepipError("uv's resolution names no artifact for %s" % name)
         if any(artifact.editable for artifact in candidates):

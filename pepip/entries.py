@@ -19,9 +19,8 @@ import os
 from pathlib import Path
 from typing import Final, Iterable
 
-from packaging.utils import canonicalize_name
-from packaging.version import Version
 
+from pepip.artifacts import normalized
 from pepip.errors import PepipError
 from pepip.native import scan_native_reach
 from pepip_runtime.lookup import ENTRY_FILE
@@ -125,7 +124,9 @@ def name_version(dist_info: Path) -> tuple[str, str]:
             key, colon, value = line.partition(":")
             if colon and key in ("Name", "Version") and key not in fields:
                 fields[key] = value.strip()
-    return canonicalize_name(fields["Name"]), str(Version(fields["Version"]))
+    from packaging.version import Version  # only when a dist-info is read: not on a warm path
+
+    return normalized(fields["Name"]), str(Version(fields["Version"]))
 
 
 def bytecode_files(entry: Path) -> list[str]:

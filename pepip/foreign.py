@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import AbstractSet
 
-from packaging.utils import canonicalize_name
+from pepip.artifacts import normalized
 
 from pepip.entries import name_version
 
@@ -56,7 +56,7 @@ def _name_version(dist_info: Path) -> tuple[str, str]:
         return name_version(dist_info)
     except (OSError, KeyError, ValueError, UnicodeDecodeError):
         name, _, version = dist_info.name[: -len(".dist-info")].partition("-")
-        return canonicalize_name(name), version
+        return normalized(name), version
 
 
 def _direct_url(dist_info: Path) -> tuple[str | None, bool]:

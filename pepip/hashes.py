@@ -19,10 +19,8 @@ import sys
 from pathlib import Path
 from typing import Final, Iterator, Sequence
 
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import canonicalize_name
 
-from pepip.artifacts import HashPolicy
+from pepip.artifacts import HashPolicy, normalized
 from pepip.errors import PepipError
 from pepip.locations import Locations
 
@@ -122,10 +120,12 @@ def _logical_lines(path: Path, seen: set[Path]) -> Iterator[str]:
 def _requirement_key(text: str, base: Path) -> tuple[str | None, list[str]]:
     """The normalized name and the URLs (of a direct reference, or of a path taken relative
     to the file or to the current directory) a line names."""
+    from packaging.requirements import InvalidRequirement, Requirement  # only for files
+
     try:
         requirement = Requirement(text)
     except InvalidRequirement:
         local = Path(text)
         places = [local] if local.is_absolute() else [base / local, local]
         return None, sorted({place.resolve().as_uri() for place in places})
-    return canonicalize_name(requirement.name), [requirement.url] if requirement.url else []
+    return normalized(requirement.name), [requirement.url] if requirement.url else []

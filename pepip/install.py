@@ -10,17 +10,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Sequence
 
-from packaging.utils import canonicalize_name
 
 from pepip.apply import apply_pins, guard_foreign, requested_names
-from pepip.artifacts import Pin, choose_pins
+from pepip.artifacts import Pin, choose_pins, normalized
 from pepip.errors import PepipError
 from pepip.hashes import hashes_required, read_hash_policy
 from pepip.locations import Locations
 from pepip.plan import Plan
 from pepip.report import Reporter, plural
 from pepip.resolutions import resolve_remembered
-from pepip.resolve import UvOptions, install_editables, parse_request
+from pepip.resolve import UvOptions, check_request, install_editables, is_bare_name, parse_request
 from pepip.target import Target, open_target
 
 __all__ = ["InstallRequest", "install", "check_files", "create_wired_venv"]
@@ -55,7 +54,7 @@ def install(locations: Locations, request: InstallRequest, reporter: Reporter) -
     local = local_requests(request.requirements, locations.project_dir)
     for requirement in request.requirements:
         if requirement not in local:
-            parse_request(requirement)
+            check_request(requirement)
     check_files(request.requirement_files + request.options.constraints)
     for path in request.editables:
         if not Path(path).is_dir():
@@ -142,8 +141,13 @@ def _already_satisfied(target: Target, request: InstallRequest) -> bool:
         return False
     installed = {record.name: record for record in target.manifest.dists}
     for text in request.requirements:
+        if is_bare_name(text):  # any installed version satisfies it
+            record = installed.get(normalized(text))
+            if record is None or " @ " in record.source:
+                return False
+            continue
         requirement = parse_request(text)
-        record = installed.get(canonicalize_name(requirement.name))
+        record = installed.get(normalized(requirement.name))
         if record is None or requirement.url or requirement.extras or requirement.marker:
             return False
         if " @ " in record.source or not requirement.specifier.contains(record.version, prereleases=True):

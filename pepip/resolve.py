@@ -13,15 +13,14 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Final, Sequence
-
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import canonicalize_name
-from packaging.version import InvalidVersion, Version
+from typing import TYPE_CHECKING, Callable, Final, Sequence
 
 from pepip import fsops
-from pepip.artifacts import LockedPackage, NormalizedName, Pin, read_pylock, render_pylock
+from pepip.artifacts import LockedPackage, NormalizedName, Pin, normalized, read_pylock, render_pylock
 from pepip.errors import PepipError
+
+if TYPE_CHECKING:
+    from packaging.requirements import Requirement
 
 __all__ = [
     "NormalizedName",
@@ -32,6 +31,8 @@ __all__ = [
     "resolve_pins",
     "fetch_pins",
     "parse_request",
+    "check_request",
+    "request_name",
     "parse_pins",
     "uninstall_from_venv",
     "install_editables",
@@ -81,8 +82,32 @@ class UvOptions:
         return args
 
 
+# A requirement that is just a name (`numpy`): valid as it is, read without packaging's
+# PEP 508 parser, whose import costs a remembered install a fifth of its time.
+_BARE_NAME: Final = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?\Z")
+
+
+def is_bare_name(text: str) -> bool:
+    """Whether the requirement ``text`` is a project name alone."""
+    return _BARE_NAME.match(text) is not None
+
+
+def check_request(text: str) -> None:
+    """``parse_request``'s check, without its parser for a bare name."""
+    if not is_bare_name(text):
+        parse_request(text)
+
+
+def request_name(text: str) -> NormalizedName:
+    """The normalized project name of a valid requirement."""
+    return normalized(text if is_bare_name(text) else parse_request(text).name)
+
+
 def parse_request(text: str) -> Requirement:
     """Validate one requirement the user typed, before any uv call."""
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.version import InvalidVersion, Version
+
     try:
         requirement = Requirement(text)
     except InvalidRequirement as error:
@@ -293,6 +318,9 @@ def install_editables(uv: Path, python: Path, paths: Sequence[str], options: UvO
 
 def parse_pins(text: str) -> list[Pin]:
     """Read ``uv pip compile`` output: ``name==version`` and ``name @ url`` lines."""
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.version import InvalidVersion, Version
+
     pins: list[Pin] = []
     for raw in text.splitlines():
         line = raw.split(" #", 1)[0].strip()
@@ -302,7 +330,7 @@ def parse_pins(text: str) -> list[Pin]:
             requirement = Requirement(line)
         except InvalidRequirement:
             raise PepipError("uv produced a line pepip cannot read: %s" % line) from None
-        name = NormalizedName(canonicalize_name(requirement.name))
+        name = normalized(requirement.name)
         if requirement.url:
             pins.append(Pin(name, None, requirement.url))
             continue

@@ -49,10 +49,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Iterator
 
-from packaging.tags import parse_tag
 
 from pepip import fsops
-from pepip.artifacts import NormalizedName, Pin
+from pepip.artifacts import NormalizedName, Pin, expand_tags
 from pepip.entries import ENTRY_FILE, parse_facts
 from pepip.errors import PepipError
 from pepip.locations import DEFAULT_REGISTRATION_TTL, Locations
@@ -314,7 +313,7 @@ class Store:
                     if not build.endswith(suffix):
                         continue
                     try:
-                        rank = min(priority.get(str(tag), math.inf) for tag in parse_tag(build[: -len(suffix)]))
+                        rank = min(priority.get(tag, math.inf) for tag in expand_tags(build[: -len(suffix)]))
                     except ValueError:
                         continue
                     if rank < best_rank:

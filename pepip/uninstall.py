@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from packaging.utils import canonicalize_name
+from pepip.artifacts import normalized
 
 from pepip.apply import guard_foreign, relink_incomplete, requested_names
 from pepip.errors import PepipError
@@ -38,7 +38,7 @@ def uninstall(locations: Locations, names: list[str], reporter: Reporter) -> lis
     with open_target(locations, None, create=False, reporter=reporter) as target:
         installed = {record.name: record for record in target.manifest.dists}
         foreign = {item.name: item for item in target.foreign}
-        wanted = list(dict.fromkeys(canonicalize_name(name) for name in names))
+        wanted = list(dict.fromkeys(normalized(name) for name in names))
         for name in wanted:
             if name in foreign and name not in target.replaced:  # pip or uv installed it
                 reporter.warning(

@@ -269,3 +269,42 @@ def test_the_artifact_uv_would_install_is_chosen():
     assert pin.artifact == sdist and pin.spec == "pkg==1.0" and pin.url is None
     for artifact in (pure, sdist, Artifact("directory", "/src/p", True, tree="d" * 32, extra=(("editable", "false"),))):
         assert Artifact.from_text(artifact.to_text()) == artifact
+
+
+@pytest.mark.parametrize("filename", [
+    "six-1.16.0-py2.py3-none-any.whl",
+    "numpy-2.4.6-cp311-cp311-manylinux_2_27_x86_64.manylinux_2_28_x86_64.whl",
+    "pkg-1.0-1build-cp38.cp39-abi3-macosx_11_0_ARM64.whl",
+    "not-a-wheel.tar.gz",
+    "too-few.whl",
+])
+def test_wheel_tags_are_packagings(filename):
+    """The tags read without importing packaging.tags are the ones packaging reads."""
+    from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+
+    from pepip.artifacts import Artifact
+
+    try:
+        expected = sorted(str(tag) for tag in parse_wheel_filename(filename)[3])
+    except InvalidWheelFilename:
+        expected = []
+    kind = "wheel" if filename.endswith(".whl") else "sdist"
+    assert sorted(Artifact(kind, "https://example.invalid/" + filename, "0" * 64).wheel_tags() or []) == expected
+
+
+@pytest.mark.parametrize("text", ["numpy", "Foo.Bar_baz", "a", "A-1", "x__y", "numpy>=2", "pkg[extra]", "n ; python_version>'3'", "-r", ".x", "x-"])
+def test_bare_names_and_normalized_names_are_packagings(text):
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.utils import canonicalize_name
+
+    from pepip.artifacts import normalized
+    from pepip.resolve import is_bare_name
+
+    try:
+        requirement = Requirement(text)
+    except InvalidRequirement:
+        assert not is_bare_name(text)
+        return
+    bare = not (requirement.specifier or requirement.extras or requirement.marker or requirement.url)
+    assert is_bare_name(text) == (bare and requirement.name == text)
+    assert normalized(requirement.name) == canonicalize_name(requirement.name)
