@@ -27,10 +27,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Final
 
-ALL_MODES: Final = ("pepip", "pepip-lazy", "uv", "uv-offline", "uv-copy", "uv-symlink")
+ALL_MODES: Final = ("pepip", "pepip-background", "uv", "uv-offline", "uv-copy", "uv-symlink")
 DEFAULT_MODES: Final = ("pepip", "uv", "uv-offline")
-# pepip-lazy: PEPIP_BYTECODE=lazy, no bytecode compiled at all (Python writes it on import)
-PEPIP_MODES: Final = ("pepip", "pepip-lazy")
+# pepip: the default (one user's store: Python writes bytecode into the store on first import);
+# pepip-background: PEPIP_BYTECODE=background, as a team store gets (all compiled after install)
+PEPIP_MODES: Final = ("pepip", "pepip-background")
 BASE_MODE: Final = "uv"
 # uv-offline: as uv, but projects after the first add --offline (uv does not ask the index)
 UV_LINK_FLAGS: Final = {"uv": [], "uv-offline": [], "uv-copy": ["--link-mode=copy"], "uv-symlink": ["--link-mode=symlink"]}
@@ -45,9 +46,9 @@ Summary = dict[str, dict[str, float | None]]
 
 # name: (requirements, whether it needs the local wheels in $PIP_FIND_LINKS, warm-install target)
 PRESETS: Final = {
-    "W1": (("tomli", "packaging", "requests", "numpy", "pandas"), False, 0.5),
-    "W2": (("torch==2.13.0", "numpy"), True, 0.15),
-    "W3": (("jupyterlab", "scikit-learn", "matplotlib", "fastapi"), False, 0.3),
+    "W1": (("tomli", "packaging", "requests", "numpy", "pandas"), False, 0.2),
+    "W2": (("torch==2.13.0", "numpy"), True, 0.2),
+    "W3": (("jupyterlab", "scikit-learn", "matplotlib", "fastapi"), False, 0.2),
     "W4": (("torch==2.13.0", "transformers", "accelerate", "datasets"), True, 0.2),
 }
 # preset: warm install ÷ uv-offline threshold (issue targets); others get none
@@ -98,8 +99,8 @@ def mode_env(cfg: Config, mode: str) -> dict[str, str]:
         env.pop(key, None)
     env.update(UV_CACHE_DIR=str(cfg.root / mode / "uv-cache"), PEPIP_HOME=str(cfg.root / mode / "store"),
                PEPIP_UV=str(cfg.uv), UV_PYTHON_DOWNLOADS="never")
-    if mode == "pepip-lazy":
-        env["PEPIP_BYTECODE"] = "lazy"
+    if mode == "pepip-background":
+        env["PEPIP_BYTECODE"] = "background"
     return env
 
 
