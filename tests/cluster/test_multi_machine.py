@@ -138,3 +138,21 @@ def test_three_machines_four_installs_two_rounds_with_prune_looping(netshare: Ne
     assert final.returncode == 0, final.stderr
     assert removed_old, "prune removed nothing: the test did not exercise it"
     assert "Traceback" not in prune_errors, prune_errors
+
+
+def test_a_venv_is_created_with_the_store_on_sshfs(netshare: NetShare, wheelhouse: Path) -> None:
+    """Item 3: creating a venv runs nothing from the store's filesystem.
+
+    sshfs refuses to read an absolute symlink such as a venv's ``bin/python``: a template venv
+    built (and run) inside the store made every install that creates a venv fail. A store of
+    its own, so the venv template is built here whichever test runs first.
+    """
+    share = netshare
+    env = _env(share, wheelhouse, PEPIP_HOME=str(share.store / "fresh"))
+    for name in ("first", "second"):  # the first builds the venv template, the second copies it
+        venv = share.local / "created" / name / ".venv"
+        share.run_on(2, ["mkdir", "-p", str(venv.parent)], env)
+        done = share.run_on(2, _pepip("install", "-q", "--venv", str(venv), *_index(wheelhouse), "alpha"), env)
+        assert done.returncode == 0, done.stdout + done.stderr
+        imported = share.run_on(2, [str(venv / "bin" / "python"), "-c", "import alpha, beta"], env)
+        assert imported.returncode == 0, imported.stderr

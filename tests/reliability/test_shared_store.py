@@ -5,13 +5,19 @@ machine runs pepip. The real thing, with sshfs mounts in network namespaces, is
 
 from __future__ import annotations
 
+import errno
 import os
+import shutil
+import stat
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from helpers import run_pepip, store_entries, venv_run
+from pepip import fsops
+from pepip.store import Store
 
 
 def _on(monkeypatch: pytest.MonkeyPatch, machine: str) -> None:
@@ -82,3 +88,154 @@ def test_a_shared_store_is_said_once_and_prune_spares_what_is_young(capsys, monk
     assert run_pepip(["store", "prune"], capsys).exit_code == 0
     assert not store_entries(store_root)
     assert not (store_root / "v2" / "tmp" / "stage-another-machine").exists()
+
+
+def test_one_venv_path_on_two_machines_is_two_registrations(capsys, monkeypatch, venv, index_args, store_root):
+    """Item 4: ``/scratch/proj/.venv`` on two nodes is two venvs; one forgotten keeps the other."""
+    monkeypatch.setenv("PEPIP_PRUNE_GRACE", "0")
+    _on(monkeypatch, "machine-a")
+    assert run_pepip(["install", *index_args, "alpha"], capsys).exit_code == 0
+    away = venv.with_name("on-machine-a")
+    venv.rename(away)  # machine B has its own disk, with its own venv at the same path
+    _on(monkeypatch, "machine-b")
+    assert run_pepip(["install", *index_args, "versioned==1.0"], capsys).exit_code == 0
+    records = sorted((store_root / "v2" / "venvs").iterdir())
+    assert len(records) == 2, "the venvs at %s on machines A and B share one registry record" % venv
+    shutil.rmtree(venv)  # machine B deletes its venv: its prune forgets it, not machine A's
+    assert run_pepip(["store", "prune"], capsys).exit_code == 0
+    assert [path.parent.parent.name for path in store_entries(store_root)] == ["alpha", "beta"]
+    assert len(list((store_root / "v2" / "venvs").iterdir())) == 1
+    _on(monkeypatch, "machine-a")
+    away.rename(venv)
+    assert run_pepip(["store", "prune"], capsys).exit_code == 0
+    assert venv_run(venv, "import alpha; print(alpha.NAME)") == "alpha"
+
+
+def _take_out(entry: Path, trash: Path) -> None:
+    """What a prune does to an entry it judged unused: one rename out of ``entries/``."""
+    os.chmod(entry, stat.S_IMODE(os.lstat(entry).st_mode) | stat.S_IWUSR)  # a directory's `..`
+    os.rename(entry, trash)
+
+
+def test_an_install_survives_another_machines_prune_taking_the_old_entry_it_found(
+    capsys, monkeypatch, isolated, index_args, store_root
+):
+    """Item 2: no lock spans the machines, so another machine's prune, which read the registry
+    before this install listed the entry, can move out an old entry just after this install
+    found it. The install must notice (reserve.py) and store it again, not link a ghost.
+
+    The other machine's prune is its one rename, done when the lookup returns: on one box the
+    store lock would exclude a real prune, as it does on one machine.
+    """
+    monkeypatch.setenv("PEPIP_SHARED_STORE", "1")
+    monkeypatch.setenv("PEPIP_PRUNE_GRACE", "60")
+    work = isolated / "work"
+    assert run_pepip(["install", *index_args, "--venv", "once", "beta"], capsys).exit_code == 0
+    assert run_pepip(["uninstall", "--venv", "once", "beta"], capsys).exit_code == 0
+    (entry,) = store_entries(store_root)
+    long_ago = time.time() - 7200
+    os.utime(entry, (long_ago, long_ago))  # published 2 h ago, and no venv or record names it
+    trash = entry.parents[3] / "tmp" / "taken-by-machine-b"
+    lookup = Store.lookup
+
+    def found_then_taken(self: Store, *args: Any) -> Any:
+        found = lookup(self, *args)
+        if found is not None and found.path == entry and not trash.exists():
+            _take_out(entry, trash)
+        return found
+
+    monkeypatch.setattr(Store, "lookup", found_then_taken)
+    # The install waits until every machine sees its record (60 s for a store declared shared
+    # on a filesystem pepip does not know); here the other machine has acted already.
+    sleep = time.sleep
+    monkeypatch.setattr(time, "sleep", lambda seconds: sleep(min(seconds, 0.05)))
+    done = run_pepip(["install", *index_args, "--venv", "new", "beta"], capsys)
+    assert trash.exists(), "the other machine's prune never ran: the test missed its window"
+    fsops.remove_tree(trash)  # the other prune's second step
+    assert done.exit_code == 0, done.stderr
+    assert venv_run(work / "new", "import beta; print(beta.NAME)") == "beta"
+    verified = run_pepip(["store", "verify"], capsys)
+    assert verified.exit_code == 0, verified.stdout + verified.stderr
+
+
+class _LateMount:
+    """This machine's view of a network share, made at the ``os`` level.
+
+    sshfs (the real thing is ``tests/cluster``) refuses a rename onto a non-empty directory
+    with EPERM, GlusterFS with EEXIST; a local disk says ENOTEMPTY, so the error is raised
+    here. Its directory cache lists a directory as it was up to ~20 s before: an entry another
+    machine published is missing from ``hidden`` listings, one another machine's prune took
+    out still shows in ``ghosts``. Asked by name, a path is as it is on the server.
+    """
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, already_there: int) -> None:
+        self.hidden: set[Path] = set()
+        self.ghosts: set[Path] = set()
+        self.refused = 0
+        rename, listdir = os.rename, os.listdir
+
+        def late_rename(source: Any, target: Any, *args: Any, **kwargs: Any) -> None:
+            if os.path.isdir(target) and not os.path.islink(target) and listdir(target):
+                self.refused += 1
+                raise OSError(already_there, os.strerror(already_there), os.fspath(source), None, os.fspath(target))
+            rename(source, target, *args, **kwargs)
+
+        def late_listdir(path: Any = ".") -> list[Any]:
+            names = listdir(path)
+            if isinstance(path, int) or isinstance(path, bytes):
+                return names
+            directory = Path(path)
+            names = [name for name in names if directory / name not in self.hidden]
+            return names + [ghost.name for ghost in self.ghosts if ghost.parent == directory and ghost.name not in names]
+
+        monkeypatch.setattr(os, "rename", late_rename)
+        monkeypatch.setattr(os, "listdir", late_listdir)
+
+
+@pytest.mark.parametrize("already_there", [errno.EPERM, errno.EEXIST], ids=["EPERM", "EEXIST"])
+def test_a_mount_that_lists_late_and_refuses_renames_onto_entries(
+    capsys, monkeypatch, isolated, index_args, store_root, already_there
+):
+    """Item 5: "already there" as a network share says it, and listings behind the server."""
+    monkeypatch.setenv("PEPIP_SHARED_STORE", "1")
+    work = isolated / "work"
+    _on(monkeypatch, "machine-a")
+    assert run_pepip(["install", *index_args, "--venv", "a", "beta"], capsys).exit_code == 0
+    (entry,) = store_entries(store_root)
+    tmp = entry.parents[3] / "tmp"
+    _on(monkeypatch, "machine-b")
+    mount = _LateMount(monkeypatch, already_there)
+
+    # Machine A's entry is not listed here yet: beta is stored again, and the rename onto
+    # A's entry fails, which means "already there": A's entry is used, no second one made.
+    mount.hidden.add(entry)
+    done = run_pepip(["install", *index_args, "--venv", "b", "beta"], capsys)
+    assert done.exit_code == 0, done.stderr
+    assert mount.refused, "no rename met machine A's entry: the test missed its case"
+    assert store_entries(store_root) == [entry]
+    assert venv_run(work / "b", "import beta; print(beta.NAME)") == "beta"
+
+    # Another machine's prune took the entry out, but this mount still lists it: stored again.
+    mount.hidden.clear()
+    _take_out(entry, tmp / "taken-by-machine-c")
+    fsops.remove_tree(tmp / "taken-by-machine-c")
+    mount.ghosts.add(entry)
+    done = run_pepip(["install", *index_args, "--venv", "c", "beta"], capsys)
+    assert done.exit_code == 0, done.stderr
+    assert store_entries(store_root) == [entry]
+    assert venv_run(work / "c", "import beta; print(beta.NAME)") == "beta"
+
+    # This machine's prune meets a listed entry that is gone (unused, taken by machine C).
+    assert run_pepip(["install", *index_args, "--venv", "d", "versioned==1.0"], capsys).exit_code == 0
+    shutil.rmtree(work / "d")
+    (unused,) = [path for path in store_entries(store_root) if path != entry]
+    _take_out(unused, tmp / "taken-again")
+    fsops.remove_tree(tmp / "taken-again")
+    mount.ghosts.add(unused)
+    monkeypatch.setenv("PEPIP_PRUNE_GRACE", "0")
+    pruned = run_pepip(["store", "prune"], capsys)
+    assert pruned.exit_code == 0, pruned.stderr
+    assert store_entries(store_root) == [entry]
+    assert not [path for path in tmp.iterdir() if path.name.startswith("stage-")], list(tmp.iterdir())
+    for venv in ("a", "b", "c"):
+        assert venv_run(work / venv, "import beta; print(beta.NAME)") == "beta"
