@@ -7,9 +7,11 @@ several times the interpreter's own start-up, and as much as a remembered instal
 
 from __future__ import annotations
 
-import signal
 import sys
-from typing import Sequence
+
+TYPE_CHECKING = False  # not `typing`'s: importing typing would double `pepip --version`
+if TYPE_CHECKING:
+    from typing import Sequence
 
 __all__ = ["main"]
 
@@ -27,6 +29,8 @@ def main(argv: Sequence[str] | None = None) -> None:
 
         sys.stdout.write("pepip %s\n" % __version__)
         return
+    import signal
+
     signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         code = _run(args)

@@ -491,3 +491,16 @@ def test_a_plain_install_does_not_load_typer(venv, index_args, isolated):
     )
     assert completed.stdout.split() == ["0", "False"], completed.stderr
     assert (venv / "pepip-index.marshal").is_file()
+
+
+def _imported(*args: str) -> set[str]:
+    """The modules ``python *args`` imports (``-X importtime``), start-up's included."""
+    completed = subprocess.run([sys.executable, "-X", "importtime", *args], capture_output=True, text=True)
+    assert completed.returncode == 0, completed.stderr
+    return {line.split("|")[-1].strip() for line in completed.stderr.splitlines() if line.startswith("import time:")}
+
+
+def test_version_loads_nothing_but_pepip():
+    """``pepip --version`` costs about an interpreter start: no typer, no typing, no signal."""
+    extra = _imported("-m", "pepip", "--version") - _imported("-c", "import runpy")
+    assert extra <= {"pepip", "pepip.__main__"}, extra
