@@ -108,6 +108,8 @@ def test_three_machines_four_installs_two_rounds_with_prune_looping(netshare: Ne
     took = time.time() - started
     prunes = int((share.root / "stop-prune.count").read_text() or 0) if (share.root / "stop-prune.count").exists() else 0
     prune_errors = (share.root / "stop-prune.err").read_text() if (share.root / "stop-prune.err").exists() else ""
+    # A wait for the lock an install of the same machine holds is a notice, not an error.
+    prune_errors = "".join(line for line in prune_errors.splitlines(True) if "waiting for the store lock" not in line)
     final = share.run_on(1, _pepip("store", "prune"), env)
     missing, verify_failures = [], []
     for machine in (1, 2, 3):
