@@ -114,23 +114,35 @@ def hardlink_or_copy(source: Path, target: Path) -> None:
         shutil.copyfile(source, target)
 
 
-def make_tree_readonly(root: Path, keep_writable: str | None = None) -> None:
+def make_tree_readonly(root: Path, keep_writable: str | None = None, writable_pycache: Path | None = None) -> None:
     """Remove write permission from every file and directory below ``root`` (not ``root``).
 
     The root stays writable until it is published: moving a directory to another parent
     needs write permission on the directory itself (its ``..`` entry changes). Directories
     named ``keep_writable`` (and what they hold) keep their owner's write permission.
+    Below ``writable_pycache``, each directory holding ``.py`` files gets a ``__pycache__``
+    only its owner may write, made in the same walk.
     """
-    for directory, subdirs, files in os.walk(root):
+    top = str(root)
+    pycache_below = None if writable_pycache is None else str(writable_pycache)
+    for directory, subdirs, files in os.walk(top):
         if keep_writable is not None and keep_writable in subdirs:
             subdirs.remove(keep_writable)
+        if (
+            pycache_below is not None
+            and (directory == pycache_below or directory.startswith(pycache_below + os.sep))
+            and any(name.endswith(".py") for name in files)
+            and "__pycache__" not in subdirs
+        ):
+            # Writable by the owner alone: a teammate's bytecode would run in every venv.
+            os.mkdir(os.path.join(directory, "__pycache__"), 0o755)
         for name in files:
-            _drop_write(Path(directory, name))
-        if Path(directory) != root:
-            _drop_write(Path(directory))
+            _drop_write(os.path.join(directory, name))
+        if directory != top:
+            _drop_write(directory)
 
 
-def _drop_write(path: Path) -> None:
+def _drop_write(path: str | Path) -> None:
     mode = os.lstat(path).st_mode
     if stat.S_ISLNK(mode):
         return

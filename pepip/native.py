@@ -93,8 +93,9 @@ def scan_native_reach(site: Path, files: Iterable[str]) -> NativeReach | None:
 
     ``files`` are the distribution's site-relative paths; ``site`` holds them.
     """
-    own = {Path(f).parent.as_posix() for f in files}
-    names = {Path(f).name for f in files}
+    files = list(files)
+    own = {f.rpartition("/")[0] or "." for f in files}  # as Path(f).parent.as_posix() gives them
+    names = {f.rpartition("/")[2] for f in files}
     directories: set[str] = set()
     libraries: set[str] = set()
     for relative in files:

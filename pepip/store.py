@@ -340,10 +340,9 @@ class Store:
         with ``PEPIP_BYTECODE=lazy``, Python on first import.
         """
         if lazy_bytecode:
-            for directory in {path.parent for path in (temp / "site").rglob("*.py")}:
-                # Writable by the owner alone: a teammate's bytecode would run in every venv.
-                (directory / "__pycache__").mkdir(mode=0o755, exist_ok=True)
-        fsops.make_tree_readonly(temp, "__pycache__" if lazy_bytecode else None)
+            fsops.make_tree_readonly(temp, "__pycache__", writable_pycache=temp / "site")
+        else:
+            fsops.make_tree_readonly(temp)
         # Readable as the umask allows before anyone can see it (mkdtemp made it private);
         # its owner keeps write permission until it is moved (see make_tree_readonly).
         readable = fsops.dir_mode(others_write=False)

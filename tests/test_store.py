@@ -119,3 +119,22 @@ def test_concurrent_installs_into_different_venvs_share_entries(isolated, wheelh
     for n in range(4):
         assert venv_run(work / ("v%d" % n), "import alpha, tool, nsroot.a; print('ok')") == "ok"
     assert len(list((store_root / "v2" / "venvs").iterdir())) == 4
+
+
+def test_a_file_two_distributions_list_reaches_both_entries(capsys, isolated, venv, store_root):
+    """``solo/`` holds only solo's files, so it moves into solo's entry with one rename; the
+    ``solo/x.py`` that zz-also lists too must still reach zz-also's entry (copied from solo's),
+    as with a shared ``__init__.py`` moved file by file."""
+    from helpers import run_pepip
+
+    house = isolated / "overlap-wheels"
+    house.mkdir()
+    build_wheel(house, "solo", "1.0", {"solo/__init__.py": "S = 1\n", "solo/x.py": "X = 'x'\n"})
+    build_wheel(house, "zz-also", "1.0", {"solo/x.py": "X = 'x'\n", "zzalso.py": "Z = 2\n"})
+    result = run_pepip(["install", "--no-index", "--find-links", str(house), "solo", "zz-also"], capsys)
+    assert result.exit_code == 0, result.stderr
+    for name in ("solo", "zz-also"):
+        [entry] = [path for path in store_entries(store_root) if path.parent.parent.name == name]
+        assert (entry / "site" / "solo" / "x.py").read_text() == "X = 'x'\n"
+    assert venv_run(venv, "import solo, solo.x, zzalso; print(solo.S, solo.x.X, zzalso.Z)") == "1 x 2"
+    assert run_pepip(["store", "verify"], capsys).exit_code == 0
