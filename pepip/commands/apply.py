@@ -14,7 +14,6 @@ from typing import AbstractSet, Iterable
 
 from pepip import fsops
 from pepip.artifacts import HashPolicy, Pin, choose_pins, normalized
-from pepip.store.bytecode import bytecode_mode, compile_later
 from pepip.errors import PepipError
 from pepip.venv.foreign import Foreign
 from pepip.manifest import DistRecord, Manifest, write_manifest
@@ -26,7 +25,6 @@ from pepip.store.reserve import reserve_entries
 from pepip.report import Reporter, plural
 from pepip.uv.resolve import UvOptions, fetch_pins, request_name, resolve_pins, uninstall_from_venv
 from pepip.store.native import preload_paths
-from pepip.store.staging import add_staged
 from pepip.store.layout import Store, StoreEntry, read_entry
 from pepip.venv.target import Target, pin_of_record
 from pepip.venv.wiring import link_entry, recorded_files, unlink_record, venv_files, wire_runtime
@@ -102,6 +100,10 @@ def store_pins(
     With ``progress`` live on a terminal, uv draws on a terminal of its own and its counts
     and download sizes show in ``progress`` (``pepip.progress``), then the entries stored.
     """
+    # Imported here: a warm install, which finds every pin in the store, never stores one.
+    from pepip.store.bytecode import bytecode_mode, compile_later
+    from pepip.store.staging import add_staged
+
     pins = _located(target, pins, options)
     work = target.store.staging_dir()
     display = None
