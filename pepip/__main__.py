@@ -45,7 +45,7 @@ def _run(args: list[str]) -> int:
 
     install = parse_install(args)
     if install is not None:
-        from pepip.errors import exit_code
+        from pepip.report import exit_code
 
         def command() -> int:
             run_install(**install)  # type: ignore[arg-type]

@@ -40,7 +40,8 @@ from typing import List, Optional, Sequence  # noqa: E402
 import typer  # noqa: E402
 
 from pepip import __version__  # noqa: E402
-from pepip.errors import PepipError, exit_code  # noqa: E402
+from pepip.errors import PepipError  # noqa: E402
+from pepip.report import exit_code  # noqa: E402
 from pepip.install_line import locations_for, reporter_for, run_install, uv_options  # noqa: E402
 
 try:  # typer vendors click from 0.28 on
@@ -178,7 +179,7 @@ def uninstall_command(
     quiet: bool = _QUIET,
 ) -> None:
     """Remove packages from a venv (their dependencies and the store stay)."""
-    from pepip.uninstall import uninstall
+    from pepip.commands.uninstall import uninstall
 
     uninstall(_locations(venv), packages, _reporter(quiet))
 
@@ -205,7 +206,7 @@ def sync_command(
     refresh: bool = _REFRESH,
 ) -> None:
     """Make the venv hold exactly what a file asks for, removing the rest."""
-    from pepip.sync import sync
+    from pepip.commands.sync import sync
 
     options = _uv_options(
         index_url, extra_index_url, find_links, no_index, pre, constraint, upgrade, require_hashes,
@@ -220,8 +221,8 @@ def list_command(
     output_format: str = typer.Option("table", "--format", help="table or json."),
 ) -> None:
     """List the venv's packages and whether each comes from the store or site-packages."""
-    from pepip.listing import format_json, format_table, list_venv
-    from pepip.target import existing_target
+    from pepip.commands.listing import format_json, format_table, list_venv
+    from pepip.venv.target import existing_target
 
     if output_format not in ("table", "json"):
         raise PepipError("--format must be `table` or `json`, not `%s`" % output_format)
@@ -232,8 +233,8 @@ def list_command(
 @app.command("freeze", epilog=_epilog(["pepip freeze > requirements.txt"]))
 def freeze_command(venv: Optional[Path] = _VENV) -> None:
     """Print the venv's packages as pip-compatible requirement lines."""
-    from pepip.listing import format_freeze, list_venv
-    from pepip.target import existing_target
+    from pepip.commands.listing import format_freeze, list_venv
+    from pepip.venv.target import existing_target
 
     text = format_freeze(list_venv(existing_target(_locations(venv))))
     if text:
@@ -247,7 +248,7 @@ def venv_command(
     quiet: bool = _QUIET,
 ) -> None:
     """Create an empty venv wired to the store."""
-    from pepip.install import create_wired_venv
+    from pepip.commands.install import create_wired_venv
 
     create_wired_venv(_locations(path), python, _reporter(quiet))
 
@@ -262,7 +263,7 @@ def repair_command(
     no_index: bool = _NO_INDEX,
 ) -> None:
     """Re-store every missing or damaged store entry the venv uses (same versions)."""
-    from pepip.repair import repair
+    from pepip.commands.repair import repair
 
     options = _uv_options(index_url, extra_index_url, find_links, no_index)
     repair(_locations(venv), options, _reporter(quiet))
@@ -271,7 +272,7 @@ def repair_command(
 @app.command("doctor", epilog=_epilog(["pepip doctor --venv exp1/.venv"]))
 def doctor_command(venv: Optional[Path] = _VENV) -> None:
     """Report every problem of a venv without changing anything."""
-    from pepip.doctor import diagnose
+    from pepip.commands.doctor import diagnose
 
     from pepip.report import printable
 
@@ -292,8 +293,8 @@ def store_path_command() -> None:
 @store_app.command("ls", epilog=_epilog(["pepip store ls"], ["PEPIP_HOME", "PEPIP_BASE_STORES"]))
 def store_ls_command() -> None:
     """One row per stored build: name, version, tags, size, live venvs using it."""
-    from pepip.inventory import list_entries
-    from pepip.store import Store
+    from pepip.store.inventory import list_entries
+    from pepip.store.layout import Store
 
     rows = list_entries(Store.of(_locations(None)))
     table = [("Package", "Version", "Tags", "Size", "Venvs")] + [
@@ -307,8 +308,8 @@ def store_ls_command() -> None:
 @store_app.command("status", epilog=_epilog(["pepip store status"], ["PEPIP_HOME"]))
 def store_status_command() -> None:
     """Totals: entries, bytes on disk, venvs, and what per-venv copies would take."""
-    from pepip.inventory import store_status
-    from pepip.store import Store
+    from pepip.store.inventory import store_status
+    from pepip.store.layout import Store
 
     locations = _locations(None)
     status = store_status(Store.of(locations))
@@ -330,9 +331,9 @@ def store_verify_command(
     no_index: bool = _NO_INDEX,
 ) -> None:
     """Check every file of every entry against its RECORD hash."""
-    from pepip.repair import fix_store
-    from pepip.store import Store
-    from pepip.verify import verify_store
+    from pepip.commands.repair import fix_store
+    from pepip.store.layout import Store
+    from pepip.store.verify import verify_store
 
     locations = _locations(None)
     problems = verify_store(Store.of(locations))
@@ -352,8 +353,8 @@ def store_prune_command(
     dry_run: bool = typer.Option(False, "--dry-run", help="Only say what would go."),
 ) -> None:
     """Remove entries no live venv uses, and leftovers of interrupted installs."""
-    from pepip.prune import prune
-    from pepip.store import Store
+    from pepip.store.prune import prune
+    from pepip.store.layout import Store
 
     from pepip.report import plural
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Final, Optional, Sequence
 if TYPE_CHECKING:
     from pepip.locations import Locations
     from pepip.report import Reporter
-    from pepip.resolve import UvOptions
+    from pepip.uv.resolve import UvOptions
 
 __all__ = ["INSTALL_OPTIONS", "parse_install", "run_install", "locations_for", "reporter_for", "uv_options"]
 
@@ -100,7 +100,7 @@ def run_install(
     refresh: bool = False,
 ) -> None:
     """``pepip install``, whichever parser read its command line."""
-    from pepip.install import InstallRequest, install
+    from pepip.commands.install import InstallRequest, install
 
     options = uv_options(
         index_url, extra_index_url, find_links, no_index, pre, [Path(path) for path in constraint],
@@ -138,7 +138,7 @@ def uv_options(
     **selection: object,
 ) -> UvOptions:
     """The index and resolution options every resolving command passes to uv."""
-    from pepip.resolve import UvOptions
+    from pepip.uv.resolve import UvOptions
 
     return UvOptions(
         index_url=index_url,

@@ -67,7 +67,7 @@ class Locations:
     copy_files: bool = False  # PEPIP_LINK_MODE=copy: data files and scripts copied, not hardlinked
     project_dir: Path = Path(".")
     resolution_ttl: float = DEFAULT_RESOLUTION_TTL
-    bytecode: str = "compile"  # one of BYTECODE_MODES (pepip.bytecode)
+    bytecode: str = "compile"  # one of BYTECODE_MODES (pepip.store.bytecode)
     # What uv's interpreter discovery reads from the environment (UV_PYTHON, VIRTUAL_ENV,
     # PATH): the key under which pepip remembers which interpreter a `--python` request means.
     python_discovery: tuple[str, ...] = ()

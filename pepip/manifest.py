@@ -1,18 +1,20 @@
 """The per-venv manifest: read and written atomically, in the format the runtime reads.
 
 The format is defined once, in ``pepip_runtime.index`` (the runtime cannot import pepip);
-this module adds the file handling and turns a damaged file into a ``PepipError``.
+this module adds the file handling and turns a damaged file into a ``PepipError``. It sits
+below the parts because both sides read it: the venv side writes it, and the store's
+registry reads it to learn which entries a venv uses.
 """
 
 from __future__ import annotations
 
 import marshal
 from pathlib import Path
+from typing import Protocol
 
 from pepip import fsops
 from pepip.artifacts import Artifact
 from pepip.errors import PepipError
-from pepip.journal import Journal
 from pepip_runtime.index import (
     INDEX_NAME,
     MANIFEST_NAME,
@@ -23,7 +25,15 @@ from pepip_runtime.index import (
     runtime_index,
 )
 
-__all__ = ["Manifest", "DistRecord", "manifest_path", "read_manifest", "write_manifest"]
+__all__ = ["Manifest", "DistRecord", "Guard", "manifest_path", "read_manifest", "write_manifest"]
+
+
+class Guard(Protocol):
+    """What ``write_manifest`` needs of the venv's journal (``pepip.venv.journal.Journal``,
+    a higher part than this module)."""
+
+    def guard(self, path: Path, keep: bool = False) -> None:
+        """Back up ``path`` before it changes."""
 
 
 def manifest_path(venv: Path) -> Path:
@@ -57,7 +67,7 @@ def read_manifest(venv: Path, next_step: str = "run `pepip doctor`") -> Manifest
     return manifest
 
 
-def write_manifest(venv: Path, manifest: Manifest, journal: Journal | None) -> None:
+def write_manifest(venv: Path, manifest: Manifest, journal: Guard | None) -> None:
     """Replace the runtime index, then the manifest, each atomically, when they change.
 
     Readers see an old or a new file, never half of one. Between the two renames the runtime

@@ -2,20 +2,24 @@
 
 Result lines go out as plain text. Live progress (a spinner, counts, bytes of downloads)
 shows only while a step runs, only on a terminal and never with ``-q``: it is drawn by
-``pepip.progress`` with rich, imported only then.
+``pepip.progress`` with rich, imported only then. A command that fails ends with one
+``pepip: error:`` line (``exit_code``).
 """
 
 from __future__ import annotations
 
+import errno
 import sys
 import time
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Iterator, TextIO
+from typing import TYPE_CHECKING, Callable, Iterator, TextIO
+
+from pepip.errors import PepipError
 
 if TYPE_CHECKING:
     from pepip.progress import StepProgress
 
-__all__ = ["Reporter", "format_duration", "plural", "printable"]
+__all__ = ["Reporter", "exit_code", "format_duration", "plural", "printable"]
 
 
 def format_duration(seconds: float) -> str:
@@ -108,3 +112,31 @@ class Reporter:
     def took(self, name: str) -> str:
         """The formatted duration of a finished step."""
         return format_duration(self.timings.get(name, 0.0))
+
+
+def exit_code(command: Callable[[], int], verbose: bool = False) -> int:
+    """Run ``command``; a user error becomes one ``pepip: error:`` line on stderr and exit 1.
+
+    ``verbose`` (``--verbose``) shows the traceback instead.
+    """
+    try:
+        return command()
+    except PepipError as error:
+        if verbose:
+            raise
+        sys.stderr.write("pepip: error: %s\n" % printable(error.message))
+        if error.detail:
+            sys.stderr.write(error.detail + "\n")
+        return 1
+    except OSError as error:
+        if verbose or error.errno not in _FULL:
+            raise
+        # A full disk can strike at any write; every command has rolled back by now.
+        where = " at %s" % error.filename if error.filename else ""
+        sys.stderr.write("pepip: error: %s%s; free some space and run the command again\n"
+                         % (printable(error.strerror or str(error)), printable(where)))
+        return 1
+
+
+# No space or no inodes left, or a quota reached: the user's to fix, not a bug of pepip's.
+_FULL = (errno.ENOSPC, errno.EDQUOT)

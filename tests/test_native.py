@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from helpers import run_pepip, store_entries, venv_run
-from pepip.native import elf_dynamic
+from pepip.store.native import elf_dynamic
 
 
 def sibling_wheels(wheelhouse: Path) -> None:

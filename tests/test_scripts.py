@@ -12,7 +12,7 @@ import pytest
 
 from helpers import build_wheel, run_pepip
 from pepip.errors import PepipError
-from pepip.scripts import entry_point_launcher, launcher_text, shebang, with_interpreter, write_launcher
+from pepip.venv.scripts import entry_point_launcher, launcher_text, shebang, with_interpreter, write_launcher
 
 
 def test_short_path_uses_plain_shebang():

@@ -1,12 +1,15 @@
-"""Type checkers asking the venv's interpreter for sys.path resolve stored packages."""
+"""Static checks: pepip's parts import only the parts below them, and type checkers asking
+the venv's interpreter for sys.path resolve stored packages."""
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -42,3 +45,57 @@ def test_pyright_with_the_venv_interpreter_resolves_stored_packages(capsys, venv
     )
     assert "could not be resolved" not in completed.stdout, completed.stdout
     assert 'Type of "typedpkg.answer()" is "int"' in completed.stdout, completed.stdout
+
+
+# pepip's parts, lowest first (docs/how-it-works.md): a module may import its own part and
+# the parts below it, never one above. Modules directly in pepip/ are the lowest part, what
+# every part uses, except the command line, which is the highest.
+LAYERS = ("pepip", "pepip.uv", "pepip.store", "pepip.venv", "pepip.commands", "command line")
+COMMAND_LINE = {"pepip.__main__", "pepip.cli", "pepip.install_line"}
+PACKAGE = Path(__file__).resolve().parent.parent / "pepip"
+
+
+def _layer(module: str) -> int:
+    if module in COMMAND_LINE:
+        return LAYERS.index("command line")
+    part = ".".join(module.split(".")[:2])
+    return LAYERS.index(part) if part in LAYERS[1:] else 0
+
+
+def _modules() -> dict[str, Path]:
+    found = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+        found[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    return found
+
+
+def _imported(module: str, path: Path, known: set[str]) -> set[str]:
+    """Every pepip module ``module`` imports, at the top or inside a function (lazily),
+    ``if TYPE_CHECKING`` included: a type is a dependency too."""
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join(anchor + ([base] if base else []))
+            for alias in node.names:  # `from pepip import fsops` imports pepip.fsops
+                found.add(base + "." + alias.name if base + "." + alias.name in known else base)
+    return {name for name in found if name in known}
+
+
+def test_no_part_imports_a_higher_part():
+    modules = _modules()
+    assert {"pepip.cli", "pepip.manifest", "pepip.uv.resolve", "pepip.store.layout",
+            "pepip.venv.wiring", "pepip.commands.apply"} <= set(modules)
+    upward = [
+        "%s imports %s" % (module, imported)
+        for module, path in modules.items()
+        for imported in sorted(_imported(module, path, set(modules)))
+        if _layer(imported) > _layer(module)
+    ]
+    assert upward == [], "a lower part imports a higher one (order: %s)" % " < ".join(LAYERS)

@@ -11,11 +11,11 @@ import pytest
 
 from helpers import build_wheel, store_entries, venv_run
 from pepip.artifacts import HashPolicy, NormalizedName, Pin, choose_pins
-from pepip.interpreter import query_interpreter
+from pepip.venv.interpreter import query_interpreter
 from pepip.locations import find_uv
-from pepip.resolve import UvOptions, create_venv, fetch_pins, resolve_pins
-from pepip.staging import add_staged
-from pepip.store import Store, read_entry
+from pepip.uv.resolve import UvOptions, create_venv, fetch_pins, resolve_pins
+from pepip.store.staging import add_staged
+from pepip.store.layout import Store, read_entry
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ import subprocess
 import sys
 
 from helpers import build_wheel, snapshot
-from pepip.store import STORE_VERSION
+from pepip.store.layout import STORE_VERSION
 from teamstore import NEEDS_USERS, Team, entry_of, make_team_store
 
 pytestmark = NEEDS_USERS

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from helpers import store_entries
 
-from pepip.store import ENTRY_FILE
+from pepip.store.entries import ENTRY_FILE
 
 
 def _pepip(*args: str) -> subprocess.CompletedProcess[str]:

@@ -11,7 +11,7 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from pepip.target import Target
+from pepip.venv.target import Target
 
 __all__ = ["Listed", "list_venv", "format_table", "format_json", "format_freeze"]
 

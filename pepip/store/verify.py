@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Final
 
 from pepip.artifacts import identity_key
-from pepip.entries import (
+from pepip.store.entries import (
     BYTECODE_FILE,
     ENTRY_FILE,
     derive_facts,
@@ -32,7 +32,7 @@ from pepip.entries import (
     read_record,
 )
 from pepip.errors import PepipError
-from pepip.store import Store, iter_entries
+from pepip.store.layout import Store, iter_entries
 
 __all__ = ["Problem", "verify_entry", "verify_store"]
 

@@ -12,7 +12,7 @@ another machine's install at work), and re-reads the records after taking entrie
 entry a record has come to list meanwhile is put back (docs/reliability.md).
 
 An entry leaves ``entries/`` in one rename (into ``tmp/``) before it is deleted: a prune that
-dies half-way leaves a temp leftover, never half an entry. In a team store (see ``store.py``)
+dies half-way leaves a temp leftover, never half an entry. In a team store (see ``pepip/store/__init__.py``)
 only the owner of an entry or a leftover (or root) may remove it: prune keeps a teammate's
 and says so in one line.
 """
@@ -30,13 +30,13 @@ from typing import Final
 
 from pepip import fsops
 from pepip.errors import PepipError
-from pepip.inventory import tree_bytes
-from pepip.registry import forget_record, forget_venv, scan_registry
-from pepip.store import Store, iter_entries
+from pepip.store.inventory import tree_bytes
+from pepip.store.registry import forget_record, forget_venv, scan_registry
+from pepip.store.layout import Store, iter_entries
 
 __all__ = ["PruneResult", "prune"]
 
-_FRESH: Final = 0.5  # seconds a reading of the records is trusted for (reserve.py waits 1 s more)
+_FRESH: Final = 0.5  # seconds a reading of the records is trusted for (reserve_entries waits 1 s more)
 
 
 @dataclass

@@ -14,17 +14,17 @@ import tempfile
 from pathlib import Path
 from typing import Final
 
-from pepip.apply import apply_pins
+from pepip.commands.apply import apply_pins
 from pepip.artifacts import choose_pins
 from pepip.errors import PepipError
-from pepip.hashes import hashes_required, read_hash_policy
-from pepip.install import check_files
+from pepip.uv.hashes import hashes_required, read_hash_policy
+from pepip.commands.install import check_files
 from pepip.locations import Locations
-from pepip.plan import Plan
+from pepip.commands.plan import Plan
 from pepip.report import Reporter, plural
-from pepip.resolutions import resolve_remembered
-from pepip.resolve import UvOptions, export_lock
-from pepip.target import Target, open_target
+from pepip.uv.resolutions import resolve_remembered
+from pepip.uv.resolve import UvOptions, export_lock
+from pepip.venv.target import Target, open_target
 
 __all__ = ["sync", "find_sync_file", "SYNC_FILES"]
 
@@ -66,7 +66,10 @@ def sync(
                 exported = Path(work, "uv-lock-requirements.txt")
                 exported.write_text(export_lock(locations.uv, files[0], options), encoding="utf-8")
                 sources = [exported]
-            resolution = resolve_remembered(target, [], sources, target.preferences(), options)
+            resolution = resolve_remembered(
+                locations, target.python, target.interpreter.fields(), target.store.base / "resolutions",
+                [], sources, target.preferences(), options,
+            )
         pins = choose_pins(resolution.packages, target.tag_priority(), policy)
         reporter.line(
             "Resolved %s in %s%s"

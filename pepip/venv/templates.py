@@ -42,12 +42,12 @@ from typing import Final
 
 from pepip import fsops
 from pepip.errors import PepipError
-from pepip.interpreter import query_interpreter, venv_python, venv_version
+from pepip.venv.interpreter import query_interpreter, venv_python, venv_version
 from pepip.locations import Locations
 from pepip.manifest import Manifest, write_manifest
-from pepip.resolve import create_venv, find_python
-from pepip.store import Store
-from pepip.wiring import wire_runtime
+from pepip.uv.resolve import create_venv, find_python
+from pepip.store.layout import Store
+from pepip.venv.wiring import wire_runtime
 
 __all__ = ["make_venv", "check_venv_python"]
 

@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Sequence
 
 from pepip.artifacts import Pin
-from pepip.foreign import Foreign
+from pepip.venv.foreign import Foreign
 from pepip.manifest import DistRecord
-from pepip.store import Store, StoreEntry
-from pepip.target import pin_of_record
+from pepip.store.layout import Store, StoreEntry
+from pepip.venv.target import pin_of_record
 
 __all__ = ["Plan", "make_plan"]
 

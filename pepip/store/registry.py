@@ -10,7 +10,7 @@ A venv of another machine cannot be looked at from here (its path means nothing 
 disk), so its record is believed: the entries it lists are kept until that machine forgets
 the venv, or until the record has gone ``PEPIP_REGISTRATION_TTL`` seconds without being
 renewed (every pepip command on a venv renews it). An install also lists the entries it is
-about to link before it links them (``apply.py``), which is what keeps another machine's
+about to link before it links them (``pepip.commands.apply``), which is what keeps another machine's
 prune away from them (docs/reliability.md, "A store shared by machines").
 
 In a team store anyone in the group may add files to ``venvs/``, so a record is trusted
@@ -36,7 +36,7 @@ from typing import Iterable
 from pepip import fsops
 from pepip.errors import PepipError
 from pepip.manifest import Manifest, manifest_path, read_manifest
-from pepip.store import Store
+from pepip.store.layout import Store
 
 __all__ = [
     "Registry",
@@ -217,7 +217,7 @@ class Registry:
     damaged: list[Path] = field(default_factory=list)
     unreadable: list[Path] = field(default_factory=list)  # the damaged ones we may not read
     # Entries named by records: of another machine's venvs (renewed within the TTL), and
-    # those a running install on any machine is about to link (see apply.py).
+    # those a running install on any machine is about to link (see pepip/commands/apply.py).
     named: dict[Path, set[Path]] = field(default_factory=dict)  # venv (or record) -> entries
     expired: list[Record] = field(default_factory=list)  # other machines', unrenewed for the TTL
 

@@ -23,13 +23,13 @@ from typing import AbstractSet, Callable, Final, Iterable
 import pepip_runtime
 from pepip import fsops
 from pepip.errors import PepipError
-from pepip.interpreter import Interpreter
-from pepip.journal import Journal
+from pepip.venv.interpreter import Interpreter
+from pepip.venv.journal import Journal
 from pepip.manifest import DistRecord
 from pepip.artifacts import Pin
-from pepip.entries import entry_point_scripts, file_record_hash, read_record, record_hash
-from pepip.scripts import entry_point_launcher, with_interpreter, write_launcher
-from pepip.store import StoreEntry
+from pepip.store.entries import entry_point_scripts, file_record_hash, read_record, record_hash
+from pepip.venv.scripts import entry_point_launcher, with_interpreter, write_launcher
+from pepip.store.layout import StoreEntry
 
 __all__ = ["wire_runtime", "link_entry", "unlink_record", "recorded_files", "venv_files", "damaged_files", "shared_paths", "scripts_dir"]
 

@@ -7,17 +7,17 @@ import os
 from pathlib import Path
 
 import pepip_runtime
-from pepip.entries import ENTRY_FILE
+from pepip.store.entries import ENTRY_FILE
 from pepip.errors import PepipError
-from pepip.interpreter import Interpreter, venv_python
-from pepip.journal import unfinished
+from pepip.venv.interpreter import Interpreter, venv_python
+from pepip.venv.journal import unfinished
 from pepip.locations import Locations
 from pepip.manifest import DistRecord, read_manifest
-from pepip.registry import is_registered
-from pepip.store import Store
-from pepip.target import is_pepips, moved_message
-from pepip.verify import verify_entry
-from pepip.wiring import damaged_files, shared_paths
+from pepip.store.registry import is_registered
+from pepip.store.layout import Store
+from pepip.venv.target import is_pepips, moved_message
+from pepip.store.verify import verify_entry
+from pepip.venv.wiring import damaged_files, shared_paths
 from pepip_runtime.index import INDEX_FORMAT, INDEX_NAME
 
 __all__ = ["diagnose"]

@@ -1,7 +1,7 @@
 """The venv a command works on, opened as a transaction.
 
 A command that changes a venv opens it here: the venv is locked, what an earlier command
-left half-done is rolled back (``pepip.journal``), the store is made ready, the venv is
+left half-done is rolled back (``pepip.venv.journal``), the store is made ready, the venv is
 created if the command may create it, and the command's changes are journaled. If the
 command fails, its changes are rolled back and a venv it created is removed again, so a
 failed command leaves nothing behind.
@@ -17,16 +17,16 @@ from typing import Iterator
 
 from pepip import fsops
 from pepip.errors import PepipError
-from pepip.foreign import Foreign, scan_foreign
-from pepip.interpreter import Interpreter, query_interpreter, venv_python, venv_version
-from pepip.journal import Journal, recover, transaction, unfinished, venv_locked
+from pepip.venv.foreign import Foreign, scan_foreign
+from pepip.venv.interpreter import Interpreter, query_interpreter, venv_python, venv_version
+from pepip.venv.journal import Journal, recover, transaction, unfinished, venv_locked
 from pepip.artifacts import Artifact, NormalizedName, Pin
 from pepip.locations import VIRTUAL_ENV, Locations
 from pepip.manifest import DistRecord, Manifest, read_manifest
-from pepip.registry import renew_registration
+from pepip.store.registry import renew_registration
 from pepip.report import Reporter
-from pepip.store import Store
-from pepip.venvs import check_venv_python, make_venv
+from pepip.store.layout import Store
+from pepip.venv.templates import check_venv_python, make_venv
 from pepip_runtime.lookup import owned
 
 __all__ = [

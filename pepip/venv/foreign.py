@@ -14,7 +14,7 @@ from typing import AbstractSet
 
 from pepip.artifacts import normalized
 
-from pepip.entries import name_version
+from pepip.store.entries import name_version
 
 __all__ = ["Foreign", "scan_foreign"]
 

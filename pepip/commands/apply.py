@@ -14,22 +14,20 @@ from typing import AbstractSet, Iterable
 
 from pepip import fsops
 from pepip.artifacts import HashPolicy, Pin, choose_pins, normalized
-from pepip.bytecode import compile_later
 from pepip.errors import PepipError
-from pepip.foreign import Foreign
+from pepip.venv.foreign import Foreign
 from pepip.manifest import DistRecord, Manifest, write_manifest
-from pepip.plan import Plan, make_plan
+from pepip.commands.plan import Plan, make_plan
 from pepip import terminal
 from pepip.progress import StepProgress, UvDisplay
-from pepip.registry import register_venv
-from pepip.reserve import reserve_entries
+from pepip.store.registry import register_venv
+from pepip.store.reserve import reserve_entries
 from pepip.report import Reporter, plural
-from pepip.resolve import UvOptions, fetch_pins, request_name, resolve_pins, uninstall_from_venv
-from pepip.native import preload_paths
-from pepip.staging import add_staged
-from pepip.store import StoreEntry, read_entry
-from pepip.target import Target, pin_of_record
-from pepip.wiring import link_entry, recorded_files, unlink_record, venv_files, wire_runtime
+from pepip.uv.resolve import UvOptions, fetch_pins, request_name, resolve_pins, uninstall_from_venv
+from pepip.store.native import preload_paths
+from pepip.store.layout import Store, StoreEntry, read_entry
+from pepip.venv.target import Target, pin_of_record
+from pepip.venv.wiring import link_entry, recorded_files, unlink_record, venv_files, wire_runtime
 
 __all__ = ["apply_pins", "requested_names", "store_pins", "guard_foreign", "relink_incomplete"]
 
@@ -58,13 +56,13 @@ def apply_pins(
     priority = target.tag_priority()
     with store.locked():  # prune waits until the manifest names what is linked
         plan = make_plan(pins, target.manifest.dists, store, priority, target.foreign, exact)
-        reserve_entries(store, target.venv, plan)  # other machines' prunes keep them from now on
+        _reserve(store, target.venv, plan)  # other machines' prunes keep them from now on
         if plan.missing:
             headline = "Downloading and storing %s" % plural(len(plan.missing), "package")
             with reporter.step("store", headline) as progress:
                 plan.linked.extend(store_pins(target, plan.missing, options, progress))
             reporter.line("Stored %s in %s" % (plural(len(plan.missing), "package"), reporter.took("store")))
-            reserve_entries(store, target.venv, plan)  # now with what was just stored
+            _reserve(store, target.venv, plan)  # now with what was just stored
         if plan.foreign_removed:
             guard_foreign(target, plan.foreign_removed)
             names = [item.name for item in plan.foreign_removed]
@@ -81,6 +79,16 @@ def apply_pins(
     return plan
 
 
+def _reserve(store: Store, venv: Path, plan: Plan) -> None:
+    """Keep other machines' prunes from what ``plan`` links; an entry a prune took meanwhile
+    moves to ``missing``, to be stored again (``pepip.store.reserve``)."""
+    keep = [Path(record.site_dir).parent for record in plan.unchanged]
+    gone = reserve_entries(store, venv, keep, [entry.path for _pin, entry in plan.linked])
+    if gone:
+        plan.missing.extend(pin for pin, entry in plan.linked if entry.path in gone)
+        plan.linked[:] = [(pin, entry) for pin, entry in plan.linked if entry.path not in gone]
+
+
 def store_pins(
     target: Target,
     pins: list[Pin],
@@ -92,6 +100,10 @@ def store_pins(
     With ``progress`` live on a terminal, uv draws on a terminal of its own and its counts
     and download sizes show in ``progress`` (``pepip.progress``), then the entries stored.
     """
+    # Imported here: a warm install, which finds every pin in the store, never stores one.
+    from pepip.store.bytecode import bytecode_mode, compile_later
+    from pepip.store.staging import add_staged
+
     pins = _located(target, pins, options)
     work = target.store.staging_dir()
     display = None
@@ -112,7 +124,7 @@ def store_pins(
         entries = {
             entry.name: entry for entry in add_staged(target.store, prefix, target.python, by_name, lazy, count)
         }
-        if target.store.bytecode_mode(target.locations.bytecode) == "background":
+        if bytecode_mode(target.store, target.locations.bytecode) == "background":
             compile_later(target.python, [entry.path for entry in entries.values() if target.store.owns(entry.path)])
     finally:
         fsops.remove_tree(work)

@@ -28,8 +28,8 @@ from typing import Final, Sequence
 
 from pepip import fsops
 from pepip.artifacts import LockedPackage, Pin
-from pepip.resolve import UvOptions, resolve_pins
-from pepip.target import Target
+from pepip.locations import Locations
+from pepip.uv.resolve import UvOptions, resolve_pins
 
 __all__ = ["Resolution", "resolve_remembered"]
 
@@ -37,19 +37,19 @@ _HEADER: Final = "pepip-resolution\t2\n"
 
 
 def _key(
-    target: Target,
+    locations: Locations,
+    interpreter: tuple[str, ...],
     requirements: Sequence[str],
     files: Sequence[Path],
     preferences: Sequence[Pin],
     options: UvOptions,
 ) -> str:
     digest = hashlib.sha256()
-    locations = target.locations
     for part in (
         repr(list(requirements)),
         repr(sorted(pin.spec for pin in preferences)),
         repr(options),
-        repr(target.interpreter.fields()[:4]),  # not its site-packages: shared across venvs
+        repr(interpreter[:4]),  # not its site-packages: shared across venvs
         repr(_machine()),
         repr(locations.uv_environment),
     ):
@@ -100,17 +100,22 @@ def _recall(memory: Path) -> list[LockedPackage] | None:
 
 
 def resolve_remembered(
-    target: Target,
+    locations: Locations,
+    python: Path,
+    interpreter: tuple[str, ...],
+    directory: Path,
     requirements: Sequence[str],
     files: Sequence[Path],
     preferences: Sequence[Pin],
     options: UvOptions,
 ) -> Resolution:
-    """Packages for the inputs: remembered if a recent identical resolution exists, else from uv."""
-    locations = target.locations
-    memory = target.store.base / "resolutions" / (
-        _key(target, requirements, files, preferences, options) + ".txt"
-    )
+    """Packages for the inputs: remembered if a recent identical resolution exists, else from uv.
+
+    ``python`` is the venv's interpreter and ``interpreter`` its manifest fields
+    (``Interpreter.fields``); answers are remembered in ``directory`` (the store's
+    ``resolutions/``).
+    """
+    memory = directory / (_key(locations, interpreter, requirements, files, preferences, options) + ".txt")
     if locations.resolution_ttl > 0 and not options.upgrade:
         try:
             age = time.time() - os.stat(memory).st_mtime
@@ -120,5 +125,5 @@ def resolve_remembered(
             packages = _recall(memory)
             if packages is not None:
                 return Resolution(packages, True, memory)
-    packages = resolve_pins(locations.uv, target.python, requirements, files, preferences, options)
+    packages = resolve_pins(locations.uv, python, requirements, files, preferences, options)
     return Resolution(packages, False, memory)

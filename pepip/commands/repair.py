@@ -3,7 +3,7 @@
 A damaged entry is first moved out of ``entries/`` (one rename), so no venv imports from it
 again, then the venvs that named it fetch the same pins anew and link them.
 
-In a team store (see ``store.py``) only an entry's owner, or root, can move it: anyone else
+In a team store (see ``pepip/store/__init__.py``) only an entry's owner, or root, can move it: anyone else
 is told whose it is. A teammate's venv that we cannot write is left to its owner; it names
 the same entry path, so it works again once the entry is re-stored for any venv.
 """
@@ -17,17 +17,17 @@ import sys
 from pathlib import Path
 
 from pepip import fsops
-from pepip.apply import apply_pins
+from pepip.commands.apply import apply_pins
 from pepip.errors import PepipError
 from pepip.locations import Locations
-from pepip.plan import Plan
-from pepip.registry import scan_registry
+from pepip.commands.plan import Plan
+from pepip.store.registry import scan_registry
 from pepip.report import Reporter, plural
-from pepip.resolve import UvOptions
-from pepip.store import Store
-from pepip.target import Target, open_target, pin_of_record
-from pepip.verify import Problem, verify_entry
-from pepip.wiring import damaged_files, shared_paths
+from pepip.uv.resolve import UvOptions
+from pepip.store.layout import Store
+from pepip.venv.target import Target, open_target, pin_of_record
+from pepip.store.verify import Problem, verify_entry
+from pepip.venv.wiring import damaged_files, shared_paths
 
 __all__ = ["repair", "repair_target", "fix_store", "quarantine"]
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pepip.errors import PepipError
-from pepip.registry import scan_registry
-from pepip.store import Store, iter_entries, read_entry
+from pepip.store.registry import scan_registry
+from pepip.store.layout import Store, iter_entries, read_entry
 
 __all__ = ["EntryRow", "StoreStatus", "list_entries", "store_status", "tree_bytes"]
 

@@ -1,9 +1,9 @@
 """Turning what uv installed into a staging prefix into published store entries.
 
 One ``uv pip install --prefix`` call installs every missing pin; each distribution's files
-(split by its RECORD) are renamed into an entry of its own, laid out as ``store.py``
+(split by its RECORD) are renamed into an entry of its own, laid out as ``pepip/store/__init__.py``
 describes, named after the artifact it was built from, and published. uv installed them
-out of a private cache that is deleted afterwards (``resolve.fetch_pins``), so the entry's
+out of a private cache that is deleted afterwards (``pepip.uv.resolve.fetch_pins``), so the entry's
 files are the only copy on disk and nobody else's. A rename, not a link: the staging tree
 is then left with empty directories, and deleting it costs no unlink per file (a cold
 install of torch stages tens of thousands).
@@ -18,7 +18,7 @@ from typing import Callable, Final, Iterable, Mapping
 
 from pepip import fsops
 from pepip.artifacts import NormalizedName, Pin
-from pepip.entries import (
+from pepip.store.entries import (
     ENTRY_FILE,
     derive_facts,
     entry_point_scripts,
@@ -30,7 +30,8 @@ from pepip.entries import (
     write_bytecode_list,
 )
 from pepip.errors import PepipError
-from pepip.store import Store, StoreEntry, read_entry
+from pepip.store.layout import Store, StoreEntry, read_entry
+from pepip.store.publish import publish_entry
 
 __all__ = ["add_staged", "wheel_tags"]
 
@@ -65,7 +66,7 @@ def add_staged(
         try:
             tag_set = _build_entry(site, staging, dist_info, python, temp, pin.identity, moves, not lazy_bytecode)
             path = store.entries_dir / name / version / ("%s-%s" % (tag_set, pin.artifact.key))
-            entries.append(store.publish(temp, read_entry(temp, path), lazy_bytecode))
+            entries.append(publish_entry(store, temp, read_entry(temp, path), lazy_bytecode))
             moves.published(temp, entries[-1].path)
         except BaseException:
             fsops.remove_tree(temp)  # a disk that filled up, say: nothing half-built stays

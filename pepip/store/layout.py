@@ -1,49 +1,17 @@
-"""The shared store: one immutable directory per distribution build, published atomically.
+"""The store's layout and lookup: where its entries live, its lock, and finding the entry
+built from a pin's artifact (the layout is drawn in ``pepip/store/__init__.py``).
 
-Layout (the format version is in the path: a new layout gets ``v3/`` beside it)::
-
-    $PEPIP_HOME/
-    ├── CACHEDIR.TAG
-    └── v2/
-        ├── entries/<name>/<version>/<tags>-<artifact key>/   one entry per distribution build
-        │   ├── ENTRY     pepip's facts about the entry, derived from its files (entries.py);
-        │   │             present in every published entry
-        │   ├── BYTECODE  the bytecode compiled when it was stored, with hashes (RECORD format)
-        │   ├── site/     importable root: the modules and packages the wheel puts in site-packages
-        │   ├── meta/     its <name>-<version>.dist-info; RECORD paths are relative to the entry
-        │   └── prefix/   what it puts elsewhere, relative to the venv root: bin/, share/, include/
-        ├── tmp/          staging: uv's --prefix installs and entries still being built
-        ├── venvs/<hash>  registry: one file per venv and machine: its path, machine, entries
-        ├── machines/<id> a machine that was told the store is shared (said once)
-        ├── resolutions/, interpreters/, venv-templates/   see resolutions.py and venvs.py
-        └── lock          flock: installs hold it shared, prune exclusively
-
-An entry is found by name, version and the *artifact* it was built from (``artifacts.py``):
-``artifact key`` is a digest of the artifact's identity (its sha256, and for a direct
-reference its URL too), which ``ENTRY`` holds in full. Different builds of one version (a
-locally patched wheel beside the index's, cp311 and cp312 builds of one sdist) live side by
-side, and a pin is served only by an entry built from the artifact it names. An entry is
-built in ``tmp/``, made read-only and renamed into place; a process that loses a publishing
-race finds the winner's entry, built from the same artifact, there and uses it. The layout
-``v1/`` of earlier pepip versions (entries keyed by name, version and tag alone) is not read.
-
-A team shares a store by making its root group-owned, group-writable, setgid and sticky
-(``chmod 3775``) and using umask 002: every directory pepip makes is then group-writable and
-gets the sticky bit too, so teammates add entries beside each other's but cannot rename or
-delete them (pepip warns about a root others may write that lacks the sticky bit).
-Published entries are writable by nobody; store files (registry, remembered resolutions) by
-their writer only. A teammate's file pepip cannot replace is used as it is, or not at all.
+A ``Store`` is one root with its read-only base stores; publishing an entry is
+``publish.publish_entry``, the registry of venvs using the store is ``registry``.
 """
 
 from __future__ import annotations
 
-import errno
 import math
 import os
 import stat
 import sys
 import tempfile
-import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,11 +20,11 @@ from typing import Final, Iterator
 
 from pepip import fsops
 from pepip.artifacts import NormalizedName, Pin, expand_tags
-from pepip.entries import ENTRY_FILE, parse_facts
+from pepip.store.entries import ENTRY_FILE, parse_facts
 from pepip.errors import PepipError
 from pepip.locations import DEFAULT_REGISTRATION_TTL, Locations
 from pepip.locking import flock_waiting
-from pepip.native import NativeReach
+from pepip.store.native import NativeReach
 from pepip.sharing import Sharing, detect_sharing, machine_id
 
 __all__ = ["Store", "StoreEntry", "STORE_VERSION", "read_entry", "iter_entries", "iter_dirs"]
@@ -64,7 +32,6 @@ __all__ = ["Store", "StoreEntry", "STORE_VERSION", "read_entry", "iter_entries",
 STORE_VERSION: Final = "v2"
 _OLD_VERSIONS: Final = ("v1",)
 _SHARED_GRACE: Final = 3600.0  # default prune grace period on a store other machines use
-_PUBLISH_ATTEMPTS: Final = 5
 _CACHEDIR_TAG: Final = (
     "Signature: 8a477f597d28d172789f06886806bc55\n"
     "# This file is a cache directory tag created by pepip.\n"
@@ -152,27 +119,6 @@ class Store:
         if self._prune_grace is not None:
             return self._prune_grace
         return _SHARED_GRACE if self.sharing.shared else 0.0
-
-    def written_by_others(self) -> bool:
-        """Whether others may add entries to this store: a team store (group-writable root).
-
-        Then the bytecode of an entry must be compiled by its owner (``PEPIP_BYTECODE=auto``
-        picks ``background``): nobody else can write it, and they would import from source.
-        In a store of one user Python writes it at the first import, as in a plain venv.
-        """
-        if os.name == "nt":
-            return False  # ACLs, not modes: a Windows store is one user's
-        try:
-            return bool(os.stat(self.root).st_mode & (stat.S_IWGRP | stat.S_IWOTH))
-        except OSError:
-            return False
-
-    def bytecode_mode(self, setting: str) -> str:
-        """``PEPIP_BYTECODE`` for this store: ``auto`` becomes ``background`` in a team store,
-        ``lazy`` in one user's (see ``written_by_others``)."""
-        if setting != "auto":
-            return setting
-        return "background" if self.written_by_others() else "lazy"
 
     def layers(self) -> tuple[Store, ...]:
         """This store, then its base stores: the order lookups search them in."""
@@ -331,66 +277,6 @@ class Store:
                 "`pepip store verify --fix`" % (best, entry.artifact or "nothing", pin.identity)
             )
         return entry
-
-    def publish(self, temp: Path, entry: StoreEntry, lazy_bytecode: bool) -> StoreEntry:
-        """Make a built entry read-only and rename it into place; reuse a winner's entry.
-
-        With ``lazy_bytecode`` the entry gets empty ``__pycache__`` directories that stay
-        writable by their owner, for the background compile to fill (``pepip.bytecode``) or,
-        with ``PEPIP_BYTECODE=lazy``, Python on first import.
-        """
-        if lazy_bytecode:
-            fsops.make_tree_readonly(temp, "__pycache__", writable_pycache=temp / "site")
-        else:
-            fsops.make_tree_readonly(temp)
-        # Readable as the umask allows before anyone can see it (mkdtemp made it private);
-        # its owner keeps write permission until it is moved (see make_tree_readonly).
-        readable = fsops.dir_mode(others_write=False)
-        os.chmod(temp, readable)
-        for attempt in range(_PUBLISH_ATTEMPTS):
-            fsops.make_shared_dir(entry.path.parent.parent)
-            fsops.make_shared_dir(entry.path.parent)
-            try:
-                os.rename(temp, entry.path)
-                break
-            except FileNotFoundError:
-                # Another machine's prune removed the empty <version>/ directory between our
-                # mkdir and the rename (prune's lock may not reach us): make it again.
-                if not temp.is_dir() or attempt == _PUBLISH_ATTEMPTS - 1:
-                    raise
-                time.sleep(min(2.0**attempt, self.sharing.visibility or 1.0))  # a mount's stale dentry
-            except OSError as error:
-                # "Already there": EEXIST or ENOTEMPTY on a local disk, EPERM on sshfs and
-                # for a teammate's entry that the sticky bit protects. On a network share
-                # this mount may not list the winner yet: ask for its ENTRY by name.
-                if error.errno not in (errno.EEXIST, errno.ENOTEMPTY, errno.EPERM, errno.EACCES):
-                    raise
-                winner = _winner(entry.path)
-                if winner is None:
-                    if error.errno in (errno.EPERM, errno.EACCES) and not os.path.lexists(entry.path):
-                        raise
-                    raise PepipError(
-                        "store entry %s is damaged or incomplete; run `pepip store verify --fix`" % entry.path
-                    ) from None
-                fsops.remove_tree(temp)  # another process published the same build first
-                return winner
-        fsops.chmod_dir(entry.path, readable & ~stat.S_IWUSR)
-        return entry
-
-
-def _winner(path: Path) -> StoreEntry | None:
-    """The entry another process published at ``path``; None if none is readable there.
-
-    A few tries: on GlusterFS a directory renamed into place by another client can take a
-    moment to show its files.
-    """
-    for delay in (0.0, 0.2, 0.5, 1.0):
-        time.sleep(delay)
-        try:
-            return read_entry(path)
-        except PepipError:
-            continue
-    return None
 
 
 def _open_lock(path: Path) -> int:

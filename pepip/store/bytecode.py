@@ -5,7 +5,7 @@ times slower than ``uv pip install``, which compiles nothing by default. So entr
 published with empty ``__pycache__`` directories only their owner may write. In one user's
 store (``PEPIP_BYTECODE=auto`` picks ``lazy``) Python writes a module's bytecode there at its
 first import, once for every venv, and nothing is compiled that nobody imports. In a team
-store (``auto`` picks ``background``; see ``Store.written_by_others``) the other members
+store (``auto`` picks ``background``; see ``written_by_others``) the other members
 cannot write the entry, so a detached process of its owner, started right after publishing,
 compiles it with the venv's interpreter, then takes the write permission away, as the
 entries of ``PEPIP_BYTECODE=compile`` have it from the start. An import that comes first
@@ -18,11 +18,14 @@ bytecode.
 from __future__ import annotations
 
 import os
+import stat
 import subprocess
 from pathlib import Path
 from typing import Final, Sequence
 
-__all__ = ["compile_later", "BACKGROUND_COMPILE"]
+from pepip.store.layout import Store
+
+__all__ = ["compile_later", "bytecode_mode", "written_by_others", "BACKGROUND_COMPILE"]
 
 # Run by the venv's interpreter with -I: stdlib only. Compiles each entry's site/ (the same
 # files `uv pip install --compile-bytecode` compiles), then makes its __pycache__ read-only.
@@ -36,6 +39,29 @@ for entry in sys.argv[1:]:
             mode = stat.S_IMODE(os.lstat(directory).st_mode)
             os.chmod(directory, mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
 """
+
+
+def written_by_others(store: Store) -> bool:
+    """Whether others may add entries to ``store``: a team store (group-writable root).
+
+    Then the bytecode of an entry must be compiled by its owner (``PEPIP_BYTECODE=auto``
+    picks ``background``): nobody else can write it, and they would import from source.
+    In a store of one user Python writes it at the first import, as in a plain venv.
+    """
+    if os.name == "nt":
+        return False  # ACLs, not modes: a Windows store is one user's
+    try:
+        return bool(os.stat(store.root).st_mode & (stat.S_IWGRP | stat.S_IWOTH))
+    except OSError:
+        return False
+
+
+def bytecode_mode(store: Store, setting: str) -> str:
+    """``PEPIP_BYTECODE`` for ``store``: ``auto`` becomes ``background`` in a team store,
+    ``lazy`` in one user's (see ``written_by_others``)."""
+    if setting != "auto":
+        return setting
+    return "background" if written_by_others(store) else "lazy"
 
 
 def compile_later(python: Path, entries: Sequence[Path]) -> None:

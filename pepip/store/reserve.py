@@ -22,39 +22,37 @@ import os
 import time
 from pathlib import Path
 
-from pepip.entries import ENTRY_FILE
-from pepip.plan import Plan
-from pepip.registry import named_elsewhere, register_venv
-from pepip.store import Store
+from pepip.store.entries import ENTRY_FILE
+from pepip.store.registry import named_elsewhere, register_venv
+from pepip.store.layout import Store
 
 __all__ = ["reserve_entries"]
 
 
-def reserve_entries(store: Store, venv: Path, plan: Plan, now: float | None = None) -> None:
-    """Register what ``plan`` links; move every entry a prune took meanwhile to ``missing``."""
+def reserve_entries(
+    store: Store, venv: Path, keep: list[Path], linking: list[Path], now: float | None = None
+) -> set[Path]:
+    """Register the entries ``venv`` keeps and those it is about to link; return those of
+    ``linking`` that a prune took meanwhile (the caller stores them again)."""
     sharing = store.sharing
     if not sharing.shared:
-        return  # the store lock orders every prune against this install
-    keep = [Path(record.site_dir).parent for record in plan.unchanged]
-    register_venv(store, venv, keep + [entry.path for _pin, entry in plan.linked])
-    if not plan.linked:
-        return
+        return set()  # the store lock orders every prune against this install
+    register_venv(store, venv, keep + linking)
+    if not linking:
+        return set()
     now = time.time() if now is None else now
     young = now - store.prune_grace / 2
     elsewhere = named_elsewhere(store, venv)
     at_risk = [
-        entry.path for _pin, entry in plan.linked
-        if store.owns(entry.path) and entry.path not in elsewhere and _published_before(entry.path, young)
+        path for path in linking
+        if store.owns(path) and path not in elsewhere and _published_before(path, young)
     ]
     if not at_risk:
-        return
+        return set()
     # Every machine sees our record after `visibility`; a prune that did not see it has
     # taken its decision before, and moved the entry out before we look (one `rename`).
     time.sleep(sharing.visibility + 1.0)
-    gone = {path for path in at_risk if not _present(path)}
-    if gone:
-        plan.missing.extend(pin for pin, entry in plan.linked if entry.path in gone)
-        plan.linked[:] = [(pin, entry) for pin, entry in plan.linked if entry.path not in gone]
+    return {path for path in at_risk if not _present(path)}
 
 
 def _published_before(path: Path, moment: float) -> bool:

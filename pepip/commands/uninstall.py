@@ -15,15 +15,15 @@ from pathlib import Path
 
 from pepip.artifacts import normalized
 
-from pepip.apply import guard_foreign, relink_incomplete, requested_names
+from pepip.commands.apply import guard_foreign, relink_incomplete, requested_names
 from pepip.errors import PepipError
 from pepip.locations import Locations
 from pepip.manifest import DistRecord, Manifest, write_manifest
-from pepip.registry import register_venv
+from pepip.store.registry import register_venv
 from pepip.report import Reporter, plural
-from pepip.resolve import parse_request, uninstall_from_venv
-from pepip.target import open_target
-from pepip.wiring import unlink_record
+from pepip.uv.resolve import parse_request, uninstall_from_venv
+from pepip.venv.target import open_target
+from pepip.venv.wiring import unlink_record
 
 __all__ = ["uninstall"]
 

@@ -53,7 +53,7 @@ class UvOptions:
     extras: tuple[str, ...] = ()
     all_extras: bool = False
     groups: tuple[str, ...] = ()
-    require_hashes: bool = False  # every requirement needs a --hash (checked by pepip.hashes)
+    require_hashes: bool = False  # every requirement needs a --hash (checked by pepip.uv.hashes)
 
     def selection_args(self) -> list[str]:
         """``--extra``/``--all-extras``/``--group``: which optional parts of a project to take."""

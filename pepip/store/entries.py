@@ -22,7 +22,7 @@ from typing import Final, Iterable
 
 from pepip.artifacts import normalized
 from pepip.errors import PepipError
-from pepip.native import scan_native_reach
+from pepip.store.native import scan_native_reach
 from pepip_runtime.lookup import ENTRY_FILE
 
 __all__ = [

@@ -11,16 +11,16 @@ from pathlib import Path
 from typing import Final, Sequence
 
 
-from pepip.apply import apply_pins, guard_foreign, requested_names
+from pepip.commands.apply import apply_pins, guard_foreign, requested_names
 from pepip.artifacts import Pin, choose_pins, normalized
 from pepip.errors import PepipError
-from pepip.hashes import hashes_required, read_hash_policy
+from pepip.uv.hashes import hashes_required, read_hash_policy
 from pepip.locations import Locations
-from pepip.plan import Plan
+from pepip.commands.plan import Plan
 from pepip.report import Reporter, plural
-from pepip.resolutions import resolve_remembered
-from pepip.resolve import UvOptions, check_request, install_editables, is_bare_name, parse_request
-from pepip.target import Target, open_target
+from pepip.uv.resolutions import resolve_remembered
+from pepip.uv.resolve import UvOptions, check_request, install_editables, is_bare_name, parse_request
+from pepip.venv.target import Target, open_target
 
 __all__ = ["InstallRequest", "install", "check_files", "create_wired_venv"]
 
@@ -73,7 +73,10 @@ def install(locations: Locations, request: InstallRequest, reporter: Reporter) -
         named = [text for text in request.requirements if text not in local]
         with reporter.step("resolve", "Resolving"):
             resolution = resolve_remembered(
-                target,
+                locations,
+                target.python,
+                target.interpreter.fields(),
+                target.store.base / "resolutions",
                 ["-e " + path for path in editables]
                 + [str(local[text]) if text in local else text for text in request.requirements]
                 + _kept_installs(target, tuple(named)),

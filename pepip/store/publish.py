@@ -1,0 +1,84 @@
+"""Publishing a built entry: made read-only, then renamed into place in one step.
+
+An entry is built in the store's ``tmp/`` (``staging``) and appears under ``entries/`` by one
+``os.rename``, so nobody ever sees half an entry. A process that loses a publishing race
+finds the winner's entry, built from the same artifact, in its place and uses that one.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+import time
+from pathlib import Path
+from typing import Final
+
+from pepip import fsops
+from pepip.errors import PepipError
+from pepip.store.layout import Store, StoreEntry, read_entry
+
+__all__ = ["publish_entry"]
+
+_PUBLISH_ATTEMPTS: Final = 5
+
+
+def publish_entry(store: Store, temp: Path, entry: StoreEntry, lazy_bytecode: bool) -> StoreEntry:
+    """Make a built entry read-only and rename it into place; reuse a winner's entry.
+
+    With ``lazy_bytecode`` the entry gets empty ``__pycache__`` directories that stay
+    writable by their owner, for the background compile to fill (``pepip.store.bytecode``) or,
+    with ``PEPIP_BYTECODE=lazy``, Python on first import.
+    """
+    if lazy_bytecode:
+        fsops.make_tree_readonly(temp, "__pycache__", writable_pycache=temp / "site")
+    else:
+        fsops.make_tree_readonly(temp)
+    # Readable as the umask allows before anyone can see it (mkdtemp made it private);
+    # its owner keeps write permission until it is moved (see make_tree_readonly).
+    readable = fsops.dir_mode(others_write=False)
+    os.chmod(temp, readable)
+    for attempt in range(_PUBLISH_ATTEMPTS):
+        fsops.make_shared_dir(entry.path.parent.parent)
+        fsops.make_shared_dir(entry.path.parent)
+        try:
+            os.rename(temp, entry.path)
+            break
+        except FileNotFoundError:
+            # Another machine's prune removed the empty <version>/ directory between our
+            # mkdir and the rename (prune's lock may not reach us): make it again.
+            if not temp.is_dir() or attempt == _PUBLISH_ATTEMPTS - 1:
+                raise
+            time.sleep(min(2.0**attempt, store.sharing.visibility or 1.0))  # a mount's stale dentry
+        except OSError as error:
+            # "Already there": EEXIST or ENOTEMPTY on a local disk, EPERM on sshfs and
+            # for a teammate's entry that the sticky bit protects. On a network share
+            # this mount may not list the winner yet: ask for its ENTRY by name.
+            if error.errno not in (errno.EEXIST, errno.ENOTEMPTY, errno.EPERM, errno.EACCES):
+                raise
+            winner = _winner(entry.path)
+            if winner is None:
+                if error.errno in (errno.EPERM, errno.EACCES) and not os.path.lexists(entry.path):
+                    raise
+                raise PepipError(
+                    "store entry %s is damaged or incomplete; run `pepip store verify --fix`" % entry.path
+                ) from None
+            fsops.remove_tree(temp)  # another process published the same build first
+            return winner
+    fsops.chmod_dir(entry.path, readable & ~stat.S_IWUSR)
+    return entry
+
+
+def _winner(path: Path) -> StoreEntry | None:
+    """The entry another process published at ``path``; None if none is readable there.
+
+    A few tries: on GlusterFS a directory renamed into place by another client can take a
+    moment to show its files.
+    """
+    for delay in (0.0, 0.2, 0.5, 1.0):
+        time.sleep(delay)
+        try:
+            return read_entry(path)
+        except PepipError:
+            continue
+    return None
