@@ -17,7 +17,7 @@ import pytest
 
 from helpers import run_pepip, store_entries, venv_run
 from pepip import fsops
-from pepip.store import Store
+from pepip.store.layout import Store
 
 
 def _on(monkeypatch: pytest.MonkeyPatch, machine: str) -> None:
