@@ -48,8 +48,9 @@ def isolated(
     monkeypatch.setenv("UV_CACHE_DIR", str(uv_cache))
     monkeypatch.setenv("UV_NO_CONFIG", "1")
     monkeypatch.setenv("UV_PYTHON_DOWNLOADS", "never")
-    # Bytecode compiled before the command returns: a background compile (the default) would
-    # change the store while a test compares it. tests/test_bytecode.py tests the default.
+    # Bytecode compiled before the command returns: a background compile (a team store's) or
+    # Python writing it at first import (one user's) would change the store while a test
+    # compares it. tests/test_bytecode.py tests the default.
     monkeypatch.setenv("PEPIP_BYTECODE", "compile")
     if "network" not in request.keywords:
         monkeypatch.setenv("UV_OFFLINE", "1")
