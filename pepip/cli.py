@@ -140,11 +140,6 @@ def _root(
     _verbose = verbose
 
 
-_locations = locations_for
-_reporter = reporter_for
-_uv_options = uv_options
-
-
 @app.command("install", epilog=_epilog(["pepip install requests 'numpy<2' -r requirements.txt"]))
 def install_command(
     packages: Optional[List[str]] = typer.Argument(None, help="Requirements, as for pip."),
@@ -181,7 +176,7 @@ def uninstall_command(
     """Remove packages from a venv (their dependencies and the store stay)."""
     from pepip.commands.uninstall import uninstall
 
-    uninstall(_locations(venv), packages, _reporter(quiet))
+    uninstall(locations_for(venv), packages, reporter_for(quiet))
 
 
 @app.command("sync", epilog=_epilog(["pepip sync requirements.txt"]))
@@ -208,11 +203,11 @@ def sync_command(
     """Make the venv hold exactly what a file asks for, removing the rest."""
     from pepip.commands.sync import sync
 
-    options = _uv_options(
+    options = uv_options(
         index_url, extra_index_url, find_links, no_index, pre, constraint, upgrade, require_hashes,
         extras=tuple(extra), all_extras=all_extras, groups=tuple(group),
     )
-    sync(_locations(venv, refresh), tuple(files or ()), python, options, _reporter(quiet))
+    sync(locations_for(venv, refresh), tuple(files or ()), python, options, reporter_for(quiet))
 
 
 @app.command("list", epilog=_epilog(["pepip list --format json"]))
@@ -226,7 +221,7 @@ def list_command(
 
     if output_format not in ("table", "json"):
         raise PepipError("--format must be `table` or `json`, not `%s`" % output_format)
-    rows = list_venv(existing_target(_locations(venv)))
+    rows = list_venv(existing_target(locations_for(venv)))
     typer.echo(format_json(rows) if output_format == "json" else format_table(rows))
 
 
@@ -236,7 +231,7 @@ def freeze_command(venv: Optional[Path] = _VENV) -> None:
     from pepip.commands.listing import format_freeze, list_venv
     from pepip.venv.target import existing_target
 
-    text = format_freeze(list_venv(existing_target(_locations(venv))))
+    text = format_freeze(list_venv(existing_target(locations_for(venv))))
     if text:
         typer.echo(text)
 
@@ -250,7 +245,7 @@ def venv_command(
     """Create an empty venv wired to the store."""
     from pepip.commands.install import create_wired_venv
 
-    create_wired_venv(_locations(path), python, _reporter(quiet))
+    create_wired_venv(locations_for(path), python, reporter_for(quiet))
 
 
 @app.command("repair", epilog=_epilog(["pepip repair --venv exp1/.venv"]))
@@ -265,8 +260,8 @@ def repair_command(
     """Re-store every missing or damaged store entry the venv uses (same versions)."""
     from pepip.commands.repair import repair
 
-    options = _uv_options(index_url, extra_index_url, find_links, no_index)
-    repair(_locations(venv), options, _reporter(quiet))
+    options = uv_options(index_url, extra_index_url, find_links, no_index)
+    repair(locations_for(venv), options, reporter_for(quiet))
 
 
 @app.command("doctor", epilog=_epilog(["pepip doctor --venv exp1/.venv"]))
@@ -276,7 +271,7 @@ def doctor_command(venv: Optional[Path] = _VENV) -> None:
 
     from pepip.report import printable
 
-    problems = diagnose(_locations(venv))
+    problems = diagnose(locations_for(venv))
     for problem in problems:  # each a user error, in the form every command prints one
         typer.echo("pepip: error: %s" % printable(problem), err=True)
     if problems:
@@ -287,7 +282,7 @@ def doctor_command(venv: Optional[Path] = _VENV) -> None:
 @store_app.command("path", epilog=_epilog(["pepip store path"], ["PEPIP_HOME"]))
 def store_path_command() -> None:
     """Print the store root."""
-    typer.echo(str(_locations(None).store_root))
+    typer.echo(str(locations_for(None).store_root))
 
 
 @store_app.command("ls", epilog=_epilog(["pepip store ls"], ["PEPIP_HOME", "PEPIP_BASE_STORES"]))
@@ -296,7 +291,7 @@ def store_ls_command() -> None:
     from pepip.store.inventory import list_entries
     from pepip.store.layout import Store
 
-    rows = list_entries(Store.of(_locations(None)))
+    rows = list_entries(Store.of(locations_for(None)))
     table = [("Package", "Version", "Tags", "Size", "Venvs")] + [
         (row.name, row.version, row.tags, _size(row.size), str(row.users)) for row in rows
     ]
@@ -311,7 +306,7 @@ def store_status_command() -> None:
     from pepip.store.inventory import store_status
     from pepip.store.layout import Store
 
-    locations = _locations(None)
+    locations = locations_for(None)
     status = store_status(Store.of(locations))
     typer.echo("Store:            %s" % locations.store_root)
     typer.echo("Entries:          %d" % status.entries)
@@ -335,13 +330,13 @@ def store_verify_command(
     from pepip.store.layout import Store
     from pepip.store.verify import verify_store
 
-    locations = _locations(None)
+    locations = locations_for(None)
     problems = verify_store(Store.of(locations))
     for problem in problems:
         typer.echo(problem.describe())
     if problems and fix:
-        options = _uv_options(index_url, extra_index_url, find_links, no_index)
-        fix_store(locations, problems, options, _reporter(quiet))
+        options = uv_options(index_url, extra_index_url, find_links, no_index)
+        fix_store(locations, problems, options, reporter_for(quiet))
         return
     if problems:
         raise typer.Exit(1)
@@ -358,7 +353,7 @@ def store_prune_command(
 
     from pepip.report import plural
 
-    result = prune(Store.of(_locations(None)), dry_run)
+    result = prune(Store.of(locations_for(None)), dry_run)
     verb = "Would remove" if dry_run else "Removed"
     typer.echo(
         "%s %s (%s), %s, %s from the registry"

@@ -51,14 +51,16 @@ def parse_install(args: Sequence[str]) -> dict[str, object] | None:
     """``run_install``'s arguments for ``install ...``; None for what typer must read."""
     if not args or args[0] != "install":
         return None
-    values: dict[str, object] = {"packages": []}
+    packages: list[str] = []
+    values: dict[str, object] = {"packages": packages}
+    repeated: dict[str, list[str]] = {}
     rest = iter(args[1:])
     for arg in rest:
         if arg == "--":
-            values["packages"] += list(rest)  # type: ignore[operator]
+            packages += rest
             break
         if not arg.startswith("-") or arg == "-":
-            values["packages"].append(arg)  # type: ignore[attr-defined]
+            packages.append(arg)
             continue
         option, equals, value = arg.partition("=") if arg.startswith("--") else (arg, "", "")
         known = INSTALL_OPTIONS.get(option)
@@ -76,7 +78,8 @@ def parse_install(args: Sequence[str]) -> dict[str, object] | None:
                 return None  # typer says which value is missing
             value = following
         if repeats:
-            values.setdefault(parameter, []).append(value)  # type: ignore[attr-defined]
+            values[parameter] = repeated.setdefault(parameter, [])
+            repeated[parameter].append(value)
         else:
             values[parameter] = value  # the last one wins, as with click
     return values

@@ -91,13 +91,18 @@ class _Moves:
         self._moved: dict[str, tuple[Path, str]] = {}  # staged path -> (entry temp, path in it)
         self._published: dict[Path, Path] = {}  # entry temp -> where it was published
 
-    def move(self, source: Path, temp: Path, relative: str) -> None:
-        """Rename staged ``source`` to ``temp/relative`` (``/``-separated)."""
+    def _target(self, temp: Path, relative: str) -> str:
+        """``temp/relative`` (``/``-separated), its parent directory made."""
         target = os.path.join(temp, relative)
         parent = os.path.dirname(target)
         if parent not in self._made:
             os.makedirs(parent, exist_ok=True)
             self._made.add(parent)
+        return target
+
+    def move(self, source: Path, temp: Path, relative: str) -> None:
+        """Rename staged ``source`` to ``temp/relative`` (``/``-separated)."""
+        target = self._target(temp, relative)
         staged = str(source)
         try:
             os.rename(staged, target)
@@ -114,12 +119,7 @@ class _Moves:
     def move_tree(self, source: Path, temp: Path, relative: str, files: Iterable[str]) -> None:
         """Rename the staged directory ``source`` (holding exactly ``files``, relative to
         it) to ``temp/relative`` in one call."""
-        target = os.path.join(temp, relative)
-        parent = os.path.dirname(target)
-        if parent not in self._made:
-            os.makedirs(parent, exist_ok=True)
-            self._made.add(parent)
-        os.rename(source, target)
+        os.rename(source, self._target(temp, relative))
         for name in files:
             self._moved[os.path.normpath(os.path.join(source, name))] = (temp, "%s/%s" % (relative, name))
 
