@@ -21,7 +21,7 @@ from pepip.commands.plan import Plan, make_plan
 from pepip import terminal
 from pepip.progress import StepProgress, UvDisplay
 from pepip.store.registry import register_venv
-from pepip.store.reserve import reserve_entries
+from pepip.store.reserve import entry_present, reserve_entries
 from pepip.report import Reporter, plural
 from pepip.uv.resolve import UvOptions, fetch_pins, request_name, resolve_pins, uninstall_from_venv
 from pepip.store.native import preload_paths
@@ -68,7 +68,7 @@ def apply_pins(
             names = [item.name for item in plan.foreign_removed]
             uninstall_from_venv(target.locations.uv, target.python, names)
         with reporter.step("wire", "Linking"):
-            records = _wire(target, plan, requested_names(requests), reporter, restore)
+            records = _wire(target, plan, requested_names(requests), reporter, restore, options)
         manifest = Manifest(target.interpreter.fields(), requests, records, sync, _preloads(records))
         write_manifest(target.venv, manifest, target.changing())  # only files whose content changes
         # After success: the record lists what the venv now names (a failed install leaves
@@ -82,7 +82,9 @@ def apply_pins(
 def _reserve(store: Store, venv: Path, plan: Plan) -> None:
     """Keep other machines' prunes from what ``plan`` links; an entry a prune took meanwhile
     moves to ``missing``, to be stored again (``pepip.store.reserve``)."""
-    keep = [Path(record.site_dir).parent for record in plan.unchanged]
+    # The venv names what the plan removes until its manifest is replaced (or, if this
+    # install fails, again): those stay listed too.
+    keep = [Path(record.site_dir).parent for record in plan.unchanged + plan.removed]
     gone = reserve_entries(store, venv, keep, [entry.path for _pin, entry in plan.linked])
     if gone:
         plan.missing.extend(pin for pin, entry in plan.linked if entry.path in gone)
@@ -162,42 +164,68 @@ def guard_foreign(target: Target, distributions: Iterable[Foreign]) -> None:
 
 
 def _wire(
-    target: Target, plan: Plan, requested: AbstractSet[str], reporter: Reporter, restore: bool
+    target: Target, plan: Plan, requested: AbstractSet[str], reporter: Reporter, restore: bool, options: UvOptions
 ) -> list[DistRecord]:
     journal = target.changing()
     wire_runtime(target.interpreter, target.python, journal)
     for record in plan.removed:
         unlink_record(target.interpreter, record, journal)
     owners = _Owners(target, plan.unchanged)
-    records = [_link(target, pin, entry, pin.name in requested, owners, reporter) for pin, entry in plan.linked]
+    records = [
+        _link(target, pin, entry, pin.name in requested, owners, reporter, options) for pin, entry in plan.linked
+    ]
     if restore or plan.removed or plan.foreign_removed:
         # A kept distribution's launcher goes missing only with the one that had replaced it
         # (or by hand, which doctor names and repair restores): no RECORD read otherwise.
-        records += relink_incomplete(target, plan.unchanged, reporter)
+        records += relink_incomplete(target, plan.unchanged, reporter, options)
     else:
         records += plan.unchanged
     return sorted(records, key=lambda record: record.name)
 
 
 def _link(
-    target: Target, pin: Pin, entry: StoreEntry, requested: bool, owners: _Owners, reporter: Reporter
+    target: Target,
+    pin: Pin,
+    entry: StoreEntry,
+    requested: bool,
+    owners: _Owners,
+    reporter: Reporter,
+    options: UvOptions,
 ) -> DistRecord:
+    """Link ``entry`` into the venv; on a shared store, store it again if it goes meanwhile.
+
+    Another machine's prune can move an entry out while it is being linked: its lock does
+    not reach here, and its reading of the registry may predate this venv's record by the
+    mount's delay. The entry is then stored again (or found put back) and linked afresh.
+    """
+    journal = target.changing()
+    mark = journal.count
+
     def replacing(path: Path) -> None:
+        if journal.guarded_since(mark, path):
+            return  # written by the attempt an entry taken away cut short
         reporter.warning(
             "%s replaces %s of %s (the last one installed wins, as with pip)"
             % (pin.name, os.path.relpath(path, target.venv), owners.of(path))
         )
 
-    try:
-        return link_entry(
-            target.venv, target.interpreter, target.python, pin, entry, requested,
-            target.locations.copy_files, target.changing(), replacing,
-        )
-    except OSError as error:
-        raise PepipError(
-            "cannot link %s from %s (%s); if the store entry is damaged run "
-            "`pepip store verify --fix`" % (pin.spec, entry.path, error.strerror or error)
-        ) from None
+    stored_again = False
+    while True:
+        try:
+            return link_entry(
+                target.venv, target.interpreter, target.python, pin, entry, requested,
+                target.locations.copy_files, journal, replacing,
+            )
+        except OSError as error:
+            # Stored again, an entry is young: no prune takes it (they spare the grace period).
+            if stored_again or not target.store.sharing.shared or entry_present(entry.path):
+                raise PepipError(
+                    "cannot link %s from %s (%s); if the store entry is damaged run "
+                    "`pepip store verify --fix`" % (pin.spec, entry.path, error.strerror or error)
+                ) from None
+        fsops.remove_tree(target.interpreter.site_packages / entry.dist_info)  # half made; guarded
+        ((_pin, entry),) = store_pins(target, [pin], options)
+        stored_again = True
 
 
 class _Owners:
@@ -218,7 +246,9 @@ class _Owners:
         return self._known.get(path, "a file pepip did not install")
 
 
-def relink_incomplete(target: Target, records: list[DistRecord], reporter: Reporter) -> list[DistRecord]:
+def relink_incomplete(
+    target: Target, records: list[DistRecord], reporter: Reporter, options: UvOptions
+) -> list[DistRecord]:
     """``records`` with every one whose launchers or data files are gone linked again.
 
     Such a file was replaced by another distribution's and went with it (``pepip uninstall``
@@ -235,7 +265,7 @@ def relink_incomplete(target: Target, records: list[DistRecord], reporter: Repor
         requested = (site / record.dist_info / "REQUESTED").exists()
         unlink_record(target.interpreter, record, target.changing())
         entry = read_entry(Path(record.site_dir).parent)
-        kept.append(_link(target, pin_of_record(record), entry, requested, _Owners(target, records), reporter))
+        kept.append(_link(target, pin_of_record(record), entry, requested, _Owners(target, records), reporter, options))
     return kept
 
 

@@ -21,7 +21,7 @@ from pepip.locations import Locations
 from pepip.manifest import DistRecord, Manifest, write_manifest
 from pepip.store.registry import register_venv
 from pepip.report import Reporter, plural
-from pepip.uv.resolve import parse_request, uninstall_from_venv
+from pepip.uv.resolve import UvOptions, parse_request, uninstall_from_venv
 from pepip.venv.target import open_target
 from pepip.venv.wiring import unlink_record
 
@@ -66,7 +66,7 @@ def uninstall(locations: Locations, names: list[str], reporter: Reporter) -> lis
                 Manifest(
                     manifest.interpreter,
                     [text for text in manifest.requests if not requested_names([text]) & set(wanted)],
-                    relink_incomplete(target, kept, reporter),  # a launcher the removed one had replaced
+                    relink_incomplete(target, kept, reporter, UvOptions()),  # a launcher the removed one had replaced
                     manifest.sync,
                     manifest.preloads,
                 ),

@@ -56,7 +56,7 @@ def publish_entry(store: Store, temp: Path, entry: StoreEntry, lazy_bytecode: bo
             # this mount may not list the winner yet: ask for its ENTRY by name.
             if error.errno not in (errno.EEXIST, errno.ENOTEMPTY, errno.EPERM, errno.EACCES):
                 raise
-            winner = _winner(entry.path)
+            winner = _winner(entry.path, store.sharing.visibility)
             if winner is None:
                 if error.errno in (errno.EPERM, errno.EACCES) and not os.path.lexists(entry.path):
                     raise
@@ -69,16 +69,21 @@ def publish_entry(store: Store, temp: Path, entry: StoreEntry, lazy_bytecode: bo
     return entry
 
 
-def _winner(path: Path) -> StoreEntry | None:
+def _winner(path: Path, visibility: float) -> StoreEntry | None:
     """The entry another process published at ``path``; None if none is readable there.
 
-    A few tries: on GlusterFS a directory renamed into place by another client can take a
-    moment to show its files.
+    Tried until this mount surely sees the server as it is: a network mount can remember for
+    ``visibility`` seconds that the ``ENTRY`` file was missing (it was, while another
+    machine's prune had the entry out), and on GlusterFS a directory renamed into place by
+    another client can take a moment to show its files.
     """
-    for delay in (0.0, 0.2, 0.5, 1.0):
+    deadline = time.monotonic() + max(visibility + 1.0, 1.7)
+    delay = 0.0
+    while True:
         time.sleep(delay)
         try:
             return read_entry(path)
         except PepipError:
-            continue
-    return None
+            if time.monotonic() + delay > deadline:
+                return None
+        delay = min(max(2 * delay, 0.2), 2.0)

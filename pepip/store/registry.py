@@ -11,7 +11,10 @@ disk), so its record is believed: the entries it lists are kept until that machi
 the venv, or until the record has gone ``PEPIP_REGISTRATION_TTL`` seconds without being
 renewed (every pepip command on a venv renews it). An install also lists the entries it is
 about to link before it links them (``pepip.commands.apply``), which is what keeps another machine's
-prune away from them (docs/reliability.md, "A store shared by machines").
+prune away from them (docs/reliability.md, "A store shared by machines"). On a shared store a
+record also says since when it exists, and keeps listing an entry its venv dropped for as
+long as another machine may still be reading the record as it was (``dropped`` lines):
+an install that saw the entry listed there relies on that.
 
 In a team store anyone in the group may add files to ``venvs/``, so a record is trusted
 only as far as it can do no harm: any record keeps the entries its venv names from
@@ -31,7 +34,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Final, Iterable
 
 from pepip import fsops
 from pepip.errors import PepipError
@@ -52,6 +55,11 @@ __all__ = [
 ]
 
 
+# Seconds beyond a mount's delay that a dropped entry stays listed, and that a record must
+# exist before an install relies on it: for clocks a little apart, and a prune's slow rename.
+_MARGIN: Final = 10.0
+
+
 def _key(venv: Path, machine: str) -> str:
     return hashlib.sha256(("%s\0%s" % (machine, venv)).encode("utf-8")).hexdigest()[:16]
 
@@ -66,25 +74,44 @@ class Record:
     uid: int
     mtime: float  # when a pepip command on the venv last renewed it
     entries: tuple[str, ...]  # paths relative to ``entries/``
+    since: float = 0.0  # when the record was first written (0: before pepip wrote it)
+    dropped: tuple[tuple[float, str], ...] = ()  # (when, entry) its venv no longer names
 
     def here(self, store: Store) -> bool:
         """Whether the venv lives on this machine (only then can its path be looked at)."""
         return self.machine in ("", store.machine)
 
 
-def _parse(text: str) -> tuple[Path, str, tuple[str, ...]] | None:
-    """``(venv, machine, entries)`` of a record's text; None if it is not a record."""
+def _parse(text: str, file: Path, info: os.stat_result) -> Record | None:
+    """The record ``file`` holds (``text``, ``info`` its lstat); None if it is not a record."""
     lines = text.splitlines()
     if not lines or not os.path.isabs(lines[0]) or lines[0] != lines[0].strip():
         return None
-    machine, entries = "", []
+    machine, since, entries, dropped = "", 0.0, [], []
     for line in lines[1:]:
         key, _, value = line.partition(" ")
         if key == "machine":
             machine = value
-        elif key == "entry" and value and ".." not in value.split("/") and not os.path.isabs(value):
+        elif key == "since":
+            since = _number(value)
+        elif key == "dropped":
+            when, _, value = value.partition(" ")
+            if _entry_name(value):
+                dropped.append((_number(when), value))
+        elif key == "entry" and _entry_name(value):
             entries.append(value)
-    return Path(lines[0]), machine, tuple(entries)
+    return Record(file, Path(lines[0]), machine, info.st_uid, info.st_mtime, tuple(entries), since, tuple(dropped))
+
+
+def _entry_name(value: str) -> bool:
+    return bool(value) and ".." not in value.split("/") and not os.path.isabs(value)
+
+
+def _number(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        return 0.0
 
 
 def _records(store: Store) -> list[Record]:
@@ -100,11 +127,11 @@ def _records(store: Store) -> list[Record]:
             info = os.lstat(path)
             if not stat.S_ISREG(info.st_mode) or name.startswith("."):
                 continue  # a stray directory, a link, a temp file being written
-            parsed = _parse(path.read_text(encoding="utf-8"))
+            record = _parse(path.read_text(encoding="utf-8"), path, info)
         except (OSError, UnicodeDecodeError):
             continue  # unreadable, or removed since the listing (another machine's prune)
-        if parsed is not None:
-            found.append(Record(path, parsed[0], parsed[1], info.st_uid, info.st_mtime, parsed[2]))
+        if record is not None:
+            found.append(record)
     return found
 
 
@@ -117,19 +144,33 @@ def is_registered(store: Store, venv: Path) -> bool:
     return _own_record(store, venv) is not None
 
 
-def _own_record(store: Store, venv: Path) -> Path | None:
+def _own_record(store: Store, venv: Path) -> Record | None:
     for record in _records(store):
         if record.venv == venv and record.machine == store.machine and _mine(record.uid):
-            return record.file
+            return record
     return None
 
 
-def _text(store: Store, venv: Path, entries: Iterable[Path]) -> str:
+def _text(store: Store, venv: Path, entries: Iterable[Path], previous: Record | None, now: float) -> str:
+    """The record's text; on a shared store with when it began, and the entries ``previous``
+    listed that ``entries`` drops, kept for as long as another machine may read it late."""
+    names = sorted({
+        entry.relative_to(store.entries_dir).as_posix()
+        for entry in entries
+        if entry.is_relative_to(store.entries_dir)  # a base store's entries are never pruned
+    })
     lines = [str(venv), "machine " + store.machine]
-    for entry in sorted(set(entries)):
-        if entry.is_relative_to(store.entries_dir):  # a base store's entries are never pruned
-            lines.append("entry " + entry.relative_to(store.entries_dir).as_posix())
-    return "\n".join(lines) + "\n"
+    if store.sharing.shared:
+        lines.append("since %d" % (previous.since if previous is not None and previous.since else now))
+        if previous is not None:
+            remembered = {name: when for when, name in previous.dropped}
+            remembered.update((name, now) for name in previous.entries)
+            lines += [
+                "dropped %d %s" % (when, name)
+                for name, when in sorted(remembered.items())
+                if name not in names and when > now - store.sharing.visibility - _MARGIN
+            ]
+    return "\n".join(lines + ["entry " + name for name in names]) + "\n"
 
 
 def register_venv(store: Store, venv: Path, entries: Iterable[Path] = ()) -> None:
@@ -138,23 +179,25 @@ def register_venv(store: Store, venv: Path, entries: Iterable[Path] = ()) -> Non
     Rewriting the record renews it: another machine's prune counts a record until it has
     gone ``PEPIP_REGISTRATION_TTL`` seconds without renewal.
     """
-    text = _text(store, venv, entries)
-    canonical = store.venvs_dir / _key(venv, store.machine)
+    now = time.time()
+    path = store.venvs_dir / _key(venv, store.machine)
     try:
-        info = os.lstat(canonical)
+        info: os.stat_result | None = os.lstat(path)
     except FileNotFoundError:
         info = None
-    if info is None or (_mine(info.st_uid) and stat.S_ISREG(info.st_mode)):
-        if info is not None and canonical.read_text(encoding="utf-8", errors="replace") == text:
-            os.utime(canonical)  # renewed; no rewrite
-            return
-        fsops.atomic_write_text(canonical, text, fsops.file_mode(others_write=False))
+    old, previous = "", None
+    if info is not None and _mine(info.st_uid) and stat.S_ISREG(info.st_mode):
+        old = path.read_text(encoding="utf-8", errors="replace")
+        previous = _parse(old, path, info)
+    elif info is not None:
+        # The name is another user's (or holds something else): a record of our own beside it.
+        previous = _own_record(store, venv)
+        path = previous.file if previous else store.venvs_dir / ("%s-%s" % (path.name, secrets.token_hex(8)))
+    text = _text(store, venv, entries, previous, now)
+    if text == old:
+        os.utime(path)  # renewed; no rewrite
         return
-    # The name is another user's (or holds something else): a record of our own beside it.
-    own = _own_record(store, venv)
-    if own is None:
-        own = store.venvs_dir / ("%s-%s" % (_key(venv, store.machine), secrets.token_hex(8)))
-    fsops.atomic_write_text(own, text, fsops.file_mode(others_write=False))
+    fsops.atomic_write_text(path, text, fsops.file_mode(others_write=False))
 
 
 def renew_registration(store: Store, venv: Path) -> None:
@@ -162,17 +205,22 @@ def renew_registration(store: Store, venv: Path) -> None:
     own = _own_record(store, venv)
     if own is not None:
         try:
-            os.utime(own)
+            os.utime(own.file)
         except OSError:
             pass  # a read-only store: the record ages, and the next install renews it
 
 
 def named_elsewhere(store: Store, venv: Path, now: float | None = None) -> set[Path]:
-    """Entries that records of other venvs (renewed within the TTL) list."""
+    """Entries that records of other venvs (renewed within the TTL) list, and that every
+    machine's prune sees them list: on a shared store, records older than the mount's delay
+    (a new record's name may be missing from another mount's listing for that long)."""
     now = time.time() if now is None else now
+    seen_by_all = now - store.sharing.visibility - _MARGIN
     named: set[Path] = set()
     for record in _records(store):
         if record.venv == venv and record.here(store):
+            continue
+        if record.since > seen_by_all:
             continue
         if record.here(store) or now - record.mtime <= store.registration_ttl / 2:
             named.update(store.entries_dir / name for name in record.entries)
@@ -237,8 +285,10 @@ def scan_registry(store: Store, now: float | None = None) -> Registry:
     registry = Registry()
     now = time.time() if now is None else now
     local: set[Path] = set()
+    kept_since = now - store.sharing.visibility - _MARGIN
     for record in _records(store):
         named = {store.entries_dir / name for name in record.entries}
+        named.update(store.entries_dir / name for when, name in record.dropped if when > kept_since)
         if record.here(store):
             local.add(record.venv)
         elif now - record.mtime > store.registration_ttl:

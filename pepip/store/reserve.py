@@ -26,7 +26,7 @@ from pepip.store.entries import ENTRY_FILE
 from pepip.store.registry import named_elsewhere, register_venv
 from pepip.store.layout import Store
 
-__all__ = ["reserve_entries"]
+__all__ = ["reserve_entries", "entry_present"]
 
 
 def reserve_entries(
@@ -52,7 +52,7 @@ def reserve_entries(
     # Every machine sees our record after `visibility`; a prune that did not see it has
     # taken its decision before, and moved the entry out before we look (one `rename`).
     time.sleep(sharing.visibility + 1.0)
-    return {path for path in at_risk if not _present(path)}
+    return {path for path in at_risk if not entry_present(path)}
 
 
 def _published_before(path: Path, moment: float) -> bool:
@@ -62,8 +62,9 @@ def _published_before(path: Path, moment: float) -> bool:
         return True
 
 
-def _present(path: Path) -> bool:
-    """Asked of the server by opening a file (a directory cache may still list it)."""
+def entry_present(path: Path) -> bool:
+    """Whether the entry at ``path`` is there, asked of the server by opening a file (a
+    directory cache may still list one a prune took)."""
     try:
         with open(path / ENTRY_FILE, "rb"):
             return True

@@ -48,7 +48,7 @@ class Journal:
     def __init__(self, venv: Path) -> None:
         self.venv = venv
         self.directory = venv / TXN_DIR
-        self._guarded: set[str] = set()
+        self._guarded: dict[str, int] = {}  # venv-relative path -> its number, in order
         self._fd = os.open(self.directory / "journal", os.O_WRONLY | os.O_APPEND)
 
     def guard(self, path: Path, keep: bool = False) -> None:
@@ -61,8 +61,7 @@ class Journal:
         relative = os.path.relpath(path, self.venv)
         if relative in self._guarded:
             return
-        self._guarded.add(relative)
-        number = len(self._guarded)
+        number = self._guarded[relative] = len(self._guarded) + 1
         existed = os.path.lexists(path)
         # The line is written before anything moves: recovery then knows the path, and a
         # backup that never got made means the path was never touched.
@@ -76,6 +75,15 @@ class Journal:
             os.rename(partial, backup)
         else:
             os.rename(path, backup)
+
+    @property
+    def count(self) -> int:
+        """How many paths are guarded so far: a mark for ``guarded_since``."""
+        return len(self._guarded)
+
+    def guarded_since(self, mark: int, path: Path) -> bool:
+        """Whether ``path`` was first guarded after ``count`` was ``mark``."""
+        return self._guarded.get(os.path.relpath(path, self.venv), 0) > mark
 
     def make_dirs(self, directory: Path) -> None:
         """``os.makedirs`` that journals each directory it creates, so rollback removes it."""

@@ -17,6 +17,8 @@ import pytest
 
 from helpers import run_pepip, store_entries, venv_run
 from pepip import fsops
+from pepip.errors import PepipError
+from pepip.store import publish
 from pepip.store.layout import Store
 
 
@@ -239,3 +241,186 @@ def test_a_mount_that_lists_late_and_refuses_renames_onto_entries(
     assert not [path for path in tmp.iterdir() if path.name.startswith("stage-")], list(tmp.iterdir())
     for venv in ("a", "b", "c"):
         assert venv_run(work / venv, "import beta; print(beta.NAME)") == "beta"
+
+
+def test_an_install_survives_a_prune_taking_the_entry_while_it_links(
+    capsys, monkeypatch, isolated, index_args, store_root
+):
+    """Another machine's prune can move an entry out half-way through linking it (its reading
+    of the registry predates this venv's record): the entry is stored again, the half-made
+    distribution linked afresh, and no launcher of its own is reported as replaced."""
+    monkeypatch.setenv("PEPIP_SHARED_STORE", "1")
+    work = isolated / "work"
+    assert run_pepip(["install", *index_args, "--venv", "first", "tool"], capsys).exit_code == 0
+    (entry,) = store_entries(store_root)
+    trash = entry.parents[3] / "tmp" / "taken-by-machine-b"
+    link_or_copy = fsops.link_or_copy
+    linked: list[Path] = []
+
+    def taken_midway(source: Path, target: Path, *args: Any) -> None:
+        if source.is_relative_to(entry):
+            linked.append(target)
+            if len(linked) == 2 and not trash.exists():
+                _take_out(entry, trash)  # after the launcher and one data file
+        link_or_copy(source, target, *args)
+
+    monkeypatch.setattr(fsops, "link_or_copy", taken_midway)
+    done = run_pepip(["install", *index_args, "--venv", "second", "tool"], capsys)
+    assert trash.exists(), "the other machine's prune never ran: the test missed its window"
+    fsops.remove_tree(trash)
+    assert done.exit_code == 0, done.stderr
+    assert "replaces" not in done.stderr, done.stderr
+    assert store_entries(store_root) == [entry]
+    for venv in ("first", "second"):
+        assert (work / venv / "share" / "tool" / "config.txt").read_text() == "config\n"
+        assert venv_run(work / venv, "import tool; tool.main()") == "tool main"
+    verified = run_pepip(["store", "verify"], capsys)
+    assert verified.exit_code == 0, verified.stdout + verified.stderr
+
+
+def test_a_winner_this_mount_still_believes_missing_is_waited_for(
+    capsys, monkeypatch, isolated, index_args, store_root
+):
+    """An entry a prune had out and put back: this mount was told ENTRY was missing and
+    remembers it (a negative cache) for a while, and then a rename onto the entry is refused.
+    The install waits for the mount to see the entry, and uses it."""
+    monkeypatch.setenv("PEPIP_SHARED_STORE", "1")
+    _on(monkeypatch, "machine-a")
+    assert run_pepip(["install", *index_args, "--venv", "a", "beta"], capsys).exit_code == 0
+    (entry,) = store_entries(store_root)
+    _on(monkeypatch, "machine-b")
+    mount = _LateMount(monkeypatch, errno.EPERM)
+    mount.hidden.add(entry)
+    read_entry, first_asked = publish.read_entry, []
+
+    def remembered_missing(path: Path, *args: Any) -> Any:
+        if path == entry:
+            first_asked.append(time.monotonic())
+            if time.monotonic() - first_asked[0] < 3.0:
+                raise PepipError("store entry %s is damaged or incomplete" % path)
+        return read_entry(path, *args)
+
+    monkeypatch.setattr(publish, "read_entry", remembered_missing)
+    done = run_pepip(["install", *index_args, "--venv", "b", "beta"], capsys)
+    assert mount.refused and first_asked, "no rename met the entry: the test missed its case"
+    assert done.exit_code == 0, done.stderr
+    assert store_entries(store_root) == [entry]
+    assert venv_run(isolated / "work" / "b", "import beta; print(beta.NAME)") == "beta"
+
+
+def _record_of(store_root: Path, venv: Path) -> Path:
+    (record,) = [path for path in (store_root / "v2" / "venvs").iterdir() if path.read_text().startswith("%s\n" % venv)]
+    return record
+
+
+def _age_record(record: Path, seconds: float) -> None:
+    """Move a record's ``since`` and ``dropped`` times ``seconds`` into the past."""
+    lines = []
+    for line in record.read_text().splitlines():
+        key, _, value = line.partition(" ")
+        if key in ("since", "dropped"):
+            when, _, rest = value.partition(" ")
+            line = " ".join([key, "%d" % (float(when) - seconds)] + ([rest] if rest else []))
+        lines.append(line)
+    record.write_text("\n".join(lines) + "\n")
+
+
+def test_an_install_does_not_rely_on_a_record_other_machines_may_not_list_yet(
+    capsys, monkeypatch, isolated, index_args, store_root
+):
+    """Machine A's record is seconds old: a prune on machine C may not list it yet, nor this
+    install's. So it does not keep the old entry from C's prune: B's install waits until
+    every machine sees its own record, and stores the entry again if C's prune took it."""
+    monkeypatch.setenv("PEPIP_SHARED_STORE", "1")
+    monkeypatch.setenv("PEPIP_PRUNE_GRACE", "60")
+    work = isolated / "work"
+    _on(monkeypatch, "machine-a")
+    assert run_pepip(["install", *index_args, "--venv", "a", "beta"], capsys).exit_code == 0
+    (entry,) = store_entries(store_root)
+    long_ago = time.time() - 7200
+    os.utime(entry, (long_ago, long_ago))
+    trash = entry.parents[3] / "tmp" / "taken-by-machine-c"
+
+    taken: list[float] = []
+
+    def prune_blind_to_new_records() -> None:
+        _take_out(entry, trash)
+        fsops.remove_tree(trash)
+        taken.append(time.time())
+
+    sleep = time.sleep
+
+    def waiting(seconds: float) -> None:
+        if seconds >= 1 and not taken:
+            prune_blind_to_new_records()  # during the wait for every machine to see B's record
+        sleep(min(seconds, 0.05))
+
+    monkeypatch.setattr(time, "sleep", waiting)
+    _on(monkeypatch, "machine-b")
+    done = run_pepip(["install", *index_args, "--venv", "b", "beta"], capsys)
+    assert done.exit_code == 0, done.stderr
+    if not taken:
+        prune_blind_to_new_records()  # B did not wait: C's prune comes after the install
+    assert venv_run(work / "b", "import beta; print(beta.NAME)") == "beta"
+
+
+def test_a_record_keeps_listing_what_its_venv_dropped_while_machines_read_it_late(
+    capsys, monkeypatch, isolated, index_args, store_root
+):
+    """B's install relies on A's long-standing record naming versioned 1.0; A then moves to
+    2.0. A prune on machine C, whose mount does not list B's new record yet, must still find
+    1.0 listed by A's record."""
+    monkeypatch.setenv("PEPIP_SHARED_STORE", "1")
+    work = isolated / "work"
+    _on(monkeypatch, "machine-a")
+    assert run_pepip(["install", *index_args, "--venv", "a", "versioned==1.0"], capsys).exit_code == 0
+    (old,) = store_entries(store_root)
+    long_ago = time.time() - 7200
+    os.utime(old, (long_ago, long_ago))
+    _age_record(_record_of(store_root, work / "a"), 7200)  # A's record is listed everywhere
+    _on(monkeypatch, "machine-b")
+    started = time.monotonic()
+    assert run_pepip(["install", *index_args, "--venv", "b", "versioned==1.0"], capsys).exit_code == 0
+    assert time.monotonic() - started < 30, "B waited: A's record did not count"
+    _on(monkeypatch, "machine-a")
+    assert run_pepip(["install", *index_args, "--venv", "a", "versioned==2.0"], capsys).exit_code == 0
+    _on(monkeypatch, "machine-c")
+    with monkeypatch.context() as patched:
+        patched.setenv("PEPIP_PRUNE_GRACE", "0")
+        mount = _LateMount(patched, errno.EPERM)
+        mount.hidden.add(_record_of(store_root, work / "b"))
+        assert run_pepip(["store", "prune"], capsys).exit_code == 0
+    assert old in store_entries(store_root), "C's prune took the entry B's venv names"
+    assert venv_run(work / "b", "import versioned; print(versioned.VERSION)") == "1.0"
+    # Once every machine lists B's record, A's stops keeping 1.0.
+    _age_record(_record_of(store_root, work / "a"), 100)
+    _on(monkeypatch, "machine-a")
+    assert run_pepip(["install", *index_args, "--venv", "a", "alpha"], capsys).exit_code == 0
+    assert "dropped" not in _record_of(store_root, work / "a").read_text()
+
+
+def test_a_failed_upgrade_leaves_its_venv_listing_what_it_still_names(
+    capsys, monkeypatch, isolated, index_args, store_root
+):
+    """The venv names versioned 1.0 until the upgrade's manifest replaces its own: an upgrade
+    that fails (rolled back) must leave 1.0 in the record for other machines' prunes."""
+    monkeypatch.setenv("PEPIP_SHARED_STORE", "1")
+    work = isolated / "work"
+    _on(monkeypatch, "machine-a")
+    assert run_pepip(["install", *index_args, "--venv", "a", "versioned==1.0"], capsys).exit_code == 0
+    (old,) = store_entries(store_root)
+    import pepip.commands.apply as apply
+
+    def broken_disk(*args: Any) -> Any:
+        raise OSError(errno.EIO, "Input/output error")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(apply, "link_entry", broken_disk)
+        failed = run_pepip(["install", *index_args, "--venv", "a", "versioned==2.0"], capsys)
+    assert failed.exit_code == 1 and "Input/output error" in failed.stderr, failed.stderr
+    _age_record(_record_of(store_root, work / "a"), 100)  # later than any dropped line is kept
+    monkeypatch.setenv("PEPIP_PRUNE_GRACE", "0")
+    _on(monkeypatch, "machine-b")
+    assert run_pepip(["store", "prune"], capsys).exit_code == 0
+    assert old in store_entries(store_root), "B's prune took the entry A's venv names"
+    assert venv_run(work / "a", "import versioned; print(versioned.VERSION)") == "1.0"
