@@ -44,6 +44,7 @@ __all__ = [
     "NormalizedName",
     "normalized",
     "expand_tags",
+    "machine_facts",
     "Pin",
     "Artifact",
     "LockedPackage",
@@ -66,6 +67,17 @@ _SHA256 = re.compile("[0-9a-f]{64}")
 
 NormalizedName = NewType("NormalizedName", str)
 _NAME_SEPARATORS = re.compile(r"[-_.]+")
+
+
+def machine_facts() -> tuple[str, ...]:
+    """What decides which wheels fit this machine besides the interpreter: OS, CPU, OS
+    release (macOS's minimum-version tags, ``platform_release`` markers) and C library."""
+    if hasattr(os, "uname"):
+        machine, release = os.uname().machine, os.uname().release
+    else:  # Windows
+        machine, release = os.environ.get("PROCESSOR_ARCHITECTURE", ""), ""
+    libc = os.confstr("CS_GNU_LIBC_VERSION") if hasattr(os, "confstr") else None
+    return sys.platform, machine, release, libc or ""
 
 
 def expand_tags(tag_set: str) -> list[str]:

@@ -138,3 +138,43 @@ def test_a_file_two_distributions_list_reaches_both_entries(capsys, isolated, ve
         assert (entry / "site" / "solo" / "x.py").read_text() == "X = 'x'\n"
     assert venv_run(venv, "import solo, solo.x, zzalso; print(solo.S, solo.x.X, zzalso.Z)") == "1 x 2"
     assert run_pepip(["store", "verify"], capsys).exit_code == 0
+
+
+_COUNT_TAGS = (
+    "import sys\n"
+    "from pepip.__main__ import main\n"
+    "try:\n"
+    "    main(sys.argv[1:])\n"
+    "except SystemExit as done:\n"
+    "    print(done.code, 'packaging.tags' in sys.modules)\n"
+)
+
+
+def _install_reporting_tags(isolated: Path, venv: Path, index_args: list[str]) -> list[str]:
+    completed = subprocess.run(
+        [sys.executable, "-c", _COUNT_TAGS, "install", "-q", "--venv", str(venv), *index_args, "alpha"],
+        capture_output=True, text=True, cwd=isolated,
+    )
+    return completed.stdout.split() + ([completed.stderr.strip()] if completed.stderr.strip() else [])
+
+
+def test_the_interpreters_wheel_tags_are_computed_once(isolated, index_args, store_root):
+    """``packaging.tags`` (and logging) cost a ninth of a remembered install: the tag list is
+    remembered in the store, and a later install into a new venv reads it."""
+    assert _install_reporting_tags(isolated, isolated / "one", index_args) == ["0", "True"]
+    (remembered,) = (store_root / "v2" / "interpreters").glob("*.tags")
+    assert "py3-none-any" in remembered.read_text().split()
+    assert _install_reporting_tags(isolated, isolated / "two", index_args) == ["0", "False"]
+    assert venv_run(isolated / "two", "import alpha; print(alpha.NAME)") == "alpha"
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="chowns a file to another user")
+def test_a_tag_list_another_user_wrote_is_not_believed(isolated, index_args, store_root):
+    """In a team store a member could write the list another member's pepip reads, and so
+    choose which of a lock's wheels gets installed: only the user's own list counts."""
+    assert _install_reporting_tags(isolated, isolated / "one", index_args)[0] == "0"
+    (remembered,) = (store_root / "v2" / "interpreters").glob("*.tags")
+    remembered.write_text("cp27-cp27m-win32\n")  # fits no wheel of the lock
+    os.chown(remembered, 65534, 65534)
+    assert _install_reporting_tags(isolated, isolated / "two", index_args)[0] == "0"
+    assert venv_run(isolated / "two", "import alpha; print(alpha.NAME)") == "alpha"

@@ -19,15 +19,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-import platform
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Sequence
 
 from pepip import fsops
-from pepip.artifacts import LockedPackage, Pin
+from pepip.artifacts import LockedPackage, Pin, machine_facts
 from pepip.locations import Locations
 from pepip.uv.resolve import UvOptions, resolve_pins
 
@@ -50,19 +48,13 @@ def _key(
         repr(sorted(pin.spec for pin in preferences)),
         repr(options),
         repr(interpreter[:4]),  # not its site-packages: shared across venvs
-        repr(_machine()),
+        repr(machine_facts()),
         repr(locations.uv_environment),
     ):
         digest.update(part.encode("utf-8") + b"\0")
     for path in list(files) + list(options.constraints) + list(locations.uv_config_files):
         digest.update(str(path.resolve()).encode("utf-8") + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:32]
-
-
-def _machine() -> tuple[str, str, str]:
-    """What decides which wheels fit this machine besides the interpreter (glibc, say)."""
-    libc = os.confstr("CS_GNU_LIBC_VERSION") if hasattr(os, "confstr") else None
-    return sys.platform, platform.machine(), libc or ""
 
 
 @dataclass(frozen=True)

@@ -1,18 +1,26 @@
 """Facts about a venv's interpreter that pepip needs without running it every time.
 
 They are asked once, when pepip first wires a venv, and kept in the manifest's
-``interpreter`` line, so a later install does not start the interpreter again.
+``interpreter`` line, so a later install does not start the interpreter again. The wheel
+tags it accepts are remembered in the store (``interpreters/<key>.tags``): computing them
+loads ``packaging.tags`` and ``logging``, a ninth of a remembered install.
 """
 
 from __future__ import annotations
 
+import hashlib
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from packaging import tags
-
+from pepip import fsops
+from pepip.artifacts import machine_facts
 from pepip.errors import PepipError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from packaging.tags import Tag
 
 __all__ = ["Interpreter", "query_interpreter", "venv_python", "venv_version"]
 
@@ -55,8 +63,10 @@ class Interpreter:
             return self.site_packages.parents[2 if self.site_packages.parent.name != "Lib" else 1]
         return None
 
-    def supported_tags(self) -> list[tags.Tag]:
+    def supported_tags(self) -> list[Tag]:
         """Wheel tags this interpreter accepts, most preferred first (as pip and uv order them)."""
+        from packaging import tags
+
         major, minor = (int(part) for part in self.version.split("."))
         platforms = list(tags.platform_tags())
         if self.implementation == "cpython":
@@ -68,6 +78,34 @@ class Interpreter:
             found = list(tags.generic_tags(interpreter, None, platforms))
         found.extend(tags.compatible_tags((major, minor), interpreter, platforms))
         return found
+
+    def tag_priority(self, memory: Path) -> dict[str, int]:
+        """Wheel tag -> rank (0 the most preferred), remembered in the directory ``memory``.
+
+        The platform part comes from pepip's own process (its machine, C library and
+        ``packaging``), so all of that is in the file's key. Like every store file that
+        decides what gets installed, a remembered list is used only if the user wrote it.
+        """
+        from packaging import __version__ as packaging_version
+
+        key = "\0".join((
+            self.implementation, self.version, self.abiflags, *machine_facts(), sys.executable,
+            str(sys.maxsize), packaging_version,
+        ))
+        path = memory / (hashlib.sha256(key.encode("utf-8")).hexdigest()[:32] + ".tags")
+        names: list[str] = []
+        try:
+            if fsops.owned(path):
+                names = path.read_text(encoding="ascii").split()
+        except (OSError, UnicodeDecodeError):
+            pass
+        if not names:
+            names = [str(tag) for tag in self.supported_tags()]
+            try:
+                fsops.atomic_write_text(path, "\n".join(names) + "\n", fsops.file_mode(others_write=False))
+            except OSError:
+                pass  # a read-only store, or a teammate's file the sticky bit keeps
+        return {name: rank for rank, name in enumerate(names)}
 
 
 def venv_python(venv: Path) -> Path:
