@@ -325,6 +325,16 @@ def _age_record(record: Path, seconds: float) -> None:
     record.write_text("\n".join(lines) + "\n")
 
 
+def _installed_long_ago(capsys: Any, monkeypatch: pytest.MonkeyPatch, index_args: list[str], store_root: Path, spec: str) -> Path:
+    """Machine A installs ``spec`` into venv ``a``; its one entry is dated 2 h back."""
+    _on(monkeypatch, "machine-a")
+    assert run_pepip(["install", *index_args, "--venv", "a", spec], capsys).exit_code == 0
+    (entry,) = store_entries(store_root)
+    long_ago = time.time() - 7200
+    os.utime(entry, (long_ago, long_ago))
+    return entry
+
+
 def test_an_install_does_not_rely_on_a_record_other_machines_may_not_list_yet(
     capsys, monkeypatch, isolated, index_args, store_root
 ):
@@ -334,11 +344,7 @@ def test_an_install_does_not_rely_on_a_record_other_machines_may_not_list_yet(
     monkeypatch.setenv("PEPIP_SHARED_STORE", "1")
     monkeypatch.setenv("PEPIP_PRUNE_GRACE", "60")
     work = isolated / "work"
-    _on(monkeypatch, "machine-a")
-    assert run_pepip(["install", *index_args, "--venv", "a", "beta"], capsys).exit_code == 0
-    (entry,) = store_entries(store_root)
-    long_ago = time.time() - 7200
-    os.utime(entry, (long_ago, long_ago))
+    entry = _installed_long_ago(capsys, monkeypatch, index_args, store_root, "beta")
     trash = entry.parents[3] / "tmp" / "taken-by-machine-c"
 
     taken: list[float] = []
@@ -372,11 +378,7 @@ def test_a_record_keeps_listing_what_its_venv_dropped_while_machines_read_it_lat
     1.0 listed by A's record."""
     monkeypatch.setenv("PEPIP_SHARED_STORE", "1")
     work = isolated / "work"
-    _on(monkeypatch, "machine-a")
-    assert run_pepip(["install", *index_args, "--venv", "a", "versioned==1.0"], capsys).exit_code == 0
-    (old,) = store_entries(store_root)
-    long_ago = time.time() - 7200
-    os.utime(old, (long_ago, long_ago))
+    old = _installed_long_ago(capsys, monkeypatch, index_args, store_root, "versioned==1.0")
     _age_record(_record_of(store_root, work / "a"), 7200)  # A's record is listed everywhere
     _on(monkeypatch, "machine-b")
     started = time.monotonic()
