@@ -9,9 +9,9 @@ install on a shared store also:
 1. lists the entries it is about to link in its venv's registry record *before* linking
    them (every prune keeps an entry some record lists);
 2. for an entry old enough that a prune may judge it unused (published more than half the
-   grace period ago, and listed by no other venv's record), waits until every machine sees
-   that record, then asks for the entry by name: one that a prune moved out meanwhile is
-   stored again, like any missing one.
+   grace period ago, and listed by no other venv's record every machine already lists),
+   waits until every machine sees that record, then asks for the entry by name: one that a
+   prune moved out meanwhile is stored again, like any missing one.
 
 Why this suffices is argued in docs/reliability.md ("A store shared by machines").
 """
