@@ -100,6 +100,9 @@ class Locations:
         if not store_root.is_absolute():
             store_root = base / store_root
         _check_store_root(store_root)
+        # Canonical, like the venv: manifests name entries under this spelling and prune,
+        # doctor and the registry compare them, so `sl -> store` and `sub/../store` are `store`.
+        store_root = Path(os.path.realpath(store_root))
         chosen, venv_source = choose_venv(venv, env)
         # Canonical (symlinks and `..` resolved): the registry, the moved-venv check and
         # prune all compare it, so `sub/../v` and a link to `v` are `v`.
@@ -219,7 +222,7 @@ def _check_store_root(store_root: Path) -> None:
 
 def _check_venv_outside(venv: Path, store_root: Path) -> None:
     """A venv inside the store would be taken for store files (prune empties ``tmp/``)."""
-    if venv.is_relative_to(Path(os.path.realpath(store_root))):
+    if venv.is_relative_to(store_root):
         raise PepipError("the venv %s is inside the store %s; put it elsewhere" % (venv, store_root))
 
 
@@ -229,7 +232,8 @@ def _base_stores(text: str, cwd: Path, store_root: Path) -> tuple[Path, ...]:
     for part in filter(None, text.split(os.pathsep)):
         root = Path(part).expanduser()
         root = root if root.is_absolute() else cwd / root
-        if os.path.realpath(root) == os.path.realpath(store_root):
+        root = Path(os.path.realpath(root))
+        if root == store_root:
             raise PepipError(
                 "%s names the writable store %s itself; list only read-only stores there"
                 % (BASE_STORES_ENV, root)

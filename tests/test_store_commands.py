@@ -166,3 +166,41 @@ def test_venv_moved_by_hand_is_detected_not_trusted(capsys, isolated, index_args
     result = run_pepip(["install", *index_args, "--venv", str(moved), "versioned"], capsys)
     assert result.exit_code == 1 and len(result.error_lines) == 1 and "not relocatable" in result.stderr
     assert (snapshot(moved), snapshot(store_root)) == before
+
+
+def _spelled(store_root: Path, spelling: str) -> str:
+    """``store_root`` named another way: the same directory, other text."""
+    work = store_root.parent / "work"
+    if spelling == "symlink":
+        link = store_root.parent / "store-link"
+        store_root.mkdir(exist_ok=True)
+        if not link.is_symlink():
+            link.symlink_to(store_root, target_is_directory=True)
+        return str(link)
+    if spelling == "dotdot":
+        (work / "sub").mkdir(exist_ok=True)
+        return str(work / "sub" / ".." / ".." / store_root.name)
+    if spelling == "trailing slash":
+        return str(store_root) + os.sep
+    if spelling == "relative":
+        return os.path.join("..", store_root.name)
+    return str(store_root)
+
+
+@pytest.mark.posix("a symlinked store root needs symlink privilege")
+@pytest.mark.parametrize("installed_as", ["as is", "symlink"])
+@pytest.mark.parametrize("named_as", ["symlink", "dotdot", "trailing slash", "relative"])
+def test_prune_and_doctor_see_the_same_store_under_any_spelling(
+    capsys, isolated, index_args, store_root, monkeypatch, installed_as, named_as
+):
+    """R1: prune under another spelling of PEPIP_HOME had removed every entry in use."""
+    monkeypatch.setenv("PEPIP_HOME", _spelled(store_root, installed_as))
+    installed_in(capsys, index_args, ("one", ["alpha", "versioned==1.0"]))
+    before = snapshot(store_root / "v2" / "entries")
+    monkeypatch.setenv("PEPIP_HOME", _spelled(store_root, named_as))
+    result = run_pepip(["store", "prune"], capsys)
+    assert result.exit_code == 0 and "Removed 0 entries" in result.stdout, result.stdout
+    assert snapshot(store_root / "v2" / "entries") == before
+    doctor = run_pepip(["doctor", "--venv", "one"], capsys)
+    assert doctor.stdout.strip() == "No problems found", doctor.stdout + doctor.stderr
+    assert venv_run(isolated / "work" / "one", "import alpha, versioned; print('ok')") == "ok"

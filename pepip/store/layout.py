@@ -92,6 +92,7 @@ class Store:
         self._shared_setting = shared_setting
         self._sharing: Sharing | None = None
         self._lock_warned = False
+        self._real_entries: Path | None = None
 
     @classmethod
     def of(cls, locations: Locations) -> Store:
@@ -131,7 +132,20 @@ class Store:
 
     def owns(self, entry: Path) -> bool:
         """Whether ``entry`` is in this (writable) store rather than a base store."""
-        return entry.is_relative_to(self.entries_dir)
+        return self.canonical(entry).is_relative_to(self.entries_dir)
+
+    def canonical(self, entry: Path) -> Path:
+        """``entry`` as this store spells it. A manifest written while the store was named
+        another way (through a symlink, with ``..``) names the same entries under that
+        spelling; compared as text, prune would take them for unused."""
+        if entry.is_relative_to(self.entries_dir):
+            return entry
+        if self._real_entries is None:
+            self._real_entries = Path(os.path.realpath(self.entries_dir))
+        real = Path(os.path.realpath(entry))
+        if real.is_relative_to(self._real_entries):
+            return self.entries_dir / real.relative_to(self._real_entries)
+        return entry
 
     def ensure(self) -> None:
         """Create the layout; a store that cannot be written is a user error."""

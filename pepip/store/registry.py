@@ -155,9 +155,9 @@ def _text(store: Store, venv: Path, entries: Iterable[Path], previous: Record | 
     """The record's text; on a shared store with when it began, and the entries ``previous``
     listed that ``entries`` drops, kept for as long as another machine may read it late."""
     names = sorted({
-        entry.relative_to(store.entries_dir).as_posix()
+        store.canonical(entry).relative_to(store.entries_dir).as_posix()
         for entry in entries
-        if entry.is_relative_to(store.entries_dir)  # a base store's entries are never pruned
+        if store.owns(entry)  # a base store's entries are never pruned
     })
     lines = [str(venv), "machine " + store.machine]
     if store.sharing.shared:
@@ -269,14 +269,14 @@ class Registry:
     named: dict[Path, set[Path]] = field(default_factory=dict)  # venv (or record) -> entries
     expired: list[Record] = field(default_factory=list)  # other machines', unrenewed for the TTL
 
+    # Entries each live venv's manifest names, as the store spells them (Store.canonical).
+    linked: dict[Path, set[Path]] = field(default_factory=dict)
+
     def users(self) -> Counter[Path]:
         """Store entry directory -> number of venvs that name it."""
         counts: Counter[Path] = Counter()
-        for user in set(self.live) | set(self.named):
-            entries = set(self.named.get(user, ()))
-            if user in self.live:
-                entries.update(Path(record.site_dir).parent for record in self.live[user].dists)
-            counts.update(entries)
+        for user in set(self.linked) | set(self.named):
+            counts.update(self.named.get(user, set()) | self.linked.get(user, set()))
         return counts
 
 
@@ -310,4 +310,5 @@ def scan_registry(store: Store, now: float | None = None) -> Registry:
             registry.gone.append(venv)
         else:
             registry.live[venv] = manifest
+            registry.linked[venv] = {store.canonical(Path(record.site_dir).parent) for record in manifest.dists}
     return registry
