@@ -126,13 +126,14 @@ def make_tree_readonly(root: Path, keep_writable: str | None = None, writable_py
     top = str(root)
     pycache_below = None if writable_pycache is None else str(writable_pycache)
     for directory, subdirs, files in os.walk(top):
+        has_pycache = "__pycache__" in subdirs  # a wheel may ship its own (numpy 2.0-2.3 do)
         if keep_writable is not None and keep_writable in subdirs:
             subdirs.remove(keep_writable)
         if (
             pycache_below is not None
             and (directory == pycache_below or directory.startswith(pycache_below + os.sep))
             and any(name.endswith(".py") for name in files)
-            and "__pycache__" not in subdirs
+            and not has_pycache
         ):
             # Writable by the owner alone: a teammate's bytecode would run in every venv.
             os.mkdir(os.path.join(directory, "__pycache__"), 0o755)

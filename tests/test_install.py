@@ -6,10 +6,12 @@ import errno
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+from pepip.locations import find_uv
 from helpers import WINDOWS, bin_dir, run_pepip, site_packages, store_entries, venv_python, venv_run
 
 
@@ -29,6 +31,39 @@ def test_regular_package_and_dependency_import_from_store(capsys, venv, index_ar
     assert sorted(p.name for p in site.iterdir()) == [
         "_pepip.pth", "_pepip.start", "alpha-1.0.dist-info", "beta-1.0.dist-info", "pepip_runtime",
     ]
+
+
+@pytest.mark.parametrize("bytecode", ["compile", "auto"])
+def test_a_wheel_that_ships_its_own_pycache_installs_like_uv(capsys, venv, isolated, monkeypatch, bytecode):
+    """numpy 2.0-2.3 ship a ``__pycache__`` directory: every install of them had crashed."""
+    import py_compile
+
+    from helpers import build_wheel
+
+    source = isolated / "pycship-src" / "pycship" / "__init__.py"
+    source.parent.mkdir(parents=True)
+    source.write_text("N = 'shipped'\n")
+    compiled = Path(py_compile.compile(str(source), cfile=str(source.parent / "__pycache__" / ("__init__.%s.pyc" % sys.implementation.cache_tag))))
+    house = isolated / "house"
+    house.mkdir()
+    build_wheel(house, "pycship", "1.0", {
+        "pycship/__init__.py": source.read_text(),
+        "pycship/__pycache__/" + compiled.name: compiled.read_bytes(),
+        "pycship/sub/__init__.py": "",
+        "pycship/sub/__pycache__/stale.pyc": b"not bytecode",
+    })
+    monkeypatch.setenv("PEPIP_BYTECODE", bytecode)
+    monkeypatch.delenv("PYTHONDONTWRITEBYTECODE", raising=False)  # Python may rewrite a stale one
+    result = run_pepip(["install", "--no-index", "--find-links", str(house), "pycship"], capsys)
+    assert result.exit_code == 0, result.stderr
+    uv_venv = isolated / "uv-venv"
+    subprocess.run([str(find_uv(os.environ)), "venv", "-q", str(uv_venv)], check=True)
+    subprocess.run([str(find_uv(os.environ)), "pip", "install", "-q", "--python", str(venv_python(uv_venv)),
+                    "--no-index", "--find-links", str(house), "pycship"], check=True)
+    code = "import pycship, pycship.sub; print(pycship.N)"
+    assert venv_run(venv, code) == venv_run(uv_venv, code) == "shipped"
+    verify = run_pepip(["store", "verify"], capsys)
+    assert verify.exit_code == 0, verify.stdout + verify.stderr
 
 
 @pytest.mark.windows

@@ -112,6 +112,8 @@ class _Moves:
                     "%s is listed in its distribution's RECORD but uv did not install it" % source.name
                 ) from None
             first, path = self._moved[staged]
+            if (first, path) == (temp, relative):
+                return  # moved already: a shipped pyc that is also the bytecode of its source
             shutil.copyfile(os.path.join(self._published.get(first, first), path), target)
             return
         self._moved[staged] = (temp, relative)
@@ -143,10 +145,12 @@ def _whole_directories(site: Path, rows: list[tuple[str, str, str]], dist_info: 
     for top, files in listed.items():
         found: set[str] = set()
         for directory, _subdirs, names in os.walk(site / top):
-            if os.path.basename(directory) == "__pycache__":
-                continue  # uv's bytecode of listed sources, if it compiled any
             below = os.path.relpath(directory, site / top).replace(os.sep, "/")
             prefix = "" if below == "." else below + "/"
+            if os.path.basename(directory) == "__pycache__":
+                # uv's bytecode of listed sources, if it compiled any; a wheel's own counts
+                found.update(prefix + name for name in names if prefix + name in files)
+                continue
             found.update(prefix + name for name in names)
         if found == files:
             whole[top] = sorted(files)
@@ -175,7 +179,7 @@ def _build_entry(
         if parts[0] == dist_info.name and parts[-1] in _INSTALLER_FILES:
             continue
         if parts[0] in whole and len(parts) > 1:
-            rows.append(("site/" + record_path, hash_field, size))
+            rows.append(("site/" + record_path, "", "") if _is_bytecode(parts) else ("site/" + record_path, hash_field, size))
             continue
         source = Path(os.path.normpath(site / record_path))
         if parts[0] == "..":
@@ -194,6 +198,8 @@ def _build_entry(
         # venv's site-packages), not again in the store.
         area = "meta" if parts[0] == dist_info.name else "site"
         moves.move(source, temp, "%s/%s" % (area, record_path))
+        if _is_bytecode(parts):
+            hash_field = size = ""  # BYTECODE lists it as stored (uv may have compiled it anew)
         rows.append(("%s/%s" % (area, record_path), hash_field, size))
         if compiled and record_path.endswith(".py"):
             _move_bytecode(source, temp, "%s/%s" % (area, record_path), pycache_listings, moves)
@@ -204,6 +210,11 @@ def _build_entry(
     facts = derive_facts(temp, dist_info.name, artifact)
     (temp / ENTRY_FILE).write_text(facts_text(facts), encoding="utf-8")
     return wheel_tags(temp / "meta" / dist_info.name)
+
+
+def _is_bytecode(parts: list[str]) -> bool:
+    """A RECORD path of bytecode a wheel ships (numpy 2.0-2.3 ship a ``__pycache__``)."""
+    return len(parts) > 1 and parts[-2] == "__pycache__" and parts[-1].endswith(".pyc")
 
 
 def wheel_tags(dist_info: Path) -> str:
