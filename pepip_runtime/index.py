@@ -185,6 +185,8 @@ def parse_manifest(text: str) -> Manifest:
             preloads[fields[1]] = _split_list(fields[2])
         else:
             raise ManifestError("unexpected line: " + line[:60])
+    if not interpreter:  # every manifest pepip writes names it: this one was cut short
+        raise ManifestError("it names no interpreter")
     return Manifest(interpreter, requests, dists, sync, preloads)
 
 

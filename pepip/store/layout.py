@@ -7,6 +7,7 @@ A ``Store`` is one root with its read-only base stores; publishing an entry is
 
 from __future__ import annotations
 
+import errno
 import math
 import os
 import stat
@@ -301,8 +302,10 @@ def _open_lock(path: Path) -> int:
     """
     try:
         return os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
-    except PermissionError:
-        return os.open(path, os.O_RDONLY)
+    except OSError as error:
+        if not isinstance(error, PermissionError) and error.errno != errno.EROFS:
+            raise
+        return os.open(path, os.O_RDONLY)  # a teammate's, or a read-only mount
 
 
 def read_entry(path: Path, final: Path | None = None) -> StoreEntry:

@@ -55,6 +55,11 @@ def prune(store: Store, dry_run: bool) -> PruneResult:
     result = PruneResult()
     if not store.base.is_dir():
         return result
+    if not dry_run and _read_only_mount(store.base):
+        raise PepipError(
+            "the store %s is on a read-only filesystem, so prune cannot remove anything; run it "
+            "where the store is mounted read-write (`--dry-run` shows what it would remove)" % store.root
+        )
     with store.locked(exclusive=True):
         registry = scan_registry(store)
         if registry.unreadable:
@@ -92,6 +97,14 @@ def prune(store: Store, dry_run: bool) -> PruneResult:
                "path" if len(result.kept) == 1 else "paths", ", ".join(owners))
         )
     return result
+
+
+def _read_only_mount(path: Path) -> bool:
+    """Whether ``path`` is on a filesystem mounted read-only (root's write bits mean nothing)."""
+    try:
+        return bool(os.statvfs(path).f_flag & os.ST_RDONLY)
+    except (AttributeError, OSError):  # Windows has no statvfs
+        return False
 
 
 def _mine(path: Path) -> bool:

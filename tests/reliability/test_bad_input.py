@@ -167,6 +167,11 @@ def truncated_manifest(state: State) -> None:
     path.write_text(text[: len(text) - 40], encoding="utf-8")
 
 
+def header_only_manifest(state: State) -> None:
+    path = state.venv / "pepip-manifest.txt"
+    path.write_text(path.read_text(encoding="utf-8").split("\n")[0] + "\n", encoding="utf-8")
+
+
 def entry_file_deleted(state: State) -> None:
     (state.entry("alpha") / "ENTRY").unlink()
 
@@ -252,6 +257,7 @@ ROWS = [
     Row("home-dangling-symlink", ("install", "--venv", "new", "alpha"), "which does not exist", dangling_home),
     Row("home-is-a-file", ("install", "tool"), "homefile is a file", file_home),
     Row("home-read-only", ("install", "tool"), "Read-only file system", readonly_store),
+    Row("prune-read-only", ("store", "prune"), "is on a read-only filesystem", readonly_store),
     Row("link-mode-setting", ("install", "tool"), "PEPIP_LINK_MODE", env(PEPIP_LINK_MODE="hardcopy")),
     Row("uv-missing", ("install", "tool"), "/nonexistent/uv", env(PEPIP_UV="/nonexistent/uv")),
     Row("list-format", ("list", "--format", "xml"), "--format"),
@@ -260,6 +266,9 @@ ROWS = [
     Row("manifest-not-utf8", ("install", "tool"), "pepip-manifest.txt is damaged", manifest(b"\xff\xfe\0garbage")),
     Row("manifest-truncated", ("install", "tool"), "pepip-manifest.txt is damaged", truncated_manifest),
     Row("manifest-garbage-list", ("list",), "pepip-manifest.txt is damaged", manifest(b"garbage\n")),
+    Row("manifest-header-only", ("install", "tool"), "pepip-manifest.txt is damaged (it names no interpreter)",
+        header_only_manifest),
+    Row("manifest-header-only-list", ("list",), "pepip-manifest.txt is damaged", header_only_manifest),
     Row("entry-file-deleted", ("install", "--venv", "second", "alpha"), "store verify --fix", entry_file_deleted),
     Row("entry-dist-info-deleted", ("install", "--venv", "second", "alpha"), "store verify --fix",
         entry_dist_info_deleted),
