@@ -7,6 +7,7 @@ manifest names is published, and the manifest is replaced last, atomically.
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
 from typing import AbstractSet, Iterable
@@ -219,13 +220,23 @@ def _link(
         except OSError as error:
             # Stored again, an entry is young: no prune takes it (they spare the grace period).
             if stored_again or not target.store.sharing.shared or entry_present(entry.path):
-                raise PepipError(
-                    "cannot link %s from %s (%s); if the store entry is damaged run "
-                    "`pepip store verify --fix`" % (pin.spec, entry.path, error.strerror or error)
-                ) from None
+                raise _link_error(pin, entry, target.venv, error) from None
         fsops.remove_tree(target.interpreter.site_packages / entry.dist_info)  # half made; guarded
         ((_pin, entry),) = store_pins(target, [pin], options)
         stored_again = True
+
+
+def _link_error(pin: Pin, entry: StoreEntry, venv: Path, error: OSError) -> PepipError:
+    """Why linking failed, with the store's remedy only where the store was at fault (not a
+    full venv disk, say, or a name the venv's filesystem cannot hold)."""
+    place = error.filename if isinstance(error.filename, str) else ""
+    in_store = not place or Path(place).is_relative_to(entry.path)
+    if error.errno not in (errno.ENOENT, errno.ENOTDIR, errno.EISDIR) or not in_store:
+        return PepipError("cannot link %s into %s (%s)" % (pin.spec, place or venv, error.strerror or error))
+    return PepipError(
+        "cannot link %s from %s (%s); if the store entry is damaged run `pepip store verify --fix`"
+        % (pin.spec, entry.path, error.strerror or error)
+    )
 
 
 class _Owners:

@@ -19,6 +19,7 @@ import sysconfig
 from pathlib import Path
 from typing import Final, Literal
 
+from pepip import fsops
 from pepip.errors import PepipError
 
 __all__ = ["launcher_text", "entry_point_launcher", "shebang", "write_launcher", "with_interpreter"]
@@ -100,7 +101,16 @@ def with_interpreter(data: bytes, python: Path) -> bytes | None:
 def write_launcher(path: Path, text: bytes) -> None:
     """Write an executable script, replacing what was there."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name("." + path.name + ".pepip-tmp")
-    temp.write_bytes(text)
-    os.chmod(temp, 0o755)
-    os.replace(temp, path)
+    # A short temp name of its own: a console script may be named with up to 255 bytes (uv
+    # installs those), and the name plus a suffix would not fit.
+    temp = path.with_name(".pepip-launcher-%d.tmp" % os.getpid())
+    fsops.unlink_if_present(temp)  # left by a killed process of the same pid
+    try:
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o755)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(text)
+        os.chmod(temp, 0o755)
+        os.replace(temp, path)
+    except BaseException:
+        fsops.unlink_if_present(temp)
+        raise

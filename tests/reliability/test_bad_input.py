@@ -92,6 +92,7 @@ class Row:
     args: tuple[str, ...]
     says: str
     setup: Setup | None = None
+    not_says: str = ""  # a hint that would mislead here
 
 
 # --- setups --------------------------------------------------------------------------------
@@ -192,6 +193,20 @@ def tiny_staging(state: State) -> None:
     state.mount(state.store / "v2" / "tmp", "-t", "tmpfs", "-o", "size=64k", "none")
 
 
+def tiny_venv_share(state: State) -> None:
+    """The venv's share/ on a 64 KiB tmpfs, and a wheel with a 1 MB data file for it."""
+    house = state.root / "big-wheels"
+    house.mkdir()
+    build_wheel(house, "bigshare", "1.0", {"bigshare.py": "", "{data}/data/share/big/blob.bin": os.urandom(1_000_000)})
+    stored = subprocess.run(  # stored already: the failed command is to change nothing
+        [sys.executable, "-m", "pepip", "install", "-q", "--no-index", "-f", str(house), "--venv", "other", "bigshare"],
+        cwd=state.work, env=state.env, capture_output=True, text=True,
+    )
+    assert stored.returncode == 0, stored.stderr
+    (state.venv / "share").mkdir()
+    state.mount(state.venv / "share", "-t", "tmpfs", "-o", "size=64k", "none")
+
+
 def env(**values: str) -> Setup:
     def setup(state: State) -> None:
         state.env.update(values)
@@ -274,6 +289,8 @@ ROWS = [
         entry_dist_info_deleted),
     Row("entry-file-without-name", ("install", "--venv", "second", "alpha"), "store verify --fix",
         entry_file_without_name),
+    Row("disk-full-in-the-venv", ("install", "-f", "../big-wheels", "bigshare"),
+        "cannot link bigshare==1.0 into", tiny_venv_share, not_says="verify"),
     Row("disk-full-while-storing", ("install", "-f", "../big-wheels", "bigdata"), "No space left on device",
         tiny_staging),
 ]
@@ -344,6 +361,7 @@ def test_bad_input_is_one_line_and_changes_nothing(row: Row, state: State, wheel
     assert len(lines) == 1 and lines[0].startswith("pepip: error: "), done.stderr[:3000]
     assert len(lines[0]) < 2000, lines[0][:3000]
     assert row.says in lines[0], lines[0]
+    assert not row.not_says or row.not_says not in lines[0], lines[0]
     assert snapshot(state.root) == before
 
 
