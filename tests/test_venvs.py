@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import subprocess
 
+import pytest
+
 from helpers import run_pepip, venv_run
 
 
@@ -49,3 +51,16 @@ def test_a_venv_is_known_by_its_canonical_path(capsys, isolated, index_args, sto
     doctor = run_pepip(["doctor", "--venv", "v"], capsys)
     assert doctor.exit_code == 0, doctor.stdout + doctor.stderr
     assert venv_run(work / "v", "import alpha, tool; print('ok')") == "ok"
+
+
+@pytest.mark.parametrize("junk", ["garbage\n", "cp311-cp311-manylinux_2_17_x86_64\n", "py2-none-any\n"])
+def test_a_damaged_remembered_tag_list_is_computed_again(capsys, isolated, index_args, store_root, junk):
+    """R21: junk in the remembered tag list had made every install fail (no wheel fits)."""
+    assert run_pepip(["install", *index_args, "--venv", "one", "alpha"], capsys).exit_code == 0
+    remembered = list((store_root / "v2" / "interpreters").glob("*.tags"))
+    assert remembered
+    for path in remembered:
+        path.write_text(junk)
+    result = run_pepip(["install", *index_args, "--venv", "two", "alpha"], capsys)
+    assert result.exit_code == 0, result.stderr
+    assert "py3-none-any" in remembered[0].read_text().split()

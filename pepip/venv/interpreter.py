@@ -99,6 +99,8 @@ class Interpreter:
                 names = path.read_text(encoding="ascii").split()
         except (OSError, UnicodeDecodeError):
             pass
+        if "py3-none-any" not in names or any(name.count("-") != 2 for name in names):
+            names = []  # damaged or cut short: every Python 3 accepts py3-none-any, last of all
         if not names:
             names = [str(tag) for tag in self.supported_tags()]
             try:
