@@ -324,6 +324,9 @@ def read_entry(path: Path, final: Path | None = None) -> StoreEntry:
         value = facts.get(key, "")
         return tuple(value.split(",")) if value else ()
 
+    native = NativeReach.from_fact(facts["native"]) if facts.get("native") else None
+    if not _facts_fit_files(path, listed("top_level"), listed("pth"), listed("scripts"), native):
+        raise damaged
     return StoreEntry(
         path=path if final is None else final,
         name=NormalizedName(facts["name"]),
@@ -332,9 +335,28 @@ def read_entry(path: Path, final: Path | None = None) -> StoreEntry:
         top_level=listed("top_level"),
         pth_files=listed("pth"),
         scripts=listed("scripts"),
-        native=NativeReach.from_fact(facts["native"]) if facts.get("native") else None,
+        native=native,
         artifact=facts.get("artifact", ""),
     )
+
+
+def _facts_fit_files(
+    path: Path, top_level: tuple[str, ...], pth_files: tuple[str, ...], scripts: tuple[str, ...],
+    native: NativeReach | None,
+) -> bool:
+    """Whether what ``ENTRY`` says the venv is to import, run and preload lies in the entry's
+    own files: an edited ``ENTRY`` (an import name of another package, a native directory
+    ``../../etc``) is refused without hashing anything, with one ``listdir``."""
+    for directory in native.directories if native else ():
+        if os.path.isabs(directory) or ".." in directory.replace("\\", "/").split("/"):
+            return False  # scan_native_reach records only directories below site/
+    if any(not name or name in (".", "..") or "/" in name or "\\" in name for name in [*top_level, *pth_files, *scripts]):
+        return False
+    if not (top_level or pth_files):
+        return True
+    site = set(_listdir(path / "site"))
+    stems = {name.split(".", 1)[0] for name in site}
+    return all(name in stems for name in top_level) and all(name in site for name in pth_files)
 
 
 def _listdir(directory: Path) -> list[str]:

@@ -185,6 +185,18 @@ def entry_file_without_name(state: State) -> None:
     (state.entry("alpha") / "ENTRY").write_text("dist_info=alpha-1.0.dist-info\n")
 
 
+def entry_fact(key: str, value: str) -> Setup:
+    """Edit one line of alpha's ``ENTRY`` (as its owner could)."""
+
+    def setup(state: State) -> None:
+        path = state.entry("alpha") / "ENTRY"
+        lines = [line for line in path.read_text(encoding="utf-8").splitlines() if not line.startswith(key + "=")]
+        path.chmod(0o644)
+        path.write_text("\n".join(lines + ["%s=%s" % (key, value)]) + "\n", encoding="utf-8")
+
+    return setup
+
+
 def tiny_staging(state: State) -> None:
     """The store's tmp/ on a 64 KiB tmpfs, and a 1 MB wheel to store: disk full while writing."""
     house = state.root / "big-wheels"
@@ -289,6 +301,10 @@ ROWS = [
         entry_dist_info_deleted),
     Row("entry-file-without-name", ("install", "--venv", "second", "alpha"), "store verify --fix",
         entry_file_without_name),
+    Row("entry-names-another-import", ("install", "--venv", "second", "alpha"), "store verify --fix",
+        entry_fact("top_level", "alpha,requests")),
+    Row("entry-native-leaves-the-store", ("install", "--venv", "second", "alpha"), "store verify --fix",
+        entry_fact("native", "../../../../../../etc;libc.so.6")),
     Row("disk-full-in-the-venv", ("install", "-f", "../big-wheels", "bigshare"),
         "cannot link bigshare==1.0 into", tiny_venv_share, not_says="verify"),
     Row("disk-full-while-storing", ("install", "-f", "../big-wheels", "bigdata"), "No space left on device",
