@@ -10,6 +10,7 @@ as ``/tmp`` has, so nobody renames or deletes what another user put there.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import functools
 import os
@@ -18,7 +19,7 @@ import stat
 import sys
 import tempfile
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 from pepip.errors import PepipError
 
@@ -36,6 +37,7 @@ __all__ = [
     "owner_name",
     "owned",
     "chmod_dir",
+    "interrupts_deferred",
     "NotInStore",
 ]
 
@@ -201,6 +203,29 @@ def chmod_dir(path: Path, mode: int) -> None:
         os.fchmod(fd, mode)
     finally:
         os.close(fd)
+
+
+@contextlib.contextmanager
+def interrupts_deferred() -> Iterator[None]:
+    """Hold Ctrl-C (SIGINT) until the block is done, then act on it as Python would have.
+
+    For cleanup that must not be cut short: a staging directory half removed is a leftover.
+    Signals are only the main thread's to handle; elsewhere the block runs as it is.
+    """
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[tuple[int, object]] = []
+    previous = signal.signal(signal.SIGINT, lambda number, frame: received.append((number, frame)))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if received and callable(previous):
+            previous(*received[0])  # default_int_handler raises KeyboardInterrupt
 
 
 def unlink_if_present(path: Path) -> None:

@@ -22,3 +22,28 @@ def test_remove_tree_deletes_read_only_files_and_directories(tmp_path):
     assert not os.access(root / "ENTRY", os.W_OK) or getattr(os, "geteuid", lambda: 1)() == 0
     remove_tree(root)
     assert not os.path.lexists(root)
+
+
+@pytest.mark.posix("SIGINT sent by a thread with os.kill")
+def test_ctrl_c_while_a_staging_directory_is_removed_waits_until_it_is_gone(tmp_path):
+    """R24: Ctrl-C (which stops uv too, so it often comes during cleanup) had left tmp/stage-*."""
+    import signal
+    import threading
+    import time
+
+    from pepip.store.layout import Store
+
+    store = Store(tmp_path / "store")
+    store.tmp_dir.mkdir(parents=True)
+    interrupted = False
+    try:
+        with store.staging() as work:
+            for number in range(3000):  # long enough to remove that Ctrl-C lands meanwhile
+                (work / str(number)).mkdir()
+                (work / str(number) / "f").write_text("x")
+            threading.Timer(0.02, os.kill, (os.getpid(), signal.SIGINT)).start()
+    except KeyboardInterrupt:
+        interrupted = True
+    time.sleep(0.1)  # a late signal is a test failure, not a passing run
+    assert interrupted, "the interrupt came after the directory was gone: make it larger"
+    assert list(store.tmp_dir.iterdir()) == []

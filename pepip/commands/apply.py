@@ -108,11 +108,10 @@ def store_pins(
     from pepip.store.staging import add_staged
 
     pins = _located(target, pins, options)
-    work = target.store.staging_dir()
     display = None
     if progress is not None and progress.live and terminal.available():
         display = UvDisplay(progress).feed
-    try:
+    with target.store.staging() as work:
         prefix = work / "prefix"
         lazy = target.locations.lazy_bytecode
         fetch_pins(target.locations.uv, target.python, pins, options, prefix, not lazy, display)
@@ -129,8 +128,6 @@ def store_pins(
         }
         if bytecode_mode(target.store, target.locations.bytecode) == "background":
             compile_later(target.python, [entry.path for entry in entries.values() if target.store.owns(entry.path)])
-    finally:
-        fsops.remove_tree(work)
     stored = []
     for pin in pins:
         entry = entries.get(pin.name)

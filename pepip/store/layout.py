@@ -255,6 +255,21 @@ class Store:
         """A new private directory on the store's filesystem, for uv and entry building."""
         return Path(tempfile.mkdtemp(prefix="stage-", dir=self.tmp_dir))
 
+    @contextmanager
+    def staging(self) -> Iterator[Path]:
+        """A ``staging_dir`` removed when the block ends, however it ends: Ctrl-C, which
+        also stops uv and so often comes while the directory is being removed, waits until
+        it is gone."""
+        made: list[Path] = []
+        try:
+            with fsops.interrupts_deferred():
+                made.append(self.staging_dir())
+            yield made[0]
+        finally:
+            with fsops.interrupts_deferred():
+                for path in made:
+                    fsops.remove_tree(path)
+
     def lookup(self, pin: Pin, priority: dict[str, int]) -> StoreEntry | None:
         """The entry built from ``pin``'s artifact whose wheel tag ``priority`` ranks best.
 

@@ -62,15 +62,11 @@ def add_staged(
         pin = pins.get(NormalizedName(name))
         if pin is None or pin.artifact is None:
             raise PepipError("uv installed %s, which was not asked for" % dist_info.name)
-        temp = store.staging_dir()
-        try:
+        with store.staging() as temp:  # a disk that filled up, say: nothing half-built stays
             tag_set = _build_entry(site, staging, dist_info, python, temp, pin.identity, moves, not lazy_bytecode)
             path = store.entries_dir / name / version / ("%s-%s" % (tag_set, pin.artifact.key))
             entries.append(publish_entry(store, temp, read_entry(temp, path), lazy_bytecode))
             moves.published(temp, entries[-1].path)
-        except BaseException:
-            fsops.remove_tree(temp)  # a disk that filled up, say: nothing half-built stays
-            raise
         stored()
     return entries
 
