@@ -7,6 +7,7 @@ current directory; everything else receives a ``Locations`` value.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import shutil
 from dataclasses import dataclass
@@ -111,11 +112,7 @@ class Locations:
         link_mode = env.get(LINK_MODE_ENV, "hardlink")
         if link_mode not in ("hardlink", "copy"):
             raise PepipError("%s must be `hardlink` or `copy`, not `%s`" % (LINK_MODE_ENV, link_mode))
-        ttl_text = env.get(RESOLUTION_TTL_ENV, "")
-        try:
-            ttl = float(ttl_text) if ttl_text else DEFAULT_RESOLUTION_TTL
-        except ValueError:
-            raise PepipError("%s must be a number of seconds, not `%s`" % (RESOLUTION_TTL_ENV, ttl_text)) from None
+        ttl = _seconds(env, RESOLUTION_TTL_ENV, DEFAULT_RESOLUTION_TTL)
         bytecode = env.get(BYTECODE_ENV, "auto")
         if bytecode not in BYTECODE_MODES:
             raise PepipError(
@@ -203,7 +200,7 @@ def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
         value = float(text) if text else default
     except ValueError:
         value = -1.0
-    if not value >= 0:
+    if not 0 <= value < math.inf:  # NaN fails both
         raise PepipError("%s must be a number of seconds, not `%s`" % (name, text))
     return value
 

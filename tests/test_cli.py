@@ -127,6 +127,19 @@ def test_output_reports_resolution_storage_and_changes(capsys, venv, index_args)
     assert lines[-2:] == [" + alpha==1.0", " + beta==1.0"]
 
 
+def test_a_virtualenv_venv_is_named_with_its_python_version_as_uv_says_it(capsys, venv, index_args):
+    """virtualenv writes ``version_info = 3.11.7.final.0``: pepip had said so too."""
+    assert run_pepip(["install", *index_args, "beta"], capsys).exit_code == 0
+    config = venv / "pyvenv.cfg"
+    text = config.read_text()
+    config.write_text("".join(
+        "version_info = %s.final.0\n" % platform.python_version() if line.startswith("version_info") else line
+        for line in text.splitlines(keepends=True)
+    ))
+    result = run_pepip(["install", *index_args, "alpha"], capsys)
+    assert _lines(result)[0] == "Using Python %s environment at: .venv" % platform.python_version()
+
+
 def test_closed_output_does_not_undo_an_install(venv, index_args):
     """`pepip install ... | head -1`: the pipe closes early; the install must stand."""
     completed = subprocess.run(

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Callable, Final, Sequence
 from pepip import fsops
 from pepip.artifacts import LockedPackage, NormalizedName, Pin, normalized, read_pylock, render_pylock
 from pepip.errors import PepipError
+from pepip.report import plural
 
 if TYPE_CHECKING:
     from packaging.requirements import Requirement
@@ -376,7 +377,7 @@ def fetch_pins(
         args.append("--quiet")
     args += options.index_args()
     try:
-        _run_uv(uv, args, "downloading and building %d distributions" % len(pins), display=display)
+        _run_uv(uv, args, "downloading and building " + plural(len(pins), "distribution"), display=display)
     finally:
         # Gone before entries are made read-only: on Windows the attribute belongs to the
         # file, and deleting the cache's link to it later would clear it for the entry too.

@@ -185,6 +185,7 @@ def environment_line(target: Target) -> str:
     except ValueError:
         shown = str(venv)
     version = venv_version(venv) or target.interpreter.version
+    version = ".".join(version.split(".")[:3])  # virtualenv writes 3.12.1.final.0
     return "Using Python %s environment at: %s" % (version, shown)
 
 

@@ -286,6 +286,12 @@ ROWS = [
     Row("home-read-only", ("install", "tool"), "Read-only file system", readonly_store),
     Row("prune-read-only", ("store", "prune"), "is on a read-only filesystem", readonly_store),
     Row("link-mode-setting", ("install", "tool"), "PEPIP_LINK_MODE", env(PEPIP_LINK_MODE="hardcopy")),
+    Row("resolution-ttl-negative", ("install", "tool"), "PEPIP_RESOLUTION_TTL must be a number of seconds",
+        env(PEPIP_RESOLUTION_TTL="-5")),
+    Row("resolution-ttl-nan", ("install", "tool"), "PEPIP_RESOLUTION_TTL must be a number of seconds",
+        env(PEPIP_RESOLUTION_TTL="nan")),
+    Row("prune-grace-infinite", ("store", "prune"), "PEPIP_PRUNE_GRACE must be a number of seconds",
+        env(PEPIP_PRUNE_GRACE="inf")),
     Row("uv-missing", ("install", "tool"), "/nonexistent/uv", env(PEPIP_UV="/nonexistent/uv")),
     Row("list-format", ("list", "--format", "xml"), "--format"),
     # Damaged state
