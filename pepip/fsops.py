@@ -19,6 +19,7 @@ import stat
 import sys
 import tempfile
 from pathlib import Path
+from types import FrameType
 from typing import Callable, Iterator
 
 from pepip.errors import PepipError
@@ -218,7 +219,7 @@ def interrupts_deferred() -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    received: list[tuple[int, object]] = []
+    received: list[tuple[int, FrameType | None]] = []
     previous = signal.signal(signal.SIGINT, lambda number, frame: received.append((number, frame)))
     try:
         yield

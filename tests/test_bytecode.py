@@ -6,8 +6,12 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
+import sys
 import time
 from pathlib import Path
+
+import pytest
 
 from helpers import run_pepip, store_entries, venv_run
 
@@ -68,3 +72,49 @@ def test_a_team_store_is_compiled_by_the_entrys_owner(capsys, monkeypatch, venv,
     for entry in store_entries(store_root):
         compiled = _wait_for_read_only_pycache(entry)
         assert len(compiled) == len(sorted(entry.rglob("*.py")))
+
+
+def _other_python() -> Path | None:
+    """An interpreter of another minor version than the one running pepip (pyenv's)."""
+    root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    for candidate in sorted(root.glob("3.1[0-3].*")):
+        python = candidate / "bin" / "python"
+        if python.exists() and not candidate.name.startswith("%d.%d." % sys.version_info[:2]):
+            return python
+    return None
+
+
+@pytest.mark.posix("pyenv's interpreters")
+def test_tampered_bytecode_of_another_python_version_is_found_by_doctor_verify_and_repair(
+    capsys, isolated, index_args, store_root, monkeypatch
+):
+    """R11: bytecode Python wrote at an import (no BYTECODE record) was checked only when it
+    was of pepip's own Python version."""
+    python = _other_python()
+    if python is None:
+        pytest.skip("no interpreter of another Python version here")
+    monkeypatch.setenv("PEPIP_BYTECODE", "lazy")
+    monkeypatch.delenv("PYTHONDONTWRITEBYTECODE", raising=False)
+    venv = isolated / "work" / "other"
+    assert run_pepip(["install", *index_args, "--python", str(python), "--venv", str(venv), "alpha"], capsys).exit_code == 0
+    assert venv_run(venv, "import alpha; print(alpha.NAME)") == "alpha"  # writes its bytecode
+    (pyc,) = (p for p in store_root.glob("v2/entries/alpha/*/*/site/alpha/__pycache__/__init__.*.pyc"))
+    assert not pyc.name.endswith(sys.implementation.cache_tag + ".pyc")
+    evil = isolated / "evil" / "__init__.py"
+    evil.parent.mkdir()
+    evil.write_text("import beta\nNAME = 'POISONED'\n")
+    subprocess.run([str(python), "-c", "import py_compile, sys; py_compile.compile(sys.argv[1], cfile=sys.argv[2])",
+                    str(evil), str(isolated / "evil.pyc")], check=True)
+    os.chmod(pyc.parent, 0o755)
+    os.chmod(pyc, 0o644)
+    data = (isolated / "evil.pyc").read_bytes()
+    pyc.write_bytes(pyc.read_bytes()[:16] + data[16:])  # the source's own stamp: Python runs it
+    assert venv_run(venv, "import alpha; print(alpha.NAME)") == "POISONED"
+    doctor = run_pepip(["doctor", "--venv", str(venv)], capsys)
+    said = doctor.stdout + doctor.stderr
+    assert doctor.exit_code == 1 and "alpha 1.0: store entry" in said and "modified" in said, said
+    verify = run_pepip(["store", "verify"], capsys)
+    assert verify.exit_code == 1 and pyc.name in verify.stdout, verify.stdout
+    repair = run_pepip(["repair", *index_args, "--venv", str(venv)], capsys)
+    assert repair.exit_code == 0, repair.stderr
+    assert venv_run(venv, "import alpha; print(alpha.NAME)") == "alpha"

@@ -16,7 +16,7 @@ from pepip.manifest import DistRecord, read_manifest
 from pepip.store.registry import is_registered
 from pepip.store.layout import Store
 from pepip.venv.target import is_pepips, moved_message
-from pepip.store.verify import verify_entry
+from pepip.store.verify import Problem, verify_entries
 from pepip.venv.wiring import damaged_files, shared_paths
 from pepip_runtime.index import INDEX_FORMAT, INDEX_NAME
 
@@ -62,10 +62,16 @@ def diagnose(locations: Locations) -> list[str]:
     dist_infos = [record.dist_info for record in manifest.dists] + sorted(
         name for name in present if name.endswith(".dist-info")
     )
+    # Bytecode of the venv's Python version is checked by the venv's interpreter.
+    verified = verify_entries(
+        [entry for entry in (Path(record.site_dir).parent for record in manifest.dists)
+         if (entry / ENTRY_FILE).is_file() and store.in_layout(entry)],
+        {interpreter.cache_tag: python},
+    )
     for record in manifest.dists:
         wired.add(record.dist_info)
         shared = shared_paths(site, (name for name in dist_infos if name != record.dist_info))
-        problems.extend(_record_problems(record, store, site, venv, present, shared))
+        problems.extend(_record_problems(record, store, site, venv, present, shared, verified))
     for dist_info in sorted(site.glob("*.dist-info")) if site.is_dir() else []:
         installer = dist_info / "INSTALLER"
         if dist_info.name not in wired and installer.is_file() and installer.read_text().strip() == "pepip":
@@ -76,7 +82,8 @@ def diagnose(locations: Locations) -> list[str]:
 
 
 def _record_problems(
-    record: DistRecord, store: Store, site: Path, venv: Path, present: set[str], shared: set[Path]
+    record: DistRecord, store: Store, site: Path, venv: Path, present: set[str], shared: set[Path],
+    verified: dict[Path, list[Problem]],
 ) -> list[str]:
     """What is wrong with one distribution of the venv: its entry, its venv files, its dist-info."""
     about = "%s %s:" % (record.name, record.version)
@@ -87,7 +94,7 @@ def _record_problems(
     elif not store.in_layout(entry) or not record.artifact:
         problems.append("%s linked from %s, an entry of an older pepip's store layout; run `pepip repair`" % (about, entry))
     else:
-        differs = verify_entry(entry)
+        differs = verified.get(entry, [])
         if differs:
             more = " and %d more" % (len(differs) - 1) if len(differs) > 1 else ""
             problems.append(

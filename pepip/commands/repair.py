@@ -26,7 +26,7 @@ from pepip.report import Reporter, plural
 from pepip.uv.resolve import UvOptions
 from pepip.store.layout import Store
 from pepip.venv.target import Target, open_target, pin_of_record
-from pepip.store.verify import Problem, verify_entry
+from pepip.store.verify import Problem, verify_entries
 from pepip.venv.wiring import damaged_files, shared_paths
 
 __all__ = ["repair", "repair_target", "fix_store", "quarantine"]
@@ -65,6 +65,11 @@ def repair_target(target: Target, options: UvOptions, reporter: Reporter) -> Pla
     """
     broken = 0
     site = target.interpreter.site_packages
+    verified = verify_entries(  # bytecode of the venv's version checked by its interpreter
+        [entry for entry in (Path(record.site_dir).parent for record in target.manifest.dists)
+         if entry.is_dir() and target.store.in_layout(entry)],
+        {target.interpreter.cache_tag: target.python},
+    )
     dist_infos = [record.dist_info for record in target.manifest.dists] + [f.dist_info for f in target.foreign]
     for record in target.manifest.dists:
         shared = shared_paths(site, (name for name in dist_infos if name != record.dist_info))
@@ -75,7 +80,7 @@ def repair_target(target: Target, options: UvOptions, reporter: Reporter) -> Pla
         entry = Path(record.site_dir).parent
         if not entry.is_dir() or not target.store.in_layout(entry) or not record.artifact:
             broken += 1  # gone, or wired by an older pepip: linked anew from this layout
-        elif verify_entry(entry):
+        elif verified.get(entry):
             quarantine(target.store, entry)
             broken += 1
     manifest = target.manifest

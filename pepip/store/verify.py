@@ -5,9 +5,10 @@ Checked per entry:
 - every file its RECORD lists (sources, native libraries, ``.pth`` files, data, scripts)
   against the RECORD hash, and no file beyond them;
 - the bytecode compiled when it was stored against ``BYTECODE``;
-- bytecode Python wrote later (``PEPIP_BYTECODE=lazy``) against its source: compiled again
-  and compared code object by code object, where the running interpreter is the one that
-  wrote it (bytecode of another Python version is left to that version's ``py_compile``);
+- bytecode Python wrote later (``PEPIP_BYTECODE=lazy``, or a background compile) against
+  its source: compiled again and compared code object by code object, by the running
+  interpreter or, for bytecode of another Python version, by an interpreter of that version
+  (the venv's in ``doctor`` and ``repair``; registered venvs' in ``store verify``);
 - ``ENTRY`` against the facts derived from the files again (``entries.derive_facts``), and
   the artifact it names against the entry's directory name.
 """
@@ -17,9 +18,10 @@ from __future__ import annotations
 import importlib.util
 import marshal
 import os
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import Final, Iterable, Mapping
 
 from pepip.artifacts import identity_key
 from pepip.store.entries import (
@@ -33,8 +35,9 @@ from pepip.store.entries import (
 )
 from pepip.errors import PepipError
 from pepip.store.layout import Store, iter_entries
+from pepip.store.registry import scan_registry
 
-__all__ = ["Problem", "verify_entry", "verify_store"]
+__all__ = ["Problem", "verify_entry", "verify_entries", "verify_store", "registered_interpreters"]
 
 _OPTIMIZATION: Final = {"opt-1": 1, "opt-2": 2}
 
@@ -52,8 +55,34 @@ class Problem:
         return "%s: %s file %s" % (self.entry, self.kind, self.path.replace(os.sep, "/"))
 
 
-def verify_entry(entry_path: Path) -> list[Problem]:
-    """Everything that differs between an entry's files and what it records of them."""
+def verify_entry(entry_path: Path, interpreters: Mapping[str, Path] | None = None) -> list[Problem]:
+    """Everything that differs between an entry's files and what it records of them.
+
+    ``interpreters`` (cache tag -> interpreter) check bytecode of other Python versions.
+    """
+    return verify_entries([entry_path], interpreters)[entry_path]
+
+
+def verify_entries(
+    entry_paths: Iterable[Path], interpreters: Mapping[str, Path] | None = None
+) -> dict[Path, list[Problem]]:
+    """``verify_entry`` of each entry; bytecode of another Python version is compiled again
+    by an interpreter of that version from ``interpreters``, one process per version."""
+    found: dict[Path, list[Problem]] = {}
+    foreign: dict[str, list[tuple[Path, str]]] = {}  # cache tag -> (entry, relative pyc)
+    for entry_path in entry_paths:
+        found[entry_path] = _verify_files(entry_path, foreign)
+    for tag, pycs in sorted(foreign.items()):
+        python = (interpreters or {}).get(tag)
+        if python is None:
+            continue  # no interpreter of that version known: its own runs check nothing here
+        for entry_path, relative in _other_version_mismatches(python, pycs):
+            found[entry_path].append(Problem(entry_path, "modified", relative))
+    return found
+
+
+def _verify_files(entry_path: Path, foreign: dict[str, list[tuple[Path, str]]]) -> list[Problem]:
+    """The problems this interpreter can tell; bytecode of other versions goes to ``foreign``."""
     try:
         text = (entry_path / ENTRY_FILE).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
@@ -94,8 +123,11 @@ def verify_entry(entry_path: Path) -> list[Problem]:
             if relative in listed:
                 continue
             if os.path.basename(directory) == "__pycache__" and name.endswith(".pyc"):
-                if _bytecode_matches(Path(found)) is False:
+                matches = _bytecode_matches(Path(found))
+                if matches is False:
                     problems.append(Problem(entry_path, "modified", relative))
+                elif matches is None:
+                    foreign.setdefault(name.split(".")[1], []).append((entry_path, relative))
                 continue
             problems.append(Problem(entry_path, "extra", relative))
     return problems
@@ -137,6 +169,59 @@ def _bytecode_matches(pyc: Path) -> bool | None:
     return bool(code == expected)
 
 
+# Run by an interpreter of another version: which of the bytecode files (one per stdin line)
+# is not its source compiled, as ``_bytecode_matches`` tells for pepip's own interpreter.
+_CHECKER: Final = """
+import importlib.util, marshal, sys
+levels = {"opt-1": 1, "opt-2": 2}
+for line in sys.stdin.read().splitlines():
+    try:
+        with open(line, "rb") as handle:
+            data = handle.read()
+        if data[:4] != importlib.util.MAGIC_NUMBER:
+            continue
+        head, _, name = line.rpartition("/__pycache__/")
+        stem, _, rest = name.partition(".")
+        level = levels.get(rest.split(".")[1] if rest.count(".") >= 2 else "", 0)
+        with open(head + "/" + stem + ".py", "rb") as handle:
+            source = handle.read()
+        same = marshal.loads(data[16:]) == compile(source, head + "/" + stem + ".py", "exec", dont_inherit=True, optimize=level)
+    except Exception:
+        same = False
+    if not same:
+        print(line)
+"""
+
+
+def _other_version_mismatches(python: Path, pycs: list[tuple[Path, str]]) -> list[tuple[Path, str]]:
+    """The bytecode files of ``pycs`` that ``python`` (their version) finds are not their
+    source compiled; all of them when it cannot be run."""
+    by_path = {(entry / relative).as_posix(): (entry, relative) for entry, relative in pycs}
+    try:
+        done = subprocess.run(
+            [str(python), "-I", "-c", _CHECKER], input="\n".join(by_path), capture_output=True,
+            text=True, check=True,
+        )
+    except (OSError, subprocess.CalledProcessError) as error:
+        raise PepipError("cannot run %s to check bytecode of its version (%s)" % (python, error)) from None
+    return [by_path[line] for line in done.stdout.splitlines() if line in by_path]
+
+
 def verify_store(store: Store) -> list[Problem]:
-    """Problems of every entry in the store and its base stores."""
-    return [problem for layer in store.layers() for path in iter_entries(layer) for problem in verify_entry(path)]
+    """Problems of every entry in the store and its base stores; bytecode of other Python
+    versions is checked by the interpreters of the venvs registered on this machine."""
+    found = verify_entries(
+        [path for layer in store.layers() for path in iter_entries(layer)], registered_interpreters(store)
+    )
+    return [problem for problems in found.values() for problem in problems]
+
+
+def registered_interpreters(store: Store) -> dict[str, Path]:
+    """Cache tag -> the interpreter of a live venv on this machine that runs it."""
+    found: dict[str, Path] = {}
+    for venv, manifest in sorted(scan_registry(store).live.items()):
+        fields = manifest.interpreter
+        for python in (venv / "bin" / "python", venv / "Scripts" / "python.exe"):
+            if len(fields) > 3 and fields[3] not in found and python.is_file():
+                found[fields[3]] = python
+    return found
