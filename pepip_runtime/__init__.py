@@ -43,9 +43,10 @@ PTH_NAME = "_pepip.pth"
 START_NAME = "_pepip.start"
 PTH_LINE = "import pepip_runtime; pepip_runtime.install()\n"
 START_LINE = "pepip_runtime:install\n"
-# Equal to pepip_runtime.index.INDEX_NAME and INDEX_FORMAT (a test checks): start-up does not
-# load the index module.
+# Equal to pepip_runtime.index.INDEX_NAME, MANIFEST_NAME and INDEX_FORMAT (a test checks):
+# start-up does not load the index module.
 _INDEX_NAME = "pepip-index.marshal"
+_MANIFEST_NAME = "pepip-manifest.txt"
 _INDEX_FORMAT = 2
 
 _installed = False
@@ -72,10 +73,13 @@ def venv_root(site_packages: str) -> str:
 
 def _install() -> None:
     site_packages = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    root = venv_root(site_packages)
     try:
-        with open(os.path.join(venv_root(site_packages), _INDEX_NAME), "rb") as handle:
+        with open(os.path.join(root, _INDEX_NAME), "rb") as handle:
             loaded = marshal.loads(handle.read())
     except FileNotFoundError:
+        if os.path.exists(os.path.join(root, _MANIFEST_NAME)):  # wired, then damaged
+            raise ValueError("%s is missing" % _INDEX_NAME) from None
         return
     if not isinstance(loaded, tuple) or loaded[0] != _INDEX_FORMAT:
         raise ValueError("runtime index of an unknown format")

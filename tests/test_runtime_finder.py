@@ -127,6 +127,7 @@ def test_start_up_constants_match_the_manifest_format():
     from pepip_runtime import index
 
     assert pepip_runtime._INDEX_NAME == index.INDEX_NAME
+    assert pepip_runtime._MANIFEST_NAME == index.MANIFEST_NAME
     assert pepip_runtime._INDEX_FORMAT == index.INDEX_FORMAT
 
 

@@ -387,9 +387,14 @@ def test_bad_input_is_one_line_and_changes_nothing(row: Row, state: State, wheel
     assert snapshot(state.root) == before
 
 
-def test_damaged_runtime_index_is_named_by_doctor_and_fixed_by_repair(state: State, wheelhouse: Path) -> None:
-    """No command reads the runtime index, so it is not a row: the venv's interpreter meets it."""
-    (state.venv / "pepip-index.marshal").write_bytes(b"garbage")
+@pytest.mark.parametrize("damage", ["garbage", "missing"])
+def test_damaged_runtime_index_is_named_by_doctor_and_fixed_by_repair(state: State, wheelhouse: Path, damage: str) -> None:
+    """No command reads the runtime index, so it is not a row: the venv's interpreter meets it.
+    A missing one had been silent at start-up (imports failed with no word why)."""
+    if damage == "missing":
+        (state.venv / "pepip-index.marshal").unlink()
+    else:
+        (state.venv / "pepip-index.marshal").write_bytes(b"garbage")
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         env = state.env if args[0] == sys.executable else {k: v for k, v in state.env.items() if k != "PYTHONPATH"}
