@@ -56,11 +56,14 @@ __all__ = [
     "identity_key",
 ]
 
-# Directories a build or a tool writes into a source tree: not part of what it is.
+# Directories a tool writes anywhere in a source tree (version control, bytecode, caches):
+# not part of what it is, at any depth.
 _TREE_SKIPPED = frozenset({
-    ".git", ".hg", ".svn", "__pycache__", ".venv", "venv", "build", "dist", ".tox", ".nox",
-    "node_modules", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".eggs",
+    ".git", ".hg", ".svn", "__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache",
 })
+# Directories a build or a tool writes at a project's root. Deeper down the same names are
+# code (pip's own ``pip/_internal/operations/build/``), so they are skipped at the root only.
+_TREE_ROOT_SKIPPED = frozenset({".venv", "venv", "build", "dist", ".tox", ".nox", "node_modules", ".eggs"})
 _KINDS = ("wheel", "sdist", "archive", "directory", "vcs")
 _SHA256 = re.compile("[0-9a-f]{64}")
 
@@ -303,10 +306,15 @@ def _with_tree(artifact: Artifact) -> Artifact:
 
 
 def tree_digest(root: Path) -> str:
-    """A digest of a source tree's files (names and contents), without build and tool output."""
+    """A digest of a source tree's files (names and contents), without build and tool output.
+
+    What is left out must never be code the build packages: an edit there would leave the
+    digest, and so the store entry, as it was (``_TREE_ROOT_SKIPPED``).
+    """
     digest = hashlib.sha256()
     for directory, subdirs, files in os.walk(root):
-        subdirs[:] = sorted(d for d in subdirs if d not in _TREE_SKIPPED and not d.endswith(".egg-info"))
+        skipped = _TREE_SKIPPED | _TREE_ROOT_SKIPPED if directory == str(root) else _TREE_SKIPPED
+        subdirs[:] = sorted(d for d in subdirs if d not in skipped and not d.endswith(".egg-info"))
         for name in sorted(files):
             path = os.path.join(directory, name)
             digest.update(os.path.relpath(path, root).encode("utf-8", "surrogateescape") + b"\0")

@@ -22,7 +22,11 @@ def get_requires_for_build_wheel(config_settings=None):
     return []
 
 def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
-    files = {"localproj/__init__.py": open(os.path.join("src", "localproj", "__init__.py"), "rb").read()}
+    files = {}
+    for directory, _dirs, names in os.walk("src"):
+        for name in names:
+            path = os.path.join(directory, name)
+            files[os.path.relpath(path, "src").replace(os.sep, "/")] = open(path, "rb").read()
     dist_info = "localproj-0.1.dist-info"
     files[dist_info + "/METADATA"] = b"Metadata-Version: 2.1\\nName: localproj\\nVersion: 0.1\\n"
     files[dist_info + "/WHEEL"] = b"Wheel-Version: 1.0\\nGenerator: t\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n"
@@ -100,3 +104,17 @@ def test_a_missing_local_path_is_one_line(capsys, isolated):
         % (isolated / "work" / "nowhere")
     ]
     assert not (isolated / "work" / ".venv").exists()
+
+
+@pytest.mark.parametrize("subpackage", ["build", "dist", "venv", "node_modules"])
+def test_an_edit_in_a_subpackage_named_like_build_output_is_built_again(capsys, isolated, project, subpackage):
+    """Only the project root's ``build/``, ``dist/``... are build output (pip has ``pip/_internal/operations/build/``)."""
+    module = project / "src" / "localproj" / subpackage / "__init__.py"
+    module.parent.mkdir()
+    module.write_text("V = 'one'\n")
+    _ok(capsys, "install", "--venv", str(isolated / "a"), "--no-index", "./proj")
+    module.write_text("V = 'two'\n")
+    _ok(capsys, "install", "--venv", str(isolated / "b"), "--no-index", "./proj")
+    code = "import localproj.%s as sub; print(sub.V)" % subpackage
+    assert venv_run(isolated / "a", code) == "one"
+    assert venv_run(isolated / "b", code) == "two"
