@@ -109,21 +109,35 @@ _ARCHIVE_SUFFIXES: Final = (".whl", ".tar.gz", ".zip", ".tar.bz2", ".tgz")
 def local_requests(texts: Sequence[str], base: Path) -> dict[str, Path]:
     """Requests that name a local project or archive, as pip and uv take them: text -> path.
 
-    As pip decides: a request is local when it names an existing directory or archive file
-    (``proj/sub``, ``x.whl``), relative to the current directory (``base``), or when it
-    starts like a path (``.``, ``./proj``, ``/abs/x.whl``, ``~/x``), which must then exist.
-    Its identity in the store is its path and content.
+    A request is local only when it looks like a path (``_looks_like_path``), and it must
+    then exist, relative to the current directory (``base``). A bare name stays a name even
+    when ``./<name>`` is a directory: ``pepip install build`` in a project with a ``build/``
+    folder asks the index for ``build``, as pip and uv do. Its identity in the store is its
+    path and content.
     """
     found = {}
     for text in texts:
+        if not _looks_like_path(text):
+            continue
         path = Path(text).expanduser()
         path = path if path.is_absolute() else base / path
-        exists = path.is_dir() or path.is_file() and text.lower().endswith(_ARCHIVE_SUFFIXES)
-        if exists and "@" not in text:
-            found[text] = path.resolve()
-        elif text in (".", "..") or text.startswith(("./", "../", "/", "~", ".\\", "..\\")):
+        if not path.exists():
             raise PepipError("invalid requirement `%s`: it looks like a path, but %s does not exist" % (text, path))
+        found[text] = path.resolve()
     return found
+
+
+def _looks_like_path(text: str) -> bool:
+    """pip's ``_looks_like_path`` and uv's reading of an unnamed requirement: a separator
+    (``/``, or ``\\`` as uv takes it on every system), a leading ``.`` or ``~``, or an
+    archive's file name (``x.whl``). In ``name @ url`` only the part before ``@`` counts,
+    and a URL (``https://``, ``git+ssh://``) is not a path."""
+    head, at, _ = text.partition("@")
+    if "://" in head:
+        return False
+    if any(separator in head for separator in ("/", "\\")) or head.startswith((".", "~")):
+        return True
+    return not at and text.lower().endswith(_ARCHIVE_SUFFIXES)
 
 
 def _named(text: str, path: Path, pins: Sequence[Pin]) -> str:
