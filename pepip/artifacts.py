@@ -36,7 +36,7 @@ import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterable, Mapping, NewType, Sequence
-from urllib.parse import quote, unquote
+from urllib.parse import quote, unquote, urlsplit
 
 from pepip.errors import PepipError
 
@@ -49,6 +49,7 @@ __all__ = [
     "Artifact",
     "LockedPackage",
     "HashPolicy",
+    "canonical_url",
     "read_pylock",
     "choose_pins",
     "render_pylock",
@@ -244,18 +245,50 @@ class LockedPackage:
 
 @dataclass(frozen=True)
 class HashPolicy:
-    """The hashes the user's requirements allow (``--hash``), and whether all need one."""
+    """The hashes the user's requirements allow (``--hash``), and whether all need one.
+
+    ``by_url`` keys are canonical URLs (``canonical_url``): a path reached through a
+    symlinked directory or with ``..`` is the file uv resolved. ``unnamed`` lists the hashed
+    lines that name a path or URL only, with their URLs: each must match an artifact of
+    the resolution, or its hash would go unchecked (``check_matched``).
+    """
 
     required: bool = False
     by_name: Mapping[str, frozenset[str]] = field(default_factory=dict)
     by_url: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    unnamed: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def allowed(self, package: LockedPackage) -> frozenset[str] | None:
         """``sha256:<hex>`` values allowed for ``package``; ``None`` when it is not checked."""
-        for artifact in package.candidates:
-            if artifact.url in self.by_url:
-                return self.by_url[artifact.url]
+        if self.by_url:
+            for artifact in package.candidates:
+                url = canonical_url(artifact.url)
+                if url in self.by_url:
+                    return self.by_url[url]
         return self.by_name.get(package.name)
+
+    def check_matched(self, packages: Sequence[LockedPackage]) -> None:
+        """Fail for a hashed path or URL line that no artifact of ``packages`` comes from."""
+        if not self.unnamed:
+            return
+        urls = {canonical_url(artifact.url) for package in packages for artifact in package.candidates}
+        for text, keys in self.unnamed:
+            if not urls.intersection(keys):
+                raise PepipError(
+                    "hash mismatch for %s: no artifact uv resolved comes from it, so its --hash cannot be checked"
+                    % text
+                )
+
+
+def canonical_url(url: str) -> str:
+    """A ``file:`` URL with symlinks and ``..`` resolved (other URLs as they are): the one
+    spelling both sides of a hash check compare (a requirement's path, uv's artifact)."""
+    if not url.startswith("file:"):
+        return url
+    path = unquote(urlsplit(url).path)
+    if os.name == "nt" and re.match(r"/[A-Za-z]:", path):
+        path = path[1:]  # file:///C:/x
+    return Path(os.path.realpath(path)).as_uri()
 
 
 def read_pylock(path: Path) -> list[LockedPackage]:
@@ -333,8 +366,11 @@ def choose_pins(packages: Iterable[LockedPackage], priority: Mapping[str, int], 
 
     That is the compatible wheel whose tag ranks best for the interpreter, else the sdist (or
     the one direct reference); with ``--hash`` only artifacts of those hashes count. A hash
-    mismatch, or a package without a hash in ``--require-hashes`` mode, is an error.
+    mismatch, a hashed path no artifact comes from, or a package without a hash in
+    ``--require-hashes`` mode, is an error.
     """
+    packages = list(packages)
+    policy.check_matched(packages)
     pins = []
     for package in packages:
         allowed = policy.allowed(package)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final, Sequence
+from typing import Sequence
 
 
 from pepip.commands.apply import apply_pins, guard_foreign, requested_names
@@ -18,6 +18,7 @@ from pepip.uv.hashes import hashes_required, read_hash_policy
 from pepip.locations import Locations
 from pepip.commands.plan import Plan
 from pepip.report import Reporter, plural
+from pepip.uv.requirement_files import looks_like_path
 from pepip.uv.resolutions import resolve_remembered
 from pepip.uv.resolve import UvOptions, check_request, install_editables, is_bare_name, parse_request
 from pepip.venv.target import Target, open_target
@@ -64,6 +65,7 @@ def install(locations: Locations, request: InstallRequest, reporter: Reporter) -
     policy = read_hash_policy(
         request.requirement_files + request.options.constraints,
         request.options.require_hashes or hashes_required(locations),
+        locations.project_dir,
     )
     with open_target(locations, request.python, reporter=reporter) as target:
         if not policy.required and not local and _already_satisfied(target, request):
@@ -103,13 +105,10 @@ def install(locations: Locations, request: InstallRequest, reporter: Reporter) -
         return plan
 
 
-_ARCHIVE_SUFFIXES: Final = (".whl", ".tar.gz", ".zip", ".tar.bz2", ".tgz")
-
-
 def local_requests(texts: Sequence[str], base: Path) -> dict[str, Path]:
     """Requests that name a local project or archive, as pip and uv take them: text -> path.
 
-    A request is local only when it looks like a path (``_looks_like_path``), and it must
+    A request is local only when it looks like a path (``looks_like_path``), and it must
     then exist, relative to the current directory (``base``). A bare name stays a name even
     when ``./<name>`` is a directory: ``pepip install build`` in a project with a ``build/``
     folder asks the index for ``build``, as pip and uv do. Its identity in the store is its
@@ -117,7 +116,7 @@ def local_requests(texts: Sequence[str], base: Path) -> dict[str, Path]:
     """
     found = {}
     for text in texts:
-        if not _looks_like_path(text):
+        if not looks_like_path(text):
             continue
         path = Path(text).expanduser()
         path = path if path.is_absolute() else base / path
@@ -125,19 +124,6 @@ def local_requests(texts: Sequence[str], base: Path) -> dict[str, Path]:
             raise PepipError("invalid requirement `%s`: it looks like a path, but %s does not exist" % (text, path))
         found[text] = path.resolve()
     return found
-
-
-def _looks_like_path(text: str) -> bool:
-    """pip's ``_looks_like_path`` and uv's reading of an unnamed requirement: a separator
-    (``/``, or ``\\`` as uv takes it on every system), a leading ``.`` or ``~``, or an
-    archive's file name (``x.whl``). In ``name @ url`` only the part before ``@`` counts,
-    and a URL (``https://``, ``git+ssh://``) is not a path."""
-    head, at, _ = text.partition("@")
-    if "://" in head:
-        return False
-    if any(separator in head for separator in ("/", "\\")) or head.startswith((".", "~")):
-        return True
-    return not at and text.lower().endswith(_ARCHIVE_SUFFIXES)
 
 
 def _named(text: str, path: Path, pins: Sequence[Pin]) -> str:

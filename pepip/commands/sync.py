@@ -54,7 +54,9 @@ def sync(
     for path in files:
         if path.name == "uv.lock" and len(files) > 1:
             raise PepipError("sync takes a uv.lock alone, not with other files")
-    policy = read_hash_policy(files + options.constraints, options.require_hashes or hashes_required(locations))
+    policy = read_hash_policy(
+        files + options.constraints, options.require_hashes or hashes_required(locations), locations.project_dir
+    )
     with open_target(locations, python, reporter=reporter) as target:
         fingerprint = _fingerprint(target, files, options)
         if target.manifest.sync == fingerprint and _as_last_synced(target):
