@@ -133,6 +133,15 @@ class Artifact:
         return "%s@%s" % (self.url, dict(self.extra).get("commit-id", ""))
 
     @property
+    def local_path(self) -> Path | None:
+        """The file or directory on this machine the artifact is, or ``None`` for a remote one."""
+        if self.is_path:
+            return Path(self.location)
+        if self.kind != "vcs" and self.location.startswith("file:"):
+            return Path(_file_url_path(self.location))
+        return None
+
+    @property
     def key(self) -> str:
         """The identity's digest: the last part of an entry's directory name."""
         return identity_key(self.identity)
@@ -237,9 +246,10 @@ class LockedPackage:
 
     @classmethod
     def from_line(cls, line: str) -> LockedPackage:
-        """Read ``to_line``'s output; a source tree's content digest is taken anew."""
+        """Read ``to_line``'s output (a source tree's digest as it was when resolved: whoever
+        recalls it checks that it still is, ``pepip.uv.resolutions``)."""
         name, version, *artifacts = line.split("\t")
-        candidates = tuple(_with_tree(Artifact.from_text(text)) for text in artifacts)
+        candidates = tuple(Artifact.from_text(text) for text in artifacts)
         return cls(NormalizedName(name), version or None, candidates)
 
 
@@ -285,10 +295,15 @@ def canonical_url(url: str) -> str:
     spelling both sides of a hash check compare (a requirement's path, uv's artifact)."""
     if not url.startswith("file:"):
         return url
+    return Path(os.path.realpath(_file_url_path(url))).as_uri()
+
+
+def _file_url_path(url: str) -> str:
+    """The path of a ``file:`` URL (``file:///C:/x`` is ``C:/x`` on Windows)."""
     path = unquote(urlsplit(url).path)
     if os.name == "nt" and re.match(r"/[A-Za-z]:", path):
-        path = path[1:]  # file:///C:/x
-    return Path(os.path.realpath(path)).as_uri()
+        path = path[1:]
+    return path
 
 
 def read_pylock(path: Path) -> list[LockedPackage]:

@@ -22,6 +22,7 @@ from pepip.commands.install import check_files
 from pepip.locations import Locations
 from pepip.commands.plan import Plan
 from pepip.report import Reporter, plural
+from pepip.uv.requirement_files import describe_inputs
 from pepip.uv.resolutions import resolve_remembered
 from pepip.uv.resolve import UvOptions, export_lock
 from pepip.venv.target import Target, open_target
@@ -84,11 +85,15 @@ def sync(
 
 
 def _fingerprint(target: Target, files: tuple[Path, ...], options: UvOptions) -> str:
+    """What the sync depends on: every file uv reads (included ones too), the local paths
+    and ``--find-links`` locations they name (``describe_inputs``), options and interpreter."""
     digest = hashlib.sha256()
-    for path in files:
-        digest.update(str(path.resolve()).encode() + b"\0" + path.read_bytes() + b"\0")
-    for constraint in options.constraints:
-        digest.update(constraint.read_bytes() + b"\0")
+    locations = target.locations
+    inputs = describe_inputs(
+        files + options.constraints, [], options.find_links, locations.project_dir, dict(locations.uv_environment)
+    )
+    for line in inputs:
+        digest.update(line.encode("utf-8", "surrogateescape") + b"\0")
     digest.update(repr((options, target.interpreter.fields())).encode())
     return digest.hexdigest()[:32]
 

@@ -26,6 +26,8 @@ from pathlib import Path
 from typing import Final, Iterator, Mapping, Sequence
 from urllib.parse import unquote, urlsplit
 
+from pepip.artifacts import tree_digest
+
 __all__ = ["logical_lines", "looks_like_path", "local_location", "describe_inputs", "ARCHIVE_SUFFIXES"]
 
 ARCHIVE_SUFFIXES: Final = (".whl", ".tar.gz", ".zip", ".tar.bz2", ".tgz")
@@ -102,8 +104,8 @@ def describe_inputs(
     ``files`` are requirement, constraint and project files; ``requirements`` the request's
     lines (``-e PATH`` for an editable). A key built from these lines changes when any file
     visited changes (includes and constraints, recursively), when a requirement line's
-    relative path means another file (it is relative to the current directory), when a
-    ``--find-links`` location gains, loses or rewrites a file, and when an editable
+    relative path means another file (it is relative to the current directory) or the
+    archive or tree it names changes, when a ``--find-links`` location gains, loses or rewrites a file, and when an editable
     project's metadata changes.
     """
     seen: set[Path] = set()
@@ -126,7 +128,8 @@ def describe_inputs(
             elif not line.startswith("-"):
                 text = line.split(" --", 1)[0].strip()  # without --hash and other options
                 if looks_like_path(text):
-                    described.append("path %s" % (project_dir / Path(text).expanduser()).resolve())
+                    named = (project_dir / Path(text).expanduser()).resolve()
+                    described.append("path %s %s" % (named, _path_state(named)))
     for resolved in sorted(seen):
         described.append("file %s %s" % (resolved, _file_digest(resolved)))
     for base, link in locations:
@@ -138,6 +141,17 @@ def describe_inputs(
         digests = ["%s=%s" % (name, _file_digest(project / name)) for name in _PROJECT_FILES]
         described.append("editable %s %s" % (project, " ".join(digests)))
     return described
+
+
+def _path_state(place: Path) -> str:
+    """A local archive's size and modification time, a source tree's content digest."""
+    if place.is_dir():
+        return tree_digest(place)
+    try:
+        info = place.stat()
+    except OSError:
+        return "missing"
+    return "%d %d" % (info.st_size, info.st_mtime_ns)
 
 
 def _file_digest(path: Path) -> str:
