@@ -1,7 +1,8 @@
-"""``pepip install``: resolve the request together with what the venv has, then apply it.
+"""``pepip install``: resolve the request, preferring what the venv has, then apply it.
 
-Like ``uv pip install``: what the venv has stays unless the request needs it changed (its
-versions are preferences, not constraints), and earlier requests do not bind a new one.
+Like ``uv pip install``: only the request is resolved; what the venv has stays unless the
+request needs it changed (its versions are preferences, not constraints), and earlier
+requests do not bind a new one.
 """
 
 from __future__ import annotations
@@ -72,7 +73,6 @@ def install(locations: Locations, request: InstallRequest, reporter: Reporter) -
             requests = _merged_requests(target.manifest.requests, request.requirements)
             return apply_pins(target, target.current_pins(), request.options, requests, reporter)
         editables = [str(Path(path).resolve()) for path in request.editables]
-        named = [text for text in request.requirements if text not in local]
         with reporter.step("resolve", "Resolving"):
             resolution = resolve_remembered(
                 locations,
@@ -80,18 +80,19 @@ def install(locations: Locations, request: InstallRequest, reporter: Reporter) -
                 target.interpreter.fields(),
                 target.store.base / "resolutions",
                 ["-e " + path for path in editables]
-                + [str(local[text]) if text in local else text for text in request.requirements]
-                + _kept_installs(target, tuple(named)),
+                + [str(local[text]) if text in local else text for text in request.requirements],
                 request.requirement_files,
                 target.preferences(),
                 request.options,
             )
         pins = choose_pins(resolution.packages, target.tag_priority(), policy)
+        resolved_count = len(pins)
+        pins += _kept_pins(target, pins)
         texts = tuple(_named(text, local[text], pins) if text in local else text for text in request.requirements)
         requests = _merged_requests(target.manifest.requests, texts)
         reporter.line(
             "Resolved %s in %s%s"
-            % (plural(len(pins), "package"), reporter.took("resolve"), " (remembered)" if resolution.remembered else "")
+            % (plural(resolved_count, "package"), reporter.took("resolve"), " (remembered)" if resolution.remembered else "")
         )
         plan = apply_pins(target, pins, request.options, requests, reporter)
         if editables:
@@ -164,24 +165,20 @@ def _merged_requests(previous: list[str], new: tuple[str, ...]) -> list[str]:
     return [text for text in previous if not requested_names([text]) & new_names] + list(new)
 
 
-def _kept_installs(target: Target, requests: tuple[str, ...]) -> list[str]:
-    """Installed distributions the new request does not name: kept, unpinned.
+def _kept_pins(target: Target, resolved: Sequence[Pin]) -> list[Pin]:
+    """What the venv has that the resolution does not name: kept as it is.
 
-    That is the manifest's, and the editables and direct references pip or uv installed
-    beside it (``-e URL``, ``name @ URL``: never moved). The installed versions are only
-    preferences (``Target.preferences``), so a conflicting request moves them, as
-    ``uv pip install`` would. A plain distribution pip or uv installed (the pip and
-    setuptools ``python -m venv`` seeds, say) is not asked for again: like ``uv pip
-    install``, pepip leaves it as it is unless the resolution needs that name, so an offline
-    install (``--no-index -f DIR``) does not need its wheel.
+    Only the request is resolved, as ``uv pip install`` does: what the venv has is a
+    preference for the request's dependencies (``Target.preferences``), and everything
+    else stays installed, from the artifact it was installed from, without asking the
+    index for it again. So a distribution installed from a ``--find-links`` folder or
+    another index does not stop a later install that lacks those options, and
+    ``--require-hashes`` asks hashes of the request's distributions only. What pip or uv
+    installed beside pepip (editables included) stays too (``make_plan`` leaves foreign
+    distributions the pins do not name).
     """
-    named = requested_names(list(requests))
-    kept = [
-        record.source if " @ " in record.source else record.name
-        for record in target.manifest.dists
-        if record.name not in named
-    ]
-    return kept + [item.requirement for item in target.foreign if item.url is not None and item.name not in named]
+    names = {pin.name for pin in resolved}
+    return [pin for pin in target.current_pins() if pin.name not in names]
 
 
 def create_wired_venv(locations: Locations, python: str | None, reporter: Reporter) -> None:
