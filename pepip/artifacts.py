@@ -36,7 +36,7 @@ import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterable, Mapping, NewType, Sequence
-from urllib.parse import quote, unquote
+from urllib.parse import quote, unquote, urlsplit
 
 from pepip.errors import PepipError
 
@@ -49,6 +49,7 @@ __all__ = [
     "Artifact",
     "LockedPackage",
     "HashPolicy",
+    "canonical_url",
     "read_pylock",
     "choose_pins",
     "render_pylock",
@@ -56,11 +57,14 @@ __all__ = [
     "identity_key",
 ]
 
-# Directories a build or a tool writes into a source tree: not part of what it is.
+# Directories a tool writes anywhere in a source tree (version control, bytecode, caches):
+# not part of what it is, at any depth.
 _TREE_SKIPPED = frozenset({
-    ".git", ".hg", ".svn", "__pycache__", ".venv", "venv", "build", "dist", ".tox", ".nox",
-    "node_modules", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".eggs",
+    ".git", ".hg", ".svn", "__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache",
 })
+# Directories a build or a tool writes at a project's root. Deeper down the same names are
+# code (pip's own ``pip/_internal/operations/build/``), so they are skipped at the root only.
+_TREE_ROOT_SKIPPED = frozenset({".venv", "venv", "build", "dist", ".tox", ".nox", "node_modules", ".eggs"})
 _KINDS = ("wheel", "sdist", "archive", "directory", "vcs")
 _SHA256 = re.compile("[0-9a-f]{64}")
 
@@ -127,6 +131,15 @@ class Artifact:
         if self.kind == "directory":
             return "%s#tree:%s" % (self.url, self.tree)
         return "%s@%s" % (self.url, dict(self.extra).get("commit-id", ""))
+
+    @property
+    def local_path(self) -> Path | None:
+        """The file or directory on this machine the artifact is, or ``None`` for a remote one."""
+        if self.is_path:
+            return Path(self.location)
+        if self.kind != "vcs" and self.location.startswith("file:"):
+            return Path(_file_url_path(self.location))
+        return None
 
     @property
     def key(self) -> str:
@@ -233,26 +246,64 @@ class LockedPackage:
 
     @classmethod
     def from_line(cls, line: str) -> LockedPackage:
-        """Read ``to_line``'s output; a source tree's content digest is taken anew."""
+        """Read ``to_line``'s output (a source tree's digest as it was when resolved: whoever
+        recalls it checks that it still is, ``pepip.uv.resolutions``)."""
         name, version, *artifacts = line.split("\t")
-        candidates = tuple(_with_tree(Artifact.from_text(text)) for text in artifacts)
+        candidates = tuple(Artifact.from_text(text) for text in artifacts)
         return cls(NormalizedName(name), version or None, candidates)
 
 
 @dataclass(frozen=True)
 class HashPolicy:
-    """The hashes the user's requirements allow (``--hash``), and whether all need one."""
+    """The hashes the user's requirements allow (``--hash``), and whether all need one.
+
+    ``by_url`` keys are canonical URLs (``canonical_url``): a path reached through a
+    symlinked directory or with ``..`` is the file uv resolved. ``unnamed`` lists the hashed
+    lines that name a path or URL only, with their URLs: each must match an artifact of
+    the resolution, or its hash would go unchecked (``check_matched``).
+    """
 
     required: bool = False
     by_name: Mapping[str, frozenset[str]] = field(default_factory=dict)
     by_url: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    unnamed: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def allowed(self, package: LockedPackage) -> frozenset[str] | None:
         """``sha256:<hex>`` values allowed for ``package``; ``None`` when it is not checked."""
-        for artifact in package.candidates:
-            if artifact.url in self.by_url:
-                return self.by_url[artifact.url]
+        if self.by_url:
+            for artifact in package.candidates:
+                url = canonical_url(artifact.url)
+                if url in self.by_url:
+                    return self.by_url[url]
         return self.by_name.get(package.name)
+
+    def check_matched(self, packages: Sequence[LockedPackage]) -> None:
+        """Fail for a hashed path or URL line that no artifact of ``packages`` comes from."""
+        if not self.unnamed:
+            return
+        urls = {canonical_url(artifact.url) for package in packages for artifact in package.candidates}
+        for text, keys in self.unnamed:
+            if not urls.intersection(keys):
+                raise PepipError(
+                    "hash mismatch for %s: no artifact uv resolved comes from it, so its --hash cannot be checked"
+                    % text
+                )
+
+
+def canonical_url(url: str) -> str:
+    """A ``file:`` URL with symlinks and ``..`` resolved (other URLs as they are): the one
+    spelling both sides of a hash check compare (a requirement's path, uv's artifact)."""
+    if not url.startswith("file:"):
+        return url
+    return Path(os.path.realpath(_file_url_path(url))).as_uri()
+
+
+def _file_url_path(url: str) -> str:
+    """The path of a ``file:`` URL (``file:///C:/x`` is ``C:/x`` on Windows)."""
+    path = unquote(urlsplit(url).path)
+    if os.name == "nt" and re.match(r"/[A-Za-z]:", path):
+        path = path[1:]
+    return path
 
 
 def read_pylock(path: Path) -> list[LockedPackage]:
@@ -303,10 +354,15 @@ def _with_tree(artifact: Artifact) -> Artifact:
 
 
 def tree_digest(root: Path) -> str:
-    """A digest of a source tree's files (names and contents), without build and tool output."""
+    """A digest of a source tree's files (names and contents), without build and tool output.
+
+    What is left out must never be code the build packages: an edit there would leave the
+    digest, and so the store entry, as it was (``_TREE_ROOT_SKIPPED``).
+    """
     digest = hashlib.sha256()
     for directory, subdirs, files in os.walk(root):
-        subdirs[:] = sorted(d for d in subdirs if d not in _TREE_SKIPPED and not d.endswith(".egg-info"))
+        skipped = _TREE_SKIPPED | _TREE_ROOT_SKIPPED if directory == str(root) else _TREE_SKIPPED
+        subdirs[:] = sorted(d for d in subdirs if d not in skipped and not d.endswith(".egg-info"))
         for name in sorted(files):
             path = os.path.join(directory, name)
             digest.update(os.path.relpath(path, root).encode("utf-8", "surrogateescape") + b"\0")
@@ -325,8 +381,11 @@ def choose_pins(packages: Iterable[LockedPackage], priority: Mapping[str, int], 
 
     That is the compatible wheel whose tag ranks best for the interpreter, else the sdist (or
     the one direct reference); with ``--hash`` only artifacts of those hashes count. A hash
-    mismatch, or a package without a hash in ``--require-hashes`` mode, is an error.
+    mismatch, a hashed path no artifact comes from, or a package without a hash in
+    ``--require-hashes`` mode, is an error.
     """
+    packages = list(packages)
+    policy.check_matched(packages)
     pins = []
     for package in packages:
         allowed = policy.allowed(package)

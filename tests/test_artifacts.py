@@ -308,3 +308,25 @@ def test_bare_names_and_normalized_names_are_packagings(text):
     bare = not (requirement.specifier or requirement.extras or requirement.marker or requirement.url)
     assert is_bare_name(text) == (bare and requirement.name == text)
     assert normalized(requirement.name) == canonicalize_name(requirement.name)
+
+
+@pytest.mark.parametrize(("relative", "counts"), [
+    ("src/pkg/build/x.py", True),  # a subpackage named like build output is code
+    ("src/pkg/dist/x.py", True),
+    ("pkg/venv/x.py", True),
+    ("build/lib/pkg/x.py", False),  # the project root's build output is not
+    ("dist/pkg-1.0.tar.gz", False),
+    (".venv/bin/python", False),
+    ("src/pkg/__pycache__/x.cpython-311.pyc", False),  # bytecode and VCS data: at any depth
+    ("src/.git/HEAD", False),
+    ("src/pkg.egg-info/PKG-INFO", False),
+    ("src/pkg/x.py", True),
+])
+def test_tree_digest_counts_code_at_any_depth_and_skips_root_build_output(tmp_path, relative, counts):
+    from pepip.artifacts import tree_digest
+
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'pkg'\n")
+    before = tree_digest(tmp_path)
+    (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
+    (tmp_path / relative).write_text("x\n")
+    assert (tree_digest(tmp_path) != before) == counts

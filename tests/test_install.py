@@ -329,3 +329,73 @@ def test_real_requests_numpy_pandas(capsys, venv):
         "print(int(frame['a'].sum()), requests.__version__ != '')"
     )
     assert venv_run(venv, code) == "3 True"
+
+
+def _uv_pip(uv_venv: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    from pepip.locations import find_uv
+
+    return subprocess.run([str(find_uv(os.environ)), "pip", *args, "--python", str(uv_venv)], capture_output=True, text=True)
+
+
+def _installed(venv: Path) -> list[str]:
+    code = "import importlib.metadata as m; print(' '.join(sorted('%s==%s' % (d.metadata['Name'], d.version) for d in m.distributions())))"
+    return venv_run(venv, code).split()
+
+
+@pytest.fixture
+def private_folder(isolated: Path) -> Path:
+    """A ``--find-links`` folder with a package (and its dependency) found nowhere else."""
+    from helpers import build_wheel
+
+    folder = isolated / "private"
+    folder.mkdir()
+    build_wheel(folder, "privpkg", "1.0", {"privpkg.py": "import privdep\n"}, requires=["privdep"])
+    build_wheel(folder, "privdep", "1.0", {"privdep.py": ""})
+    return folder
+
+
+@pytest.mark.parametrize("later", [
+    ["beta"],  # an unrelated request
+    ["-U", "beta"],  # --upgrade moves the request's packages only
+    ["needs-new"],  # a request that moves an installed version
+    ["--require-hashes", "-r", "hashed.txt"],  # hashes for the request, not for what is installed (R16)
+])
+def test_a_later_install_needs_only_its_own_options_like_uv(capsys, isolated, venv, wheelhouse, index_args, private_folder, later):
+    """What the venv has is kept without asking the index for it again (R15): a package from
+    a ``--find-links`` folder does not stop a later install without that folder."""
+    import hashlib
+
+    wheel = wheelhouse / "versioned-2.0-py3-none-any.whl"
+    (isolated / "work" / "hashed.txt").write_text("versioned==2.0 --hash=sha256:%s\n" % hashlib.sha256(wheel.read_bytes()).hexdigest())
+    first = ["--no-index", "-f", str(private_folder), "-f", str(wheelhouse), "privpkg", "versioned==1.0"]
+    uv_venv = isolated / "uv-venv"
+    from pepip.locations import find_uv
+
+    subprocess.run([str(find_uv(os.environ)), "venv", "-q", str(uv_venv)], check=True)
+    assert _uv_pip(uv_venv, "install", *first).returncode == 0
+    install(capsys, *first)
+    done = _uv_pip(uv_venv, "install", *index_args, *later)
+    assert done.returncode == 0, done.stderr
+    result = run_pepip(["install", *index_args, *later], capsys)
+    assert result.exit_code == 0, result.stderr
+    assert _installed(venv) == _installed(uv_venv)
+    assert venv_run(venv, "import privpkg, versioned; print('ok')") == "ok"
+
+
+def test_require_hashes_asks_hashes_of_the_request_only_like_uv(capsys, isolated, venv, wheelhouse, index_args):
+    """R16: alpha and beta, installed before, need no hash when a hashed request comes later."""
+    import hashlib
+
+    wheel = wheelhouse / "versioned-1.0-py3-none-any.whl"
+    hashed = isolated / "work" / "hashed.txt"
+    hashed.write_text("versioned==1.0 --hash=sha256:%s\n" % hashlib.sha256(wheel.read_bytes()).hexdigest())
+    from pepip.locations import find_uv
+
+    uv_venv = isolated / "uv-venv"
+    subprocess.run([str(find_uv(os.environ)), "venv", "-q", str(uv_venv)], check=True)
+    for args in ([*index_args, "alpha"], [*index_args, "--require-hashes", "-r", str(hashed)]):
+        done = _uv_pip(uv_venv, "install", *args)
+        assert done.returncode == 0, done.stderr
+        result = run_pepip(["install", *args], capsys)
+        assert result.exit_code == 0, result.stderr
+    assert _installed(venv) == _installed(uv_venv) == ["alpha==1.0", "beta==1.0", "versioned==1.0"]

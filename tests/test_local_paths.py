@@ -6,11 +6,14 @@ tree is built again and an unchanged one is linked from the store.
 
 from __future__ import annotations
 
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from helpers import build_wheel, run_pepip, store_entries, venv_run
+from pepip.locations import find_uv
 
 _BACKEND = '''"""A PEP 517 backend that builds plain wheels offline (tests only)."""
 import base64, hashlib, os, zipfile
@@ -22,7 +25,11 @@ def get_requires_for_build_wheel(config_settings=None):
     return []
 
 def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
-    files = {"localproj/__init__.py": open(os.path.join("src", "localproj", "__init__.py"), "rb").read()}
+    files = {}
+    for directory, _dirs, names in os.walk("src"):
+        for name in names:
+            path = os.path.join(directory, name)
+            files[os.path.relpath(path, "src").replace(os.sep, "/")] = open(path, "rb").read()
     dist_info = "localproj-0.1.dist-info"
     files[dist_info + "/METADATA"] = b"Metadata-Version: 2.1\\nName: localproj\\nVersion: 0.1\\n"
     files[dist_info + "/WHEEL"] = b"Wheel-Version: 1.0\\nGenerator: t\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n"
@@ -100,3 +107,71 @@ def test_a_missing_local_path_is_one_line(capsys, isolated):
         % (isolated / "work" / "nowhere")
     ]
     assert not (isolated / "work" / ".venv").exists()
+
+
+@pytest.mark.parametrize("subpackage", ["build", "dist", "venv", "node_modules"])
+def test_an_edit_in_a_subpackage_named_like_build_output_is_built_again(capsys, isolated, project, subpackage):
+    """Only the project root's ``build/``, ``dist/``... are build output (pip has ``pip/_internal/operations/build/``)."""
+    module = project / "src" / "localproj" / subpackage / "__init__.py"
+    module.parent.mkdir()
+    module.write_text("V = 'one'\n")
+    _ok(capsys, "install", "--venv", str(isolated / "a"), "--no-index", "./proj")
+    module.write_text("V = 'two'\n")
+    _ok(capsys, "install", "--venv", str(isolated / "b"), "--no-index", "./proj")
+    code = "import localproj.%s as sub; print(sub.V)" % subpackage
+    assert venv_run(isolated / "a", code) == "one"
+    assert venv_run(isolated / "b", code) == "two"
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("proj", None),  # a name, although ./proj is a project
+    ("./proj", "proj"),
+    ("proj/", "proj"),
+    ("sub/../proj", "proj"),
+    ("~/proj", "proj"),
+    ("x-1.0-py3-none-any.whl", "x-1.0-py3-none-any.whl"),
+    ("beta", None),
+    ("beta==1.0", None),
+    ("beta @ file:///somewhere/beta-1.0-py3-none-any.whl", None),
+    ("https://example.com/beta-1.0-py3-none-any.whl", None),
+    ("./nowhere", "error"),
+    ("nothere-1.0-py3-none-any.whl", "error"),  # uv: Distribution not found at ...
+])
+def test_only_text_that_looks_like_a_path_is_a_local_request(tmp_path, monkeypatch, text, expected):
+    from pepip.commands.install import local_requests
+    from pepip.errors import PepipError
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    (tmp_path / "proj").mkdir()
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "beta").mkdir()
+    (tmp_path / "x-1.0-py3-none-any.whl").write_bytes(b"")
+    if expected == "error":
+        with pytest.raises(PepipError, match="looks like a path"):
+            local_requests([text], tmp_path)
+        return
+    found = local_requests([text], tmp_path)
+    assert found == ({} if expected is None else {text: tmp_path / expected})
+
+
+@pytest.mark.parametrize("folder", ["versioned", "beta"])
+def test_a_name_is_a_name_when_a_folder_of_that_name_is_here(capsys, isolated, wheelhouse, index_args, folder):
+    """``pepip install versioned`` beside a ``versioned/`` checkout (or a ``beta/`` folder that
+    is no project) installs the index's release, as ``uv pip install`` does."""
+    checkout = isolated / "work" / folder
+    (checkout / "src" / folder).mkdir(parents=True)
+    (checkout / "src" / folder / "__init__.py").write_text("VERSION = 'LOCAL CHECKOUT'\n")
+    if folder == "versioned":
+        (checkout / "pyproject.toml").write_text(
+            '[project]\nname = "versioned"\nversion = "9.9"\n'
+            '[build-system]\nrequires = []\nbuild-backend = "plain_backend"\nbackend-path = ["."]\n'
+        )
+        (checkout / "plain_backend.py").write_text(_BACKEND.replace("localproj", "versioned"))
+    _ok(capsys, "install", "--venv", str(isolated / "v"), *index_args, folder)
+    uv_venv = isolated / "uv-venv"
+    uv = str(find_uv(os.environ))
+    subprocess.run([uv, "venv", "-q", str(uv_venv)], check=True)
+    done = subprocess.run([uv, "pip", "install", "-q", "--python", str(uv_venv), *index_args, folder], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    code = "import importlib.metadata as m; print(m.version(%r))" % folder
+    assert venv_run(isolated / "v", code) == venv_run(uv_venv, code) == ("2.0" if folder == "versioned" else "1.0")

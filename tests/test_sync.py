@@ -71,3 +71,20 @@ def test_sync_unresolvable_file_changes_nothing(capsys, venv, index_args, isolat
     assert result.exit_code == 1 and result.error_lines[0].startswith("pepip: error: ")
     assert (snapshot(venv), snapshot(store_root)) == before
     assert store_entries(store_root)
+
+
+@pytest.mark.parametrize("edited", ["inner.txt", "constraints.txt"])
+def test_sync_sees_a_change_in_an_included_file(capsys, venv, index_args, isolated, edited):
+    """The "already in sync" fingerprint covers files included by ``-r``/``-c``, not only the top one."""
+    work = isolated / "work"
+    (work / "requirements.txt").write_text("-r inner.txt\n-c constraints.txt\n")
+    (work / "inner.txt").write_text("versioned\n")
+    (work / "constraints.txt").write_text("versioned<2\n")
+    assert run_pepip(["sync", *index_args], capsys).exit_code == 0
+    assert venv_run(venv, "import versioned; print(versioned.VERSION)") == "1.0"
+    (work / edited).write_text({"inner.txt": "versioned==2.0\n", "constraints.txt": "versioned>1\n"}[edited])
+    if edited == "inner.txt":
+        (work / "constraints.txt").write_text("")
+    again = run_pepip(["sync", *index_args], capsys)
+    assert again.exit_code == 0 and "Already in sync" not in again.stderr, again.stderr
+    assert venv_run(venv, "import versioned; print(versioned.VERSION)") == "2.0"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -64,3 +66,28 @@ def test_a_damaged_remembered_tag_list_is_computed_again(capsys, isolated, index
     result = run_pepip(["install", *index_args, "--venv", "two", "alpha"], capsys)
     assert result.exit_code == 0, result.stderr
     assert "py3-none-any" in remembered[0].read_text().split()
+
+
+def _two_interpreters() -> list[Path]:
+    root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    found = [candidate / "bin" for minor in (11, 12) for candidate in sorted(root.glob("3.%d.*" % minor))[:1]]
+    return [path for path in found if (path / "python").exists()]
+
+
+@pytest.mark.posix("symlinks")
+def test_a_relative_python_path_means_the_interpreter_of_the_current_directory(capsys, isolated, monkeypatch):
+    """``--python py/bin/python`` in two projects names two interpreters: the remembered
+    answer of one is not the other's."""
+    interpreters = _two_interpreters()
+    if len(interpreters) < 2:
+        pytest.skip("needs two pyenv interpreters")
+    versions = []
+    for project, interpreter in zip(("a", "b"), interpreters):
+        directory = isolated / "work" / project
+        (directory / "py").mkdir(parents=True)
+        (directory / "py" / "bin").symlink_to(interpreter, target_is_directory=True)
+        monkeypatch.chdir(directory)
+        result = run_pepip(["venv", "v", "--python", "py/bin/python"], capsys)
+        assert result.exit_code == 0, result.stderr
+        versions.append(venv_run(directory / "v", "import sys; print(sys.version_info[:2])"))
+    assert versions[0] != versions[1]

@@ -1,14 +1,15 @@
-"""``pepip install``: resolve the request together with what the venv has, then apply it.
+"""``pepip install``: resolve the request, preferring what the venv has, then apply it.
 
-Like ``uv pip install``: what the venv has stays unless the request needs it changed (its
-versions are preferences, not constraints), and earlier requests do not bind a new one.
+Like ``uv pip install``: only the request is resolved; what the venv has stays unless the
+request needs it changed (its versions are preferences, not constraints), and earlier
+requests do not bind a new one.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final, Sequence
+from typing import Sequence
 
 
 from pepip.commands.apply import apply_pins, guard_foreign, requested_names
@@ -18,6 +19,7 @@ from pepip.uv.hashes import hashes_required, read_hash_policy
 from pepip.locations import Locations
 from pepip.commands.plan import Plan
 from pepip.report import Reporter, plural
+from pepip.uv.requirement_files import looks_like_path
 from pepip.uv.resolutions import resolve_remembered
 from pepip.uv.resolve import UvOptions, check_request, install_editables, is_bare_name, parse_request
 from pepip.venv.target import Target, open_target
@@ -64,13 +66,13 @@ def install(locations: Locations, request: InstallRequest, reporter: Reporter) -
     policy = read_hash_policy(
         request.requirement_files + request.options.constraints,
         request.options.require_hashes or hashes_required(locations),
+        locations.project_dir,
     )
     with open_target(locations, request.python, reporter=reporter) as target:
         if not policy.required and not local and _already_satisfied(target, request):
             requests = _merged_requests(target.manifest.requests, request.requirements)
             return apply_pins(target, target.current_pins(), request.options, requests, reporter)
         editables = [str(Path(path).resolve()) for path in request.editables]
-        named = [text for text in request.requirements if text not in local]
         with reporter.step("resolve", "Resolving"):
             resolution = resolve_remembered(
                 locations,
@@ -78,18 +80,19 @@ def install(locations: Locations, request: InstallRequest, reporter: Reporter) -
                 target.interpreter.fields(),
                 target.store.base / "resolutions",
                 ["-e " + path for path in editables]
-                + [str(local[text]) if text in local else text for text in request.requirements]
-                + _kept_installs(target, tuple(named)),
+                + [str(local[text]) if text in local else text for text in request.requirements],
                 request.requirement_files,
                 target.preferences(),
                 request.options,
             )
         pins = choose_pins(resolution.packages, target.tag_priority(), policy)
+        resolved_count = len(pins)
+        pins += _kept_pins(target, pins)
         texts = tuple(_named(text, local[text], pins) if text in local else text for text in request.requirements)
         requests = _merged_requests(target.manifest.requests, texts)
         reporter.line(
             "Resolved %s in %s%s"
-            % (plural(len(pins), "package"), reporter.took("resolve"), " (remembered)" if resolution.remembered else "")
+            % (plural(resolved_count, "package"), reporter.took("resolve"), " (remembered)" if resolution.remembered else "")
         )
         plan = apply_pins(target, pins, request.options, requests, reporter)
         if editables:
@@ -103,26 +106,24 @@ def install(locations: Locations, request: InstallRequest, reporter: Reporter) -
         return plan
 
 
-_ARCHIVE_SUFFIXES: Final = (".whl", ".tar.gz", ".zip", ".tar.bz2", ".tgz")
-
-
 def local_requests(texts: Sequence[str], base: Path) -> dict[str, Path]:
     """Requests that name a local project or archive, as pip and uv take them: text -> path.
 
-    As pip decides: a request is local when it names an existing directory or archive file
-    (``proj/sub``, ``x.whl``), relative to the current directory (``base``), or when it
-    starts like a path (``.``, ``./proj``, ``/abs/x.whl``, ``~/x``), which must then exist.
-    Its identity in the store is its path and content.
+    A request is local only when it looks like a path (``looks_like_path``), and it must
+    then exist, relative to the current directory (``base``). A bare name stays a name even
+    when ``./<name>`` is a directory: ``pepip install build`` in a project with a ``build/``
+    folder asks the index for ``build``, as pip and uv do. Its identity in the store is its
+    path and content.
     """
     found = {}
     for text in texts:
+        if not looks_like_path(text):
+            continue
         path = Path(text).expanduser()
         path = path if path.is_absolute() else base / path
-        exists = path.is_dir() or path.is_file() and text.lower().endswith(_ARCHIVE_SUFFIXES)
-        if exists and "@" not in text:
-            found[text] = path.resolve()
-        elif text in (".", "..") or text.startswith(("./", "../", "/", "~", ".\\", "..\\")):
+        if not path.exists():
             raise PepipError("invalid requirement `%s`: it looks like a path, but %s does not exist" % (text, path))
+        found[text] = path.resolve()
     return found
 
 
@@ -164,24 +165,20 @@ def _merged_requests(previous: list[str], new: tuple[str, ...]) -> list[str]:
     return [text for text in previous if not requested_names([text]) & new_names] + list(new)
 
 
-def _kept_installs(target: Target, requests: tuple[str, ...]) -> list[str]:
-    """Installed distributions the new request does not name: kept, unpinned.
+def _kept_pins(target: Target, resolved: Sequence[Pin]) -> list[Pin]:
+    """What the venv has that the resolution does not name: kept as it is.
 
-    That is the manifest's, and the editables and direct references pip or uv installed
-    beside it (``-e URL``, ``name @ URL``: never moved). The installed versions are only
-    preferences (``Target.preferences``), so a conflicting request moves them, as
-    ``uv pip install`` would. A plain distribution pip or uv installed (the pip and
-    setuptools ``python -m venv`` seeds, say) is not asked for again: like ``uv pip
-    install``, pepip leaves it as it is unless the resolution needs that name, so an offline
-    install (``--no-index -f DIR``) does not need its wheel.
+    Only the request is resolved, as ``uv pip install`` does: what the venv has is a
+    preference for the request's dependencies (``Target.preferences``), and everything
+    else stays installed, from the artifact it was installed from, without asking the
+    index for it again. So a distribution installed from a ``--find-links`` folder or
+    another index does not stop a later install that lacks those options, and
+    ``--require-hashes`` asks hashes of the request's distributions only. What pip or uv
+    installed beside pepip (editables included) stays too (``make_plan`` leaves foreign
+    distributions the pins do not name).
     """
-    named = requested_names(list(requests))
-    kept = [
-        record.source if " @ " in record.source else record.name
-        for record in target.manifest.dists
-        if record.name not in named
-    ]
-    return kept + [item.requirement for item in target.foreign if item.url is not None and item.name not in named]
+    names = {pin.name for pin in resolved}
+    return [pin for pin in target.current_pins() if pin.name not in names]
 
 
 def create_wired_venv(locations: Locations, python: str | None, reporter: Reporter) -> None:

@@ -22,6 +22,7 @@ from pepip.commands.install import check_files
 from pepip.locations import Locations
 from pepip.commands.plan import Plan
 from pepip.report import Reporter, plural
+from pepip.uv.requirement_files import describe_inputs
 from pepip.uv.resolutions import resolve_remembered
 from pepip.uv.resolve import UvOptions, export_lock
 from pepip.venv.target import Target, open_target
@@ -54,7 +55,9 @@ def sync(
     for path in files:
         if path.name == "uv.lock" and len(files) > 1:
             raise PepipError("sync takes a uv.lock alone, not with other files")
-    policy = read_hash_policy(files + options.constraints, options.require_hashes or hashes_required(locations))
+    policy = read_hash_policy(
+        files + options.constraints, options.require_hashes or hashes_required(locations), locations.project_dir
+    )
     with open_target(locations, python, reporter=reporter) as target:
         fingerprint = _fingerprint(target, files, options)
         if target.manifest.sync == fingerprint and _as_last_synced(target):
@@ -82,11 +85,15 @@ def sync(
 
 
 def _fingerprint(target: Target, files: tuple[Path, ...], options: UvOptions) -> str:
+    """What the sync depends on: every file uv reads (included ones too), the local paths
+    and ``--find-links`` locations they name (``describe_inputs``), options and interpreter."""
     digest = hashlib.sha256()
-    for path in files:
-        digest.update(str(path.resolve()).encode() + b"\0" + path.read_bytes() + b"\0")
-    for constraint in options.constraints:
-        digest.update(constraint.read_bytes() + b"\0")
+    locations = target.locations
+    inputs = describe_inputs(
+        files + options.constraints, [], options.find_links, locations.project_dir, dict(locations.uv_environment)
+    )
+    for line in inputs:
+        digest.update(line.encode("utf-8", "surrogateescape") + b"\0")
     digest.update(repr((options, target.interpreter.fields())).encode())
     return digest.hexdigest()[:32]
 

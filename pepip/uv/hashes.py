@@ -6,10 +6,10 @@ and enforces them when it picks each pin's artifact (``artifacts.choose_pins``),
 lists, and in ``--require-hashes`` mode (the option, a ``--require-hashes`` line in a file,
 ``UV_REQUIRE_HASHES`` or uv's ``require-hashes`` setting) every distribution needs one.
 
-Requirement files are read line by line: ``\\`` continues a line, `` #`` starts a comment,
-``-r``/``-c`` include other files (relative to the including file), and a requirement's
-``--hash=sha256:...`` options (any number) are collected under its normalized name, or under
-its URL for a direct reference or a path.
+Requirement files are read as uv reads them (``pepip.uv.requirement_files``), and a
+requirement's ``--hash=sha256:...`` options (any number) are collected under its normalized
+name, or under its canonical URL (symlinks and ``..`` resolved) for a direct reference or a
+path.
 """
 
 from __future__ import annotations
@@ -17,12 +17,13 @@ from __future__ import annotations
 import re
 import sys
 from pathlib import Path
-from typing import Final, Iterator, Sequence
+from typing import Final, Sequence
 
 
-from pepip.artifacts import HashPolicy, normalized
+from pepip.artifacts import HashPolicy, canonical_url, normalized
 from pepip.errors import PepipError
 from pepip.locations import Locations
+from pepip.uv.requirement_files import logical_lines, looks_like_path
 
 __all__ = ["read_hash_policy", "hashes_required"]
 
@@ -42,7 +43,7 @@ def hashes_required(locations: Locations) -> bool:
         import tomli as tomllib
     for path in locations.uv_config_files:
         try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
+            data = tomllib.loads(path.read_text(encoding="utf-8-sig"))  # uv takes a BOM
         except (OSError, ValueError) as error:
             raise PepipError("cannot read uv's configuration %s: %s" % (path, error)) from None
         if path.name == "pyproject.toml":
@@ -52,19 +53,24 @@ def hashes_required(locations: Locations) -> bool:
     return False
 
 _HASH: Final = re.compile(r"--hash[=\s]+(\w+):([0-9a-fA-F]+)")
-_INCLUDE: Final = re.compile(r"^(-r|--requirement|-c|--constraint)[=\s]+(.+)$")
 _OPTION_PREFIXES: Final = ("-", "--")
 
 
-def read_hash_policy(files: Sequence[Path], required: bool) -> HashPolicy:
-    """The hashes ``files`` (and the files they include) give, and whether all are required."""
+def read_hash_policy(files: Sequence[Path], required: bool, project_dir: Path) -> HashPolicy:
+    """The hashes ``files`` (and the files they include) give, and whether all are required.
+
+    A hashed line must name a distribution or an existing path (relative to ``project_dir``,
+    as uv takes it): anything else (a first line with a byte-order mark read as part of the
+    name, a typo) would leave its hash unchecked, so it is an error.
+    """
     by_name: dict[str, set[str]] = {}
     by_url: dict[str, set[str]] = {}
+    unnamed: list[tuple[str, tuple[str, ...]]] = []
     seen: set[Path] = set()
     for path in files:
         if path.suffix == ".toml" or path.name == "uv.lock":
             continue  # pyproject.toml holds no hashes; uv.lock's are the artifacts uv resolves
-        for line in _logical_lines(path, seen):
+        for source, line in logical_lines(path, seen):
             if line == "--require-hashes":
                 required = True
                 continue
@@ -75,57 +81,38 @@ def read_hash_policy(files: Sequence[Path], required: bool) -> HashPolicy:
             algorithms = {algorithm for algorithm, _ in found}
             if algorithms != {"sha256"}:
                 raise PepipError(
-                    "%s: pepip checks sha256 hashes only, not %s" % (path, ", ".join(sorted(algorithms - {"sha256"})))
+                    "%s: pepip checks sha256 hashes only, not %s" % (source, ", ".join(sorted(algorithms - {"sha256"})))
                 )
             hashes = {"sha256:" + value.lower() for _, value in found}
-            name, urls = _requirement_key(requirement, path.parent)
+            name, urls = _requirement_key(requirement, project_dir, source)
             for url in urls:
                 by_url.setdefault(url, set()).update(hashes)
             if name is not None:
                 by_name.setdefault(name, set()).update(hashes)
+            else:
+                unnamed.append((requirement, tuple(urls)))
     return HashPolicy(
         required,
         {name: frozenset(values) for name, values in by_name.items()},
         {url: frozenset(values) for url, values in by_url.items()},
+        tuple(unnamed),
     )
 
 
-def _logical_lines(path: Path, seen: set[Path]) -> Iterator[str]:
-    """Lines of ``path`` and the files it includes, continuations joined, comments dropped."""
-    resolved = path.resolve()
-    if resolved in seen:
-        return
-    seen.add(resolved)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return  # uv, which reads every file next, says what is wrong with it
-    pending = ""
-    for raw in text.splitlines():
-        line = re.sub(r"(^|\s)#.*$", "", raw).rstrip()
-        if line.endswith("\\"):
-            pending += line[:-1] + " "
-            continue
-        line, pending = (pending + line).strip(), ""
-        if not line:
-            continue
-        include = _INCLUDE.match(line)
-        if include:
-            nested = Path(include.group(2).strip())
-            yield from _logical_lines(nested if nested.is_absolute() else path.parent / nested, seen)
-            continue
-        yield line
-
-
-def _requirement_key(text: str, base: Path) -> tuple[str | None, list[str]]:
-    """The normalized name and the URLs (of a direct reference, or of a path taken relative
-    to the file or to the current directory) a line names."""
+def _requirement_key(text: str, project_dir: Path, source: Path) -> tuple[str | None, list[str]]:
+    """The normalized name and the canonical URL (``artifacts.canonical_url``) a hashed line
+    names: a direct reference's, or a path's, taken relative to the current directory."""
     from packaging.requirements import InvalidRequirement, Requirement  # only for files
 
     try:
         requirement = Requirement(text)
     except InvalidRequirement:
-        local = Path(text)
-        places = [local] if local.is_absolute() else [base / local, local]
-        return None, sorted({place.resolve().as_uri() for place in places})
-    return normalized(requirement.name), [requirement.url] if requirement.url else []
+        local = Path(text).expanduser()
+        place = local if local.is_absolute() else project_dir / local
+        if not looks_like_path(text) or not place.exists():
+            raise PepipError(
+                "%s: `%s` is neither a requirement nor an existing path, so its --hash cannot be "
+                "checked; fix the line" % (source, text)
+            ) from None
+        return None, [canonical_url(place.resolve().as_uri())]
+    return normalized(requirement.name), [canonical_url(requirement.url)] if requirement.url else []

@@ -3,16 +3,25 @@
 A new project often asks for what another one asked minutes ago. Resolving again costs a
 ``uv pip compile`` (~0.1 s offline, ~0.5 s when uv revalidates the index); reading a
 remembered answer costs one small file. The key is a hash of everything the answer depends
-on: the requirements, the contents of requirement and constraint files, the venv's current
-pins (they are preferences), the index options, the interpreter and the machine's platform,
-and uv's own settings (every ``UV_*`` variable that can change a resolution, and the
-contents of the configuration files uv reads). An answer is trusted for
-``PEPIP_RESOLUTION_TTL`` seconds (default 600) after it was made; ``--refresh`` asks uv anew.
+on: the requirements, the contents of requirement and constraint files and of every file
+they include, the local paths they name (relative to the current directory, as uv takes
+them), the listing of local ``--find-links`` locations, editable projects' metadata
+(``requirement_files.describe_inputs``), the venv's current pins (they are preferences),
+the index options, the interpreter and the machine's platform, and uv's own settings (every
+``UV_*`` variable that can change a resolution, and the contents of the configuration files
+uv reads). An answer is trusted for ``PEPIP_RESOLUTION_TTL`` seconds (default 600) after it
+was made; ``--refresh`` asks uv anew.
+
+Local artifacts can change without any input of the key changing (``dist/x.whl`` rebuilt
+under the same name, a source tree edited): an answer records their state (an archive's
+size and modification time, a tree's content digest), and one whose local artifacts have
+changed since is not recalled.
 
 An answer holds every artifact uv named for each package (``artifacts.LockedPackage``), so
 the artifact a venv gets is chosen the same way whether the answer is new or remembered.
 
-Layout: ``$PEPIP_HOME/v2/resolutions/<key>.txt``: a header line, then one package a line.
+Layout: ``$PEPIP_HOME/v2/resolutions/<key>.txt``: a header line (format, local artifacts'
+state), then one package a line.
 """
 
 from __future__ import annotations
@@ -25,13 +34,14 @@ from pathlib import Path
 from typing import Final, Sequence
 
 from pepip import fsops
-from pepip.artifacts import LockedPackage, Pin, machine_facts
+from pepip.artifacts import LockedPackage, Pin, machine_facts, tree_digest
 from pepip.locations import Locations
+from pepip.uv.requirement_files import describe_inputs
 from pepip.uv.resolve import UvOptions, resolve_pins
 
 __all__ = ["Resolution", "resolve_remembered"]
 
-_HEADER: Final = "pepip-resolution\t2\n"
+_HEADER: Final = "pepip-resolution\t3\t"
 
 
 def _key(
@@ -52,8 +62,38 @@ def _key(
         repr(locations.uv_environment),
     ):
         digest.update(part.encode("utf-8") + b"\0")
-    for path in list(files) + list(options.constraints) + list(locations.uv_config_files):
+    inputs = describe_inputs(
+        list(files) + list(options.constraints),
+        requirements,
+        options.find_links,
+        locations.project_dir,
+        dict(locations.uv_environment),
+    )
+    for line in inputs:
+        digest.update(line.encode("utf-8", "surrogateescape") + b"\0")
+    for path in locations.uv_config_files:
         digest.update(str(path.resolve()).encode("utf-8") + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:32]
+
+
+def _local_state(packages: Sequence[LockedPackage], fresh: bool) -> str:
+    """A digest of the local artifacts ``packages`` name: each archive's size and modification
+    time, each source tree's content digest (``fresh``: taken now, else as resolved)."""
+    digest = hashlib.sha256()
+    for package in packages:
+        for artifact in package.candidates:
+            path = artifact.local_path
+            if path is None:
+                continue
+            if artifact.kind == "directory":
+                state = tree_digest(path) if fresh else artifact.tree
+            else:
+                try:
+                    info = os.stat(path)
+                    state = "%d %d" % (info.st_size, info.st_mtime_ns)
+                except OSError:
+                    state = "missing"
+            digest.update(("%s\0%s\0" % (path, state)).encode("utf-8", "surrogateescape"))
     return digest.hexdigest()[:32]
 
 
@@ -64,13 +104,15 @@ class Resolution:
     packages: list[LockedPackage]
     remembered: bool
     memory: Path
+    local_state: str = ""  # ``_local_state`` when uv resolved it
 
     def keep(self) -> None:
         """Remember the answer (after success only: a failed command leaves the store as it was)."""
         if self.remembered:
             return
         try:
-            text = _HEADER + "".join(package.to_line() + "\n" for package in self.packages)
+            text = _HEADER + self.local_state + "\n"
+            text += "".join(package.to_line() + "\n" for package in self.packages)
             fsops.atomic_write_text(self.memory, text, fsops.file_mode(others_write=False))
         except OSError:
             # Remembering is an optimisation: a read-only store resolves every time, and a
@@ -79,16 +121,19 @@ class Resolution:
 
 
 def _recall(memory: Path) -> list[LockedPackage] | None:
-    """A remembered answer, or ``None`` when there is none we can read."""
+    """A remembered answer whose local artifacts are as they were, or ``None`` when there
+    is none we can read (or its local archives or trees have changed since)."""
     if not fsops.owned(memory):
         return None  # another user's answer is not trusted: they could name any artifact
     try:
         text = memory.read_text(encoding="utf-8")
         if not text.startswith(_HEADER):
             return None
-        return [LockedPackage.from_line(line) for line in text[len(_HEADER):].splitlines() if line]
+        state, *lines = text[len(_HEADER):].splitlines()
+        packages = [LockedPackage.from_line(line) for line in lines if line]
     except (OSError, ValueError, UnicodeDecodeError):  # none yet, a teammate's we may not read
         return None
+    return packages if _local_state(packages, fresh=True) == state else None
 
 
 def resolve_remembered(
@@ -118,4 +163,4 @@ def resolve_remembered(
             if packages is not None:
                 return Resolution(packages, True, memory)
     packages = resolve_pins(locations.uv, python, requirements, files, preferences, options)
-    return Resolution(packages, False, memory)
+    return Resolution(packages, False, memory, _local_state(packages, fresh=False))

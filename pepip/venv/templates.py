@@ -80,9 +80,16 @@ def make_venv(locations: Locations, store: Store, python: str | None) -> None:
 
 
 def _remembered_python(locations: Locations, store: Store, python: str | None) -> Path:
-    """``uv python find`` for this request and environment, remembered for the TTL."""
+    """``uv python find`` for this request and environment, remembered for the TTL.
+
+    A relative path (``--python .venv/bin/python``) names another interpreter in another
+    directory: it is keyed by the path it means from the current directory.
+    """
+    request = python or ""
+    if any(separator in request for separator in ("/", os.sep)) and not Path(request).is_absolute():
+        request = str(locations.project_dir.resolve() / request)
     digest = hashlib.sha256()
-    for part in (python or "", *locations.python_discovery, _python_version_file(locations.project_dir)):
+    for part in (request, *locations.python_discovery, _python_version_file(locations.project_dir)):
         digest.update(part.encode("utf-8") + b"\0")
     memory = store.base / "interpreters" / (digest.hexdigest()[:32] + ".txt")
     try:
