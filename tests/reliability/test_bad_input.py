@@ -439,7 +439,7 @@ def test_a_failed_build_is_one_line_then_the_builds_own_output(state: State, whe
     )
     first, *rest = [line for line in done.stderr.splitlines() if line.strip()]
     assert done.returncode == 1 and "Traceback" not in done.stderr
-    assert first.startswith("pepip: error: downloading and building 1 distributions failed: Failed to build `broken")
+    assert first.startswith("pepip: error: downloading and building 1 distribution failed: Failed to build `broken")
     assert "`backend.build_wheel` failed (exit status: 1)" in first
     assert not any(line.startswith("pepip:") for line in rest)
     assert any(line.strip() == "broken.c:1: error: expected ';'" for line in rest)
