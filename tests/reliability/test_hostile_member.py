@@ -12,9 +12,15 @@ import os
 import stat
 import subprocess
 import sys
+from pathlib import Path
+from typing import Callable, Iterator
+
+import pytest
 
 from helpers import build_wheel, snapshot
-from pepip.store.layout import STORE_VERSION
+from pepip.commands.repair import quarantine
+from pepip.store import prune as prune_module
+from pepip.store.layout import STORE_VERSION, Store, iter_entries
 from teamstore import NEEDS_USERS, Team, entry_of, make_team_store
 
 pytestmark = NEEDS_USERS
@@ -191,3 +197,49 @@ def test_a_venv_in_the_store_and_the_store_as_its_own_base_are_refused(team: Tea
     spelled = team.pepip("alice", "store", "ls", PEPIP_BASE_STORES=str(team.store) + "/./%s/.." % STORE_VERSION)
     assert spelled.returncode == 1 and "names the writable store" in spelled.stderr
     _one_clean_line_at_most(spelled)
+
+
+def _swap_for_link(team: Team, role: str, directory: Path, target: Path) -> None:
+    """``role`` moves ``directory`` aside and puts a link to ``target`` in its place."""
+    swap = "import os, sys; d, t = sys.argv[1:]; os.rename(d, d + '.real'); os.symlink(t, d)"
+    _as(team, role, swap, str(directory), str(target))
+
+
+def _prune_listing_then_swap(team: Team, monkeypatch: pytest.MonkeyPatch, swap: Callable[[], None]) -> None:
+    """Root's prune, with ``swap`` done right after it listed the store's entries."""
+    listed = prune_module.iter_entries
+
+    def listed_then_swapped(store: Store) -> Iterator[Path]:
+        found = list(listed(store))
+        swap()
+        return iter(found)
+
+    monkeypatch.setattr(prune_module, "iter_entries", listed_then_swapped)
+    prune_module.prune(Store(team.store), dry_run=False)
+
+
+def _quarantine_after_swap(team: Team, monkeypatch: pytest.MonkeyPatch, swap: Callable[[], None]) -> None:
+    """Root's `verify --fix` taking out the entry verify found damaged, after ``swap``."""
+    (entry,) = [path for path in iter_entries(Store(team.store)) if path.parent.parent.name == "teamc"]
+    swap()
+    quarantine(Store(team.store), entry)
+
+
+@pytest.mark.parametrize("take_out", [_prune_listing_then_swap, _quarantine_after_swap], ids=["prune", "verify --fix"])
+def test_root_never_follows_a_directory_swapped_for_a_link_after_listing(
+    team: Team, monkeypatch: pytest.MonkeyPatch, take_out: Callable[..., None]
+) -> None:
+    """R2: bob owns teamc's <version>/ and swaps it for a link between root's command
+    listing the entry and taking it out; the link's target, outside the store, stays."""
+    make_team_store(team)
+    team.install("bob", "teamc", venv="gone")
+    assert team.run("bob", ["rm", "-rf", str(team.venv("bob", "gone"))]).returncode == 0
+    entry = entry_of(team, "teamc")
+    victim = team.shared / "root-owned"
+    (victim / entry.name / "data").mkdir(parents=True)
+    (victim / entry.name / "data" / "precious.txt").write_text("root's\n")
+    os.utime(victim / entry.name, (1, 1))  # as old as any unused entry
+    before = snapshot(victim)
+    take_out(team, monkeypatch, lambda: _swap_for_link(team, "bob", entry.parent, victim))
+    assert snapshot(victim) == before
+    assert stat.S_IMODE(os.lstat(victim / entry.name).st_mode) == 0o755
