@@ -69,7 +69,7 @@ def add_staged(
             entries.append(publish_entry(store, temp, read_entry(temp, path), lazy_bytecode))
             moves.published(temp, entries[-1].path)
         except BaseException:
-            fsops.remove_tree(temp)  # a disk that filled up, say: nothing half-built stays
+            fsops.remove_tree(temp, below=store.root)  # a disk that filled up, say: nothing half-built stays
             raise
         stored()
     return entries

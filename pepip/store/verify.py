@@ -32,9 +32,9 @@ from pepip.store.entries import (
     read_record,
 )
 from pepip.errors import PepipError
-from pepip.store.layout import Store, iter_entries
+from pepip.store.layout import Store, iter_entries, iter_links
 
-__all__ = ["Problem", "verify_entry", "verify_store"]
+__all__ = ["Problem", "verify_entry", "verify_store", "skipped_links"]
 
 _OPTIMIZATION: Final = {"opt-1": 1, "opt-2": 2}
 
@@ -84,10 +84,17 @@ def verify_entry(entry_path: Path) -> list[Problem]:
         elif file_record_hash(path) != hash_field:
             problems.append(Problem(entry_path, "modified", relative))
     problems.extend(_check_facts(entry_path, text, facts))
-    for directory, _subdirs, files in os.walk(entry_path):
+    for directory, subdirs, files in os.walk(entry_path):
+        for name in subdirs + files:
+            # pepip stores no links: one would make the entry's content whatever it leads to
+            relative = os.path.relpath(os.path.join(directory, name), entry_path)
+            if os.path.islink(os.path.join(directory, name)):
+                problems.append(Problem(entry_path, "linked", relative))
         for name in files:
             found = os.path.join(directory, name)
             relative = os.path.relpath(found, entry_path)
+            if os.path.islink(found):
+                continue
             if relative in listed:
                 continue
             if os.path.basename(directory) == "__pycache__" and name.endswith(".pyc"):
@@ -137,3 +144,9 @@ def _bytecode_matches(pyc: Path) -> bool | None:
 def verify_store(store: Store) -> list[Problem]:
     """Problems of every entry in the store and its base stores."""
     return [problem for layer in store.layers() for path in iter_entries(layer) for problem in verify_entry(path)]
+
+
+def skipped_links(store: Store) -> list[Path]:
+    """Links planted where an entry's directories belong, in every layer: no lookup follows
+    them, and verify says so rather than leaving them unmentioned."""
+    return [path for layer in store.layers() for path in iter_links(layer)]

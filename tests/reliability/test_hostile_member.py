@@ -17,7 +17,7 @@ from typing import Callable, Iterator
 
 import pytest
 
-from helpers import build_wheel, snapshot
+from helpers import build_wheel, snapshot, store_entries
 from pepip.commands.repair import quarantine
 from pepip.store import prune as prune_module
 from pepip.store.layout import STORE_VERSION, Store, iter_entries
@@ -243,3 +243,56 @@ def test_root_never_follows_a_directory_swapped_for_a_link_after_listing(
     take_out(team, monkeypatch, lambda: _swap_for_link(team, "bob", entry.parent, victim))
     assert snapshot(victim) == before
     assert stat.S_IMODE(os.lstat(victim / entry.name).st_mode) == 0o755
+
+
+def _bobs_private_entry(team: Team, name: str, code: str) -> Path:
+    """bob's own store, holding an entry of the real ``name`` artifact with ``code`` in it."""
+    private = team.home("bob") / "private"
+    team.install("bob", name, venv="private-venv", PEPIP_HOME=str(private))
+    (entry,) = [path for path in store_entries(private) if path.parent.parent.name == name]
+    rewrite = (
+        "import os, sys; entry, name, code = sys.argv[1:]; module = entry + '/site/' + name + '/__init__.py'\n"
+        "os.chmod(entry + '/site/' + name, 0o755); os.unlink(module); open(module, 'w').write(code)\n"
+    )
+    _as(team, "bob", rewrite, str(entry), name, code)
+    return entry
+
+
+@pytest.mark.parametrize("level", ["<name>", "<version>", "<build>", "ENTRY"])
+def test_a_link_planted_in_the_store_never_leads_an_install_to_a_members_own_code(team: Team, level: str) -> None:
+    """R3: bob plants a link at one level of entries/ leading to an entry of his own
+    outside the store, named after the real artifact, whose code he can change at will."""
+    make_team_store(team)
+    team.install("bob", "teama")  # the store's layout exists
+    private = _bobs_private_entry(team, "teamc", "NAME = 'EVIL from bob'\n")
+    entries = team.store / STORE_VERSION / "entries"
+    plant = {  # directories made as pepip makes them: sticky
+        "<name>": "os.symlink(private.parent.parent, entries + '/teamc')",
+        "<version>": "sticky(entries + '/teamc'); os.symlink(private.parent, entries + '/teamc/1.0')",
+        "<build>": "sticky(entries + '/teamc/1.0'); os.symlink(private, entries + '/teamc/1.0/' + private.name)",
+        "ENTRY": "import shutil; target = entries + '/teamc/1.0/' + private.name; sticky(entries + '/teamc/1.0')\n"
+                 "shutil.copytree(private, target, symlinks=True); os.chmod(target, 0o755)\n"
+                 "os.unlink(target + '/ENTRY'); os.symlink(private / 'ENTRY', target + '/ENTRY')",
+    }[level]
+    _as(team, "bob", "import os, sys; from pathlib import Path; entries, private = sys.argv[1], Path(sys.argv[2])\n"
+        "def sticky(path):\n    os.makedirs(path)\n    os.chmod(path, 0o3775); os.chmod(os.path.dirname(path), 0o3775)\n"
+        + plant, str(entries), str(private))
+    done = team.pepip("alice", "install", "--venv", str(team.venv("alice")), "--python", team.python,
+                      "--no-index", "--find-links", str(team.wheels), "teamc")
+    if done.returncode == 0:
+        ran = team.run("alice", [str(team.venv("alice") / "bin" / "python"), "-c",
+                                 "import teamc, os; print(teamc.NAME, os.path.realpath(teamc.__file__))"])
+        name, _, where = ran.stdout.strip().partition(" ")
+        assert name == "teamc" and Path(where).is_relative_to(team.store), ran.stdout + ran.stderr
+    else:  # bob's link or directory holds the name pepip would publish at: one line says so
+        assert "Traceback" not in done.stderr, done.stderr
+        errors = [line for line in done.stderr.splitlines() if line.startswith("pepip: error: ")]
+        assert len(errors) == 1 and ("a link or a file" in errors[0] or "damaged" in errors[0]), done.stderr
+    verified = team.pepip("alice", "store", "verify")
+    assert "Traceback" not in verified.stderr, verified.stderr
+    if level == "ENTRY":
+        assert verified.returncode == 1 and "linked file ENTRY" in verified.stdout, verified.stdout
+    else:
+        assert verified.returncode == 0, verified.stdout + verified.stderr
+        assert "link where pepip keeps a directory" in verified.stdout, verified.stdout
+        assert verified.stdout.splitlines()[-1].startswith("All entries verified; 1 link skipped"), verified.stdout
