@@ -21,7 +21,7 @@ from helpers import build_wheel, snapshot, store_entries
 from pepip.commands.repair import quarantine
 from pepip.store import prune as prune_module
 from pepip.store.layout import STORE_VERSION, Store, iter_entries
-from teamstore import NEEDS_USERS, Team, entry_of, make_team_store
+from teamstore import NEEDS_USERS, Team, entry_of, make_team_store, owner
 
 pytestmark = NEEDS_USERS
 
@@ -296,3 +296,38 @@ def test_a_link_planted_in_the_store_never_leads_an_install_to_a_members_own_cod
         assert verified.returncode == 0, verified.stdout + verified.stderr
         assert "link where pepip keeps a directory" in verified.stdout, verified.stdout
         assert verified.stdout.splitlines()[-1].startswith("All entries verified; 1 link skipped"), verified.stdout
+
+
+_REPLACE = (
+    "import os, shutil, sys; entry = sys.argv[1]\n"
+    "os.rename(entry, entry + '.old'); shutil.copytree(entry + '.old', entry, symlinks=True)\n"
+    "for directory, _dirs, files in os.walk(entry):\n"
+    "    os.chmod(directory, 0o755)\n"
+    "    for name in files: os.chmod(os.path.join(directory, name), 0o644)\n"
+    "open(entry + '/site/teamc/__init__.py', 'a').write('NAME = \"REPLACED BY BOB\"\\n')\n"
+)
+
+
+@pytest.mark.parametrize("level", ["<name>", "<version>"])
+def test_no_install_goes_into_a_members_directory_without_the_sticky_bit(team: Team, level: str) -> None:
+    """R10: bob stored teamc first, owns its <name>/ and <version>/ and takes the sticky bit
+    off one; alice's later build of teamc would be his (or anyone's) to replace."""
+    make_team_store(team)
+    team.install("bob", "teamc")
+    version_dir = entry_of(team, "teamc").parent
+    directory = version_dir if level == "<version>" else version_dir.parent
+    _as(team, "bob", "import os, sys; os.chmod(sys.argv[1], 0o2775)", str(directory))
+    wheel = team.wheels / "teamc-1.0-py3-none-any.whl"
+    done = team.pepip("alice", "install", "--venv", str(team.venv("alice")), "--python", team.python,
+                      "--no-index", "--find-links", str(team.wheels), "teamc @ %s" % wheel.as_uri())
+    if done.returncode == 0:  # alice's build is in bob's directory: bob replaces it
+        (alices,) = [path for path in version_dir.iterdir() if owner(path) == team.users["alice"]]
+        _as(team, "bob", _REPLACE, str(alices))
+        ran = team.run("alice", [str(team.venv("alice") / "bin" / "python"), "-c", "import teamc; print(teamc.NAME)"])
+        assert ran.stdout.strip() == "teamc", ran.stdout + ran.stderr
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr, done.stderr
+    errors = [line for line in done.stderr.splitlines() if line.startswith("pepip: error: ")]
+    assert len(errors) == 1 and "lacks the sticky bit" in errors[0] and team.users["bob"] in errors[0], done.stderr
+    assert "chmod +t %s`" % directory in errors[0]
+    assert [path.name for path in version_dir.iterdir()] == [entry_of(team, "teamc").name]
