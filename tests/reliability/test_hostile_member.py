@@ -331,3 +331,27 @@ def test_no_install_goes_into_a_members_directory_without_the_sticky_bit(team: T
     assert len(errors) == 1 and "lacks the sticky bit" in errors[0] and team.users["bob"] in errors[0], done.stderr
     assert "chmod +t %s`" % directory in errors[0]
     assert [path.name for path in version_dir.iterdir()] == [entry_of(team, "teamc").name]
+
+
+@pytest.mark.parametrize("planted", ["file", "dangling link"])
+@pytest.mark.parametrize("level", ["teamc", "teamc/1.0"])
+def test_a_file_where_pepip_publishes_is_one_line_naming_who_put_it_there(team: Team, level: str, planted: str) -> None:
+    """R12: bob puts a file or a dangling link at entries/<name> or <name>/<version>."""
+    make_team_store(team)
+    team.install("bob", "teama")  # the store's layout exists
+    entries = team.store / STORE_VERSION / "entries"
+    plant = (
+        "import os, sys; entries, level, planted = sys.argv[1:]; path = os.path.join(entries, level)\n"
+        "if '/' in level: os.makedirs(os.path.dirname(path)); os.chmod(os.path.dirname(path), 0o3775)\n"
+        "open(path, 'w').close() if planted == 'file' else os.symlink('/nonexistent', path)\n"
+    )
+    _as(team, "bob", plant, str(entries), level, planted)
+    before = snapshot(entries), snapshot(team.store / STORE_VERSION / "tmp")
+    done = team.pepip("alice", "install", "-q", "--venv", str(team.venv("alice")), "--python", team.python,
+                      "--no-index", "--find-links", str(team.wheels), "teamc")
+    assert done.returncode == 1
+    _one_clean_line_at_most(done)
+    assert "%s is a link or a file where pepip keeps a directory" % (entries / level) in done.stderr, done.stderr
+    assert "ask %s or the store's admin to remove it" % team.users["bob"] in done.stderr, done.stderr
+    assert not team.venv("alice").exists()
+    assert (snapshot(entries), snapshot(team.store / STORE_VERSION / "tmp")) == before
