@@ -284,13 +284,15 @@ def scan_registry(store: Store, now: float | None = None) -> Registry:
     """Read every registered venv's manifest on this machine and every record's entries."""
     registry = Registry()
     now = time.time() if now is None else now
-    local: set[Path] = set()
+    local: dict[Path, list[Record]] = {}
     kept_since = now - store.sharing.visibility - _MARGIN
+    listed: dict[Path, set[Path]] = {}
     for record in _records(store):
         named = {store.entries_dir / name for name in record.entries}
         named.update(store.entries_dir / name for when, name in record.dropped if when > kept_since)
+        listed[record.file] = named
         if record.here(store):
-            local.add(record.venv)
+            local.setdefault(record.venv, []).append(record)
         elif now - record.mtime > store.registration_ttl:
             registry.expired.append(record)
         else:
@@ -302,12 +304,22 @@ def scan_registry(store: Store, now: float | None = None) -> Registry:
         try:
             manifest = read_manifest(venv)
         except PepipError:
+            if not _answerable(venv, local[venv]):
+                # Another user's venv, or a path a teammate's (maybe fake) record names: its
+                # damage is theirs to fix, and stops nobody's prune; what its records list stays.
+                registry.named.update((record.file, listed[record.file]) for record in local[venv])
+                continue
             registry.damaged.append(venv)
             if not os.access(manifest_path(venv), os.R_OK):
-                registry.unreadable.append(venv)  # a teammate's venv, closed to us
+                registry.unreadable.append(venv)  # ours, yet closed to us
             continue
         if manifest is None:
             registry.gone.append(venv)
         else:
             registry.live[venv] = manifest
     return registry
+
+
+def _answerable(venv: Path, records: list[Record]) -> bool:
+    """Whether the running user answers for ``venv``: a record of it or the venv is theirs."""
+    return any(_mine(record.uid) for record in records) or fsops.owned(venv)

@@ -355,3 +355,32 @@ def test_a_file_where_pepip_publishes_is_one_line_naming_who_put_it_there(team: 
     assert "ask %s or the store's admin to remove it" % team.users["bob"] in done.stderr, done.stderr
     assert not team.venv("alice").exists()
     assert (snapshot(entries), snapshot(team.store / STORE_VERSION / "tmp")) == before
+
+
+@pytest.mark.parametrize("runner", ["alice", "root", "bob"])
+def test_a_fake_record_naming_a_damaged_venv_stops_only_its_writers_prune(team: Team, runner: str) -> None:
+    """R13: bob's record names a directory of his with a garbage manifest. Only bob's own
+    prune refuses; alice's and root's go on, keeping what bob's record lists."""
+    make_team_store(team)
+    team.install("alice", "teama")
+    team.install("alice", "teamb", "teamc", venv="gone")
+    assert team.run("alice", ["rm", "-rf", str(team.venv("alice", "gone"))]).returncode == 0
+    unused, listed = entry_of(team, "teamb"), entry_of(team, "teamc")
+    fake = team.home("bob") / "fake3"
+    record = (
+        "import os, sys; from pepip.sharing import machine_id; fake, venvs, entry = sys.argv[1:]\n"
+        "os.makedirs(fake); open(fake + '/pepip-manifest.txt', 'w').write('garbage\\n')\n"
+        "open(venvs + '/zz-bob', 'w').write('%s\\nmachine %s\\nentry %s\\n' % (fake, machine_id(), entry))\n"
+    )
+    named = listed.relative_to(team.store / STORE_VERSION / "entries")
+    done = team.run("bob", [team.python, "-c", record, str(fake), str(team.store / STORE_VERSION / "venvs"), str(named)],
+                    pepip_lib=True)
+    assert done.returncode == 0, done.stderr
+    pruned = _root_pepip(team, "store", "prune") if runner == "root" else team.pepip(runner, "store", "prune")
+    _one_clean_line_at_most(pruned)
+    if runner == "bob":
+        assert pruned.returncode == 1 and "the manifest of %s is damaged" % fake in pruned.stderr, pruned.stderr
+        assert unused.is_dir() and listed.is_dir()
+    else:
+        assert pruned.returncode == 0, pruned.stderr
+        assert not unused.exists() and listed.is_dir() and entry_of(team, "teama").is_dir()
