@@ -27,6 +27,7 @@ user's record then goes to a name of their own with a random part nobody can tak
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import secrets
 import stat
@@ -74,8 +75,16 @@ class Record:
     uid: int
     mtime: float  # when a pepip command on the venv last renewed it
     entries: tuple[str, ...]  # paths relative to ``entries/``
-    since: float = 0.0  # when the record was first written (0: before pepip wrote it)
+    since: float = 0.0  # when the record was first written, as it says (0: not said)
     dropped: tuple[tuple[float, str], ...] = ()  # (when, entry) its venv no longer names
+    changed: float = 0.0  # its file's ctime: when it was last written or renewed
+
+    @property
+    def listed_since(self) -> float:
+        """Since when every mount may list the record, as far as anyone can tell: its
+        ``since`` line is its writer's word (a teammate may write ``since 0``), but no
+        record is older than its file's last change, which the server dates."""
+        return max(self.since, self.changed)
 
     def here(self, store: Store) -> bool:
         """Whether the venv lives on this machine (only then can its path be looked at)."""
@@ -93,25 +102,31 @@ def _parse(text: str, file: Path, info: os.stat_result) -> Record | None:
         if key == "machine":
             machine = value
         elif key == "since":
-            since = _number(value)
+            since = _number(value) or 0.0  # not a time: as if not said (its writer's next write heals it)
         elif key == "dropped":
             when, _, value = value.partition(" ")
-            if _entry_name(value):
-                dropped.append((_number(when), value))
+            moment = _number(when)
+            if _entry_name(value) and moment is not None:
+                dropped.append((moment, value))
         elif key == "entry" and _entry_name(value):
             entries.append(value)
-    return Record(file, Path(lines[0]), machine, info.st_uid, info.st_mtime, tuple(entries), since, tuple(dropped))
+    return Record(
+        file, Path(lines[0]), machine, info.st_uid, info.st_mtime, tuple(entries), since, tuple(dropped),
+        info.st_ctime,
+    )
 
 
 def _entry_name(value: str) -> bool:
     return bool(value) and ".." not in value.split("/") and not os.path.isabs(value)
 
 
-def _number(text: str) -> float:
+def _number(text: str) -> float | None:
+    """A time in a record: a finite number, else None (``nan``, ``inf``, garbage)."""
     try:
-        return float(text)
+        value = float(text)
     except ValueError:
-        return 0.0
+        return None
+    return value if math.isfinite(value) else None
 
 
 def _records(store: Store) -> list[Record]:
@@ -220,7 +235,7 @@ def named_elsewhere(store: Store, venv: Path, now: float | None = None) -> set[P
     for record in _records(store):
         if record.venv == venv and record.here(store):
             continue
-        if record.since > seen_by_all:
+        if record.listed_since > seen_by_all:
             continue
         if record.here(store) or now - record.mtime <= store.registration_ttl / 2:
             named.update(store.entries_dir / name for name in record.entries)
