@@ -169,6 +169,13 @@ class DirHandle:
         else:
             os.rename(name, new_name, src_dir_fd=self.fd, dst_dir_fd=target.fd)
 
+    def unlink(self, name: str) -> None:
+        """Remove the file or link ``name`` (a link itself, never what it leads to)."""
+        if self.fd is None:
+            os.unlink(self.path / name)
+        else:
+            os.unlink(name, dir_fd=self.fd)
+
     def rmdir(self, name: str) -> None:
         """Remove the empty directory ``name`` (a link in its place is not followed: ENOTDIR)."""
         if self.fd is None:

@@ -86,7 +86,7 @@ def prune(store: Store, dry_run: bool) -> PruneResult:
         if not dry_run:
             _remove(store, result, list(sizes), leftovers)
             for record in registry.expired:  # another machine's, unrenewed for the TTL
-                forget_record(record)
+                forget_record(store, record)
         else:
             result.entries, result.leftovers = list(sizes), len(leftovers)
         result.freed = sum(sizes.get(path, 0) for path in result.entries)

@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Final, Iterable
 
 from pepip import fsops
+from pepip.dirhandle import DirHandle, NotInStore
 from pepip.errors import PepipError
 from pepip.manifest import Manifest, manifest_path, read_manifest
 from pepip.store.layout import Store
@@ -255,19 +256,24 @@ def forget_venv(store: Store, venv: Path) -> bool:
     for record in _records(store):
         if record.venv != venv or not record.here(store):
             continue
-        try:
-            fsops.unlink_if_present(record.file)
-        except PermissionError:
-            forgotten = False
+        forgotten = forget_record(store, record) and forgotten
     return forgotten
 
 
-def forget_record(record: Record) -> bool:
-    """Remove another machine's expired record; False where the OS refuses (a teammate's)."""
+def forget_record(store: Store, record: Record) -> bool:
+    """Remove a record (another machine's expired one, or one of a deleted venv); False
+    where the OS refuses (a teammate's).
+
+    By its name in ``venvs/`` held open below the store root: root's prune must not unlink
+    a file of the same name wherever a link put in place of ``venvs/`` or ``v2/`` leads.
+    """
     try:
-        fsops.unlink_if_present(record.file)
+        with DirHandle.open(record.file.parent, below=store.root) as venvs:
+            venvs.unlink(record.file.name)
     except PermissionError:
         return False
+    except (FileNotFoundError, NotInStore):
+        pass  # gone already, or no record of this store any more
     return True
 
 
