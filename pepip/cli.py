@@ -328,18 +328,29 @@ def store_verify_command(
     """Check every file of every entry against its RECORD hash."""
     from pepip.commands.repair import fix_store
     from pepip.store.layout import Store
-    from pepip.store.verify import verify_store
+    from pepip.report import plural
+    from pepip.store.verify import skipped_links, verify_store
 
     locations = locations_for(None)
     problems = verify_store(Store.of(locations))
     for problem in problems:
         typer.echo(problem.describe())
+    links = skipped_links(Store.of(locations))
+    for link in links:
+        typer.echo("%s: a link where pepip keeps a directory: skipped, no install uses it" % link)
     if problems and fix:
         options = uv_options(index_url, extra_index_url, find_links, no_index)
         fix_store(locations, problems, options, reporter_for(quiet))
         return
     if problems:
         raise typer.Exit(1)
+    if links:
+        typer.echo(
+            "All entries verified; %s skipped (no install follows them; their owner or the "
+            "store's admin can remove them)"
+            % plural(len(links), "link")
+        )
+        return
     typer.echo("All entries verified")
 
 

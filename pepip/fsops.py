@@ -16,13 +16,12 @@ import functools
 import os
 import shutil
 import stat
-import sys
 import tempfile
 from pathlib import Path
 from types import FrameType
 from typing import Callable, Iterator
 
-from pepip.errors import PepipError
+from pepip.dirhandle import DirHandle, NotInStore
 
 __all__ = [
     "atomic_write_text",
@@ -36,22 +35,12 @@ __all__ = [
     "dir_mode",
     "make_shared_dir",
     "owner_name",
+    "user_name",
     "owned",
     "chmod_dir",
     "interrupts_deferred",
     "NotInStore",
 ]
-
-
-class NotInStore(PepipError):
-    """A path pepip was to change inside the store is a symlink (or a file): a teammate
-    could point it at anything, so pepip refuses to follow it."""
-
-    def __init__(self, path: Path) -> None:
-        super().__init__(
-            "%s is a link or a file where pepip keeps a directory, and pepip never follows a "
-            "link out of the store; ask the store's admin to remove it" % path
-        )
 
 
 def atomic_write_text(path: Path, text: str, mode: int | None = None) -> None:
@@ -153,57 +142,26 @@ def _drop_write(path: str | Path) -> None:
     os.chmod(path, stat.S_IMODE(mode) & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
 
 
-def remove_tree(root: Path) -> None:
-    """Delete a directory tree, including read-only store entries; missing is fine."""
-    if not os.path.lexists(root):
-        return
-    if root.is_symlink() or not root.is_dir():
-        root.unlink()
-        return
-    for directory, _subdirs, _files in os.walk(root):
-        mode = stat.S_IMODE(os.lstat(directory).st_mode)
-        chmod_dir(Path(directory), mode | stat.S_IWUSR | stat.S_IXUSR)
-    if sys.platform == "win32" and sys.version_info >= (3, 12):
-        shutil.rmtree(root, onexc=_clear_readonly_and_retry)
-    elif sys.platform == "win32":
-        shutil.rmtree(root, onerror=_clear_readonly_and_retry)
-    else:
-        shutil.rmtree(root)
+def remove_tree(root: Path, below: Path | None = None) -> None:
+    """Delete a directory tree, including read-only store entries; missing is fine.
 
-
-def _clear_readonly_and_retry(function: Callable[[str], object], path: str, error: object) -> None:
-    """Windows refuses to delete a read-only file (WinError 5) where POSIX asks only for a
-    writable directory: clear the file's read-only attribute and delete it again.
-
-    The attribute belongs to the file, not to one of its names: clearing it on a hardlink
-    clears it on every link. So nothing pepip deletes on Windows may be a hardlink of a
-    store file (staging copies into entries there, and venvs get copies of dist-info files).
+    Only ``below`` (``root``'s parent if None) is reached by its path: every level beneath
+    is opened without following a link (``DirHandle``), so a link a teammate swaps in for a
+    directory of the store meanwhile is removed, never followed.
     """
-    if isinstance(error, tuple):  # onerror (before 3.12) passes sys.exc_info()
-        error = error[1]
-    if not isinstance(error, PermissionError):
-        raise error if isinstance(error, BaseException) else OSError(path)
-    os.chmod(path, stat.S_IWRITE | stat.S_IREAD)
-    function(path)
-
-
-def chmod_dir(path: Path, mode: int) -> None:
-    """``chmod`` a directory, never through a symlink put in its place meanwhile (a
-    teammate's link to ``~/.ssh`` must not get its mode changed): ``NotInStore`` then."""
-    flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0)
-    if not hasattr(os, "O_NOFOLLOW"):  # Windows: no symlinks a teammate could plant there
-        os.chmod(path, mode)
+    try:
+        with DirHandle.open(root.parent, below) as parent:
+            parent.remove(root.name)
+    except FileNotFoundError:
         return
-    try:
-        fd = os.open(path, flags)
-    except OSError as error:
-        if error.errno in (errno.ELOOP, errno.ENOTDIR):
-            raise NotInStore(path) from None
-        raise
-    try:
-        os.fchmod(fd, mode)
-    finally:
-        os.close(fd)
+
+
+def chmod_dir(path: Path, mode: int, below: Path | None = None) -> None:
+    """``chmod`` a directory, never through a symlink put in its place or in place of a
+    directory above it up to ``below`` meanwhile (a teammate's link to ``~/.ssh`` must not
+    get its mode changed): ``NotInStore`` then."""
+    with DirHandle.open(path, below) as directory:
+        directory.chmod(mode)
 
 
 @contextlib.contextmanager
@@ -271,7 +229,10 @@ def make_shared_dir(path: Path) -> bool:
     directories made before this rule as well, the next time their owner runs pepip.
     False if others may write ``path`` and it lacks the bit, which we may not set.
     """
-    path.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:  # a file, or a dangling link
+        raise NotInStore(path) from None
     if os.name == "nt":
         return True
     info = os.lstat(path)
@@ -304,7 +265,11 @@ def owned(path: Path) -> bool:
 
 def owner_name(path: Path) -> str:
     """The user name of ``path``'s owner, for messages (its uid where names are unknown)."""
-    uid = os.lstat(path).st_uid
+    return user_name(os.lstat(path).st_uid)
+
+
+def user_name(uid: int) -> str:
+    """The name of user ``uid``, for messages (the number where names are unknown)."""
     try:
         import pwd
 

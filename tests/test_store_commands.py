@@ -12,6 +12,7 @@ import pytest
 
 from helpers import WIRED, run_pepip, site_packages, snapshot, store_entries, venv_python, venv_run
 from pepip.fsops import remove_tree
+from pepip.store.layout import Store
 
 
 def installed_in(capsys, index_args, *venvs_and_packages: tuple[str, list[str]]) -> None:
@@ -204,3 +205,22 @@ def test_prune_and_doctor_see_the_same_store_under_any_spelling(
     doctor = run_pepip(["doctor", "--venv", "one"], capsys)
     assert doctor.stdout.strip() == "No problems found", doctor.stdout + doctor.stderr
     assert venv_run(isolated / "work" / "one", "import alpha, versioned; print('ok')") == "ok"
+
+
+@pytest.mark.posix("symlinks a teammate may plant")
+def test_forgetting_a_deleted_venv_never_unlinks_through_a_link_put_in_place_of_venvs(store_root, tmp_path):
+    """The owner of v2/ swaps venvs/ for a link to a directory holding a file named like a
+    record that prune is about to forget (its venv is gone): that file stays."""
+    from pepip.store.registry import forget_venv
+
+    store = Store(store_root)
+    store.ensure()
+    gone = tmp_path / "gone-venv"
+    (store.venvs_dir / "passwd").write_text("%s\nmachine %s\n" % (gone, store.machine))
+    outside = tmp_path / "etc"
+    outside.mkdir()
+    (outside / "passwd").write_text("%s\nmachine %s\n" % (gone, store.machine))
+    os.rename(store.venvs_dir, store.base / "venvs.real")
+    os.symlink(outside, store.venvs_dir)
+    forget_venv(store, gone)
+    assert (outside / "passwd").exists()

@@ -11,12 +11,11 @@ the same entry path, so it works again once the entry is re-stored for any venv.
 from __future__ import annotations
 
 import dataclasses
-import os
-import stat
 import sys
 from pathlib import Path
 
 from pepip import fsops
+from pepip.dirhandle import NotInStore, stat_below
 from pepip.commands.apply import apply_pins
 from pepip.errors import PepipError
 from pepip.locations import Locations
@@ -25,6 +24,7 @@ from pepip.store.registry import scan_registry
 from pepip.report import Reporter, plural
 from pepip.uv.resolve import UvOptions
 from pepip.store.layout import Store
+from pepip.store.trash import Trash
 from pepip.venv.target import Target, open_target, pin_of_record
 from pepip.store.verify import Problem, verify_entries
 from pepip.venv.wiring import damaged_files, shared_paths
@@ -40,21 +40,23 @@ def quarantine(store: Store, entry: Path) -> None:
             "store entry %s is damaged and is in the read-only base store %s; ask its admin to "
             "run `pepip store verify --fix` there" % (entry, layer.root if layer else entry.parent)
         )
-    with store.locked():  # the trash is in tmp/, which `store prune` empties
-        trash = store.staging_dir()
-        mode = stat.S_IMODE(os.lstat(entry).st_mode)
+    with store.locked(), Trash(store) as trash:  # the trash is in tmp/, which `store prune` empties
         try:
-            fsops.chmod_dir(entry, mode | stat.S_IRWXU)  # moving a directory to another parent rewrites its `..`
-            os.rename(entry, trash / "damaged")
+            trash.take(entry)  # through directories held open: a link swapped in is not followed
         except PermissionError:
-            fsops.remove_tree(trash)
-            if stat.S_IMODE(os.lstat(entry).st_mode) != mode:
-                fsops.chmod_dir(entry, mode)
             raise PepipError(
                 "store entry %s is damaged and belongs to %s; ask them or the store's admin to "
-                "run `pepip store verify --fix`" % (entry, fsops.owner_name(entry))
+                "run `pepip store verify --fix`" % (entry, _owner(store, entry))
             ) from None
-        fsops.remove_tree(trash)
+        finally:
+            trash.empty()
+
+
+def _owner(store: Store, entry: Path) -> str:
+    try:
+        return fsops.user_name(stat_below(entry, store.root).st_uid)
+    except (OSError, NotInStore):
+        return "another user"
 
 
 def repair_target(target: Target, options: UvOptions, reporter: Reporter) -> Plan:
@@ -117,7 +119,7 @@ def fix_store(
     refused: list[PepipError] = []
     kept = set()
     for entry in damaged:
-        if entry.is_dir():
+        if entry.is_dir():  # else gone already (quarantine never follows a link)
             try:
                 quarantine(store, entry)
             except PepipError as error:  # a teammate's entry

@@ -20,6 +20,7 @@ from typing import Final, Iterator
 
 
 from pepip import fsops
+from pepip.dirhandle import DirHandle, NotInStore, stat_below
 from pepip.artifacts import NormalizedName, Pin, expand_tags
 from pepip.store.entries import ENTRY_FILE, parse_facts
 from pepip.errors import PepipError
@@ -28,7 +29,7 @@ from pepip.locking import flock_waiting
 from pepip.store.native import NativeReach
 from pepip.sharing import Sharing, detect_sharing, machine_id
 
-__all__ = ["Store", "StoreEntry", "STORE_VERSION", "read_entry", "iter_entries", "iter_dirs"]
+__all__ = ["Store", "StoreEntry", "STORE_VERSION", "read_entry", "iter_entries", "iter_dirs", "iter_links", "open_entry_dir"]
 
 STORE_VERSION: Final = "v2"
 _OLD_VERSIONS: Final = ("v1",)
@@ -268,24 +269,24 @@ class Store:
         finally:
             with fsops.interrupts_deferred():
                 for path in made:
-                    fsops.remove_tree(path)
+                    fsops.remove_tree(path, below=self.root)
 
     def lookup(self, pin: Pin, priority: dict[str, int]) -> StoreEntry | None:
         """The entry built from ``pin``'s artifact whose wheel tag ``priority`` ranks best.
 
         Every layer is searched; of equally ranked builds the writable store's wins. An
         entry whose ``ENTRY`` names another artifact than its directory name is refused.
+        Each level is opened without following a link: a link a teammate planted at
+        ``<name>``, ``<version>``, ``<build>`` or ``ENTRY`` is no entry (``store verify``
+        names it), whatever it leads to.
         """
         if pin.artifact is None:
             return None
         suffix = "-" + pin.artifact.key
-        best, best_rank = None, math.inf
+        best, best_rank, best_layer = None, math.inf, self
         for layer in self.layers():
-            name_dir = layer.entries_dir / pin.name
-            versions = [pin.version] if pin.version else _listdir(name_dir)
-            for version in versions:
-                directory = name_dir / version
-                for build in _listdir(directory):
+            for directory, builds in layer._builds(pin.name, pin.version):
+                for build in builds:
                     if not build.endswith(suffix):
                         continue
                     try:
@@ -293,12 +294,17 @@ class Store:
                     except ValueError:
                         continue
                     if rank < best_rank:
-                        best, best_rank = directory / build, rank
+                        best, best_rank, best_layer = directory / build, rank, layer
         if best is None:
             return None
-        if not os.path.exists(best / ENTRY_FILE):
+        try:
+            complete = stat.S_ISREG(stat_below(best / ENTRY_FILE, best_layer.root).st_mode)
+        except (OSError, NotInStore):
+            complete = False
+        if not complete:
             # Listed, but gone when asked by name: a prune (maybe another machine's) moved
             # it out, and this mount's directory cache still lists it. Store it again.
+            # (Or ENTRY is a link: no entry of pepip's.)
             return None
         entry = read_entry(best)
         if entry.artifact != pin.identity:
@@ -307,6 +313,89 @@ class Store:
                 "`pepip store verify --fix`" % (best, entry.artifact or "nothing", pin.identity)
             )
         return entry
+
+    def _builds(self, name: str, version: str | None) -> Iterator[tuple[Path, list[str]]]:
+        """``<version>/`` directories of ``name`` (all, or ``version``'s) and the builds
+        (real directories) each holds; a link or a file in place of one is passed over."""
+        try:
+            name_dir = open_entry_dir(self, name)
+        except (FileNotFoundError, NotADirectoryError, NotInStore):
+            return
+        with name_dir:
+            for version_name in [version] if version else name_dir.names():
+                try:
+                    version_dir = open_entry_dir(self, name, version_name, parent=name_dir)
+                except (FileNotFoundError, NotADirectoryError, NotInStore):
+                    continue
+                with version_dir:
+                    yield version_dir.path, [
+                        build for build in version_dir.names() if _is_dir(version_dir, build)
+                    ]
+
+
+def open_entry_dir(
+    store: Store, name: str, version: str | None = None, create: bool = False, parent: DirHandle | None = None
+) -> DirHandle:
+    """``entries/<name>/`` (or ``<name>/<version>/``), every level from the store root down
+    opened without following a link; made where missing with ``create``.
+
+    ``parent``, if given, is ``<name>/`` held already. ``NotInStore`` for a link or a file
+    where a directory belongs (one line naming who put it there); ``PepipError`` for a
+    directory others may write that lacks the sticky bit and is not the running user's
+    (any member could replace the entries in it: it is given the bit if it is ours).
+    """
+    if parent is None:
+        with DirHandle.open(store.entries_dir, below=store.root) as entries:
+            name_dir = _shared_child(entries, name, create)
+        if version is None:
+            return name_dir
+        with name_dir:
+            return _shared_child(name_dir, version, create)
+    assert version is not None
+    return _shared_child(parent, version, create)
+
+
+def _shared_child(parent: DirHandle, name: str, create: bool) -> DirHandle:
+    child = parent.make_dir(name) if create else parent.child(name)
+    try:
+        if child.fd is not None:
+            _check_guarded(child)
+    except BaseException:
+        child.close()
+        raise
+    return child
+
+
+def _check_guarded(directory: DirHandle) -> None:
+    """Refuse a directory of entries that others may write, lacking the sticky bit, that is
+    another user's: anyone of the group could rename an entry in it and put theirs in its
+    place. The running user's own gets the bit. (Its owner can rename what it holds, bit or
+    not: docs/security.md.)"""
+    info = directory.stat()
+    mode = stat.S_IMODE(info.st_mode)
+    if not mode & (stat.S_IWGRP | stat.S_IWOTH) or mode & stat.S_ISVTX:
+        return
+    if info.st_uid == os.geteuid():
+        try:
+            directory.chmod(mode | stat.S_ISVTX)
+        except OSError:
+            pass  # a read-only mount (a base store of ours, say): nobody renames anything in it
+        return
+    if directory.fd is not None and os.fstatvfs(directory.fd).f_flag & os.ST_RDONLY:
+        return  # a read-only mount: nobody renames anything in it
+    owner = fsops.user_name(info.st_uid)
+    raise PepipError(
+        "others may write the store directory %s, which lacks the sticky bit, so any of them "
+        "could replace the entries in it; its owner %s or the store's admin should run "
+        "`chmod +t %s`" % (directory.path, owner, directory.path)
+    )
+
+
+def _is_dir(directory: DirHandle, name: str) -> bool:
+    try:
+        return stat.S_ISDIR(directory.stat(name).st_mode)
+    except OSError:
+        return False
 
 
 def _open_lock(path: Path) -> int:
@@ -326,8 +415,9 @@ def _open_lock(path: Path) -> int:
 def read_entry(path: Path, final: Path | None = None) -> StoreEntry:
     """Load the ``ENTRY`` file of the entry at ``path`` (built there, to be published at ``final``)."""
     damaged = PepipError("store entry %s is damaged or incomplete; run `pepip store verify --fix`" % path)
-    try:
-        text = (path / ENTRY_FILE).read_text(encoding="utf-8")
+    try:  # never through a link: pepip writes no link, and one could lead anywhere, later too
+        with open(os.open(path / ENTRY_FILE, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)), encoding="utf-8") as handle:
+            text = handle.read()
     except (OSError, UnicodeDecodeError):
         raise damaged from None
     facts = parse_facts(text)
@@ -400,3 +490,19 @@ def iter_entries(store: Store) -> Iterator[Path]:
     for name_dir in iter_dirs(store.entries_dir):
         for version_dir in iter_dirs(name_dir):
             yield from iter_dirs(version_dir)
+
+
+def iter_links(store: Store) -> list[Path]:
+    """Links in ``entries/`` where pepip keeps directories (``<name>``, ``<version>``,
+    ``<build>``): lookups pass them over, whatever they lead to; verify names them."""
+    found = _links_in(store.entries_dir)
+    for name_dir in iter_dirs(store.entries_dir):
+        found += _links_in(name_dir)
+        for version_dir in iter_dirs(name_dir):
+            found += _links_in(version_dir)
+    return found
+
+
+def _links_in(directory: Path) -> list[Path]:
+    return [directory / name for name in sorted(_listdir(directory)) if os.path.islink(directory / name)]
+

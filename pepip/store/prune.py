@@ -29,10 +29,12 @@ from pathlib import Path
 from typing import Final
 
 from pepip import fsops
+from pepip.dirhandle import DirHandle, NotInStore, stat_below
 from pepip.errors import PepipError
 from pepip.store.inventory import tree_bytes
 from pepip.store.registry import forget_record, forget_venv, scan_registry
 from pepip.store.layout import Store, iter_entries
+from pepip.store.trash import Trash, may_remove
 
 __all__ = ["PruneResult", "prune"]
 
@@ -74,9 +76,14 @@ def prune(store: Store, dry_run: bool) -> PruneResult:
             )
         used = set(registry.users())
         settled = time.time() - store.prune_grace
-        unused = [path for path in iter_entries(store) if path not in used and _older(path, settled)]
-        leftovers = [path for path in iter_paths(store.tmp_dir) if _older(path, settled)]
-        result.kept = [path for path in unused + leftovers if not _mine(path)]
+        unused = [path for path in iter_entries(store) if path not in used]
+        leftovers = iter_paths(store.tmp_dir)
+        # Type, age and owner as the directories held open below the store root show them:
+        # a path's `lstat` would go through a link a teammate put in place of a directory.
+        infos = {path: _stat(store, path) for path in unused + leftovers}
+        unused = [path for path in unused if _older(infos[path], settled, directory=True)]
+        leftovers = [path for path in leftovers if _older(infos[path], settled)]
+        result.kept = [path for path in unused + leftovers if not may_remove(_uid(infos[path]))]
         kept = set(result.kept)
         sizes = {path: _size(path) for path in unused if path not in kept}
         leftovers = [path for path in leftovers if path not in kept]
@@ -84,12 +91,12 @@ def prune(store: Store, dry_run: bool) -> PruneResult:
         if not dry_run:
             _remove(store, result, list(sizes), leftovers)
             for record in registry.expired:  # another machine's, unrenewed for the TTL
-                forget_record(record)
+                forget_record(store, record)
         else:
             result.entries, result.leftovers = list(sizes), len(leftovers)
         result.freed = sum(sizes.get(path, 0) for path in result.entries)
     if result.kept:
-        owners = sorted({fsops.owner_name(path) for path in result.kept})
+        owners = sorted({_owner(store, path) for path in result.kept})
         sys.stderr.write(
             "pepip: warning: %s %d unused store %s owned by %s: only their owner or the "
             "store's admin can remove them\n"
@@ -107,19 +114,31 @@ def _read_only_mount(path: Path) -> bool:
         return False
 
 
-def _mine(path: Path) -> bool:
-    """True if this process may remove ``path``: its owner, or root (or no owners: Windows)."""
-    if not hasattr(os, "geteuid") or os.geteuid() == 0:
-        return True
-    return os.lstat(path).st_uid == os.geteuid()
-
-
-def _older(path: Path, moment: float) -> bool:
-    """Whether ``path`` was last changed before ``moment`` (False if it is gone already)."""
+def _stat(store: Store, path: Path) -> os.stat_result | None:
+    """``path``'s lstat, every directory from the store root down opened without following
+    a link; None if it is gone, or a directory on the way is a link now."""
     try:
-        return os.lstat(path).st_mtime < moment
-    except OSError:
+        return stat_below(path, store.root)
+    except (OSError, NotInStore):
+        return None
+
+
+def _older(info: os.stat_result | None, moment: float, directory: bool = False) -> bool:
+    """Whether what ``info`` describes was last changed before ``moment`` (and, with
+    ``directory``, is a directory: a link in ``entries/`` is no entry)."""
+    if info is None or (directory and not stat.S_ISDIR(info.st_mode)):
         return False
+    return info.st_mtime < moment
+
+
+def _uid(info: os.stat_result | None) -> int:
+    return -1 if info is None else info.st_uid
+
+
+def _owner(store: Store, path: Path) -> str:
+    """The name of ``path``'s owner, for the warning."""
+    info = _stat(store, path)
+    return "an unknown user" if info is None else fsops.user_name(info.st_uid)
 
 
 def _size(path: Path) -> int:
@@ -144,61 +163,46 @@ def _remove(store: Store, result: PruneResult, entries: list[Path], leftovers: l
     sight), then the records are read again, and an entry one of them lists now (an install
     on another machine reserved it meanwhile) is renamed back before anything is deleted.
     """
-    trash = store.staging_dir()
-    moved: dict[Path, Path] = {}
-    modes: dict[Path, int] = {}
+    moved: dict[Path, tuple[str, int]] = {}
     fresh: set[Path] = set()
     scanned = -math.inf
-    for number, path in enumerate(entries):
-        if store.sharing.shared and time.monotonic() - scanned > _FRESH:
-            # Each rename follows a reading of the records less than _FRESH s old: an
-            # install that waited `visibility + 1` s after listing the entry then finds it gone.
-            fresh, scanned = set(scan_registry(store).users()), time.monotonic()
-        if path in fresh:
-            continue
-        try:
-            mode = stat.S_IMODE(os.lstat(path).st_mode)
-        except FileNotFoundError:
-            continue  # another machine's prune took it first
-        try:
-            fsops.chmod_dir(path, mode | stat.S_IWUSR)  # moving a directory rewrites its `..`
-            os.rename(path, trash / str(number))
-        except FileNotFoundError:
-            continue
-        except PermissionError:  # in a directory the team may not write, say
-            try:
-                if stat.S_IMODE(os.lstat(path).st_mode) != mode:
-                    fsops.chmod_dir(path, mode)
-            except OSError:
-                pass
-            result.kept.append(path)
-            continue
-        moved[path], modes[path] = trash / str(number), mode
-    if moved:
-        wanted = set(scan_registry(store).users())
-        for path in [path for path in moved if path in wanted]:
-            try:
-                os.rename(moved[path], path)
-            except OSError:  # its name was taken by a new publish of the same build
-                continue
-            del moved[path]
-            fsops.chmod_dir(path, modes[path])
-    result.entries.extend(moved)
     problems = []
-    for path in leftovers:
+    with Trash(store) as trash:
+        for path in entries:
+            if store.sharing.shared and time.monotonic() - scanned > _FRESH:
+                # Each rename follows a reading of the records less than _FRESH s old: an
+                # install that waited `visibility + 1` s after listing the entry then finds it gone.
+                fresh, scanned = set(scan_registry(store).users()), time.monotonic()
+            if path in fresh:
+                continue
+            try:
+                taken = trash.take(path)
+            except PermissionError:  # another user's, or in a directory the team may not write
+                result.kept.append(path)
+                continue
+            if taken is not None:  # else gone (another machine's prune), or a link now
+                moved[path] = taken
+        if moved:
+            wanted = set(scan_registry(store).users())
+            for path in [path for path in moved if path in wanted]:
+                name, mode = moved[path]
+                if trash.put_back(name, path, mode):  # else its name was taken by a new publish
+                    del moved[path]
+        result.entries.extend(moved)
+        for path in leftovers:
+            try:
+                fsops.remove_tree(path, below=store.root)
+            except PermissionError:
+                result.kept.append(path)
+                continue
+            except (OSError, NotInStore) as error:  # another machine still writing in it, say: next time
+                problems.append("%s (%s)" % (path, getattr(error, "strerror", None) or error))
+                continue
+            result.leftovers += 1
         try:
-            fsops.remove_tree(path)
-        except PermissionError:
-            result.kept.append(path)
-            continue
-        except OSError as error:  # another machine still writing in it, say: next time
-            problems.append("%s (%s)" % (path, error.strerror or error))
-            continue
-        result.leftovers += 1
-    try:
-        fsops.remove_tree(trash)
-    except OSError as error:
-        problems.append("%s (%s)" % (trash, error.strerror or error))
+            trash.empty()
+        except (OSError, NotInStore) as error:
+            problems.append("%s (%s)" % (trash.path, getattr(error, "strerror", None) or error))
     if problems:
         sys.stderr.write(
             "pepip: warning: could not remove %s; the next `pepip store prune` tries again\n"
@@ -214,8 +218,16 @@ def _remove(store: Store, result: PruneResult, entries: list[Path], leftovers: l
         # into one, and its mount may believe it still exists for a while after an rmdir.
         return
     for path in result.entries:
-        for directory in (path.parent, path.parent.parent):
-            try:
-                directory.rmdir()
-            except OSError:
-                break
+        _remove_empty(store, path)
+
+
+def _remove_empty(store: Store, entry: Path) -> None:
+    """Remove ``entry``'s ``<version>/`` and ``<name>/`` directories if they are empty now,
+    each by its name in the directory held above it (never through a link)."""
+    try:
+        with DirHandle.open(entry.parent.parent, below=store.root) as name_dir:
+            name_dir.rmdir(entry.parent.name)
+        with DirHandle.open(store.entries_dir, below=store.root) as entries_dir:
+            entries_dir.rmdir(entry.parent.parent.name)
+    except (OSError, NotInStore):
+        pass

@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Final
 
 from pepip import fsops
+from pepip.dirhandle import DirHandle, NotInStore
 from pepip.errors import PepipError
-from pepip.store.layout import Store, StoreEntry, read_entry
+from pepip.store.layout import Store, StoreEntry, open_entry_dir, read_entry
 
 __all__ = ["publish_entry"]
 
@@ -38,35 +39,45 @@ def publish_entry(store: Store, temp: Path, entry: StoreEntry, lazy_bytecode: bo
     # its owner keeps write permission until it is moved (see make_tree_readonly).
     readable = fsops.dir_mode(others_write=False)
     os.chmod(temp, readable)
-    for attempt in range(_PUBLISH_ATTEMPTS):
-        fsops.make_shared_dir(entry.path.parent.parent)
-        fsops.make_shared_dir(entry.path.parent)
-        try:
-            os.rename(temp, entry.path)
-            break
-        except FileNotFoundError:
-            # Another machine's prune removed the empty <version>/ directory between our
-            # mkdir and the rename (prune's lock may not reach us): make it again.
-            if not temp.is_dir() or attempt == _PUBLISH_ATTEMPTS - 1:
-                raise
+    version, build = entry.path.parent, entry.path.name
+    with DirHandle.open(temp.parent, below=store.root) as staging:
+        for attempt in range(_PUBLISH_ATTEMPTS):
+            # Each level opened without following a link: a file or a link in place of
+            # <name>/ or <version>/ is one error line, and nothing goes through a link.
+            with open_entry_dir(store, version.parent.name, version.name, create=True) as held:
+                try:
+                    staging.rename(temp.name, held, build)
+                    with held.child(build) as published:
+                        published.chmod(readable & ~stat.S_IWUSR)
+                    return entry
+                except FileNotFoundError:
+                    # Another machine's prune removed the empty <version>/ directory between
+                    # our mkdir and the rename (prune's lock may not reach us): make it again.
+                    if not temp.is_dir() or attempt == _PUBLISH_ATTEMPTS - 1:
+                        raise
+                except OSError as error:
+                    # "Already there": EEXIST or ENOTEMPTY on a local disk, EPERM on sshfs and
+                    # for a teammate's entry that the sticky bit protects. On a network share
+                    # this mount may not list the winner yet: ask for its ENTRY by name.
+                    if error.errno not in (errno.EEXIST, errno.ENOTEMPTY, errno.EPERM, errno.EACCES, errno.ENOTDIR):
+                        raise
+                    try:
+                        there = held.stat(build)
+                    except FileNotFoundError:
+                        there = None
+                    if there is not None and not stat.S_ISDIR(there.st_mode):
+                        raise NotInStore(entry.path) from None  # a link or a file in the entry's place
+                    winner = _winner(entry.path, store.sharing.visibility)
+                    if winner is None:
+                        if error.errno in (errno.EPERM, errno.EACCES) and there is None:
+                            raise
+                        raise PepipError(
+                            "store entry %s is damaged or incomplete; run `pepip store verify --fix`" % entry.path
+                        ) from None
+                    fsops.remove_tree(temp, below=store.root)  # another process published the same build first
+                    return winner
             time.sleep(min(2.0**attempt, store.sharing.visibility or 1.0))  # a mount's stale dentry
-        except OSError as error:
-            # "Already there": EEXIST or ENOTEMPTY on a local disk, EPERM on sshfs and
-            # for a teammate's entry that the sticky bit protects. On a network share
-            # this mount may not list the winner yet: ask for its ENTRY by name.
-            if error.errno not in (errno.EEXIST, errno.ENOTEMPTY, errno.EPERM, errno.EACCES):
-                raise
-            winner = _winner(entry.path, store.sharing.visibility)
-            if winner is None:
-                if error.errno in (errno.EPERM, errno.EACCES) and not os.path.lexists(entry.path):
-                    raise
-                raise PepipError(
-                    "store entry %s is damaged or incomplete; run `pepip store verify --fix`" % entry.path
-                ) from None
-            fsops.remove_tree(temp)  # another process published the same build first
-            return winner
-    fsops.chmod_dir(entry.path, readable & ~stat.S_IWUSR)
-    return entry
+    raise AssertionError("unreachable")  # every attempt returns or raises
 
 
 def _winner(path: Path, visibility: float) -> StoreEntry | None:

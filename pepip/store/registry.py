@@ -27,6 +27,7 @@ user's record then goes to a name of their own with a random part nobody can tak
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import secrets
 import stat
@@ -37,6 +38,7 @@ from pathlib import Path
 from typing import Final, Iterable
 
 from pepip import fsops
+from pepip.dirhandle import DirHandle, NotInStore
 from pepip.errors import PepipError
 from pepip.manifest import Manifest, manifest_path, read_manifest
 from pepip.store.layout import Store
@@ -74,8 +76,16 @@ class Record:
     uid: int
     mtime: float  # when a pepip command on the venv last renewed it
     entries: tuple[str, ...]  # paths relative to ``entries/``
-    since: float = 0.0  # when the record was first written (0: before pepip wrote it)
+    since: float = 0.0  # when the record was first written, as it says (0: not said)
     dropped: tuple[tuple[float, str], ...] = ()  # (when, entry) its venv no longer names
+    changed: float = 0.0  # its file's ctime: when it was last written or renewed
+
+    @property
+    def listed_since(self) -> float:
+        """Since when every mount may list the record, as far as anyone can tell: its
+        ``since`` line is its writer's word (a teammate may write ``since 0``), but no
+        record is older than its file's last change, which the server dates."""
+        return max(self.since, self.changed)
 
     def here(self, store: Store) -> bool:
         """Whether the venv lives on this machine (only then can its path be looked at)."""
@@ -93,25 +103,31 @@ def _parse(text: str, file: Path, info: os.stat_result) -> Record | None:
         if key == "machine":
             machine = value
         elif key == "since":
-            since = _number(value)
+            since = _number(value) or 0.0  # not a time: as if not said (its writer's next write heals it)
         elif key == "dropped":
             when, _, value = value.partition(" ")
-            if _entry_name(value):
-                dropped.append((_number(when), value))
+            moment = _number(when)
+            if _entry_name(value) and moment is not None:
+                dropped.append((moment, value))
         elif key == "entry" and _entry_name(value):
             entries.append(value)
-    return Record(file, Path(lines[0]), machine, info.st_uid, info.st_mtime, tuple(entries), since, tuple(dropped))
+    return Record(
+        file, Path(lines[0]), machine, info.st_uid, info.st_mtime, tuple(entries), since, tuple(dropped),
+        info.st_ctime,
+    )
 
 
 def _entry_name(value: str) -> bool:
     return bool(value) and ".." not in value.split("/") and not os.path.isabs(value)
 
 
-def _number(text: str) -> float:
+def _number(text: str) -> float | None:
+    """A time in a record: a finite number, else None (``nan``, ``inf``, garbage)."""
     try:
-        return float(text)
+        value = float(text)
     except ValueError:
-        return 0.0
+        return None
+    return value if math.isfinite(value) else None
 
 
 def _records(store: Store) -> list[Record]:
@@ -220,7 +236,7 @@ def named_elsewhere(store: Store, venv: Path, now: float | None = None) -> set[P
     for record in _records(store):
         if record.venv == venv and record.here(store):
             continue
-        if record.since > seen_by_all:
+        if record.listed_since > seen_by_all:
             continue
         if record.here(store) or now - record.mtime <= store.registration_ttl / 2:
             named.update(store.entries_dir / name for name in record.entries)
@@ -240,19 +256,24 @@ def forget_venv(store: Store, venv: Path) -> bool:
     for record in _records(store):
         if record.venv != venv or not record.here(store):
             continue
-        try:
-            fsops.unlink_if_present(record.file)
-        except PermissionError:
-            forgotten = False
+        forgotten = forget_record(store, record) and forgotten
     return forgotten
 
 
-def forget_record(record: Record) -> bool:
-    """Remove another machine's expired record; False where the OS refuses (a teammate's)."""
+def forget_record(store: Store, record: Record) -> bool:
+    """Remove a record (another machine's expired one, or one of a deleted venv); False
+    where the OS refuses (a teammate's).
+
+    By its name in ``venvs/`` held open below the store root: root's prune must not unlink
+    a file of the same name wherever a link put in place of ``venvs/`` or ``v2/`` leads.
+    """
     try:
-        fsops.unlink_if_present(record.file)
+        with DirHandle.open(record.file.parent, below=store.root) as venvs:
+            venvs.unlink(record.file.name)
     except PermissionError:
         return False
+    except (FileNotFoundError, NotInStore):
+        pass  # gone already, or no record of this store any more
     return True
 
 
@@ -284,13 +305,15 @@ def scan_registry(store: Store, now: float | None = None) -> Registry:
     """Read every registered venv's manifest on this machine and every record's entries."""
     registry = Registry()
     now = time.time() if now is None else now
-    local: set[Path] = set()
+    local: dict[Path, list[Record]] = {}
     kept_since = now - store.sharing.visibility - _MARGIN
+    listed: dict[Path, set[Path]] = {}
     for record in _records(store):
         named = {store.entries_dir / name for name in record.entries}
         named.update(store.entries_dir / name for when, name in record.dropped if when > kept_since)
+        listed[record.file] = named
         if record.here(store):
-            local.add(record.venv)
+            local.setdefault(record.venv, []).append(record)
         elif now - record.mtime > store.registration_ttl:
             registry.expired.append(record)
         else:
@@ -302,9 +325,14 @@ def scan_registry(store: Store, now: float | None = None) -> Registry:
         try:
             manifest = read_manifest(venv)
         except PepipError:
+            if not _answerable(venv, local[venv]):
+                # Another user's venv, or a path a teammate's (maybe fake) record names: its
+                # damage is theirs to fix, and stops nobody's prune; what its records list stays.
+                registry.named.update((record.file, listed[record.file]) for record in local[venv])
+                continue
             registry.damaged.append(venv)
             if not os.access(manifest_path(venv), os.R_OK):
-                registry.unreadable.append(venv)  # a teammate's venv, closed to us
+                registry.unreadable.append(venv)  # ours, yet closed to us
             continue
         if manifest is None:
             registry.gone.append(venv)
@@ -312,3 +340,8 @@ def scan_registry(store: Store, now: float | None = None) -> Registry:
             registry.live[venv] = manifest
             registry.linked[venv] = {store.canonical(Path(record.site_dir).parent) for record in manifest.dists}
     return registry
+
+
+def _answerable(venv: Path, records: list[Record]) -> bool:
+    """Whether the running user answers for ``venv``: a record of it or the venv is theirs."""
+    return any(_mine(record.uid) for record in records) or fsops.owned(venv)

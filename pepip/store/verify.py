@@ -34,10 +34,10 @@ from pepip.store.entries import (
     read_record,
 )
 from pepip.errors import PepipError
-from pepip.store.layout import Store, iter_entries
+from pepip.store.layout import Store, iter_entries, iter_links
 from pepip.store.registry import scan_registry
 
-__all__ = ["Problem", "verify_entry", "verify_entries", "verify_store", "registered_interpreters"]
+__all__ = ["Problem", "verify_entry", "verify_entries", "verify_store", "registered_interpreters", "skipped_links"]
 
 _OPTIMIZATION: Final = {"opt-1": 1, "opt-2": 2}
 
@@ -116,10 +116,17 @@ def _verify_files(entry_path: Path, foreign: dict[str, list[tuple[Path, str]]]) 
         ):
             problems.append(Problem(entry_path, "modified", relative))
     problems.extend(_check_facts(entry_path, text, facts))
-    for directory, _subdirs, files in os.walk(entry_path):
+    for directory, subdirs, files in os.walk(entry_path):
+        for name in subdirs + files:
+            # pepip stores no links: one would make the entry's content whatever it leads to
+            relative = os.path.relpath(os.path.join(directory, name), entry_path)
+            if os.path.islink(os.path.join(directory, name)):
+                problems.append(Problem(entry_path, "linked", relative))
         for name in files:
             found = os.path.join(directory, name)
             relative = os.path.relpath(found, entry_path)
+            if os.path.islink(found):
+                continue
             if relative in listed:
                 continue
             if os.path.basename(directory) == "__pycache__" and name.endswith(".pyc"):
@@ -225,3 +232,9 @@ def registered_interpreters(store: Store) -> dict[str, Path]:
             if len(fields) > 3 and fields[3] not in found and python.is_file():
                 found[fields[3]] = python
     return found
+
+
+def skipped_links(store: Store) -> list[Path]:
+    """Links planted where an entry's directories belong, in every layer: no lookup follows
+    them, and verify says so rather than leaving them unmentioned."""
+    return [path for layer in store.layers() for path in iter_links(layer)]

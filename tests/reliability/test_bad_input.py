@@ -219,6 +219,20 @@ def tiny_venv_share(state: State) -> None:
     state.mount(state.venv / "share", "-t", "tmpfs", "-o", "size=64k", "none")
 
 
+def planted(relative: str, kind: str) -> Setup:
+    """A stray file, or a dangling link, at ``relative`` below the store's ``entries/``."""
+
+    def setup(state: State) -> None:
+        path = state.store / "v2" / "entries" / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if kind == "file":
+            path.write_text("")
+        else:
+            path.symlink_to(state.root / "nowhere")
+
+    return setup
+
+
 def env(**values: str) -> Setup:
     def setup(state: State) -> None:
         state.env.update(values)
@@ -313,6 +327,10 @@ ROWS = [
         entry_fact("native", "../../../../../../etc;libc.so.6")),
     Row("disk-full-in-the-venv", ("install", "-f", "../big-wheels", "bigshare"),
         "cannot link bigshare==1.0 into", tiny_venv_share, not_says="verify"),
+    Row("file-at-entry-name", ("install", "tool"), "entries/tool is a link or a file where pepip keeps a directory",
+        planted("tool", "file")),
+    Row("dangling-link-at-entry-name", ("install", "tool"), "entries/tool is a link or a file", planted("tool", "link")),
+    Row("file-at-entry-version", ("install", "tool"), "entries/tool/1.0 is a link or a file", planted("tool/1.0", "file")),
     Row("disk-full-while-storing", ("install", "-f", "../big-wheels", "bigdata"), "No space left on device",
         tiny_staging),
 ]

@@ -18,8 +18,9 @@ import pytest
 from helpers import run_pepip, store_entries, venv_run
 from pepip import fsops
 from pepip.errors import PepipError
-from pepip.store import publish
+from pepip.store import publish, reserve
 from pepip.store.layout import Store
+from pepip.store.registry import named_elsewhere
 
 
 def _on(monkeypatch: pytest.MonkeyPatch, machine: str) -> None:
@@ -176,17 +177,21 @@ class _LateMount:
         self.refused = 0
         rename, listdir = os.rename, os.listdir
 
-        def late_rename(source: Any, target: Any, *args: Any, **kwargs: Any) -> None:
-            if os.path.isdir(target) and not os.path.islink(target) and listdir(target):
+        def held(descriptor: int) -> Path:  # pepip renames and lists in held directories
+            return Path(os.readlink("/proc/self/fd/%d" % descriptor))
+
+        def late_rename(source: Any, target: Any, *args: Any, dst_dir_fd: int | None = None, **kwargs: Any) -> None:
+            where = target if dst_dir_fd is None else held(dst_dir_fd) / target
+            if os.path.isdir(where) and not os.path.islink(where) and listdir(where):
                 self.refused += 1
-                raise OSError(already_there, os.strerror(already_there), os.fspath(source), None, os.fspath(target))
-            rename(source, target, *args, **kwargs)
+                raise OSError(already_there, os.strerror(already_there), os.fspath(source), None, os.fspath(where))
+            rename(source, target, *args, dst_dir_fd=dst_dir_fd, **kwargs)
 
         def late_listdir(path: Any = ".") -> list[Any]:
             names = listdir(path)
-            if isinstance(path, int) or isinstance(path, bytes):
+            if isinstance(path, bytes):
                 return names
-            directory = Path(path)
+            directory = held(path) if isinstance(path, int) else Path(path)
             names = [name for name in names if directory / name not in self.hidden]
             return names + [ghost.name for ghost in self.ghosts if ghost.parent == directory and ghost.name not in names]
 
@@ -379,10 +384,11 @@ def test_a_record_keeps_listing_what_its_venv_dropped_while_machines_read_it_lat
     monkeypatch.setenv("PEPIP_SHARED_STORE", "1")
     work = isolated / "work"
     old = _installed_long_ago(capsys, monkeypatch, index_args, store_root, "versioned==1.0")
-    _age_record(_record_of(store_root, work / "a"), 7200)  # A's record is listed everywhere
     _on(monkeypatch, "machine-b")
     started = time.monotonic()
-    assert run_pepip(["install", *index_args, "--venv", "b", "versioned==1.0"], capsys).exit_code == 0
+    with monkeypatch.context() as later:  # B installs 2 h later: A's record is listed everywhere
+        later.setattr(reserve, "named_elsewhere", lambda store, venv: named_elsewhere(store, venv, time.time() + 7200))
+        assert run_pepip(["install", *index_args, "--venv", "b", "versioned==1.0"], capsys).exit_code == 0
     assert time.monotonic() - started < 30, "B waited: A's record did not count"
     _on(monkeypatch, "machine-a")
     assert run_pepip(["install", *index_args, "--venv", "a", "versioned==2.0"], capsys).exit_code == 0
@@ -426,3 +432,41 @@ def test_a_failed_upgrade_leaves_its_venv_listing_what_it_still_names(
     assert run_pepip(["store", "prune"], capsys).exit_code == 0
     assert old in store_entries(store_root), "B's prune took the entry A's venv names"
     assert venv_run(work / "a", "import versioned; print(versioned.VERSION)") == "1.0"
+
+
+@pytest.mark.parametrize("since", ["0", "1", "-1e300", "nan", "-inf", "garbage", None])
+def test_a_record_written_just_now_is_not_relied_on_whatever_its_since_line_says(
+    monkeypatch: pytest.MonkeyPatch, store_root: Path, since: str | None
+) -> None:
+    """R18: any member writes a record's ``since`` line; a record whose file changed a moment
+    ago may still be missing from another mount's listing, back-dated or not."""
+    monkeypatch.setenv("PEPIP_SHARED_STORE", "1")
+    store = Store(store_root, machine="machine-b", shared_setting="1")
+    store.ensure()
+    entry = store.entries_dir / "beta" / "1.0" / "py3-none-any-0123456789abcdef"
+    lines = [str(store_root / "elsewhere"), "machine machine-a"] + ([] if since is None else ["since " + since])
+    (store.venvs_dir / "fresh").write_text("\n".join(lines + ["entry beta/1.0/" + entry.name]) + "\n")
+    assert entry not in named_elsewhere(store, store_root / "mine")
+    later = time.time() + store.sharing.visibility + 11  # once every mount lists it, it counts
+    assert entry in named_elsewhere(store, store_root / "mine", later)
+
+
+@pytest.mark.parametrize("line", ["since nan", "since inf", "since -inf", "since 1e400", "dropped inf beta/1.0/x",
+                                  "dropped nan beta/1.0/x", "dropped 1e999 beta/1.0/x"])
+def test_a_malformed_own_record_heals_on_the_next_install(
+    capsys, monkeypatch: pytest.MonkeyPatch, isolated: Path, index_args: list[str], store_root: Path, line: str
+) -> None:
+    """R19: numbers in a record that are no time (a hand edit, a broken disk) crashed the
+    install that rewrites the record; it is now written anew with what the venv names."""
+    monkeypatch.setenv("PEPIP_SHARED_STORE", "1")
+    venv = isolated / "work" / "a"
+    assert run_pepip(["install", *index_args, "--venv", "a", "alpha"], capsys).exit_code == 0
+    record = _record_of(store_root, venv)
+    key = line.split(" ")[0]
+    kept = [kept for kept in record.read_text().splitlines() if not kept.startswith(key + " ")]
+    record.write_text("\n".join(kept + [line]) + "\n")
+    done = run_pepip(["install", *index_args, "--venv", "a", "versioned==1.0"], capsys)
+    assert done.exit_code == 0, done.stderr
+    text = _record_of(store_root, venv).read_text()
+    assert line not in text and "nan" not in text and "inf" not in text, text
+    assert int(text.split("since ", 1)[1].split("\n")[0]) > 0
