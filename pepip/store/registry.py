@@ -156,8 +156,18 @@ def _mine(uid: int) -> bool:
 
 
 def is_registered(store: Store, venv: Path) -> bool:
-    """Whether ``venv`` on this machine has a record of the running user's."""
-    return _own_record(store, venv) is not None
+    """Whether ``venv`` on this machine has a record of the running user's, or of the
+    venv's owner (root's ``doctor`` on a member's venv finds the member's record)."""
+    if _own_record(store, venv) is not None:
+        return True
+    try:
+        owner = os.stat(venv).st_uid
+    except OSError:
+        return False
+    return any(
+        record.venv == venv and record.machine == store.machine and record.uid == owner
+        for record in _records(store)
+    )
 
 
 def _own_record(store: Store, venv: Path) -> Record | None:

@@ -384,3 +384,12 @@ def test_a_fake_record_naming_a_damaged_venv_stops_only_its_writers_prune(team: 
     else:
         assert pruned.returncode == 0, pruned.stderr
         assert not unused.exists() and listed.is_dir() and entry_of(team, "teama").is_dir()
+
+
+def test_roots_doctor_on_a_members_venv_finds_the_members_record(team: Team) -> None:
+    """R22: root's doctor had called alice's registered venv unregistered (the record is hers)."""
+    make_team_store(team)
+    team.install("alice", "teama")
+    done = _root_pepip(team, "doctor", "--venv", str(team.venv("alice")))
+    assert "not registered" not in done.stdout + done.stderr, done.stdout + done.stderr
+    assert done.returncode == 0 and done.stdout.strip() == "No problems found", done.stdout + done.stderr
