@@ -207,3 +207,14 @@ def make_editable_project(directory: Path, name: str, requires: Sequence[str] = 
     )
     (directory / "tree_backend.py").write_text(_IN_TREE_BACKEND % (name, list(requires)))
     return directory
+
+
+def uv_venv_with(venv: Path, wheels: Path, *requirements: str) -> Path:
+    """A venv made and filled by real uv from ``wheels`` alone: the oracle a test compares with."""
+    from pepip.locations import find_uv
+
+    uv = str(find_uv(os.environ))
+    subprocess.run([uv, "venv", "-q", str(venv)], check=True)
+    subprocess.run([uv, "pip", "install", "-q", "--python", str(venv_python(venv)), "--no-index",
+                    "--find-links", str(wheels), *requirements], check=True)
+    return venv

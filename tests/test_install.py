@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from pepip.locations import find_uv
 from helpers import WINDOWS, bin_dir, run_pepip, site_packages, store_entries, venv_python, venv_run
 
 
@@ -38,7 +37,7 @@ def test_a_wheel_that_ships_its_own_pycache_installs_like_uv(capsys, venv, isola
     """numpy 2.0-2.3 ship a ``__pycache__`` directory: every install of them had crashed."""
     import py_compile
 
-    from helpers import build_wheel
+    from helpers import build_wheel, uv_venv_with
 
     source = isolated / "pycship-src" / "pycship" / "__init__.py"
     source.parent.mkdir(parents=True)
@@ -56,10 +55,7 @@ def test_a_wheel_that_ships_its_own_pycache_installs_like_uv(capsys, venv, isola
     monkeypatch.delenv("PYTHONDONTWRITEBYTECODE", raising=False)  # Python may rewrite a stale one
     result = run_pepip(["install", "--no-index", "--find-links", str(house), "pycship"], capsys)
     assert result.exit_code == 0, result.stderr
-    uv_venv = isolated / "uv-venv"
-    subprocess.run([str(find_uv(os.environ)), "venv", "-q", str(uv_venv)], check=True)
-    subprocess.run([str(find_uv(os.environ)), "pip", "install", "-q", "--python", str(venv_python(uv_venv)),
-                    "--no-index", "--find-links", str(house), "pycship"], check=True)
+    uv_venv = uv_venv_with(isolated / "uv-venv", house, "pycship")
     code = "import pycship, pycship.sub; print(pycship.N)"
     assert venv_run(venv, code) == venv_run(uv_venv, code) == "shipped"
     verify = run_pepip(["store", "verify"], capsys)

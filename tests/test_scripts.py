@@ -118,10 +118,7 @@ def test_a_replaced_launcher_is_announced_and_comes_back(capsys, isolated, venv,
 
 def test_a_console_script_with_a_250_character_name_installs_like_uv(capsys, venv, isolated):
     """R20: the launcher's temp name (the script's plus a suffix) had exceeded 255 bytes."""
-    import os
-
-    from helpers import bin_dir, venv_python
-    from pepip.locations import find_uv
+    from helpers import bin_dir, uv_venv_with
 
     name = "long" + "x" * 246
     house = isolated / "long-house"
@@ -130,11 +127,7 @@ def test_a_console_script_with_a_250_character_name_installs_like_uv(capsys, ven
                 entry_points="[console_scripts]\n%s = longscript:main\n" % name)
     result = run_pepip(["install", "-q", "--no-index", "--find-links", str(house), "longscript"], capsys)
     assert result.exit_code == 0, result.stderr
-    uv = str(find_uv(os.environ))
-    uv_venv = isolated / "uv-venv"
-    subprocess.run([uv, "venv", "-q", str(uv_venv)], check=True)
-    subprocess.run([uv, "pip", "install", "-q", "--python", str(venv_python(uv_venv)), "--no-index",
-                    "--find-links", str(house), "longscript"], check=True)
+    uv_venv = uv_venv_with(isolated / "uv-venv", house, "longscript")
     for root in (venv, uv_venv):
         ran = subprocess.run([str(bin_dir(root) / name)], capture_output=True, text=True)
         assert (ran.returncode, ran.stdout.strip()) == (0, "long ran"), ran.stderr
