@@ -178,3 +178,26 @@ def test_a_tag_list_another_user_wrote_is_not_believed(isolated, index_args, sto
     os.chown(remembered, 65534, 65534)
     assert _install_reporting_tags(isolated, isolated / "two", index_args)[0] == "0"
     assert venv_run(isolated / "two", "import alpha; print(alpha.NAME)") == "alpha"
+
+
+def test_an_entry_a_prune_takes_between_the_look_and_the_read_is_stored_again(store_root, base_venv, wheelhouse, monkeypatch):
+    """Another machine's prune may rename an entry out after lookup saw its ``ENTRY`` and
+    before it read it: that is a missing entry (stored again), not a damaged one."""
+    import pepip.store.layout as layout
+
+    store = Store(store_root)
+    store.ensure()
+    python = base_venv / "bin" / "python"
+    prefix, pins = stage(store, base_venv, wheelhouse, "alpha==1.0")
+    [entry] = add_staged(store, prefix, python, pins)
+    looked = layout.stat_below
+
+    def look_then_lose_it(path: Path, below: Path) -> os.stat_result:
+        info = looked(path, below)
+        os.chmod(entry.path.parent, 0o755)
+        os.chmod(entry.path, 0o755)
+        os.rename(entry.path, store.tmp_dir / "taken")  # the prune's one rename
+        return info
+
+    monkeypatch.setattr(layout, "stat_below", look_then_lose_it)
+    assert store.lookup(pins[NormalizedName("alpha")], priority_of(python)) is None

@@ -22,11 +22,11 @@ from pepip.commands.plan import Plan, make_plan
 from pepip import terminal
 from pepip.progress import StepProgress, UvDisplay
 from pepip.store.registry import register_venv
-from pepip.store.reserve import entry_present, reserve_entries
+from pepip.store.reserve import reserve_entries
 from pepip.report import Reporter, plural
 from pepip.uv.resolve import UvOptions, fetch_pins, request_name, resolve_pins, uninstall_from_venv
 from pepip.store.native import preload_paths
-from pepip.store.layout import Store, StoreEntry, read_entry
+from pepip.store.layout import Store, StoreEntry, entry_present, read_entry
 from pepip.venv.target import Target, pin_of_record
 from pepip.venv.wiring import link_entry, recorded_files, unlink_record, venv_files, wire_runtime
 

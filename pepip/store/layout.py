@@ -29,7 +29,7 @@ from pepip.locking import flock_waiting
 from pepip.store.native import NativeReach
 from pepip.sharing import Sharing, detect_sharing, machine_id
 
-__all__ = ["Store", "StoreEntry", "STORE_VERSION", "read_entry", "iter_entries", "iter_dirs", "iter_links", "open_entry_dir"]
+__all__ = ["Store", "StoreEntry", "STORE_VERSION", "read_entry", "entry_present", "iter_entries", "iter_dirs", "iter_links", "open_entry_dir"]
 
 STORE_VERSION: Final = "v2"
 _OLD_VERSIONS: Final = ("v1",)
@@ -306,7 +306,12 @@ class Store:
             # it out, and this mount's directory cache still lists it. Store it again.
             # (Or ENTRY is a link: no entry of pepip's.)
             return None
-        entry = read_entry(best)
+        try:
+            entry = read_entry(best)
+        except PepipError:
+            if entry_present(best):
+                raise
+            return None  # taken by a prune between the look and the read: store it again
         if entry.artifact != pin.identity:
             raise PepipError(
                 "store entry %s says it was built from %s, not from %s as its name says; run "
@@ -410,6 +415,16 @@ def _open_lock(path: Path) -> int:
         if not isinstance(error, PermissionError) and error.errno != errno.EROFS:
             raise
         return os.open(path, os.O_RDONLY)  # a teammate's, or a read-only mount
+
+
+def entry_present(path: Path) -> bool:
+    """Whether the entry at ``path`` is there, asked of the server by opening a file (a
+    directory cache may still list one a prune took)."""
+    try:
+        with open(os.open(path / ENTRY_FILE, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)), "rb"):
+            return True
+    except OSError:
+        return False
 
 
 def read_entry(path: Path, final: Path | None = None) -> StoreEntry:

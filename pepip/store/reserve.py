@@ -22,11 +22,10 @@ import os
 import time
 from pathlib import Path
 
-from pepip.store.entries import ENTRY_FILE
 from pepip.store.registry import named_elsewhere, register_venv
-from pepip.store.layout import Store
+from pepip.store.layout import Store, entry_present
 
-__all__ = ["reserve_entries", "entry_present"]
+__all__ = ["reserve_entries"]
 
 
 def reserve_entries(
@@ -60,13 +59,3 @@ def _published_before(path: Path, moment: float) -> bool:
         return os.stat(path).st_mtime < moment
     except OSError:
         return True
-
-
-def entry_present(path: Path) -> bool:
-    """Whether the entry at ``path`` is there, asked of the server by opening a file (a
-    directory cache may still list one a prune took)."""
-    try:
-        with open(path / ENTRY_FILE, "rb"):
-            return True
-    except OSError:
-        return False
