@@ -248,10 +248,13 @@ def test_group_installs_a_dependency_group_of_the_project(capsys, isolated, inde
     oracle = _uv_venv(isolated / "uv")
     _uv_install(oracle, *index_args, "--group", "pinned")
     assert _freeze(venv) == _freeze(oracle) == ["alpha==1.0", "beta==1.0", "versioned==1.0"]
-    # A group edited within the resolution's lifetime is read again, with a path as well.
+    # A group edited within a remembered resolution's lifetime is read again.
     (isolated / "work" / "pyproject.toml").write_text(
         '[project]\nname = "app"\nversion = "0.1"\n[dependency-groups]\npinned = ["versioned==2.0", "typedpkg"]\n'
     )
+    _ok(capsys, "install", "--venv", str(isolated / "v2"), *index_args, "--group", "pinned")
+    assert _freeze(isolated / "v2") == ["typedpkg==1.0", "versioned==2.0"]
+    # PATH:NAME, with a request beside it.
     _ok(capsys, "install", "--venv", str(venv), *index_args, "--group", "pyproject.toml:pinned", "beta")
     _uv_install(oracle, *index_args, "--group", "pyproject.toml:pinned", "beta")
     assert _freeze(venv) == _freeze(oracle)
@@ -364,11 +367,14 @@ def test_a_git_url_alone_is_built_and_stored_by_commit(capsys, isolated, index_a
     assert "artifact=%s\n" % identity in (entry / "ENTRY").read_text()
     assert entry.name.endswith(identity_key(identity))
 
-    # A new commit on the branch: installed anew (no remembered resolution stands for a branch).
+    # A new commit on the branch, a new venv (the same inputs as the first install): resolved
+    # anew, as uv does (no remembered resolution stands for a branch).
     (git_repo / "gitproj.py").write_text("WHERE = 'second'\n")
     _git(git_repo, "commit", "-q", "-am", "second")
     second = _git(git_repo, "rev-parse", "HEAD")
+    venv = isolated / "v2"
     _ok(capsys, "install", "--venv", str(venv), *index_args, url)
+    oracle = _uv_venv(isolated / "uv2")
     _uv_install(oracle, *index_args, url)
     assert _freeze(venv) == _freeze(oracle) == ["beta==1.0", "gitproj @ %s@%s" % (url, second)]
     assert venv_run(venv, "import gitproj; print(gitproj.WHERE)") == "second"
