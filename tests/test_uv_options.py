@@ -7,14 +7,20 @@ directories of both: the same distributions, versions and direct URLs (the artif
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import http.server
 import os
 import subprocess
+import threading
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
-from helpers import build_wheel, run_pepip, snapshot, store_entries, uv_venv_with, venv_python, venv_run
+from helpers import (
+    build_wheel, run_pepip, site_packages, snapshot, store_entries, uv_venv_with, venv_python, venv_run,
+)
 from pepip.artifacts import identity_key
 from pepip.locations import find_uv
 
@@ -68,7 +74,7 @@ def test_reinstall_links_the_resolution_again_from_the_store(capsys, isolated, i
     stored = snapshot(store_root / "v2" / "entries")
     fetches = uv_log.read_text().count("pip install")
     # A file of the venv's copy of alpha's dist-info, gone: a reinstall puts it back.
-    dist_info = next(venv.glob("lib/python*/site-packages/alpha-1.0.dist-info"))
+    dist_info = site_packages(venv) / "alpha-1.0.dist-info"
     (dist_info / "INSTALLER").unlink()
 
     output = _ok(capsys, "install", "--venv", str(venv), *index_args, "--reinstall", "alpha")
@@ -383,4 +389,53 @@ def test_a_git_url_alone_is_built_and_stored_by_commit(capsys, isolated, index_a
     # The first commit, by its id: linked from the store.
     _ok(capsys, "install", "--venv", str(isolated / "w"), *index_args, "gitproj @ %s@%s" % (url, commit))
     assert venv_run(isolated / "w", "import gitproj; print(gitproj.WHERE)") == "first"
+    freeze = run_pepip(["freeze", "--venv", str(isolated / "w")], capsys).stdout
+    assert "gitproj @ %s@%s" % (url, commit) in freeze.splitlines()  # as uv prints it, not file://
     assert len([path for path in store_entries(store_root) if path.parent.parent.name == "gitproj"]) == 2
+
+
+@pytest.fixture
+def wheel_server(isolated: Path) -> Iterator[tuple[Path, str]]:
+    """A folder served over HTTP on this machine, and its URL: a remote wheel URL without the
+    network."""
+    served = isolated / "served"
+    served.mkdir()
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(served))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield served, "http://127.0.0.1:%d" % server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_remote_wheel_url_is_stored_under_its_url_and_hash(capsys, isolated, wheel_server, store_root, monkeypatch):
+    monkeypatch.delenv("UV_OFFLINE")  # the server is on this machine
+    served, base = wheel_server
+    wheel = build_wheel(served, "six", "1.17.0", {"six.py": "WHERE = 'http'\n"}, tag="py2.py3-none-any")
+    url = "%s/%s" % (base, wheel.name)
+    _ok(capsys, "install", "--venv", str(isolated / "v"), "--no-index", url)
+    oracle = _uv_venv(isolated / "uv")
+    _uv_install(oracle, "--no-index", url)
+    assert _freeze(isolated / "v") == _freeze(oracle) == ["six @ " + url]
+    assert venv_run(isolated / "v", "import six; print(six.WHERE)") == "http"
+    (entry,) = store_entries(store_root)
+    identity = "%s#sha256:%s" % (url, hashlib.sha256(wheel.read_bytes()).hexdigest())
+    assert "artifact=%s\n" % identity in (entry / "ENTRY").read_text()
+    # A second venv asking by name: linked from the store.
+    output = _ok(capsys, "install", "--venv", str(isolated / "w"), "--no-index", "six @ " + url)
+    assert "Stored" not in output and _freeze(isolated / "w") == ["six @ " + url]
+
+
+def test_reinstall_replaces_what_uv_installed_with_the_stores(capsys, isolated, index_args):
+    venv = isolated / "v"
+    _ok(capsys, "install", "--venv", str(venv), *index_args, "alpha")
+    _uv_install(venv, *index_args, "versioned")  # beside pepip's packages, into site-packages
+    dist_info = site_packages(venv) / "versioned-2.0.dist-info"
+    assert (dist_info / "INSTALLER").read_text().strip() == "uv"
+    output = _ok(capsys, "install", "--venv", str(venv), *index_args, "--reinstall", "versioned")
+    assert _changes(output) == [" ~ versioned==2.0"]
+    assert (dist_info / "INSTALLER").read_text().strip() == "pepip"
+    assert venv_run(venv, "import versioned; print(versioned.VERSION)") == "2.0"
