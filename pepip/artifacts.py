@@ -55,6 +55,7 @@ __all__ = [
     "render_pylock",
     "tree_digest",
     "identity_key",
+    "url_request_key",
 ]
 
 # Directories a tool writes anywhere in a source tree (version control, bytecode, caches):
@@ -131,6 +132,28 @@ class Artifact:
         if self.kind == "directory":
             return "%s#tree:%s" % (self.url, self.tree)
         return "%s@%s" % (self.url, dict(self.extra).get("commit-id", ""))
+
+    @property
+    def requirement_url(self) -> str:
+        """The URL of a direct reference to it, as ``pip freeze`` and uv print one: a VCS
+        artifact as ``git+<url>@<commit>`` (with its ``#subdirectory=``)."""
+        if self.kind != "vcs":
+            return self.url
+        extra = dict(self.extra)
+        url = "%s+%s" % (extra.get("type", "git"), self.url)
+        if extra.get("commit-id"):
+            url += "@" + extra["commit-id"]
+        if extra.get("subdirectory"):
+            url += "#subdirectory=" + extra["subdirectory"]
+        return url
+
+    @property
+    def request_key(self) -> str:
+        """Its URL as ``url_request_key`` reads a requested one (a VCS URL without ``.git``)."""
+        if self.kind != "vcs":
+            return canonical_url(self.url.split("#", 1)[0])
+        url = self.url.split("#", 1)[0].rstrip("/")
+        return canonical_url(url[: -len(".git")] if url.endswith(".git") else url)
 
     @property
     def local_path(self) -> Path | None:
@@ -426,8 +449,25 @@ def _best(candidates: Sequence[Artifact], priority: Mapping[str, int], spec: str
 
 
 def _pin(package: LockedPackage, artifact: Artifact) -> Pin:
-    url = artifact.url if artifact.direct else None
+    url = artifact.requirement_url if artifact.direct else None
     return Pin(package.name, package.version, url, artifact)
+
+
+def url_request_key(url: str) -> str:
+    """The URL a direct reference (``https://.../x.whl``, ``git+https://host/repo@v1``) names
+    an artifact by, as uv's resolution writes it: no VCS prefix, revision or fragment, a
+    ``file:`` path resolved (``canonical_url``). Compare with ``Artifact.request_key``."""
+    url = url.strip().split("#", 1)[0]
+    scheme, separator, rest = url.partition("://")
+    if not separator:
+        return url
+    if "+" in scheme:  # git+https: the revision follows the path's first `@`
+        scheme = scheme.split("+", 1)[1]
+        host, slash, path = rest.partition("/")
+        rest = host + slash + path.partition("@")[0]
+        rest = rest.rstrip("/")
+        rest = rest[: -len(".git")] if rest.endswith(".git") else rest
+    return canonical_url(scheme + "://" + rest)
 
 
 def render_pylock(pins: Sequence[Pin]) -> str:

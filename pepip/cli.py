@@ -159,11 +159,36 @@ def install_command(
     upgrade: bool = _UPGRADE,
     require_hashes: bool = _REQUIRE_HASHES,
     refresh: bool = _REFRESH,
+    upgrade_package: List[str] = typer.Option(
+        [], "--upgrade-package", "-P", help="Allow this package to move to its newest version."
+    ),
+    no_deps: bool = typer.Option(False, "--no-deps", help="Install the named packages without their dependencies."),
+    reinstall: bool = typer.Option(
+        False, "--reinstall", help="Link every resolved package again from the store (implies --refresh)."
+    ),
+    reinstall_package: List[str] = typer.Option(
+        [], "--reinstall-package", help="Link this package again from the store."
+    ),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Say what would change; change nothing."),
+    offline: bool = typer.Option(False, "--offline", help="Use the store, uv's cache and local files only."),
+    no_build_isolation: bool = typer.Option(
+        False, "--no-build-isolation", help="Build source distributions with the venv's packages."
+    ),
+    index_strategy: Optional[str] = typer.Option(
+        None, "--index-strategy", help="first-index, unsafe-first-match or unsafe-best-match (as uv)."
+    ),
+    torch_backend: Optional[str] = typer.Option(
+        None, "--torch-backend", help="Where PyTorch packages come from: auto, cpu, cu126... (as uv)."
+    ),
+    group: List[str] = typer.Option(
+        [], "--group", help="A dependency group of ./pyproject.toml, or PATH:NAME (PEP 735)."
+    ),
 ) -> None:
     """Install packages into a venv through the shared store."""
     run_install(
         packages or (), requirement, editable, venv, python, quiet, index_url, extra_index_url, find_links,
-        no_index, pre, constraint, upgrade, require_hashes, refresh,
+        no_index, pre, constraint, upgrade, require_hashes, refresh, upgrade_package, no_deps, reinstall,
+        reinstall_package, dry_run, offline, no_build_isolation, index_strategy, torch_backend, group,
     )
 
 
@@ -404,10 +429,24 @@ def run(argv: list[str] | None) -> int:
         if type(error).__name__ == "NoArgsIsHelpError":  # plain `pepip`: the help, as uv does
             error.show()
             return 2
+        refused = _refused_option(error)
+        if refused:
+            sys.stderr.write("pepip: error: %s\n" % refused)
+            return error.exit_code
         sys.stderr.write("pepip: error: %s\n" % printable(_usage_message(error)))
         return error.exit_code
     except typer.Abort:  # end of input at a prompt
         return 1
+
+
+def _refused_option(error: _UsageError) -> str:
+    """Why a uv option pepip does not take makes no sense with a store (``""``: not one of those)."""
+    from pepip.install_line import REFUSED_OPTIONS
+
+    option = getattr(error, "option_name", None)
+    if type(error).__name__ != "NoSuchOption" or option not in REFUSED_OPTIONS:
+        return ""
+    return "%s is uv's, and pepip does not take it: %s" % (option, REFUSED_OPTIONS[option])
 
 
 def _usage_message(error: _UsageError) -> str:

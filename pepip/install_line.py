@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from pepip.report import Reporter
     from pepip.uv.resolve import UvOptions
 
-__all__ = ["INSTALL_OPTIONS", "parse_install", "run_install", "locations_for", "reporter_for", "uv_options"]
+__all__ = ["INSTALL_OPTIONS", "REFUSED_OPTIONS", "parse_install", "run_install", "locations_for", "reporter_for", "uv_options"]
 
 # Option -> (parameter of run_install, takes a value, may repeat). Flags take none.
 INSTALL_OPTIONS: Final = {
@@ -44,6 +44,32 @@ INSTALL_OPTIONS: Final = {
     "--upgrade": ("upgrade", False, False),
     "--require-hashes": ("require_hashes", False, False),
     "--refresh": ("refresh", False, False),
+    "-P": ("upgrade_package", True, True),
+    "--upgrade-package": ("upgrade_package", True, True),
+    "--no-deps": ("no_deps", False, False),
+    "--reinstall": ("reinstall", False, False),
+    "--reinstall-package": ("reinstall_package", True, True),
+    "--dry-run": ("dry_run", False, False),
+    "--offline": ("offline", False, False),
+    "--no-build-isolation": ("no_build_isolation", False, False),
+    "--index-strategy": ("index_strategy", True, False),
+    "--torch-backend": ("torch_backend", True, False),
+    "--group": ("group", True, True),
+}
+
+# uv's options that mean nothing for a venv wired to a store: each refused with its reason
+# (``pepip.cli`` prints it instead of click's "No such option"; docs/commands.md lists them).
+REFUSED_OPTIONS: Final = {
+    "--target": "pepip installs into venvs only; a target directory has no runtime to find the store",
+    "-t": "pepip installs into venvs only; a target directory has no runtime to find the store",
+    "--prefix": "pepip installs into venvs only; a prefix has no runtime to find the store",
+    "--system": "pepip wires venvs only, never a system interpreter",
+    "--break-system-packages": "pepip wires venvs only, never a system interpreter",
+    "--user": "pepip wires venvs only, never a user site directory",
+    "--link-mode": "the store decides how files reach the venv; set PEPIP_LINK_MODE instead",
+    "--compile-bytecode": "the store compiles bytecode once for every venv; set PEPIP_BYTECODE instead",
+    "--no-compile-bytecode": "the store compiles bytecode once for every venv; set PEPIP_BYTECODE instead",
+    "--exact": "`pepip sync` makes a venv hold exactly what a file asks for",
 }
 
 
@@ -101,18 +127,35 @@ def run_install(
     upgrade: bool = False,
     require_hashes: bool = False,
     refresh: bool = False,
+    upgrade_package: Sequence[str] = (),
+    no_deps: bool = False,
+    reinstall: bool = False,
+    reinstall_package: Sequence[str] = (),
+    dry_run: bool = False,
+    offline: bool = False,
+    no_build_isolation: bool = False,
+    index_strategy: Optional[str] = None,
+    torch_backend: Optional[str] = None,
+    group: Sequence[str] = (),
 ) -> None:
-    """``pepip install``, whichever parser read its command line."""
+    """``pepip install``, whichever parser read its command line.
+
+    ``--reinstall`` implies ``--refresh``, as it does for uv.
+    """
     from pepip.commands.install import InstallRequest, install
 
     options = uv_options(
         index_url, extra_index_url, find_links, no_index, pre, [Path(path) for path in constraint],
-        upgrade, require_hashes,
+        upgrade, require_hashes, upgrade_packages=tuple(upgrade_package), no_deps=no_deps, offline=offline,
+        no_build_isolation=no_build_isolation, index_strategy=index_strategy, torch_backend=torch_backend,
+        groups=tuple(group),
     )
     request = InstallRequest(
-        tuple(packages), tuple(Path(path) for path in requirement), python, options, tuple(editable)
+        tuple(packages), tuple(Path(path) for path in requirement), python, options, tuple(editable),
+        reinstall=reinstall, reinstall_packages=tuple(reinstall_package), dry_run=dry_run,
     )
-    install(locations_for(None if venv is None else Path(venv), refresh), request, reporter_for(quiet))
+    locations = locations_for(None if venv is None else Path(venv), refresh or reinstall)
+    install(locations, request, reporter_for(quiet))
 
 
 def locations_for(venv: Optional[Path], refresh: bool = False) -> Locations:

@@ -469,6 +469,9 @@ def test_install_options_read_without_typer_are_typers_own():
     ["install", "--no-index", "-f", "wheels", "--find-links=more", "-U", "--pre", "-c", "c.txt", "x"],
     ["install", "-i", "https://example.invalid/simple", "--extra-index-url", "e1", "--python", "3.11", "x"],
     ["install", "--venv", "a", "--venv", "b", "--require-hashes", "--refresh", "-e", "./proj", "--", "-weird"],
+    ["install", "--no-deps", "--reinstall", "--reinstall-package", "a", "--reinstall-package=b", "-P", "c",
+     "--upgrade-package", "d", "--dry-run", "--offline", "--no-build-isolation", "--index-strategy",
+     "unsafe-best-match", "--torch-backend=cpu", "--group", "dev", "--group", "p/pyproject.toml:docs", "x"],
 ])
 def test_install_is_read_as_typer_reads_it(args):
     from pepip.install_line import parse_install
@@ -481,7 +484,8 @@ def test_install_is_read_as_typer_reads_it(args):
 
 @pytest.mark.parametrize("args", [
     ["install", "--help"], ["install", "-h"], ["install", "-qU", "x"], ["install", "--quiet=1", "x"],
-    ["install", "--venv"], ["install", "--no-such-option", "x"], ["list"], [],
+    ["install", "--venv"], ["install", "--no-such-option", "x"], ["list"], [], ["install", "--target", "t", "x"],
+    ["install", "--dry-run=1", "x"],
 ])
 def test_what_install_line_does_not_know_goes_to_typer(args):
     from pepip.install_line import parse_install

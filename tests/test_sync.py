@@ -88,3 +88,25 @@ def test_sync_sees_a_change_in_an_included_file(capsys, venv, index_args, isolat
     again = run_pepip(["sync", *index_args], capsys)
     assert again.exit_code == 0 and "Already in sync" not in again.stderr, again.stderr
     assert venv_run(venv, "import versioned; print(versioned.VERSION)") == "2.0"
+
+
+def test_sync_a_requirements_file_with_a_group_of_the_project(capsys, venv, index_args, isolated):
+    """As `uv pip sync requirements.txt --group dev`: the group comes from ./pyproject.toml,
+    and an edit of that group is a change of the sync's inputs."""
+    work = isolated / "work"
+    (work / "requirements.txt").write_text("beta\n")
+    (work / "pyproject.toml").write_text('[project]\nname = "app"\nversion = "0"\n[dependency-groups]\ndev = ["versioned==1.0"]\n')
+    result = run_pepip(["sync", *index_args, "--group", "dev", "requirements.txt"], capsys)
+    assert result.exit_code == 0, result.stderr
+    uv = str(find_uv(os.environ))
+    oracle = isolated / "uv"
+    subprocess.run([uv, "venv", "-q", str(oracle)], check=True)
+    subprocess.run([uv, "pip", "sync", "-q", "--python", str(oracle / "bin" / "python"), *index_args,
+                    "--group", "dev", "requirements.txt"], check=True)
+    freeze = [uv, "pip", "freeze", "--python"]
+    expected = subprocess.run([*freeze, str(oracle / "bin" / "python")], capture_output=True, text=True).stdout
+    assert subprocess.run([*freeze, str(venv / "bin" / "python")], capture_output=True, text=True).stdout == expected
+    assert expected.split() == ["beta==1.0", "versioned==1.0"]
+    (work / "pyproject.toml").write_text('[project]\nname = "app"\nversion = "0"\n[dependency-groups]\ndev = ["versioned==2.0"]\n')
+    result = run_pepip(["sync", *index_args, "--group", "dev", "requirements.txt"], capsys)
+    assert result.exit_code == 0 and " + versioned==2.0" in result.stderr, result.stderr

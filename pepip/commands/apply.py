@@ -30,7 +30,7 @@ from pepip.store.layout import Store, StoreEntry, entry_present, read_entry
 from pepip.venv.target import Target, pin_of_record
 from pepip.venv.wiring import link_entry, recorded_files, unlink_record, venv_files, wire_runtime
 
-__all__ = ["apply_pins", "requested_names", "store_pins", "guard_foreign", "relink_incomplete"]
+__all__ = ["apply_pins", "report_dry_run", "requested_names", "store_pins", "guard_foreign", "relink_incomplete"]
 
 
 def requested_names(requests: list[str]) -> set[str]:
@@ -47,16 +47,18 @@ def apply_pins(
     sync: str = "",
     exact: bool = False,
     restore: bool = False,
+    reinstall: AbstractSet[str] = frozenset(),
 ) -> Plan:
     """Change the venv to hold exactly ``pins``; return what changed.
 
     ``exact`` removes what pip or uv installed that the pins do not name (sync); ``restore``
-    links again the launchers and data files of kept distributions that are gone (repair).
+    links again the launchers and data files of kept distributions that are gone (repair);
+    ``reinstall`` names pins linked again from the store although the venv has them.
     """
     store = target.store
     priority = target.tag_priority()
     with store.locked():  # prune waits until the manifest names what is linked
-        plan = make_plan(pins, target.manifest.dists, store, priority, target.foreign, exact)
+        plan = make_plan(pins, target.manifest.dists, store, priority, target.foreign, exact, reinstall)
         _reserve(store, target.venv, plan)  # other machines' prunes keep them from now on
         if plan.missing:
             headline = "Downloading and storing %s" % plural(len(plan.missing), "package")
@@ -298,10 +300,33 @@ def _report(reporter: Reporter, plan: Plan) -> None:
         reporter.line("Audited %s; nothing to change" % plural(len(plan.unchanged), "package"))
         return
     reporter.line("Linked %s in %s" % (plural(len(plan.linked), "package"), reporter.took("wire")))
+    for line in _change_lines(plan, []):
+        reporter.line(line)
+
+
+def report_dry_run(reporter: Reporter, plan: Plan) -> None:
+    """What applying ``plan`` would do, as ``uv pip install --dry-run`` says it (nothing is done)."""
+    if plan.changes_nothing:
+        reporter.line("Would make no changes")
+        return
+    if plan.missing:
+        reporter.line("Would store %s" % plural(len(plan.missing), "package"))
+    if plan.removed or plan.foreign_removed:
+        reporter.line("Would uninstall %s" % plural(len(plan.removed) + len(plan.foreign_removed), "package"))
+    reporter.line("Would link %s" % plural(len(plan.linked) + len(plan.missing), "package"))
+    for line in _change_lines(plan, plan.missing):
+        reporter.line(line)
+
+
+def _change_lines(plan: Plan, pending: list[Pin]) -> list[str]:
+    """`` - old``, `` + new`` and `` ~ same`` lines; ``pending``: pins not stored yet."""
     removed = {(record.name, record.version) for record in plan.removed}
     removed |= {(item.name, item.version) for item in plan.foreign_removed}
     added = {(pin.name, entry.version) for pin, entry in plan.linked}
+    added |= {(pin.name, pin.version or "") for pin in pending}
     changes = [(name, version, "~" if (name, version) in added else "-") for name, version in removed]
     changes += [(name, version, "+") for name, version in added if (name, version) not in removed]
-    for name, version, sign in sorted(changes, key=lambda change: (change[0], change[2] != "-")):
-        reporter.line(" %s %s==%s" % (sign, name, version))
+    return [
+        " %s %s==%s" % (sign, name, version)
+        for name, version, sign in sorted(changes, key=lambda change: (change[0], change[2] != "-"))
+    ]

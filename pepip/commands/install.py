@@ -7,24 +7,25 @@ requests do not bind a new one.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Final, Sequence
 
 
-from pepip.commands.apply import apply_pins, guard_foreign, requested_names
-from pepip.artifacts import Pin, choose_pins, normalized
+from pepip.commands.apply import apply_pins, guard_foreign, report_dry_run, requested_names
+from pepip.artifacts import Pin, choose_pins, normalized, url_request_key
 from pepip.errors import PepipError
 from pepip.uv.hashes import hashes_required, read_hash_policy
 from pepip.locations import Locations
-from pepip.commands.plan import Plan
+from pepip.commands.plan import Plan, make_plan
 from pepip.report import Reporter, plural
 from pepip.uv.requirement_files import looks_like_path
 from pepip.uv.resolutions import resolve_remembered
 from pepip.uv.resolve import UvOptions, check_request, install_editables, is_bare_name, parse_request
 from pepip.venv.target import Target, open_target
 
-__all__ = ["InstallRequest", "install", "check_files", "create_wired_venv"]
+__all__ = ["InstallRequest", "install", "check_files", "check_options", "is_url_request", "is_vcs_request", "create_wired_venv"]
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,9 @@ class InstallRequest:
     python: str | None = None
     options: UvOptions = UvOptions()
     editables: tuple[str, ...] = ()  # project paths to install in editable mode
+    reinstall: bool = False  # link every resolved distribution again from the store
+    reinstall_packages: tuple[str, ...] = ()  # link these again from the store
+    dry_run: bool = False  # say what would change, change nothing
 
 
 def check_files(paths: tuple[Path, ...]) -> None:
@@ -54,22 +58,28 @@ def check_files(paths: tuple[Path, ...]) -> None:
 def install(locations: Locations, request: InstallRequest, reporter: Reporter) -> Plan:
     """Install the requested distributions into the venv; return what changed."""
     local = local_requests(request.requirements, locations.project_dir)
+    urls = {text for text in request.requirements if is_url_request(text)}
     for requirement in request.requirements:
-        if requirement not in local:
+        if requirement not in local and requirement not in urls:
             check_request(requirement)
+    check_options(request)
     check_files(request.requirement_files + request.options.constraints)
     for path in request.editables:
         if not Path(path).is_dir():
             raise PepipError("editable project %s is not a directory" % path)
-    if not request.requirements and not request.requirement_files and not request.editables:
+    if not (request.requirements or request.requirement_files or request.editables or request.options.groups):
         raise PepipError("nothing to install; name packages or pass -r FILE")
     policy = read_hash_policy(
         request.requirement_files + request.options.constraints,
         request.options.require_hashes or hashes_required(locations),
         locations.project_dir,
     )
-    with open_target(locations, request.python, reporter=reporter) as target:
-        if not policy.required and not local and _already_satisfied(target, request):
+    if any(is_vcs_request(text) for text in request.requirements):
+        locations = locations.refreshed()  # a branch moves: uv says which commit it is now
+    with open_target(locations, request.python, create=not request.dry_run, reporter=reporter) as target:
+        if not policy.required and not local and not urls and _already_satisfied(target, request):
+            if request.dry_run:
+                return _dry_run(target, target.current_pins(), frozenset(), reporter)
             requests = _merged_requests(target.manifest.requests, request.requirements)
             return apply_pins(target, target.current_pins(), request.options, requests, reporter)
         editables = [str(Path(path).resolve()) for path in request.editables]
@@ -87,14 +97,23 @@ def install(locations: Locations, request: InstallRequest, reporter: Reporter) -
             )
         pins = choose_pins(resolution.packages, target.tag_priority(), policy)
         resolved_count = len(pins)
+        reinstall = _reinstalled(request, pins)
         pins += _kept_pins(target, pins)
-        texts = tuple(_named(text, local[text], pins) if text in local else text for text in request.requirements)
+        texts = tuple(
+            _named(text, local[text], pins) if text in local else _named_url(text, pins) if text in urls else text
+            for text in request.requirements
+        )
         requests = _merged_requests(target.manifest.requests, texts)
         reporter.line(
             "Resolved %s in %s%s"
             % (plural(resolved_count, "package"), reporter.took("resolve"), " (remembered)" if resolution.remembered else "")
         )
-        plan = apply_pins(target, pins, request.options, requests, reporter)
+        if request.dry_run:
+            plan = _dry_run(target, pins, reinstall, reporter)
+            for path in editables:
+                reporter.line(" + %s (editable)" % path)
+            return plan
+        plan = apply_pins(target, pins, request.options, requests, reporter, reinstall=reinstall)
         if editables:
             # uv replaces an editable install of the same project: keep the old one's files
             guard_foreign(target, [item for item in target.foreign if item.editable])
@@ -104,6 +123,59 @@ def install(locations: Locations, request: InstallRequest, reporter: Reporter) -
         if not plan.changes_nothing or editables:
             resolution.keep()  # a command that changes nothing writes nothing, in the store too
         return plan
+
+
+INDEX_STRATEGIES: Final = ("first-index", "unsafe-first-match", "unsafe-best-match")
+# uv's --torch-backend values: auto, cpu, xpu, a CUDA (cu126) or ROCm (rocm6.2.4) version.
+_TORCH_BACKEND: Final = re.compile(r"(auto|cpu|xpu|cu\d+|rocm\d+(\.\d+)*)\Z")
+
+
+def check_options(request: InstallRequest) -> None:
+    """Refuse option values uv would refuse, before any venv or store is touched."""
+    options = request.options
+    if options.index_strategy is not None and options.index_strategy not in INDEX_STRATEGIES:
+        raise PepipError(
+            "--index-strategy must be one of %s, not `%s`" % (", ".join(INDEX_STRATEGIES), options.index_strategy)
+        )
+    if options.torch_backend is not None and not _TORCH_BACKEND.match(options.torch_backend):
+        raise PepipError(
+            "--torch-backend must be auto, cpu, xpu, cuNNN or rocmN.N (as uv takes it), not `%s`"
+            % options.torch_backend
+        )
+    for name in options.upgrade_packages + request.reinstall_packages:
+        if not is_bare_name(name):
+            raise PepipError("`%s` is not a package name (--upgrade-package and --reinstall-package take names)" % name)
+
+
+def is_url_request(text: str) -> bool:
+    """A requirement that is a URL alone (``https://.../x.whl``, ``git+https://host/repo``):
+    unnamed, as pip and uv take it. In ``name @ url`` the name comes first."""
+    head = text.partition("@")[0]
+    return "://" in head and not looks_like_path(text) and " " not in head.strip()
+
+
+def is_vcs_request(text: str) -> bool:
+    """A requirement naming a VCS URL (``git+...``), with or without a name."""
+    url = text.partition(" @ ")[2].strip() if " @ " in text else text.strip()
+    return re.match(r"(git|hg|bzr|svn)\+", url) is not None
+
+
+def _reinstalled(request: InstallRequest, resolved: Sequence[Pin]) -> frozenset[str]:
+    """The resolved distributions ``--reinstall``/``--reinstall-package`` link again (as uv,
+    which reinstalls what the resolution names, dependencies included, and nothing else)."""
+    names = frozenset(pin.name for pin in resolved)
+    if request.reinstall:
+        return names
+    return names & {normalized(name) for name in request.reinstall_packages}
+
+
+def _dry_run(target: Target, pins: list[Pin], reinstall: frozenset[str], reporter: Reporter) -> Plan:
+    """What installing ``pins`` would change, said and not done: the venv and the store stay."""
+    plan = make_plan(
+        pins, target.manifest.dists, target.store, target.tag_priority(), target.foreign, reinstall=reinstall
+    )
+    report_dry_run(reporter, plan)
+    return plan
 
 
 def local_requests(texts: Sequence[str], base: Path) -> dict[str, Path]:
@@ -135,13 +207,25 @@ def _named(text: str, path: Path, pins: Sequence[Pin]) -> str:
     raise PepipError("uv resolved no distribution for %s" % text)
 
 
+def _named_url(text: str, pins: Sequence[Pin]) -> str:
+    """A URL request as ``name @ url``, the name from the pin uv resolved it to."""
+    key = url_request_key(text)
+    for pin in pins:
+        if pin.artifact is not None and pin.artifact.direct and pin.artifact.request_key == key:
+            return "%s @ %s" % (pin.name, text)
+    raise PepipError("uv resolved no distribution for %s" % text)
+
+
 def _already_satisfied(target: Target, request: InstallRequest) -> bool:
     """True when the venv's pins satisfy every plain requirement: no resolver call needed.
 
     Requirements with extras, markers or URLs, requirement files, ``--upgrade`` and a venv
     that pip or uv changed behind pepip's back always go to the resolver.
     """
-    if request.requirement_files or request.editables or request.options.upgrade or not target.intact:
+    options = request.options
+    if request.requirement_files or request.editables or options.upgrade or options.upgrade_packages:
+        return False
+    if options.groups or request.reinstall or request.reinstall_packages or not target.intact:
         return False
     installed = {record.name: record for record in target.manifest.dists}
     for text in request.requirements:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import AbstractSet, Sequence
 
 from pepip.artifacts import Pin
 from pepip.venv.foreign import Foreign
@@ -41,6 +41,7 @@ def make_plan(
     priority: dict[str, int],
     foreign: Sequence[Foreign] = (),
     exact: bool = False,
+    reinstall: AbstractSet[str] = frozenset(),
 ) -> Plan:
     """Sort every pin into unchanged, linkable from the store, or missing from it.
 
@@ -49,7 +50,9 @@ def make_plan(
     changed, so any command that applies pins (install, sync, repair) re-links or re-fetches
     it. A pin is linked only from an entry built from its artifact. A foreign distribution at the
     pinned version stays; at another version it is replaced by the store's. With ``exact``
-    (sync) foreign distributions the pins do not name are removed too.
+    (sync) foreign distributions the pins do not name are removed too. A pin named in
+    ``reinstall`` counts as changed whatever the venv has: it is linked again from the
+    store (what pip or uv installed for it is replaced by the store's).
     """
     plan = Plan()
     by_name = {record.name: record for record in current}
@@ -57,12 +60,13 @@ def make_plan(
     for pin in pins:
         other = foreign_by_name.pop(pin.name, None)
         if other is not None:
-            if other.url == pin.url and (pin.url is not None or other.version == pin.version):
+            if pin.name not in reinstall and other.url == pin.url and (pin.url is not None or other.version == pin.version):
                 continue  # what pip or uv installed is what the pins ask for (version or URL): it stays
             plan.foreign_removed.append(other)
         record = by_name.pop(pin.name, None)
         if (
             record is not None
+            and pin.name not in reinstall
             and record.source == pin.spec
             and pin_of_record(record).identity == pin.identity
             and store.in_layout(Path(record.site_dir).parent)

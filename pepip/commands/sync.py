@@ -85,12 +85,14 @@ def sync(
 
 
 def _fingerprint(target: Target, files: tuple[Path, ...], options: UvOptions) -> str:
-    """What the sync depends on: every file uv reads (included ones too), the local paths
-    and ``--find-links`` locations they name (``describe_inputs``), options and interpreter."""
+    """What the sync depends on: every file uv reads (included ones too, and the
+    ``pyproject.toml`` a ``--group`` comes from), the local paths and ``--find-links``
+    locations they name (``describe_inputs``), options and interpreter."""
     digest = hashlib.sha256()
     locations = target.locations
     inputs = describe_inputs(
-        files + options.constraints, [], options.find_links, locations.project_dir, dict(locations.uv_environment)
+        files + options.constraints + tuple(options.group_files(locations.project_dir)),
+        [], options.find_links, locations.project_dir, dict(locations.uv_environment),
     )
     for line in inputs:
         digest.update(line.encode("utf-8", "surrogateescape") + b"\0")

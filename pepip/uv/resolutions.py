@@ -5,7 +5,7 @@ A new project often asks for what another one asked minutes ago. Resolving again
 remembered answer costs one small file. The key is a hash of everything the answer depends
 on: the requirements, the contents of requirement and constraint files and of every file
 they include, the local paths they name (relative to the current directory, as uv takes
-them), the listing of local ``--find-links`` locations, editable projects' metadata
+them), the ``pyproject.toml`` files ``--group`` reads, the listing of local ``--find-links`` locations, editable projects' metadata
 (``requirement_files.describe_inputs``), the venv's current pins (they are preferences),
 the index options, the interpreter and the machine's platform, and uv's own settings (every
 ``UV_*`` variable that can change a resolution, and the contents of the configuration files
@@ -63,7 +63,7 @@ def _key(
     ):
         digest.update(part.encode("utf-8") + b"\0")
     inputs = describe_inputs(
-        list(files) + list(options.constraints),
+        list(files) + list(options.constraints) + options.group_files(locations.project_dir),
         requirements,
         options.find_links,
         locations.project_dir,
@@ -153,7 +153,7 @@ def resolve_remembered(
     ``resolutions/``).
     """
     memory = directory / (_key(locations, interpreter, requirements, files, preferences, options) + ".txt")
-    if locations.resolution_ttl > 0 and not options.upgrade:
+    if locations.resolution_ttl > 0 and not options.upgrade and not options.upgrade_packages:
         try:
             age = time.time() - os.stat(memory).st_mtime
         except OSError:

@@ -55,6 +55,12 @@ class UvOptions:
     all_extras: bool = False
     groups: tuple[str, ...] = ()
     require_hashes: bool = False  # every requirement needs a --hash (checked by pepip.uv.hashes)
+    upgrade_packages: tuple[str, ...] = ()  # -P: these may move to newer versions
+    no_deps: bool = False  # the request alone, none of its dependencies
+    offline: bool = False  # uv's cache and local locations only (UV_OFFLINE reaches uv too)
+    no_build_isolation: bool = False  # builds use the venv's packages, not a fresh environment
+    index_strategy: str | None = None  # uv's --index-strategy
+    torch_backend: str | None = None  # uv's --torch-backend
 
     def selection_args(self) -> list[str]:
         """``--extra``/``--all-extras``/``--group``: which optional parts of a project to take."""
@@ -63,8 +69,27 @@ class UvOptions:
             args += ["--extra", extra]
         if self.all_extras:
             args.append("--all-extras")
+        return args + self.group_args()
+
+    def group_args(self) -> list[str]:
+        """``--group [PATH:]NAME``: a dependency group (PEP 735), as ``uv pip install`` reads it."""
+        return [arg for group in self.groups for arg in ("--group", group)]
+
+    def group_files(self, base: Path) -> list[Path]:
+        """The ``pyproject.toml`` files the groups come from (``base``'s when no path is given)."""
+        files = []
         for group in self.groups:
-            args += ["--group", group]
+            path, colon, _name = group.rpartition(":")
+            files.append(Path(path) if colon and Path(path).is_absolute() else base / (path if colon else "pyproject.toml"))
+        return files
+
+    def resolution_args(self) -> list[str]:
+        """Options that change what the resolution picks, for ``uv pip compile`` only."""
+        args = ["--upgrade"] if self.upgrade else []
+        for name in self.upgrade_packages:
+            args += ["--upgrade-package", name]
+        if self.no_deps:
+            args.append("--no-deps")
         return args
 
     def index_args(self) -> list[str]:
@@ -80,6 +105,14 @@ class UvOptions:
             args.append("--no-index")
         if self.pre:
             args += ["--prerelease", "allow"]
+        if self.offline:
+            args.append("--offline")
+        if self.no_build_isolation:
+            args.append("--no-build-isolation")
+        if self.index_strategy:
+            args += ["--index-strategy", self.index_strategy]
+        if self.torch_backend:
+            args += ["--torch-backend", self.torch_backend]
         return args
 
 
@@ -281,12 +314,13 @@ def resolve_pins(
         args += ["--no-header", "--quiet", *options.index_args()]
         for constraint in options.constraints:
             args += ["--constraint", str(constraint)]
-        if options.upgrade:
-            args.append("--upgrade")
-        if no_deps:
+        args += options.resolution_args()
+        if no_deps and not options.no_deps:
             args.append("--no-deps")
         if any(path.name == "pyproject.toml" for path in requirement_files):
             args += options.selection_args()
+        else:
+            args += options.group_args()  # as `uv pip install --group`: ./pyproject.toml's
         try:
             _run_uv(uv, args, "resolving the requirements")
         except PepipError as error:  # uv names the temporary file that holds the arguments
