@@ -386,10 +386,14 @@ def store_prune_command(
     """Remove entries no live venv uses, and leftovers of interrupted installs."""
     from pepip.store.prune import prune
     from pepip.store.layout import Store
+    from pepip.uv.resolve import forget_cached
 
     from pepip.report import plural
 
-    result = prune(Store.of(locations_for(None)), dry_run)
+    locations = locations_for(None)
+    result = prune(Store.of(locations), dry_run)
+    if not dry_run:  # the cache's links to the removed entries' files: their disk space
+        forget_cached(locations.uv, locations.uv_cache, [path.parent.parent.name for path in result.entries])
     verb = "Would remove" if dry_run else "Removed"
     typer.echo(
         "%s %s (%s), %s, %s from the registry"

@@ -16,6 +16,7 @@ from typing import Final, Mapping
 
 from pepip.errors import PepipError
 from pepip.sharing import machine_id
+from pepip.uv_cache import cache_dir
 
 __all__ = [
     "Locations",
@@ -88,6 +89,8 @@ class Locations:
     registration_ttl: float = DEFAULT_REGISTRATION_TTL
     prune_grace: float | None = None
     shared_store: str = ""
+    # The uv cache pepip runs uv with (pepip.uv.cache): never the user's own.
+    uv_cache: Path = Path()
 
     @classmethod
     def from_environment(
@@ -139,6 +142,7 @@ class Locations:
             registration_ttl,
             grace,
             env.get(SHARED_STORE_ENV, ""),
+            cache_dir(env),
         )
 
     @property

@@ -46,6 +46,7 @@ def isolated(
     """Put the store, uv's cache and the cwd under temp dirs; keep uv off the network."""
     monkeypatch.setenv("PEPIP_HOME", str(tmp_path / "store"))
     monkeypatch.setenv("UV_CACHE_DIR", str(uv_cache))
+    monkeypatch.setenv("PEPIP_CACHE_DIR", str(uv_cache.parent / "pepip-cache"))
     monkeypatch.setenv("UV_NO_CONFIG", "1")
     monkeypatch.setenv("UV_PYTHON_DOWNLOADS", "never")
     # Bytecode compiled before the command returns: a background compile (a team store's) or

@@ -330,3 +330,43 @@ def test_tree_digest_counts_code_at_any_depth_and_skips_root_build_output(tmp_pa
     (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
     (tmp_path / relative).write_text("x\n")
     assert (tree_digest(tmp_path) != before) == counts
+
+
+def _inodes(root: Path) -> set[tuple[int, int]]:
+    return set(_files_by_inode(root)) if root.is_dir() else set()
+
+
+def test_entries_share_their_files_with_pepips_uv_cache_and_the_users_gets_nothing(capsys, isolated, tmp_path, monkeypatch):
+    """A wheel is unpacked once: the resolution and the fetch use pepip's own uv cache, and
+    the entry keeps the cache's files (one inode each). The user's uv cache is not written."""
+    house = tmp_path / "house"
+    house.mkdir()
+    build_wheel(house, "bulky", "1.0", {"bulky/__init__.py": "", "bulky/data.py": "DATA = %r\n" % ("x" * 50000)})
+    users = isolated / "users-uv-cache"
+    monkeypatch.setenv("UV_CACHE_DIR", str(users))
+    pepips = Path(os.environ["PEPIP_CACHE_DIR"])
+    _ok(capsys, "install", "--no-index", "--find-links", str(house), "bulky")
+    [entry] = [path for path in store_entries(isolated / "store") if path.parent.parent.name == "bulky"]
+    stored = entry / "site" / "bulky" / "data.py"
+    assert os.stat(stored).st_nlink == 2
+    assert (os.stat(stored).st_dev, os.stat(stored).st_ino) in _inodes(pepips)
+    assert not any(name.endswith("data.py") for name in _files_by_inode(users).values()) if users.is_dir() else True
+    # Pruned, the entry's files leave the cache too: its disk space comes back.
+    (isolated / "work" / ".venv").rename(isolated / "gone")
+    monkeypatch.setenv("PEPIP_PRUNE_GRACE", "0")
+    _ok(capsys, "store", "prune")
+    assert not any(name.endswith("bulky/data.py") for name in _files_by_inode(pepips).values())
+
+
+def test_a_team_stores_entries_own_their_files(capsys, isolated, tmp_path, monkeypatch):
+    """In a store others may write, no entry file is another name of a cache file: the
+    cache stays the user's alone."""
+    house = tmp_path / "house"
+    house.mkdir()
+    build_wheel(house, "bulky", "1.0", {"bulky/__init__.py": "X = 1\n"})
+    store = isolated / "store"
+    store.mkdir(mode=0o775)
+    os.chmod(store, 0o2775)
+    _ok(capsys, "install", "--no-index", "--find-links", str(house), "bulky")
+    [entry] = [path for path in store_entries(store) if path.parent.parent.name == "bulky"]
+    assert os.stat(entry / "site" / "bulky" / "__init__.py").st_nlink == 1

@@ -34,9 +34,9 @@ def stage(store: Store, venv: Path, wheelhouse: Path, *specs: str) -> tuple[Path
     prefix = store.staging_dir() / "prefix"
     python = venv / "bin" / "python"
     options = UvOptions(no_index=True, find_links=(str(wheelhouse),))
-    locked = resolve_pins(find_uv(os.environ), python, list(specs), [], [], options, no_deps=True)
+    locked = resolve_pins(find_uv(os.environ), python, list(specs), [], [], options, Path(os.environ["PEPIP_CACHE_DIR"]), no_deps=True)
     pins = choose_pins(locked, priority_of(python), HashPolicy())
-    fetch_pins(find_uv(os.environ), python, pins, options, prefix)
+    fetch_pins(find_uv(os.environ), python, pins, options, prefix, None)
     return prefix, {pin.name: pin for pin in pins}
 
 

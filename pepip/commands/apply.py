@@ -26,6 +26,7 @@ from pepip.store.reserve import reserve_entries
 from pepip.report import Reporter, plural
 from pepip.uv.resolve import UvOptions, fetch_pins, request_name, resolve_pins, uninstall_from_venv
 from pepip.store.native import preload_paths
+from pepip.uv_cache import shares_files
 from pepip.store.layout import Store, StoreEntry, entry_present, read_entry
 from pepip.venv.target import Target, pin_of_record
 from pepip.venv.wiring import link_entry, recorded_files, unlink_record, venv_files, wire_runtime
@@ -116,7 +117,9 @@ def store_pins(
     with target.store.staging() as work:
         prefix = work / "prefix"
         lazy = target.locations.lazy_bytecode
-        fetch_pins(target.locations.uv, target.python, pins, options, prefix, not lazy, display)
+        cache = target.locations.uv_cache
+        shared = cache if shares_files(cache, target.store.root) else None
+        fetch_pins(target.locations.uv, target.python, pins, options, prefix, shared, not lazy, display)
         counted = iter(range(1, len(pins) + 1))
         shown = progress if progress is not None else StepProgress("", None)
         shown.counts("Storing", 0, len(pins))
@@ -146,7 +149,8 @@ def _located(target: Target, pins: list[Pin], options: UvOptions) -> list[Pin]:
     if not unknown:
         return pins
     locked = resolve_pins(
-        target.locations.uv, target.python, [pin.spec for pin in unknown], [], [], options, no_deps=True
+        target.locations.uv, target.python, [pin.spec for pin in unknown], [], [], options,
+        target.locations.uv_cache, no_deps=True,
     )
     found = {pin.name: pin for pin in choose_pins(locked, target.tag_priority(), HashPolicy())}
     return [found.get(pin.name, pin) if pin.artifact is None else pin for pin in pins]

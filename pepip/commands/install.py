@@ -117,7 +117,7 @@ def install(locations: Locations, request: InstallRequest, reporter: Reporter) -
         if editables:
             # uv replaces an editable install of the same project: keep the old one's files
             guard_foreign(target, [item for item in target.foreign if item.editable])
-            install_editables(locations.uv, target.python, editables, request.options)
+            install_editables(locations.uv, target.python, editables, request.options, locations.uv_cache)
             for path in editables:
                 reporter.line(" + %s (editable)" % path)
         if not plan.changes_nothing or editables:

@@ -22,7 +22,7 @@ from pepip.locations import Locations
 from pepip.commands.plan import Plan
 from pepip.store.registry import scan_registry
 from pepip.report import Reporter, plural
-from pepip.uv.resolve import UvOptions
+from pepip.uv.resolve import UvOptions, forget_cached
 from pepip.store.layout import Store
 from pepip.store.trash import Trash
 from pepip.venv.target import Target, open_target, pin_of_record
@@ -84,6 +84,7 @@ def repair_target(target: Target, options: UvOptions, reporter: Reporter) -> Pla
             broken += 1  # gone, or wired by an older pepip: linked anew from this layout
         elif verified.get(entry):
             quarantine(target.store, entry)
+            forget_cached(target.locations.uv, target.locations.uv_cache, [entry.parent.parent.name])
             broken += 1
     manifest = target.manifest
     pins = [pin_of_record(record) for record in manifest.dists]
@@ -122,6 +123,7 @@ def fix_store(
         if entry.is_dir():  # else gone already (quarantine never follows a link)
             try:
                 quarantine(store, entry)
+                forget_cached(locations.uv, locations.uv_cache, [entry.parent.parent.name])
             except PepipError as error:  # a teammate's entry
                 refused.append(error)
                 kept.add(entry)

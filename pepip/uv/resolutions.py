@@ -162,5 +162,5 @@ def resolve_remembered(
             packages = _recall(memory)
             if packages is not None:
                 return Resolution(packages, True, memory)
-    packages = resolve_pins(locations.uv, python, requirements, files, preferences, options)
+    packages = resolve_pins(locations.uv, python, requirements, files, preferences, options, locations.uv_cache)
     return Resolution(packages, False, memory, _local_state(packages, fresh=False))

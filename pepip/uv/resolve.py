@@ -31,6 +31,7 @@ __all__ = [
     "find_python",
     "resolve_pins",
     "fetch_pins",
+    "forget_cached",
     "parse_request",
     "check_request",
     "request_name",
@@ -289,6 +290,7 @@ def resolve_pins(
     requirement_files: Sequence[Path],
     preferences: Sequence[Pin],
     options: UvOptions,
+    cache: Path,
     no_deps: bool = False,
 ) -> list[LockedPackage]:
     """Resolve requirements for ``python`` with ``uv pip compile`` into a ``pylock.toml``.
@@ -296,7 +298,7 @@ def resolve_pins(
     The lock names, per distribution, the artifacts uv would install and their hashes (see
     ``pepip.artifacts``). ``preferences`` are the venv's current pins, written where the
     output goes: uv keeps them unless the request needs otherwise, as ``uv pip install``
-    keeps what a venv has.
+    keeps what a venv has. ``cache`` is pepip's uv cache (``pepip.uv_cache``).
     """
     with tempfile.TemporaryDirectory(prefix="pepip-resolve-") as work:
         source = Path(work, "requirements.in")
@@ -311,7 +313,7 @@ def resolve_pins(
             )
         args = ["pip", "compile", str(source), *map(str, requirement_files)]
         args += ["--python", str(python), "--format", "pylock.toml", "--output-file", str(output)]
-        args += ["--no-header", "--quiet", *options.index_args()]
+        args += ["--no-header", "--quiet", "--cache-dir", str(cache), *options.index_args()]
         for constraint in options.constraints:
             args += ["--constraint", str(constraint)]
         args += options.resolution_args()
@@ -338,14 +340,24 @@ def export_lock(uv: Path, lock: Path, options: UvOptions) -> str:
     return _run_uv(uv, args + options.selection_args(), "reading %s" % lock)
 
 
+def forget_cached(uv: Path, cache: Path, names: Sequence[str]) -> None:
+    """Have uv drop ``names``' files from pepip's uv cache (``pepip.uv_cache``). Its files may
+    be the very files of entries: a damaged entry's were damaged there too, and a pruned
+    entry's would keep their disk space."""
+    if names and cache.is_dir():
+        _run_uv(uv, ["cache", "clean", "--cache-dir", str(cache), "--quiet", *sorted(set(names))],
+                "cleaning pepip's uv cache")
+
+
 def uninstall_from_venv(uv: Path, python: Path, names: Sequence[str]) -> None:
     """Have uv remove distributions that pip or uv installed into the venv's site-packages."""
     _run_uv(uv, ["pip", "uninstall", "--python", str(python), "--quiet", *names], "removing %s" % ", ".join(names))
 
 
-def install_editables(uv: Path, python: Path, paths: Sequence[str], options: UvOptions) -> None:
-    """Install projects in editable mode straight into the venv: never into the store."""
-    args = ["pip", "install", "--python", str(python), "--no-deps", "--quiet"]
+def install_editables(uv: Path, python: Path, paths: Sequence[str], options: UvOptions, cache: Path) -> None:
+    """Install projects in editable mode straight into the venv: never into the store
+    (built through pepip's uv cache ``cache``, as everything pepip has uv build)."""
+    args = ["pip", "install", "--python", str(python), "--no-deps", "--quiet", "--cache-dir", str(cache)]
     for path in paths:
         args += ["-e", path]
     _run_uv(uv, args + options.index_args(), "installing %s in editable mode" % ", ".join(paths))
@@ -386,6 +398,7 @@ def fetch_pins(
     pins: Sequence[Pin],
     options: UvOptions,
     prefix: Path,
+    shared_cache: Path | None,
     compile_bytecode: bool = True,
     display: Callable[[str], None] | None = None,
 ) -> None:
@@ -393,18 +406,19 @@ def fetch_pins(
 
     uv installs from a ``pylock.toml`` naming one artifact per pin with its hash, so what
     lands is what was resolved, or uv refuses it. ``--prefix`` keeps site-packages, scripts
-    and data apart. The uv cache is a private one beside ``prefix``, deleted with it, and
-    files are hardlinked out of it whatever link mode the user's uv configuration asks for:
-    so every store file is a regular file the store alone owns, and making entries
-    read-only never changes a file of the user's uv cache or of a venv uv linked to it.
-    ``display`` receives uv's own progress display (``_run_uv``).
+    and data apart. Files are hardlinked out of uv's cache whatever link mode the user's uv
+    configuration asks for, so every store file is a regular file. The cache is
+    ``shared_cache`` (pepip's own, which then shares the entries' files: ``pepip.uv_cache``),
+    else a private one beside ``prefix``, deleted with it: then the store alone owns its
+    files. Either way no file of the user's uv cache, or of a venv uv linked to it, is
+    touched. ``display`` receives uv's own progress display (``_run_uv``).
     """
     lock = prefix.parent / "fetch" / "pylock.toml"
     lock.parent.mkdir(parents=True, exist_ok=True)
     lock.write_text(render_pylock(pins), encoding="utf-8")
     args = [
         "pip", "install", "--python", str(python), "--prefix", str(prefix), "--no-deps",
-        "-r", str(lock), "--link-mode", "hardlink", "--cache-dir", str(prefix.parent / "uv-cache"),
+        "-r", str(lock), "--link-mode", "hardlink", "--cache-dir", str(shared_cache or prefix.parent / "uv-cache"),
         "--compile-bytecode" if compile_bytecode else "--no-compile-bytecode",
     ]
     if display is None:
@@ -415,4 +429,5 @@ def fetch_pins(
     finally:
         # Gone before entries are made read-only: on Windows the attribute belongs to the
         # file, and deleting the cache's link to it later would clear it for the entry too.
-        fsops.remove_tree(prefix.parent / "uv-cache")
+        if shared_cache is None:
+            fsops.remove_tree(prefix.parent / "uv-cache")

@@ -343,7 +343,8 @@ def _pepip_env(store: Path, uv_cache: Path) -> dict[str, str]:
     """The environment of the ``isolated`` fixture, for a process started outside a test."""
     environ = {key: value for key, value in os.environ.items() if not key.startswith(("PEPIP_", "UV_"))}
     environ.update(
-        PEPIP_HOME=str(store), UV_CACHE_DIR=str(uv_cache), UV_NO_CONFIG="1", UV_OFFLINE="1",
+        PEPIP_HOME=str(store), UV_CACHE_DIR=str(uv_cache), PEPIP_CACHE_DIR=str(uv_cache.parent / "pepip-cache"),
+        UV_NO_CONFIG="1", UV_OFFLINE="1",
         UV_PYTHON_DOWNLOADS="never",
         PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
     )
