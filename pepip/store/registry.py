@@ -151,8 +151,8 @@ def _records(store: Store) -> list[Record]:
     return found
 
 
-def _mine(uid: int) -> bool:
-    return not hasattr(os, "geteuid") or uid == os.geteuid()
+def _mine(store: Store, uid: int) -> bool:
+    return store.acts_for(uid)
 
 
 def is_registered(store: Store, venv: Path) -> bool:
@@ -172,7 +172,7 @@ def is_registered(store: Store, venv: Path) -> bool:
 
 def _own_record(store: Store, venv: Path) -> Record | None:
     for record in _records(store):
-        if record.venv == venv and record.machine == store.machine and _mine(record.uid):
+        if record.venv == venv and record.machine == store.machine and _mine(store, record.uid):
             return record
     return None
 
@@ -212,7 +212,7 @@ def register_venv(store: Store, venv: Path, entries: Iterable[Path] = ()) -> Non
     except FileNotFoundError:
         info = None
     old, previous = "", None
-    if info is not None and _mine(info.st_uid) and stat.S_ISREG(info.st_mode):
+    if info is not None and _mine(store, info.st_uid) and stat.S_ISREG(info.st_mode):
         old = path.read_text(encoding="utf-8", errors="replace")
         previous = _parse(old, path, info)
     elif info is not None:
@@ -223,7 +223,7 @@ def register_venv(store: Store, venv: Path, entries: Iterable[Path] = ()) -> Non
     if text == old:
         os.utime(path)  # renewed; no rewrite
         return
-    fsops.atomic_write_text(path, text, fsops.file_mode(others_write=False))
+    fsops.atomic_write_text(path, text, fsops.file_mode(others_write=False), store.owner)
 
 
 def renew_registration(store: Store, venv: Path) -> None:
@@ -335,7 +335,7 @@ def scan_registry(store: Store, now: float | None = None) -> Registry:
         try:
             manifest = read_manifest(venv)
         except PepipError:
-            if not _answerable(venv, local[venv]):
+            if not _answerable(store, venv, local[venv]):
                 # Another user's venv, or a path a teammate's (maybe fake) record names: its
                 # damage is theirs to fix, and stops nobody's prune; what its records list stays.
                 registry.named.update((record.file, listed[record.file]) for record in local[venv])
@@ -352,6 +352,6 @@ def scan_registry(store: Store, now: float | None = None) -> Registry:
     return registry
 
 
-def _answerable(venv: Path, records: list[Record]) -> bool:
+def _answerable(store: Store, venv: Path, records: list[Record]) -> bool:
     """Whether the running user answers for ``venv``: a record of it or the venv is theirs."""
-    return any(_mine(record.uid) for record in records) or fsops.owned(venv)
+    return any(_mine(store, record.uid) for record in records) or fsops.owned(venv)

@@ -1,0 +1,106 @@
+"""pepip in Docker, as users run it (docs/docker.md): a host store bound into containers,
+images built with ``RUN pepip install``, and images that keep the venv but not the store.
+
+Docker cannot run here: a container is simulated by root with a private mount and UTS
+namespace (``unshare -m -u``): bind mounts, another host name, an empty or shared machine
+id, and ``/run/.containerenv`` (podman's mark; ``/.dockerenv`` would have to be made in the
+host's own root). The users are real ones, made with ``useradd`` (``reliability/teamstore.py``).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from helpers import build_wheel, store_entries
+from reliability.teamstore import NEEDS_USERS, Team, team  # noqa: F401 (team: a fixture)
+
+try:
+    import pwd
+except ImportError:  # Windows: the tests that need users skip
+    pass
+
+NEEDS_NAMESPACES = pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() != 0 or shutil.which("unshare") is None
+    or subprocess.run(["unshare", "-m", "-u", "true"], capture_output=True).returncode != 0,
+    reason="needs root and unshare (mount and UTS namespaces) to simulate a container",
+)
+
+
+def _personal_store(team: Team, role: str) -> Path:
+    """``~/.pepip`` of one user: theirs, and nobody else may write it."""
+    store = team.home(role) / ".pepip"
+    store.mkdir(mode=0o755)
+    account = pwd.getpwnam(team.users[role])
+    os.chown(store, account.pw_uid, account.pw_gid)
+    os.chmod(store, 0o755)
+    return store
+
+
+def _as_root(team: Team, store: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """pepip run by root (a container run without ``--user``) in ``store``."""
+    full = {
+        "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(team.shared / "root-home"), "LANG": "C.UTF-8",
+        "PEPIP_HOME": str(store), "PEPIP_UV": str(team.uv), "UV_NO_CONFIG": "1", "UV_OFFLINE": "1",
+        "UV_CACHE_DIR": str(team.shared / "root-uv-cache"), "PYTHONPATH": str(team.lib),
+        "UV_PYTHON_DOWNLOADS": "never", "PYTHONDONTWRITEBYTECODE": "1", "PEPIP_BYTECODE": "compile", **env,
+    }
+    return subprocess.run([team.python, "-m", "pepip", *args], capture_output=True, text=True, env=full,
+                          cwd=team.shared, timeout=300)
+
+
+def _roots_paths(store: Path) -> list[Path]:
+    """Everything in ``store`` that root owns."""
+    return [path for path in [store, *store.rglob("*")] if path.lstat().st_uid == 0]
+
+
+@pytest.mark.posix("Unix users")
+@pytest.mark.parametrize("_", [pytest.param(None, marks=NEEDS_USERS)])
+def test_what_root_makes_in_a_users_store_is_the_users(team: Team, _: None) -> None:
+    store = _personal_store(team, "alice")
+    team.install("alice", "teama", PEPIP_HOME=str(store))
+    build_wheel(team.wheels, "teamc", "2.0", {"teamc/__init__.py": "NAME = 'teamc2'\n"})
+    os.chmod(team.wheels / "teamc-2.0-py3-none-any.whl", 0o644)
+    root_venv = team.shared / "app" / ".venv"
+    done = _as_root(team, store, "install", "-q", "--venv", str(root_venv), "--python", team.python, "--no-index",
+                    "--find-links", str(team.wheels), "teamb", "teamc==1.0")
+    assert done.returncode == 0, done.stderr
+    assert _roots_paths(store) == []
+    # A second run of root finds its record its own: no second record.
+    again = _as_root(team, store, "install", "-q", "--venv", str(root_venv), "--no-index", "--find-links",
+                     str(team.wheels), "teamc==1.0")
+    assert again.returncode == 0, again.stderr
+    assert len(list((store / "v2" / "venvs").iterdir())) == 2  # alice's venv and root's
+    # The user adds a version of a package root stored first, prunes root's entries, removes it all.
+    team.install("alice", "teamc==2.0", PEPIP_HOME=str(store))
+    shutil.rmtree(root_venv)
+    pruned = team.pepip("alice", "store", "prune", PEPIP_HOME=str(store))
+    assert pruned.returncode == 0 and "kept" not in pruned.stderr, pruned.stderr
+    names = sorted("%s-%s" % (path.parent.parent.name, path.parent.name) for path in store_entries(store))
+    assert names == ["teama-1.0", "teamc-2.0"]
+    # Entries are read-only (to their owner too): removing a store by hand is `chmod` then `rm`.
+    removed = team.run("alice", ["sh", "-c", 'chmod -R u+w "$0" && rm -rf "$0"', str(store)])
+    assert removed.returncode == 0 and not store.exists(), removed.stderr
+
+
+@pytest.mark.posix("Unix users")
+@pytest.mark.parametrize("_", [pytest.param(None, marks=NEEDS_USERS)])
+def test_root_never_trusts_what_it_gave_the_user(team: Team, _: None) -> None:
+    """Root's remembered interpreter lists, resolutions and interpreter answers become the
+    user's; root's next command finds them another user's and does not use them."""
+    store = _personal_store(team, "alice")
+    root_venv = team.shared / "app" / ".venv"
+    for _round in range(2):
+        done = _as_root(team, store, "install", "-q", "--venv", str(root_venv), "--python", team.python,
+                        "--no-index", "--find-links", str(team.wheels), "teama")
+        assert done.returncode == 0, done.stderr
+    remembered = [p for name in ("resolutions", "interpreters") for p in (store / "v2" / name).iterdir()]
+    assert remembered and all(p.lstat().st_uid == pwd.getpwnam(team.users["alice"]).pw_uid for p in remembered)
+    assert not list((store / "v2" / "venv-templates").iterdir())  # root makes no template in a user's store
+    assert stat.S_IMODE(store.stat().st_mode) == 0o755 and sys.platform != "win32"
