@@ -104,3 +104,92 @@ def test_root_never_trusts_what_it_gave_the_user(team: Team, _: None) -> None:
     assert remembered and all(p.lstat().st_uid == pwd.getpwnam(team.users["alice"]).pw_uid for p in remembered)
     assert not list((store / "v2" / "venv-templates").iterdir())  # root makes no template in a user's store
     assert stat.S_IMODE(store.stat().st_mode) == 0o755 and sys.platform != "win32"
+
+
+def _host_machine() -> str:
+    """This box's machine id, as a host (not a container) has it. The box itself may be a
+    container (CI): the host side of a test names its machine with ``PEPIP_MACHINE_ID``."""
+    from pepip.sharing import machine_id
+
+    try:
+        return Path("/etc/machine-id").read_text().strip() or "host-box"
+    except OSError:
+        return machine_id("host-box")
+
+
+def _in_container(
+    tmp: Path, hostname: str, binds: dict[Path, Path], argv: list[str], machine_id: str = "empty",
+    env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run ``argv`` as root in a simulated container: its own mount and UTS namespaces, host
+    name ``hostname``, ``/run/.containerenv``, host dirs bound (host path -> container path),
+    and an ``/etc/machine-id`` that is empty, missing-like, or (``"host"``) the host's own."""
+    script = ["set -e", "hostname %s" % hostname, "mount -t tmpfs none /run", "touch /run/.containerenv"]
+    for source, target in binds.items():
+        target.mkdir(parents=True, exist_ok=True)
+        script.append("mount --bind '%s' '%s'" % (source, target))
+    if machine_id == "empty" and Path("/etc/machine-id").exists():
+        empty = tmp / "empty-machine-id"
+        empty.write_text("")
+        script.append("mount --bind '%s' /etc/machine-id" % empty)
+    script.append('exec "$@"')
+    return subprocess.run(["unshare", "-m", "-u", "sh", "-c", "\n".join(script), "sh", *argv],
+                          capture_output=True, text=True, env=env, timeout=300)
+
+
+def _pepip_env(store: Path, **more: str) -> dict[str, str]:
+    """Root's environment for pepip as the tests run it, with ``store`` and ``more``."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PEPIP_MACHINE_ID", "VIRTUAL_ENV")}
+    env.update(PEPIP_HOME=str(store), **more)
+    return env
+
+
+@NEEDS_NAMESPACES
+def test_records_from_containers_are_never_judged_as_host_venvs(isolated: Path, wheelhouse: Path) -> None:
+    store, project, host_venv = isolated / "store", isolated / "project", isolated / "host-venv"
+    project.mkdir()
+    app = isolated / "ctr" / "app"  # the container's path of the project: empty on the host
+    host = _pepip_env(store, PEPIP_MACHINE_ID=_host_machine())
+    index = ["--no-index", "--find-links", str(wheelhouse)]
+    done = subprocess.run([sys.executable, "-m", "pepip", "install", "-q", "--venv", str(host_venv), *index, "beta"],
+                          capture_output=True, text=True, env=host)
+    assert done.returncode == 0, done.stderr
+    # Two `docker run`s of one project: the host's machine id bound in, then an empty one;
+    # a new host name each time.
+    for number, machine in ((1, "host"), (2, "empty")):
+        ran = _in_container(isolated, "ctr%d" % number, {project: app}, [
+            sys.executable, "-m", "pepip", "install", "-q", "--venv", str(app / ".venv"), *index, "tool",
+        ], machine, _pepip_env(store))
+        assert ran.returncode == 0, ran.stderr
+    records = [path.read_text() for path in (store / "v2" / "venvs").iterdir()]
+    assert len(records) == 2, records  # the host's venv, and one for the project's venv
+    assert any("machine container-ctr2" in text for text in records)
+    pruned = subprocess.run([sys.executable, "-m", "pepip", "store", "prune"], capture_output=True, text=True, env=host)
+    assert pruned.returncode == 0, pruned.stderr
+    assert any(path.parent.parent.name == "tool" for path in store_entries(store)), pruned.stdout
+    clean = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    used = _in_container(isolated, "ctr3", {project: app}, [str(app / ".venv" / "bin" / "tool-cli")], env=clean)
+    assert (used.returncode, used.stdout) == (0, "tool main\n"), used.stderr
+
+
+@NEEDS_NAMESPACES
+def test_a_venv_in_a_containers_own_layer_counts_a_day_not_the_registration_ttl(isolated: Path, wheelhouse: Path) -> None:
+    store, project = isolated / "store", isolated / "project"
+    project.mkdir()
+    app = isolated / "ctr" / "app"
+    index = ["--no-index", "--find-links", str(wheelhouse)]
+    layer_venv = isolated / "ctr-layer" / ".venv"  # on the box's root filesystem: the container's own layer
+    for venv, package in ((app / ".venv", "tool"), (layer_venv, "beta")):
+        ran = _in_container(isolated, "ctr1", {project: app}, [
+            sys.executable, "-m", "pepip", "install", "-q", "--venv", str(venv), *index, package,
+        ], env=_pepip_env(store))
+        assert ran.returncode == 0, ran.stderr
+    two_days_ago = __import__("time").time() - 2 * 86400
+    for record in (store / "v2" / "venvs").iterdir():
+        os.utime(record, (two_days_ago, two_days_ago))
+    host = _pepip_env(store, PEPIP_MACHINE_ID=_host_machine())
+    pruned = subprocess.run([sys.executable, "-m", "pepip", "store", "prune"], capture_output=True, text=True, env=host)
+    assert pruned.returncode == 0, pruned.stderr
+    names = sorted(path.parent.parent.name for path in store_entries(store))
+    assert names == ["tool"]  # the bound project's venv counts for the TTL; the layer's went
+    assert len(list((store / "v2" / "venvs").iterdir())) == 1
