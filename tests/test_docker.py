@@ -119,7 +119,7 @@ def _host_machine() -> str:
 
 def _in_container(
     tmp: Path, hostname: str, binds: dict[Path, Path], argv: list[str], machine_id: str = "empty",
-    env: dict[str, str] | None = None,
+    env: dict[str, str] | None = None, cwd: Path | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run ``argv`` as root in a simulated container: its own mount and UTS namespaces, host
     name ``hostname``, ``/run/.containerenv``, host dirs bound (host path -> container path),
@@ -132,6 +132,8 @@ def _in_container(
         empty = tmp / "empty-machine-id"
         empty.write_text("")
         script.append("mount --bind '%s' /etc/machine-id" % empty)
+    if cwd is not None:
+        script.append("cd '%s'" % cwd)  # docker run -w
     script.append('exec "$@"')
     return subprocess.run(["unshare", "-m", "-u", "sh", "-c", "\n".join(script), "sh", *argv],
                           capture_output=True, text=True, env=env, timeout=300)
@@ -193,3 +195,90 @@ def test_a_venv_in_a_containers_own_layer_counts_a_day_not_the_registration_ttl(
     names = sorted(path.parent.parent.name for path in store_entries(store))
     assert names == ["tool"]  # the bound project's venv counts for the TTL; the layer's went
     assert len(list((store / "v2" / "venvs").iterdir())) == 1
+
+
+def _run_in(
+    isolated: Path, binds: dict[Path, Path], argv: list[str], pepip: bool = False, **env: str
+) -> subprocess.CompletedProcess[str]:
+    """``argv`` in a new simulated container; PYTHONPATH only where ``pepip`` runs."""
+    full = {k: v for k, v in os.environ.items() if k not in ("PEPIP_MACHINE_ID", "VIRTUAL_ENV")}
+    if not pepip:
+        full.pop("PYTHONPATH", None)  # a venv's interpreter imports its own runtime
+    full.update(env)
+    return _in_container(isolated, "c%d" % len(list(isolated.glob("empty-machine-id*"))), binds, argv, env=full)
+
+
+@NEEDS_NAMESPACES
+def test_recipe_image_build(isolated: Path, wheelhouse: Path) -> None:
+    """docs/docker.md, recipe 1: `RUN pepip install` as root; the store is in the image."""
+    image_store, image_app = isolated / "image-store", isolated / "image-app"
+    image_store.mkdir(), image_app.mkdir()
+    store, app = isolated / "ctr" / "root" / ".pepip", isolated / "ctr" / "app"
+    binds = {image_store: store, image_app: app}
+    built = _run_in(isolated, binds, [sys.executable, "-m", "pepip", "install", "-q", "--venv", str(app / ".venv"),
+                                       "--no-index", "--find-links", str(wheelhouse), "alpha", "tool"],
+                    pepip=True, PEPIP_HOME=str(store))
+    assert built.returncode == 0, built.stderr
+    ran = _run_in(isolated, binds, [str(app / ".venv" / "bin" / "python"), "-c", "import alpha; print(alpha.NAME)"])
+    assert (ran.returncode, ran.stdout) == (0, "alpha\n"), ran.stderr
+    tool = _run_in(isolated, binds, [str(app / ".venv" / "bin" / "tool-cli")])
+    assert (tool.returncode, tool.stdout) == (0, "tool main\n"), tool.stderr
+
+
+@NEEDS_NAMESPACES
+def test_recipe_cache_mount_then_materialize(isolated: Path, wheelhouse: Path) -> None:
+    """docs/docker.md, recipe 3: the store in a cache mount, the venv alone in the image."""
+    cache, image_app = isolated / "buildkit-cache", isolated / "image-app"
+    cache.mkdir(), image_app.mkdir()
+    store, app = isolated / "ctr" / "root" / ".pepip", isolated / "ctr" / "app"
+    build = _run_in(isolated, {cache: store, image_app: app}, ["sh", "-c", (
+        '"$0" -m pepip install -q --venv "$1" --no-index --find-links "$2" alpha tool && '
+        '"$0" -m pepip materialize -q --venv "$1"'), sys.executable, str(app / ".venv"), str(wheelhouse)],
+        pepip=True, PEPIP_HOME=str(store))
+    assert build.returncode == 0, build.stderr
+    from pepip import fsops
+
+    fsops.remove_tree(cache)  # the final stage has no store
+    final = {image_app: app}
+    ran = _run_in(isolated, final, [str(app / ".venv" / "bin" / "python"), "-c", "import alpha, beta; print(alpha.NAME)"])
+    assert (ran.returncode, ran.stdout) == (0, "alpha\n"), ran.stderr
+    tool = _run_in(isolated, final, [str(app / ".venv" / "bin" / "tool-cli")])
+    assert (tool.returncode, tool.stdout) == (0, "tool main\n"), tool.stderr
+
+
+@pytest.mark.posix("Unix users")
+@pytest.mark.parametrize("_", [pytest.param(None, marks=[*NEEDS_USERS, NEEDS_NAMESPACES])])
+def test_recipe_host_store_as_root_then_as_the_user(team: Team, _: None) -> None:
+    """docs/docker.md, recipe 2: the user's ~/.pepip bound into a container run as root, then
+    into one run with --user; then the user's own install, prune and removal on the host."""
+    store = _personal_store(team, "alice")
+    team.install("alice", "teama", PEPIP_HOME=str(store))
+    project = team.home("alice") / "project"
+    done = team.run("alice", ["mkdir", "-p", str(project)])
+    assert done.returncode == 0, done.stderr
+    ctr = team.shared / "ctr"
+    root_store, me_store, app = ctr / "root" / ".pepip", ctr / "home" / "me" / ".pepip", ctr / "app"
+    env = {"PATH": "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin", "LANG": "C.UTF-8", "PEPIP_UV": str(team.uv), "UV_NO_CONFIG": "1",
+           "UV_OFFLINE": "1", "UV_PYTHON_DOWNLOADS": "never", "PYTHONPATH": str(team.lib), "PEPIP_BYTECODE": "compile"}
+    index = ["--no-index", "--find-links", str(team.wheels)]
+    as_root = _in_container(team.shared, "c1", {store: root_store, project: app}, [
+        team.python, "-m", "pepip", "install", "-q", "--venv", str(app / ".venv"), "--python", team.python, *index, "teamb",
+    ], "host", {**env, "HOME": str(ctr / "root"), "PEPIP_HOME": str(root_store), "UV_CACHE_DIR": str(ctr / "uv")}, cwd=app)
+    assert as_root.returncode == 0, as_root.stderr
+    assert _roots_paths(store) == []
+    user = team.users["alice"]
+    as_user = _in_container(team.shared, "c2", {store: me_store, project: app}, [
+        "runuser", "-u", user, "--", "env", "HOME=%s" % (ctr / "home" / "me"), "PEPIP_HOME=%s" % me_store,
+        "UV_CACHE_DIR=%s" % (app / ".uv-cache"), team.python, "-m", "pepip", "install", "-q", "--venv",
+        str(app / "user-venv"), "--python", team.python, *index, "teamc",
+    ], "empty", env, cwd=app)
+    assert as_user.returncode == 0, as_user.stderr
+    # Back on the host, as the user: the container's entries are reused, then prunable.
+    team.install("alice", "teamb", "teamc", PEPIP_HOME=str(store))
+    removed_venvs = team.run("alice", ["rm", "-rf", str(project / "user-venv")])
+    assert removed_venvs.returncode == 0, removed_venvs.stderr
+    shutil.rmtree(project / ".venv")
+    pruned = team.pepip("alice", "store", "prune", PEPIP_HOME=str(store), PEPIP_MACHINE_ID=_host_machine())
+    assert pruned.returncode == 0 and "kept" not in pruned.stderr, pruned.stderr
+    removed = team.run("alice", ["sh", "-c", 'chmod -R u+w "$0" && rm -rf "$0"', str(store)])
+    assert removed.returncode == 0 and not store.exists(), removed.stderr
