@@ -289,6 +289,14 @@ def repair_command(
     repair(locations_for(venv), options, reporter_for(quiet))
 
 
+@app.command("materialize", epilog=_epilog(["pepip materialize --venv /app/.venv"]))
+def materialize_command(venv: Optional[Path] = _VENV, quiet: bool = _QUIET) -> None:
+    """Copy the venv's packages out of the store: it then works without it (Docker images)."""
+    from pepip.commands.materialize import materialize
+
+    materialize(locations_for(venv), reporter_for(quiet))
+
+
 @app.command("doctor", epilog=_epilog(["pepip doctor --venv exp1/.venv"]))
 def doctor_command(venv: Optional[Path] = _VENV) -> None:
     """Report every problem of a venv without changing anything."""

@@ -19,7 +19,7 @@ import stat
 import tempfile
 from pathlib import Path
 from types import FrameType
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Tuple
 
 from pepip.dirhandle import DirHandle, NotInStore
 
@@ -40,18 +40,27 @@ __all__ = [
     "chmod_dir",
     "interrupts_deferred",
     "NotInStore",
+    "Owner",
+    "heir",
+    "give",
+    "give_tree",
 ]
 
+# (uid, gid) that root's files in a personal store of another user are given to (``heir``).
+Owner = Tuple[int, int]
 
-def atomic_write_text(path: Path, text: str, mode: int | None = None) -> None:
+
+def atomic_write_text(path: Path, text: str, mode: int | None = None, owner: Owner | None = None) -> None:
     """Write ``text`` to ``path`` by writing a sibling temp file and renaming it over."""
-    atomic_write_bytes(path, text.encode("utf-8"), mode)
+    atomic_write_bytes(path, text.encode("utf-8"), mode, owner)
 
 
-def atomic_write_bytes(path: Path, data: bytes, mode: int | None = None) -> None:
+def atomic_write_bytes(path: Path, data: bytes, mode: int | None = None, owner: Owner | None = None) -> None:
     """Write ``data`` to ``path`` by writing a sibling temp file and renaming it over.
 
     ``mode`` defaults to ``file_mode()``: the temp file ``mkstemp`` makes is private.
+    ``owner`` (root in another user's store, see ``heir``) gets the file before it is
+    renamed into place, through the descriptor written: never a file a link leads to.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temp_name = tempfile.mkstemp(prefix="." + path.name + ".", suffix=".tmp", dir=path.parent)
@@ -60,6 +69,8 @@ def atomic_write_bytes(path: Path, data: bytes, mode: int | None = None) -> None
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
+            if owner is not None:
+                os.fchown(handle.fileno(), *owner)
         os.chmod(temp_name, file_mode() if mode is None else mode)
         os.replace(temp_name, path)
     except BaseException:
@@ -245,6 +256,54 @@ def make_shared_dir(path: Path) -> bool:
         return False
     chmod_dir(path, mode | stat.S_ISVTX)
     return True
+
+
+def heir(directory: Path) -> Owner | None:
+    """Who gets what root makes in ``directory``: its owner when root (a container run
+    without ``--user``) works in a personal directory of another user, one nobody else may
+    write (a personal store bound into the container); None otherwise.
+
+    Root's files there would stay root's: the user's next install, prune or ``rm -rf``
+    would fail on them (docs/security.md, "Root in a user's store"). A team store (group
+    writable) is left as it is: root is its admin there.
+    """
+    if not hasattr(os, "geteuid") or os.geteuid() != 0:
+        return None
+    try:
+        info = os.stat(directory)
+    except OSError:
+        return None
+    if info.st_uid == 0 or not stat.S_ISDIR(info.st_mode) or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        return None
+    return info.st_uid, info.st_gid
+
+
+def give(directory: DirHandle, owner: Owner | None) -> None:
+    """Give the held directory to ``owner`` if it is root's (``fchown``: what was opened,
+    never what a link leads to)."""
+    if owner is None or directory.fd is None:
+        return
+    if directory.stat().st_uid == 0:
+        os.fchown(directory.fd, *owner)
+
+
+def give_tree(directory: DirHandle, owner: Owner) -> None:
+    """Give ``owner`` everything below the held directory and the directory itself.
+
+    Every level is opened without following a link, and a link is given itself (``lchown``),
+    never what it leads to. Only for a tree root made and nobody else could enter until now
+    (a private ``mkdtemp``): the caller checks that.
+    """
+    if directory.fd is None:
+        return
+    for name in directory.names():
+        info = directory.stat(name)
+        if stat.S_ISDIR(info.st_mode):
+            with directory.child(name) as inner:
+                give_tree(inner, owner)
+        else:
+            os.chown(name, *owner, dir_fd=directory.fd, follow_symlinks=False)
+    os.fchown(directory.fd, *owner)
 
 
 def owned(path: Path) -> bool:

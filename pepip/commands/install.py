@@ -94,6 +94,7 @@ def install(locations: Locations, request: InstallRequest, reporter: Reporter) -
                 request.requirement_files,
                 target.preferences(),
                 request.options,
+                target.store.owner,
             )
         pins = choose_pins(resolution.packages, target.tag_priority(), policy)
         resolved_count = len(pins)

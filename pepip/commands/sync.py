@@ -71,7 +71,7 @@ def sync(
                 sources = [exported]
             resolution = resolve_remembered(
                 locations, target.python, target.interpreter.fields(), target.store.base / "resolutions",
-                [], sources, target.preferences(), options,
+                [], sources, target.preferences(), options, target.store.owner,
             )
         pins = choose_pins(resolution.packages, target.tag_priority(), policy)
         reporter.line(

@@ -95,6 +95,23 @@ class Store:
         self._sharing: Sharing | None = None
         self._lock_warned = False
         self._real_entries: Path | None = None
+        self._owner: list[fsops.Owner | None] = []
+
+    @property
+    def owner(self) -> fsops.Owner | None:
+        """Who gets what this process makes in the store: the store's owner when root works
+        in a personal store of another user (``fsops.heir``), else None (files stay ours)."""
+        if not self._owner:
+            self._owner.append(fsops.heir(self.root))
+        return self._owner[0]
+
+    def acts_for(self, uid: int) -> bool:
+        """Whether files of ``uid`` in the store are this process's own: the running
+        user's, and for root in a user's personal store that user's (root gives them its
+        records: its next command must find them its own)."""
+        if not hasattr(os, "geteuid"):
+            return True
+        return uid == os.geteuid() or (self.owner is not None and uid == self.owner[0])
 
     @classmethod
     def of(cls, locations: Locations) -> Store:
@@ -166,10 +183,13 @@ class Store:
                 )
             for directory in (self.base, self.entries_dir, self.tmp_dir, self.venvs_dir, *self._other_dirs()):
                 fsops.make_shared_dir(directory)
+                if self.owner is not None:
+                    with DirHandle.open(directory, below=self.root) as made:
+                        fsops.give(made, self.owner)
             tag = self.root / "CACHEDIR.TAG"
             if not tag.exists():
                 try:
-                    fsops.atomic_write_text(tag, _CACHEDIR_TAG, fsops.file_mode(others_write=False))
+                    fsops.atomic_write_text(tag, _CACHEDIR_TAG, fsops.file_mode(others_write=False), self.owner)
                 except PermissionError:
                     if not tag.exists():
                         raise  # else a teammate wrote it first, in a root with the sticky bit
@@ -221,7 +241,10 @@ class Store:
         )
         try:
             fsops.make_shared_dir(said.parent)
-            fsops.atomic_write_text(said, "%s\n" % sharing.fs_type, fsops.file_mode(others_write=False))
+            if self.owner is not None:
+                with DirHandle.open(said.parent, below=self.root) as made:
+                    fsops.give(made, self.owner)
+            fsops.atomic_write_text(said, "%s\n" % sharing.fs_type, fsops.file_mode(others_write=False), self.owner)
         except OSError:
             pass  # said again next time: better than failing the command
 
@@ -239,6 +262,8 @@ class Store:
         """
         fd = _open_lock(self.base / "lock")
         try:
+            if self.owner is not None and os.fstat(fd).st_uid == 0:
+                os.fchown(fd, *self.owner)
             try:
                 flock_waiting(fd, exclusive, "the store lock of %s" % self.root)
             except OSError as error:
@@ -351,18 +376,20 @@ def open_entry_dir(
     """
     if parent is None:
         with DirHandle.open(store.entries_dir, below=store.root) as entries:
-            name_dir = _shared_child(entries, name, create)
+            name_dir = _shared_child(entries, name, create, store.owner)
         if version is None:
             return name_dir
         with name_dir:
-            return _shared_child(name_dir, version, create)
+            return _shared_child(name_dir, version, create, store.owner)
     assert version is not None
-    return _shared_child(parent, version, create)
+    return _shared_child(parent, version, create, store.owner)
 
 
-def _shared_child(parent: DirHandle, name: str, create: bool) -> DirHandle:
+def _shared_child(parent: DirHandle, name: str, create: bool, owner: fsops.Owner | None = None) -> DirHandle:
     child = parent.make_dir(name) if create else parent.child(name)
     try:
+        if create:
+            fsops.give(child, owner)  # root in a user's store: the user's, like all of it
         if child.fd is not None:
             _check_guarded(child)
     except BaseException:

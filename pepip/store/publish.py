@@ -38,9 +38,11 @@ def publish_entry(store: Store, temp: Path, entry: StoreEntry, lazy_bytecode: bo
     # Readable as the umask allows before anyone can see it (mkdtemp made it private);
     # its owner keeps write permission until it is moved (see make_tree_readonly).
     readable = fsops.dir_mode(others_write=False)
-    os.chmod(temp, readable)
     version, build = entry.path.parent, entry.path.name
     with DirHandle.open(temp.parent, below=store.root) as staging:
+        if store.owner is not None:
+            _give_entry(staging, temp.name, store.owner)
+        os.chmod(temp, readable)
         for attempt in range(_PUBLISH_ATTEMPTS):
             # Each level opened without following a link: a file or a link in place of
             # <name>/ or <version>/ is one error line, and nothing goes through a link.
@@ -78,6 +80,17 @@ def publish_entry(store: Store, temp: Path, entry: StoreEntry, lazy_bytecode: bo
                     return winner
             time.sleep(min(2.0**attempt, store.sharing.visibility or 1.0))  # a mount's stale dentry
     raise AssertionError("unreachable")  # every attempt returns or raises
+
+
+def _give_entry(staging: DirHandle, name: str, owner: fsops.Owner) -> None:
+    """Give a built entry to the store's owner (root in a user's store), while it is still
+    root's private ``mkdtemp``: nobody else could have put a link or another user's file
+    in it, so every file given is one root made."""
+    with staging.child(name) as built:
+        info = built.stat()
+        if info.st_uid != 0 or stat.S_IMODE(info.st_mode) & 0o077:
+            raise PepipError("the staging directory %s changed hands while pepip built in it" % built.path)
+        fsops.give_tree(built, owner)
 
 
 def _winner(path: Path, visibility: float) -> StoreEntry | None:

@@ -41,6 +41,7 @@ from pepip import fsops
 from pepip.dirhandle import DirHandle, NotInStore
 from pepip.errors import PepipError
 from pepip.manifest import Manifest, manifest_path, read_manifest
+from pepip.sharing import in_container_layer, is_container, venv_identity
 from pepip.store.layout import Store
 
 __all__ = [
@@ -60,10 +61,22 @@ __all__ = [
 # Seconds beyond a mount's delay that a dropped entry stays listed, and that a record must
 # exist before an install relies on it: for clocks a little apart, and a prune's slow rename.
 _MARGIN: Final = 10.0
+# Seconds a record of a venv in a container's own layer counts on other machines unrenewed:
+# such a venv goes with its container, and each container writes a record of its own.
+CONTAINER_LAYER_TTL: Final = 86400.0
 
 
 def _key(venv: Path, machine: str) -> str:
     return hashlib.sha256(("%s\0%s" % (machine, venv)).encode("utf-8")).hexdigest()[:16]
+
+
+def _record_name(store: Store, venv: Path) -> str:
+    """The venv's record file name: by machine and path; in a container by the venv's
+    identity instead of the machine, so that each ``docker run`` of one bind-mounted
+    project (a new host name each time) renews one record rather than adding one."""
+    if is_container(store.machine):
+        return _key(venv, "container\0" + venv_identity(venv))
+    return _key(venv, store.machine)
 
 
 @dataclass(frozen=True)
@@ -79,6 +92,14 @@ class Record:
     since: float = 0.0  # when the record was first written, as it says (0: not said)
     dropped: tuple[tuple[float, str], ...] = ()  # (when, entry) its venv no longer names
     changed: float = 0.0  # its file's ctime: when it was last written or renewed
+    venv_id: str = ""  # a container's record: the venv's ``sharing.venv_identity`` there
+    ephemeral: bool = False  # a container's venv in the container's own layer
+
+    def ttl(self, store: Store) -> float:
+        """Seconds the record counts on other machines without renewal."""
+        if self.ephemeral:
+            return min(store.registration_ttl, CONTAINER_LAYER_TTL)
+        return store.registration_ttl
 
     @property
     def listed_since(self) -> float:
@@ -88,8 +109,15 @@ class Record:
         return max(self.since, self.changed)
 
     def here(self, store: Store) -> bool:
-        """Whether the venv lives on this machine (only then can its path be looked at)."""
-        return self.machine in ("", store.machine)
+        """Whether the venv lives on this machine (only then can its path be looked at).
+
+        A container's record does not where its path leads to another venv: another
+        container of the same host name (``--hostname``) may have its own ``/app/.venv``.
+        Where nothing is there the venv is gone, as on any machine.
+        """
+        if self.machine not in ("", store.machine):
+            return False
+        return not self.venv_id or venv_identity(self.venv) in ("", self.venv_id)
 
 
 def _parse(text: str, file: Path, info: os.stat_result) -> Record | None:
@@ -97,11 +125,15 @@ def _parse(text: str, file: Path, info: os.stat_result) -> Record | None:
     lines = text.splitlines()
     if not lines or not os.path.isabs(lines[0]) or lines[0] != lines[0].strip():
         return None
-    machine, since, entries, dropped = "", 0.0, [], []
+    machine, since, entries, dropped, venv_id, ephemeral = "", 0.0, [], [], "", False
     for line in lines[1:]:
         key, _, value = line.partition(" ")
         if key == "machine":
             machine = value
+        elif key == "venv-id":
+            venv_id = value
+        elif key == "ephemeral":
+            ephemeral = True
         elif key == "since":
             since = _number(value) or 0.0  # not a time: as if not said (its writer's next write heals it)
         elif key == "dropped":
@@ -113,7 +145,7 @@ def _parse(text: str, file: Path, info: os.stat_result) -> Record | None:
             entries.append(value)
     return Record(
         file, Path(lines[0]), machine, info.st_uid, info.st_mtime, tuple(entries), since, tuple(dropped),
-        info.st_ctime,
+        info.st_ctime, venv_id, ephemeral,
     )
 
 
@@ -151,8 +183,8 @@ def _records(store: Store) -> list[Record]:
     return found
 
 
-def _mine(uid: int) -> bool:
-    return not hasattr(os, "geteuid") or uid == os.geteuid()
+def _mine(store: Store, uid: int) -> bool:
+    return store.acts_for(uid)
 
 
 def is_registered(store: Store, venv: Path) -> bool:
@@ -172,7 +204,7 @@ def is_registered(store: Store, venv: Path) -> bool:
 
 def _own_record(store: Store, venv: Path) -> Record | None:
     for record in _records(store):
-        if record.venv == venv and record.machine == store.machine and _mine(record.uid):
+        if record.venv == venv and record.machine == store.machine and _mine(store, record.uid):
             return record
     return None
 
@@ -186,6 +218,10 @@ def _text(store: Store, venv: Path, entries: Iterable[Path], previous: Record | 
         if store.owns(entry)  # a base store's entries are never pruned
     })
     lines = [str(venv), "machine " + store.machine]
+    if is_container(store.machine):
+        lines.append("venv-id " + venv_identity(venv))
+        if in_container_layer(venv):
+            lines.append("ephemeral")
     if store.sharing.shared:
         lines.append("since %d" % (previous.since if previous is not None and previous.since else now))
         if previous is not None:
@@ -206,13 +242,13 @@ def register_venv(store: Store, venv: Path, entries: Iterable[Path] = ()) -> Non
     gone ``PEPIP_REGISTRATION_TTL`` seconds without renewal.
     """
     now = time.time()
-    path = store.venvs_dir / _key(venv, store.machine)
+    path = store.venvs_dir / _record_name(store, venv)
     try:
         info: os.stat_result | None = os.lstat(path)
     except FileNotFoundError:
         info = None
     old, previous = "", None
-    if info is not None and _mine(info.st_uid) and stat.S_ISREG(info.st_mode):
+    if info is not None and _mine(store, info.st_uid) and stat.S_ISREG(info.st_mode):
         old = path.read_text(encoding="utf-8", errors="replace")
         previous = _parse(old, path, info)
     elif info is not None:
@@ -223,7 +259,7 @@ def register_venv(store: Store, venv: Path, entries: Iterable[Path] = ()) -> Non
     if text == old:
         os.utime(path)  # renewed; no rewrite
         return
-    fsops.atomic_write_text(path, text, fsops.file_mode(others_write=False))
+    fsops.atomic_write_text(path, text, fsops.file_mode(others_write=False), store.owner)
 
 
 def renew_registration(store: Store, venv: Path) -> None:
@@ -248,7 +284,7 @@ def named_elsewhere(store: Store, venv: Path, now: float | None = None) -> set[P
             continue
         if record.listed_since > seen_by_all:
             continue
-        if record.here(store) or now - record.mtime <= store.registration_ttl / 2:
+        if record.here(store) or now - record.mtime <= record.ttl(store) / 2:
             named.update(store.entries_dir / name for name in record.entries)
     return named
 
@@ -324,7 +360,7 @@ def scan_registry(store: Store, now: float | None = None) -> Registry:
         listed[record.file] = named
         if record.here(store):
             local.setdefault(record.venv, []).append(record)
-        elif now - record.mtime > store.registration_ttl:
+        elif now - record.mtime > record.ttl(store):
             registry.expired.append(record)
         else:
             registry.named[record.file] = named
@@ -335,7 +371,7 @@ def scan_registry(store: Store, now: float | None = None) -> Registry:
         try:
             manifest = read_manifest(venv)
         except PepipError:
-            if not _answerable(venv, local[venv]):
+            if not _answerable(store, venv, local[venv]):
                 # Another user's venv, or a path a teammate's (maybe fake) record names: its
                 # damage is theirs to fix, and stops nobody's prune; what its records list stays.
                 registry.named.update((record.file, listed[record.file]) for record in local[venv])
@@ -352,6 +388,6 @@ def scan_registry(store: Store, now: float | None = None) -> Registry:
     return registry
 
 
-def _answerable(venv: Path, records: list[Record]) -> bool:
+def _answerable(store: Store, venv: Path, records: list[Record]) -> bool:
     """Whether the running user answers for ``venv``: a record of it or the venv is theirs."""
-    return any(_mine(record.uid) for record in records) or fsops.owned(venv)
+    return any(_mine(store, record.uid) for record in records) or fsops.owned(venv)

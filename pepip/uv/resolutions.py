@@ -105,6 +105,7 @@ class Resolution:
     remembered: bool
     memory: Path
     local_state: str = ""  # ``_local_state`` when uv resolved it
+    owner: fsops.Owner | None = None  # who gets the file: the store's ``Store.owner``
 
     def keep(self) -> None:
         """Remember the answer (after success only: a failed command leaves the store as it was)."""
@@ -113,7 +114,7 @@ class Resolution:
         try:
             text = _HEADER + self.local_state + "\n"
             text += "".join(package.to_line() + "\n" for package in self.packages)
-            fsops.atomic_write_text(self.memory, text, fsops.file_mode(others_write=False))
+            fsops.atomic_write_text(self.memory, text, fsops.file_mode(others_write=False), self.owner)
         except OSError:
             # Remembering is an optimisation: a read-only store resolves every time, and a
             # teammate's stale answer (which the store's sticky bit keeps) is not replaced.
@@ -145,12 +146,13 @@ def resolve_remembered(
     files: Sequence[Path],
     preferences: Sequence[Pin],
     options: UvOptions,
+    owner: fsops.Owner | None = None,
 ) -> Resolution:
     """Packages for the inputs: remembered if a recent identical resolution exists, else from uv.
 
     ``python`` is the venv's interpreter and ``interpreter`` its manifest fields
     (``Interpreter.fields``); answers are remembered in ``directory`` (the store's
-    ``resolutions/``).
+    ``resolutions/``), in files given to ``owner`` (``Store.owner``).
     """
     memory = directory / (_key(locations, interpreter, requirements, files, preferences, options) + ".txt")
     if locations.resolution_ttl > 0 and not options.upgrade and not options.upgrade_packages:
@@ -163,4 +165,4 @@ def resolve_remembered(
             if packages is not None:
                 return Resolution(packages, True, memory)
     packages = resolve_pins(locations.uv, python, requirements, files, preferences, options, locations.uv_cache)
-    return Resolution(packages, False, memory, _local_state(packages, fresh=False))
+    return Resolution(packages, False, memory, _local_state(packages, fresh=False), owner)

@@ -79,7 +79,7 @@ class Interpreter:
         found.extend(tags.compatible_tags((major, minor), interpreter, platforms))
         return found
 
-    def tag_priority(self, memory: Path) -> dict[str, int]:
+    def tag_priority(self, memory: Path, owner: fsops.Owner | None = None) -> dict[str, int]:
         """Wheel tag -> rank (0 the most preferred), remembered in the directory ``memory``.
 
         The platform part comes from pepip's own process (its machine, C library and
@@ -104,7 +104,10 @@ class Interpreter:
         if not names:
             names = [str(tag) for tag in self.supported_tags()]
             try:
-                fsops.atomic_write_text(path, "\n".join(names) + "\n", fsops.file_mode(others_write=False))
+                fsops.atomic_write_text(
+                    path, "\n".join(names) + "\n", fsops.file_mode(others_write=False),
+                    owner,  # root in a user's store: the user's file (Store.owner)
+                )
             except OSError:
                 pass  # a read-only store, or a teammate's file the sticky bit keeps
         return {name: rank for rank, name in enumerate(names)}

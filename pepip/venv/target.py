@@ -64,7 +64,7 @@ class Target:
     def tag_priority(self) -> dict[str, int]:
         """Wheel tag -> rank for the venv's interpreter (0 is the most preferred)."""
         if self._priority is None:
-            self._priority = self.interpreter.tag_priority(self.store.base / "interpreters")
+            self._priority = self.interpreter.tag_priority(self.store.base / "interpreters", self.store.owner)
         return self._priority
 
     def preferences(self) -> list[Pin]:

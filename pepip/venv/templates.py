@@ -61,6 +61,11 @@ def make_venv(locations: Locations, store: Store, python: str | None) -> None:
         create_venv(locations.uv, locations.venv, python)
         return
     interpreter = _remembered_python(locations, store, python)
+    if store.owner is not None:
+        # Root in a user's store: a template there would be the user's, and root never
+        # runs what another user may change (docs/security.md). uv makes the venv.
+        create_venv(locations.uv, locations.venv, str(interpreter))
+        return
     try:
         template = _template(locations, store, interpreter)
     except PermissionError:  # another user's template (each user builds their own)
@@ -101,7 +106,7 @@ def _remembered_python(locations: Locations, store: Store, python: str | None) -
         pass
     found = _find_python(locations, python)
     try:
-        fsops.atomic_write_text(memory, str(found) + "\n", fsops.file_mode(others_write=False))
+        fsops.atomic_write_text(memory, str(found) + "\n", fsops.file_mode(others_write=False), store.owner)
     except PermissionError:
         pass  # a teammate's stale answer, which the sticky bit keeps: ask uv next time too
     return found
