@@ -93,12 +93,16 @@ def real_binary(name: str) -> Path:
 
 
 def mode_env(cfg: Config, mode: str) -> dict[str, str]:
-    """A private uv cache and pepip store per mode, so every mode starts cold and pays alone."""
+    """A private uv cache, pepip store and empty ``HOME`` per mode, so every mode starts cold
+    and pays alone, and every cache a tool keeps (pepip's own uv cache under ``~/.cache``
+    too) counts in the mode's true disk."""
     env = dict(os.environ)
-    for key in ("UV_LINK_MODE", "VIRTUAL_ENV", "UV_COMPILE_BYTECODE", *PER_MODE_ENV):
+    for key in ("UV_LINK_MODE", "VIRTUAL_ENV", "UV_COMPILE_BYTECODE", "XDG_CACHE_HOME", "PEPIP_CACHE_DIR", *PER_MODE_ENV):
         env.pop(key, None)
+    home = cfg.root / mode / "home"
+    home.mkdir(parents=True, exist_ok=True)
     env.update(UV_CACHE_DIR=str(cfg.root / mode / "uv-cache"), PEPIP_HOME=str(cfg.root / mode / "store"),
-               PEPIP_UV=str(cfg.uv), UV_PYTHON_DOWNLOADS="never")
+               PEPIP_UV=str(cfg.uv), UV_PYTHON_DOWNLOADS="never", HOME=str(home))
     if mode == "pepip-background":
         env["PEPIP_BYTECODE"] = "background"
     return env

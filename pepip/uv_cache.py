@@ -23,7 +23,7 @@ import sys
 from pathlib import Path
 from typing import Final, Mapping
 
-__all__ = ["CACHE_ENV", "cache_dir", "shares_files"]
+__all__ = ["CACHE_ENV", "cache_dir", "shares_files", "usable"]
 
 CACHE_ENV: Final = "PEPIP_CACHE_DIR"
 
@@ -43,14 +43,25 @@ def cache_dir(env: Mapping[str, str]) -> Path:
     return Path(os.path.realpath(base)) / "pepip" / "uv"
 
 
+def usable(cache: Path) -> bool:
+    """Whether ``cache`` exists or can be made, and this user may write it (a container run
+    with ``--user`` often has a ``HOME`` nobody can write): else uv gets a private one."""
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return False
+    return os.access(cache, os.W_OK | os.X_OK)
+
+
 def shares_files(cache: Path, store_root: Path) -> bool:
     """Whether fetches may hardlink the entries' files from ``cache``: POSIX, a store that
     only its owner (this user) writes, and the cache on the store's filesystem."""
     if sys.platform == "win32" or not hasattr(os, "geteuid"):
         return False
+    if not usable(cache):
+        return False
     try:
         store = os.stat(store_root)
-        cache.mkdir(parents=True, exist_ok=True)
         cached = os.stat(cache)
     except OSError:
         return False

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Callable, Final, Sequence
 from pepip import fsops
 from pepip.artifacts import LockedPackage, NormalizedName, Pin, normalized, read_pylock, render_pylock
 from pepip.errors import PepipError
+from pepip.uv_cache import usable
 from pepip.report import plural
 
 if TYPE_CHECKING:
@@ -313,6 +314,7 @@ def resolve_pins(
             )
         args = ["pip", "compile", str(source), *map(str, requirement_files)]
         args += ["--python", str(python), "--format", "pylock.toml", "--output-file", str(output)]
+        cache = cache if usable(cache) else Path(work, "uv-cache")
         args += ["--no-header", "--quiet", "--cache-dir", str(cache), *options.index_args()]
         for constraint in options.constraints:
             args += ["--constraint", str(constraint)]
@@ -357,10 +359,12 @@ def uninstall_from_venv(uv: Path, python: Path, names: Sequence[str]) -> None:
 def install_editables(uv: Path, python: Path, paths: Sequence[str], options: UvOptions, cache: Path) -> None:
     """Install projects in editable mode straight into the venv: never into the store
     (built through pepip's uv cache ``cache``, as everything pepip has uv build)."""
-    args = ["pip", "install", "--python", str(python), "--no-deps", "--quiet", "--cache-dir", str(cache)]
-    for path in paths:
-        args += ["-e", path]
-    _run_uv(uv, args + options.index_args(), "installing %s in editable mode" % ", ".join(paths))
+    with tempfile.TemporaryDirectory(prefix="pepip-editable-") as work:
+        cache = cache if usable(cache) else Path(work, "uv-cache")
+        args = ["pip", "install", "--python", str(python), "--no-deps", "--quiet", "--cache-dir", str(cache)]
+        for path in paths:
+            args += ["-e", path]
+        _run_uv(uv, args + options.index_args(), "installing %s in editable mode" % ", ".join(paths))
 
 
 def parse_pins(text: str) -> list[Pin]:
