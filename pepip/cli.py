@@ -41,6 +41,7 @@ import typer  # noqa: E402
 
 from pepip import __version__  # noqa: E402
 from pepip.errors import PepipError  # noqa: E402
+from pepip.locations import SETTINGS  # noqa: E402
 from pepip.report import exit_code  # noqa: E402
 from pepip.install_line import locations_for, reporter_for, run_install, uv_options  # noqa: E402
 
@@ -51,26 +52,17 @@ except ImportError:  # pragma: no cover - older typer depends on click itself
 
 __all__ = ["app", "main", "run"]
 
-# What each variable means, for the help texts (docs/commands.md and the README say more).
-_ENVIRONMENT = {
-    "VIRTUAL_ENV": "the activated venv: used when --venv is not given",
-    "PEPIP_HOME": "the store (default ~/.pepip)",
-    "PEPIP_BASE_STORES": "read-only stores below PEPIP_HOME (:-separated)",
-    "PEPIP_LINK_MODE": "symlink (default) or copy: how data files and scripts reach the venv",
-    "PEPIP_BYTECODE": "auto (default), background, compile or lazy: when stored modules get bytecode",
-    "PEPIP_RESOLUTION_TTL": "seconds a resolution is reused for the same inputs (default 600)",
-    "PEPIP_UV": "the uv binary (default: the one the uv package ships)",
-    "UV_*": "uv's own settings (indexes, cache, offline) apply to its runs",
-}
 _VENV_ENV = ("VIRTUAL_ENV", "PEPIP_HOME")
 
 
 def _epilog(examples: Sequence[str], names: Sequence[str] = _VENV_ENV) -> str:
-    """One example and the environment variables that matter, kept as typed (``\b``)."""
+    """One example and the environment variables that matter, kept as typed (``\b``); each
+    variable's help comes from its declaration (``pepip.locations.SETTINGS``)."""
     text = "\b\nExample:\n" + "".join("  $ %s\n" % example for example in examples)
     width = max(len(name) for name in names)
+    settings = {setting.name: setting for setting in SETTINGS}
     text += "\n\b\nEnvironment:\n" + "".join(
-        "  %s  %s\n" % (name.ljust(width), _ENVIRONMENT[name]) for name in names
+        "  %s  %s\n" % (name.ljust(width), settings[name].help) for name in names
     )
     return text + "\nFull reference: docs/commands.md"
 
@@ -81,7 +73,8 @@ app = typer.Typer(
     name="pepip",
     help="Install Python packages once into a shared store and wire venvs to it.",
     epilog=_epilog(
-        ["pepip install requests numpy   # into the active venv, else ./.venv"], list(_ENVIRONMENT)
+        ["pepip install requests numpy   # into the active venv, else ./.venv"],
+        [setting.name for setting in SETTINGS],
     ),
     add_completion=False,
     pretty_exceptions_enable=False,

@@ -290,6 +290,31 @@ def test_help_has_an_example_and_the_environment(capsys, command):
     assert "Environment:" in result.stdout and "PEPIP_HOME" in result.stdout
 
 
+def test_every_value_help_names_for_a_setting_is_one_pepip_takes(capsys, monkeypatch):
+    """`pepip --help` said PEPIP_LINK_MODE defaults to symlink, which pepip refuses: help and
+    check now come from one declaration (``pepip.locations.SETTINGS``)."""
+    result = run_pepip(["--help"], capsys)
+    assert result.exit_code == 0
+    environment = result.stdout.split("Environment:", 1)[1]
+    help_lines = dict(re.findall(r"^ +(\S+) {2,}(.*)$", environment, re.M))
+    choices = {}
+    for name, text in help_lines.items():
+        listed = re.match(r"^(\w+(?: \(default\))?(?:, \w+(?: \(default\))?)* or \w+(?: \(default\))?):", text)
+        if listed:
+            choices[name] = re.findall(r"(\w+)( \(default\))?", listed.group(1).replace(" or ", ", "))
+    assert {"PEPIP_LINK_MODE", "PEPIP_BYTECODE"} <= set(choices), help_lines
+    for name, values in choices.items():
+        assert [value for value, default in values if default], "%s: help names no default" % name
+        for value, _ in values:
+            monkeypatch.setenv(name, value)
+            taken = run_pepip(["store", "path"], capsys)
+            assert taken.exit_code == 0, "%s=%s, as help offers: %s" % (name, value, taken.stderr)
+        monkeypatch.setenv(name, "no-such-mode")
+        refused = run_pepip(["store", "path"], capsys)
+        assert refused.exit_code == 1 and name in refused.stderr
+        monkeypatch.delenv(name)
+
+
 def _install_on(stderr_kind: str, index_args, args=("alpha",), quiet=False):
     """Run `pepip install` in a subprocess with stderr on a new pseudo-terminal or a pipe."""
     command = [sys.executable, "-m", "pepip", "install", *(["-q"] if quiet else []), *index_args, *args]
