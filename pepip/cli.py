@@ -1,8 +1,9 @@
 """The command line: parse arguments, build ``Locations``, call one function, print.
 
 User errors (``PepipError``) end as one ``pepip: error: ...`` line on stderr and exit 1 (the
-resolver's explanation is part of it; only a build's own output follows it); ``--verbose``
-shows the traceback instead. A usage mistake (unknown command or option) is one such line
+resolver's explanation is part of it; only a build's own output follows it). ``-v``
+(before or after the command, as with uv) shows uv's whole output as ``uv -v`` does;
+``-vv`` also the traceback of an error. A usage mistake (unknown command or option) is one such line
 too, with click's suggestion, and exits 2, as pip and uv do. Text a user typed is printed
 escaped (``report.printable``): it cannot forge a second line.
 Command modules are imported inside each command, so ``pepip --version`` loads none of them;
@@ -14,6 +15,7 @@ line (``_quiet_interrupt``); once the command has finished it is ignored, and pe
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from types import TracebackType
@@ -41,7 +43,7 @@ import typer  # noqa: E402
 
 from pepip import __version__  # noqa: E402
 from pepip.errors import PepipError  # noqa: E402
-from pepip.locations import SETTINGS  # noqa: E402
+from pepip.locations import SETTINGS, wants_color  # noqa: E402
 from pepip.report import exit_code  # noqa: E402
 from pepip.install_line import locations_for, reporter_for, run_install, uv_options  # noqa: E402
 
@@ -91,7 +93,7 @@ store_app = typer.Typer(
 )
 app.add_typer(store_app, name="store")
 
-_verbose = False
+_verbose = 0  # -v given before the command (`pepip -v install`), counted
 
 # Options several commands share, declared once.
 _VENV = typer.Option(
@@ -101,6 +103,9 @@ _PYTHON = typer.Option(
     None, "--python", "-p", help="Interpreter for a new venv (an existing venv's must match)."
 )
 _QUIET = typer.Option(False, "--quiet", "-q", help="Print nothing but errors.")
+_VERBOSE = typer.Option(
+    0, "--verbose", "-v", count=True, help="Show uv's whole output, as `uv -v` does (-vv: tracebacks too)."
+)
 _INDEX_URL = typer.Option(None, "--index-url", "-i", help="Base URL of the package index.")
 _EXTRA_INDEX_URL = typer.Option([], "--extra-index-url", help="More package indexes.")
 _FIND_LINKS = typer.Option([], "--find-links", "-f", help="Directories or pages of wheels.")
@@ -116,6 +121,13 @@ _REFRESH = typer.Option(
 )
 
 
+def _verbosity(count: int) -> int:
+    """All ``-v`` of the command line: the command's and the ones before it."""
+    global _verbose
+    _verbose += count
+    return _verbose
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo("pepip %s" % __version__)
@@ -127,7 +139,7 @@ def _root(
     version: bool = typer.Option(
         False, "--version", "-V", callback=_version, is_eager=True, help="Show the version and exit."
     ),
-    verbose: bool = typer.Option(False, "--verbose", help="Show tracebacks of errors."),
+    verbose: int = _VERBOSE,
 ) -> None:
     global _verbose
     _verbose = verbose
@@ -152,11 +164,12 @@ def install_command(
     upgrade: bool = _UPGRADE,
     require_hashes: bool = _REQUIRE_HASHES,
     refresh: bool = _REFRESH,
+    verbose: int = _VERBOSE,
 ) -> None:
     """Install packages into a venv through the shared store."""
     run_install(
         packages or (), requirement, editable, venv, python, quiet, index_url, extra_index_url, find_links,
-        no_index, pre, constraint, upgrade, require_hashes, refresh,
+        no_index, pre, constraint, upgrade, require_hashes, refresh, _verbosity(verbose),
     )
 
 
@@ -165,11 +178,12 @@ def uninstall_command(
     packages: List[str] = typer.Argument(..., help="Names of the packages to remove."),
     venv: Optional[Path] = _VENV,
     quiet: bool = _QUIET,
+    verbose: int = _VERBOSE,
 ) -> None:
     """Remove packages from a venv (their dependencies and the store stay)."""
     from pepip.commands.uninstall import uninstall
 
-    uninstall(locations_for(venv), packages, reporter_for(quiet))
+    uninstall(locations_for(venv, verbose=_verbosity(verbose)), packages, reporter_for(quiet))
 
 
 @app.command("sync", epilog=_epilog(["pepip sync requirements.txt"]))
@@ -192,6 +206,7 @@ def sync_command(
     upgrade: bool = _UPGRADE,
     require_hashes: bool = _REQUIRE_HASHES,
     refresh: bool = _REFRESH,
+    verbose: int = _VERBOSE,
 ) -> None:
     """Make the venv hold exactly what a file asks for, removing the rest."""
     from pepip.commands.sync import sync
@@ -200,7 +215,8 @@ def sync_command(
         index_url, extra_index_url, find_links, no_index, pre, constraint, upgrade, require_hashes,
         extras=tuple(extra), all_extras=all_extras, groups=tuple(group),
     )
-    sync(locations_for(venv, refresh), tuple(files or ()), python, options, reporter_for(quiet))
+    locations = locations_for(venv, refresh, _verbosity(verbose))
+    sync(locations, tuple(files or ()), python, options, reporter_for(quiet))
 
 
 @app.command("list", epilog=_epilog(["pepip list --format json"]))
@@ -234,11 +250,12 @@ def venv_command(
     path: Optional[Path] = typer.Argument(None, help="Where to create it (default: .venv)."),
     python: Optional[str] = _PYTHON,
     quiet: bool = _QUIET,
+    verbose: int = _VERBOSE,
 ) -> None:
     """Create an empty venv wired to the store."""
     from pepip.commands.install import create_wired_venv
 
-    create_wired_venv(locations_for(path), python, reporter_for(quiet))
+    create_wired_venv(locations_for(path, verbose=_verbosity(verbose)), python, reporter_for(quiet))
 
 
 @app.command("repair", epilog=_epilog(["pepip repair --venv exp1/.venv"]))
@@ -249,12 +266,13 @@ def repair_command(
     extra_index_url: List[str] = _EXTRA_INDEX_URL,
     find_links: List[str] = _FIND_LINKS,
     no_index: bool = _NO_INDEX,
+    verbose: int = _VERBOSE,
 ) -> None:
     """Re-store every missing or damaged store entry the venv uses (same versions)."""
     from pepip.commands.repair import repair
 
     options = uv_options(index_url, extra_index_url, find_links, no_index)
-    repair(locations_for(venv), options, reporter_for(quiet))
+    repair(locations_for(venv, verbose=_verbosity(verbose)), options, reporter_for(quiet))
 
 
 @app.command("doctor", epilog=_epilog(["pepip doctor --venv exp1/.venv"]))
@@ -317,6 +335,7 @@ def store_verify_command(
     extra_index_url: List[str] = _EXTRA_INDEX_URL,
     find_links: List[str] = _FIND_LINKS,
     no_index: bool = _NO_INDEX,
+    verbose: int = _VERBOSE,
 ) -> None:
     """Check every file of every entry against its RECORD hash."""
     from pepip.commands.repair import fix_store
@@ -324,7 +343,7 @@ def store_verify_command(
     from pepip.report import plural
     from pepip.store.verify import skipped_links, verify_store
 
-    locations = locations_for(None)
+    locations = locations_for(None, verbose=_verbosity(verbose))
     problems = verify_store(Store.of(locations))
     for problem in problems:
         typer.echo(problem.describe())
@@ -392,7 +411,7 @@ def run(argv: list[str] | None) -> int:
         return code if isinstance(code, int) else 0
 
     try:
-        return exit_code(invoke, _verbose)
+        return exit_code(invoke, lambda: _verbose >= 2, wants_color(os.environ, sys.stderr))
     except _UsageError as error:
         if type(error).__name__ == "NoArgsIsHelpError":  # plain `pepip`: the help, as uv does
             error.show()

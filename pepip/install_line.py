@@ -44,6 +44,8 @@ INSTALL_OPTIONS: Final = {
     "--upgrade": ("upgrade", False, False),
     "--require-hashes": ("require_hashes", False, False),
     "--refresh": ("refresh", False, False),
+    "-v": ("verbose", False, True),  # a flag that repeats: counted
+    "--verbose": ("verbose", False, True),
 }
 
 
@@ -54,6 +56,7 @@ def parse_install(args: Sequence[str]) -> dict[str, object] | None:
     packages: list[str] = []
     values: dict[str, object] = {"packages": packages}
     repeated: dict[str, list[str]] = {}
+    counts: dict[str, int] = {}
     rest = iter(args[1:])
     for arg in rest:
         if arg == "--":
@@ -70,7 +73,8 @@ def parse_install(args: Sequence[str]) -> dict[str, object] | None:
         if not takes_value:
             if equals:
                 return None
-            values[parameter] = True
+            counts[parameter] = counts.get(parameter, 0) + 1  # -v -v: 2
+            values[parameter] = counts[parameter] if repeats else True
             continue
         if not equals:
             following = next(rest, None)
@@ -101,6 +105,7 @@ def run_install(
     upgrade: bool = False,
     require_hashes: bool = False,
     refresh: bool = False,
+    verbose: int = 0,
 ) -> None:
     """``pepip install``, whichever parser read its command line."""
     from pepip.commands.install import InstallRequest, install
@@ -112,21 +117,27 @@ def run_install(
     request = InstallRequest(
         tuple(packages), tuple(Path(path) for path in requirement), python, options, tuple(editable)
     )
-    install(locations_for(None if venv is None else Path(venv), refresh), request, reporter_for(quiet))
+    install(locations_for(None if venv is None else Path(venv), refresh, verbose), request, reporter_for(quiet))
 
 
-def locations_for(venv: Optional[Path], refresh: bool = False) -> Locations:
-    """The command's ``Locations`` (``--refresh`` ignores remembered resolutions)."""
+def locations_for(venv: Optional[Path], refresh: bool = False, verbose: int = 0) -> Locations:
+    """The command's ``Locations`` (``--refresh`` ignores remembered resolutions; ``verbose``
+    is ``-v`` counted: uv's own output shown)."""
     from pepip.locations import Locations
 
-    locations = Locations.from_environment(venv)
+    locations = Locations.from_environment(venv, verbose=verbose)
     return locations.refreshed() if refresh else locations
 
 
 def reporter_for(quiet: bool) -> Reporter:
+    """Result lines on stderr, warnings coloured as uv colours them (``wants_color``)."""
+    import os
+    import sys
+
+    from pepip.locations import wants_color
     from pepip.report import Reporter
 
-    return Reporter(quiet=quiet)
+    return Reporter(quiet=quiet, color=wants_color(os.environ, sys.stderr))
 
 
 def uv_options(

@@ -10,15 +10,18 @@ import dataclasses
 import math
 import os
 import shutil
+import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final, Mapping
+from typing import Final, Mapping, TextIO
 
 from pepip.errors import PepipError
 from pepip.sharing import machine_id
 
 __all__ = [
     "Locations",
+    "UvProgram",
+    "wants_color",
     "uv_config_files",
     "HOME_ENV",
     "UV_ENV",
@@ -119,9 +122,36 @@ SETTINGS: Final = (
             default="%d, 90 days" % DEFAULT_REGISTRATION_TTL),
     Setting(MACHINE_ID_ENV, "this machine's id in registry records", default="/etc/machine-id"),
     Setting(NO_COLOR_ENV, "set: no colour in pepip's and uv's output (wins over FORCE_COLOR)"),
-    Setting(FORCE_COLOR_ENV, "set: colour even when stderr is not a terminal"),
+    Setting(FORCE_COLOR_ENV, "set: colour even when stderr is not a terminal (a CI log)"),
     Setting("UV_*", "uv's own settings (indexes, cache, offline) apply to its runs"),
 )
+
+
+@dataclass(frozen=True)
+class UvProgram:
+    """The uv binary and how its output reaches the user (``pepip.uv.resolve`` runs it).
+
+    ``verbose`` (pepip's ``-v``, counted): uv runs with as many ``-v`` and all it prints goes
+    to pepip's stderr as it comes, as ``uv -v`` shows it. ``color``: whether what uv prints
+    there may be coloured (``wants_color``).
+    """
+
+    binary: Path
+    verbose: int = 0
+    color: bool = False
+
+
+def wants_color(environ: Mapping[str, str], stream: TextIO) -> bool:
+    """Colour on ``stream``, decided as uv decides it: ``NO_COLOR`` (any value) never,
+    else ``FORCE_COLOR`` or ``CLICOLOR_FORCE`` always, else only on a terminal."""
+    if environ.get(NO_COLOR_ENV):
+        return False
+    if environ.get(FORCE_COLOR_ENV) or environ.get("CLICOLOR_FORCE", "0") not in ("", "0"):
+        return True
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # a closed or unusual stream
+        return False
 
 
 @dataclass(frozen=True)
@@ -130,7 +160,7 @@ class Locations:
 
     store_root: Path
     venv: Path
-    uv: Path
+    uv: UvProgram
     copy_files: bool = False  # PEPIP_LINK_MODE=copy: data files and scripts copied, not hardlinked
     project_dir: Path = Path(".")
     resolution_ttl: float = DEFAULT_RESOLUTION_TTL
@@ -157,9 +187,11 @@ class Locations:
 
     @classmethod
     def from_environment(
-        cls, venv: Path | None, environ: Mapping[str, str] | None = None, cwd: Path | None = None
+        cls, venv: Path | None, environ: Mapping[str, str] | None = None, cwd: Path | None = None,
+        verbose: int = 0,
     ) -> Locations:
-        """Build from ``PEPIP_HOME`` (default ``~/.pepip``) and the venv ``choose_venv`` picks."""
+        """Build from ``PEPIP_HOME`` (default ``~/.pepip``) and the venv ``choose_venv`` picks;
+        ``verbose`` is pepip's ``-v`` count, for uv's runs."""
         env = os.environ if environ is None else environ
         base = Path.cwd() if cwd is None else cwd
         home = env.get(HOME_ENV)
@@ -185,7 +217,7 @@ class Locations:
         return cls(
             store_root,
             venv_path,
-            find_uv(env),
+            UvProgram(find_uv(env), verbose, wants_color(env, sys.stderr)),
             link_mode == "copy",
             base,
             ttl,
