@@ -392,6 +392,44 @@ def store_prune_command(
         typer.echo(" - %s" % path)
 
 
+@store_app.command("clean", epilog=_epilog(["pepip store clean --yes"], ["PEPIP_HOME"]))
+def store_clean_command(
+    yes: bool = typer.Option(False, "--yes", "-y", help="Remove it even though venvs still use it."),
+) -> None:
+    """Remove the whole store (read-only entries too), as `uv cache clean` does uv's cache."""
+    from pepip.report import plural
+    from pepip.store.clean import clean_store, store_users
+    from pepip.store.layout import Store
+
+    store = Store.of(locations_for(None))
+    users = store_users(store)
+    if users and not yes:
+        for venv in users.venvs:
+            typer.echo(str(venv))
+        elsewhere = " and %s on other machines" % plural(users.elsewhere, "venv") if users.elsewhere else ""
+        count = len(users.venvs) + users.elsewhere
+        raise PepipError(
+            "%s%s still %s the store %s (listed above); removing it breaks them until "
+            "`pepip repair` stores their packages again; pass --yes to remove it"
+            % (plural(len(users.venvs), "venv"), elsewhere, "uses" if count == 1 else "use", store.root)
+        )
+    typer.echo("Clearing store at: %s" % store.root, err=True)
+    result = clean_store(store)
+    typer.echo("Removed %s (%s)" % (plural(result.files, "file"), _size(result.freed)), err=True)
+    if result.kept:
+        typer.echo(
+            "pepip: warning: kept %s owned by %s: only their owner or the store's admin can "
+            "remove them" % (plural(len(result.kept), "path"), ", ".join(result.owners())),
+            err=True,
+        )
+    if users:
+        typer.echo(
+            "pepip: warning: %s used the store; `pepip repair` in each stores its packages again"
+            % plural(len(users.venvs) + users.elsewhere, "venv"),
+            err=True,
+        )
+
+
 def _size(count: int) -> str:
     for unit in ("B", "KiB", "MiB", "GiB"):
         if count < 1024 or unit == "GiB":
