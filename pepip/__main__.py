@@ -55,7 +55,8 @@ def _run(args: list[str]) -> int:
             return 0
 
         verbose = install.get("verbose", 0)
-        return exit_code(command, lambda: isinstance(verbose, int) and verbose >= 2, wants_color(os.environ, sys.stderr))
+        traceback = isinstance(verbose, int) and verbose >= 2  # -vv
+        return exit_code(command, lambda: traceback, wants_color(os.environ, sys.stderr))
     from pepip.cli import run
 
     return run(args)

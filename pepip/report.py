@@ -71,19 +71,16 @@ class Reporter:
         except (AttributeError, ValueError):  # a closed or unusual stream
             return False
 
-    def line(self, text: str) -> None:
-        """One line of output (control characters in it escaped)."""
+    def line(self, text: str, prefix: str = "") -> None:
+        """One line of output (control characters in ``text`` escaped), after ``prefix``."""
         heading, self._heading = self._heading, None
         if heading is not None:
             self._write(printable(heading) + "\n")
-        self._write(printable(text) + "\n")
+        self._write(prefix + printable(text) + "\n")
 
     def warning(self, text: str) -> None:
         """``pepip: warning: ...``, one line, like pip's and uv's warnings (not with ``-q``)."""
-        heading, self._heading = self._heading, None
-        if heading is not None:
-            self._write(printable(heading) + "\n")
-        self._write("%s %s\n" % (_prefix("warning", self.color), printable(text)))
+        self.line(text, _prefix("warning", self.color) + " ")
 
     def _write(self, text: str) -> None:
         """A closed stream (``pepip install ... | head``) ends the output, never the command:

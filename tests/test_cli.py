@@ -583,6 +583,9 @@ def test_error_line_keeps_what_git_said(capsys, venv, isolated):
     missing = isolated / "no-repo"
     result = run_pepip(["install", "foo @ git+file://%s" % missing], capsys)
     assert_one_line_error(result, "fatal: '%s' does not appear to be a git repository" % missing)
+    # With -v, uv's log (DEBUG lines, `Updating ...`) comes first and stays out of the line.
+    verbose = run_pepip(["install", "-v", "foo @ git+file://%s" % missing], capsys)
+    assert "DEBUG " in verbose.stderr and verbose.error_lines[-1] == result.error_lines[0]
 
 
 @pytest.mark.parametrize("where", ["global", "command"])

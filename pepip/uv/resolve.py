@@ -232,6 +232,12 @@ def _run_reading_stderr(
 _DECORATION: Final = " ×╰├─▶│\t"
 _CARETS: Final = re.compile(r"^[|\s]*\^+$")
 _LONG_WORD: Final = re.compile(r"\S{200,}")
+# Lines of uv's that are no part of an error: what it did (not with --quiet), indented by up
+# to 3 spaces, and with -v its log. A cause's further lines are indented more.
+_NOT_ERRORS: Final = (
+    "Using ", "Resolved ", "Downloading ", "Downloaded ", "Building ", "Built ", "Prepared ", "Installed ",
+    "Uninstalled ", "Audited ", "Updating ", "Updated ", "+ ", "- ", "~ ", "DEBUG ", "TRACE ", "INFO ",
+)
 _URL: Final = re.compile(r"[a-z][a-z0-9+.-]*://[^\s'`\")]+")
 
 
@@ -249,6 +255,9 @@ def _uv_summary(stderr: str) -> tuple[str, bool]:
     """
     blocks: list[list[str]] = []  # each: head ("error: ..."), then its continuation lines
     for raw in stderr.splitlines():
+        text = raw.lstrip(" ")
+        if len(raw) - len(text) <= 3 and text.startswith(_NOT_ERRORS):
+            continue  # progress and result lines (right-aligned verbs), -v's log lines
         line = raw.strip(_DECORATION)
         marker = raw.strip()[:1]  # uv's graphical style: `× error`, then `╰─▶ cause`
         if marker in ("×", "╰", "├"):
@@ -257,7 +266,7 @@ def _uv_summary(stderr: str) -> tuple[str, bool]:
             blocks.append([line])
         elif blocks and (raw[:1].isspace() or not line):
             blocks[-1].append(line)
-        elif line and not line.startswith(("Using ", "Resolved ")):
+        elif line:
             blocks.append(["error: " + line])  # output of no known shape: keep it as it is
     explanation, complete = "", True
     chain: list[str] = []  # the error, then its causes
