@@ -223,6 +223,7 @@ def sync_command(
 def list_command(
     venv: Optional[Path] = _VENV,
     output_format: str = typer.Option("table", "--format", help="table or json."),
+    verbose: int = _VERBOSE,
 ) -> None:
     """List the venv's packages and whether each comes from the store or site-packages."""
     from pepip.commands.listing import format_json, format_table, list_venv
@@ -230,17 +231,17 @@ def list_command(
 
     if output_format not in ("table", "json"):
         raise PepipError("--format must be `table` or `json`, not `%s`" % output_format)
-    rows = list_venv(existing_target(locations_for(venv)))
+    rows = list_venv(existing_target(locations_for(venv, verbose=_verbosity(verbose))))
     typer.echo(format_json(rows) if output_format == "json" else format_table(rows))
 
 
 @app.command("freeze", epilog=_epilog(["pepip freeze > requirements.txt"]))
-def freeze_command(venv: Optional[Path] = _VENV) -> None:
+def freeze_command(venv: Optional[Path] = _VENV, verbose: int = _VERBOSE) -> None:
     """Print the venv's packages as pip-compatible requirement lines."""
     from pepip.commands.listing import format_freeze, list_venv
     from pepip.venv.target import existing_target
 
-    text = format_freeze(list_venv(existing_target(locations_for(venv))))
+    text = format_freeze(list_venv(existing_target(locations_for(venv, verbose=_verbosity(verbose)))))
     if text:
         typer.echo(text)
 
@@ -276,13 +277,13 @@ def repair_command(
 
 
 @app.command("doctor", epilog=_epilog(["pepip doctor --venv exp1/.venv"]))
-def doctor_command(venv: Optional[Path] = _VENV) -> None:
+def doctor_command(venv: Optional[Path] = _VENV, verbose: int = _VERBOSE) -> None:
     """Report every problem of a venv without changing anything."""
     from pepip.commands.doctor import diagnose
 
     from pepip.report import printable
 
-    problems = diagnose(locations_for(venv))
+    problems = diagnose(locations_for(venv, verbose=_verbosity(verbose)))
     for problem in problems:  # each a user error, in the form every command prints one
         typer.echo("pepip: error: %s" % printable(problem), err=True)
     if problems:
@@ -291,18 +292,18 @@ def doctor_command(venv: Optional[Path] = _VENV) -> None:
 
 
 @store_app.command("path", epilog=_epilog(["pepip store path"], ["PEPIP_HOME"]))
-def store_path_command() -> None:
+def store_path_command(verbose: int = _VERBOSE) -> None:
     """Print the store root."""
-    typer.echo(str(locations_for(None).store_root))
+    typer.echo(str(locations_for(None, verbose=_verbosity(verbose)).store_root))
 
 
 @store_app.command("ls", epilog=_epilog(["pepip store ls"], ["PEPIP_HOME", "PEPIP_BASE_STORES"]))
-def store_ls_command() -> None:
+def store_ls_command(verbose: int = _VERBOSE) -> None:
     """One row per stored build: name, version, tags, size, live venvs using it."""
     from pepip.store.inventory import list_entries
     from pepip.store.layout import Store
 
-    rows = list_entries(Store.of(locations_for(None)))
+    rows = list_entries(Store.of(locations_for(None, verbose=_verbosity(verbose))))
     table = [("Package", "Version", "Tags", "Size", "Venvs")] + [
         (row.name, row.version, row.tags, _size(row.size), str(row.users)) for row in rows
     ]
@@ -312,12 +313,12 @@ def store_ls_command() -> None:
 
 
 @store_app.command("status", epilog=_epilog(["pepip store status"], ["PEPIP_HOME"]))
-def store_status_command() -> None:
+def store_status_command(verbose: int = _VERBOSE) -> None:
     """Totals: entries, bytes on disk, venvs, and what per-venv copies would take."""
     from pepip.store.inventory import store_status
     from pepip.store.layout import Store
 
-    locations = locations_for(None)
+    locations = locations_for(None, verbose=_verbosity(verbose))
     status = store_status(Store.of(locations))
     typer.echo("Store:            %s" % locations.store_root)
     typer.echo("Entries:          %d" % status.entries)
@@ -369,6 +370,7 @@ def store_verify_command(
 @store_app.command("prune", epilog=_epilog(["pepip store prune --dry-run"], ["PEPIP_HOME"]))
 def store_prune_command(
     dry_run: bool = typer.Option(False, "--dry-run", help="Only say what would go."),
+    verbose: int = _VERBOSE,
 ) -> None:
     """Remove entries no live venv uses, and leftovers of interrupted installs."""
     from pepip.store.prune import prune
@@ -376,7 +378,7 @@ def store_prune_command(
 
     from pepip.report import plural
 
-    result = prune(Store.of(locations_for(None)), dry_run)
+    result = prune(Store.of(locations_for(None, verbose=_verbosity(verbose))), dry_run)
     verb = "Would remove" if dry_run else "Removed"
     typer.echo(
         "%s %s (%s), %s, %s from the registry"
@@ -395,13 +397,14 @@ def store_prune_command(
 @store_app.command("clean", epilog=_epilog(["pepip store clean --yes"], ["PEPIP_HOME"]))
 def store_clean_command(
     yes: bool = typer.Option(False, "--yes", "-y", help="Remove it even though venvs still use it."),
+    verbose: int = _VERBOSE,
 ) -> None:
     """Remove the whole store (read-only entries too), as `uv cache clean` does uv's cache."""
     from pepip.report import plural
     from pepip.store.clean import clean_store, store_users
     from pepip.store.layout import Store
 
-    store = Store.of(locations_for(None))
+    store = Store.of(locations_for(None, verbose=_verbosity(verbose)))
     users = store_users(store)
     if users and not yes:
         for venv in users.venvs:

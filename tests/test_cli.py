@@ -282,6 +282,7 @@ def test_ctrl_c_after_the_command_finished_exits_0():
 @pytest.mark.parametrize("command", [
     [], ["install"], ["uninstall"], ["sync"], ["list"], ["freeze"], ["venv"], ["repair"], ["doctor"],
     ["store"], ["store", "path"], ["store", "ls"], ["store", "status"], ["store", "verify"], ["store", "prune"],
+    ["store", "clean"],
 ])
 def test_help_has_an_example_and_the_environment(capsys, command):
     result = run_pepip([*command, "--help"], capsys)
