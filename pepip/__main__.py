@@ -45,13 +45,18 @@ def _run(args: list[str]) -> int:
 
     install = parse_install(args)
     if install is not None:
+        import os
+
+        from pepip.locations import wants_color
         from pepip.report import exit_code
 
         def command() -> int:
             run_install(**install)  # type: ignore[arg-type]
             return 0
 
-        return exit_code(command)
+        verbose = install.get("verbose", 0)
+        traceback = isinstance(verbose, int) and verbose >= 2  # -vv
+        return exit_code(command, lambda: traceback, wants_color(os.environ, sys.stderr))
     from pepip.cli import run
 
     return run(args)

@@ -1,8 +1,9 @@
 """The command line: parse arguments, build ``Locations``, call one function, print.
 
 User errors (``PepipError``) end as one ``pepip: error: ...`` line on stderr and exit 1 (the
-resolver's explanation is part of it; only a build's own output follows it); ``--verbose``
-shows the traceback instead. A usage mistake (unknown command or option) is one such line
+resolver's explanation is part of it; only a build's own output follows it). ``-v``
+(before or after the command, as with uv) shows uv's whole output as ``uv -v`` does;
+``-vv`` also the traceback of an error. A usage mistake (unknown command or option) is one such line
 too, with click's suggestion, and exits 2, as pip and uv do. Text a user typed is printed
 escaped (``report.printable``): it cannot forge a second line.
 Command modules are imported inside each command, so ``pepip --version`` loads none of them;
@@ -14,6 +15,7 @@ line (``_quiet_interrupt``); once the command has finished it is ignored, and pe
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from types import TracebackType
@@ -41,6 +43,7 @@ import typer  # noqa: E402
 
 from pepip import __version__  # noqa: E402
 from pepip.errors import PepipError  # noqa: E402
+from pepip.locations import SETTINGS, wants_color  # noqa: E402
 from pepip.report import exit_code  # noqa: E402
 from pepip.install_line import locations_for, reporter_for, run_install, uv_options  # noqa: E402
 
@@ -51,26 +54,17 @@ except ImportError:  # pragma: no cover - older typer depends on click itself
 
 __all__ = ["app", "main", "run"]
 
-# What each variable means, for the help texts (docs/commands.md and the README say more).
-_ENVIRONMENT = {
-    "VIRTUAL_ENV": "the activated venv: used when --venv is not given",
-    "PEPIP_HOME": "the store (default ~/.pepip)",
-    "PEPIP_BASE_STORES": "read-only stores below PEPIP_HOME (:-separated)",
-    "PEPIP_LINK_MODE": "symlink (default) or copy: how data files and scripts reach the venv",
-    "PEPIP_BYTECODE": "auto (default), background, compile or lazy: when stored modules get bytecode",
-    "PEPIP_RESOLUTION_TTL": "seconds a resolution is reused for the same inputs (default 600)",
-    "PEPIP_UV": "the uv binary (default: the one the uv package ships)",
-    "UV_*": "uv's own settings (indexes, cache, offline) apply to its runs",
-}
 _VENV_ENV = ("VIRTUAL_ENV", "PEPIP_HOME")
 
 
 def _epilog(examples: Sequence[str], names: Sequence[str] = _VENV_ENV) -> str:
-    """One example and the environment variables that matter, kept as typed (``\b``)."""
+    """One example and the environment variables that matter, kept as typed (``\b``); each
+    variable's help comes from its declaration (``pepip.locations.SETTINGS``)."""
     text = "\b\nExample:\n" + "".join("  $ %s\n" % example for example in examples)
     width = max(len(name) for name in names)
+    settings = {setting.name: setting for setting in SETTINGS}
     text += "\n\b\nEnvironment:\n" + "".join(
-        "  %s  %s\n" % (name.ljust(width), _ENVIRONMENT[name]) for name in names
+        "  %s  %s\n" % (name.ljust(width), settings[name].help) for name in names
     )
     return text + "\nFull reference: docs/commands.md"
 
@@ -81,7 +75,8 @@ app = typer.Typer(
     name="pepip",
     help="Install Python packages once into a shared store and wire venvs to it.",
     epilog=_epilog(
-        ["pepip install requests numpy   # into the active venv, else ./.venv"], list(_ENVIRONMENT)
+        ["pepip install requests numpy   # into the active venv, else ./.venv"],
+        [setting.name for setting in SETTINGS],
     ),
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -98,7 +93,7 @@ store_app = typer.Typer(
 )
 app.add_typer(store_app, name="store")
 
-_verbose = False
+_verbose = 0  # -v given before the command (`pepip -v install`), counted
 
 # Options several commands share, declared once.
 _VENV = typer.Option(
@@ -108,6 +103,9 @@ _PYTHON = typer.Option(
     None, "--python", "-p", help="Interpreter for a new venv (an existing venv's must match)."
 )
 _QUIET = typer.Option(False, "--quiet", "-q", help="Print nothing but errors.")
+_VERBOSE = typer.Option(
+    0, "--verbose", "-v", count=True, help="Show uv's whole output, as `uv -v` does (-vv: tracebacks too)."
+)
 _INDEX_URL = typer.Option(None, "--index-url", "-i", help="Base URL of the package index.")
 _EXTRA_INDEX_URL = typer.Option([], "--extra-index-url", help="More package indexes.")
 _FIND_LINKS = typer.Option([], "--find-links", "-f", help="Directories or pages of wheels.")
@@ -123,6 +121,13 @@ _REFRESH = typer.Option(
 )
 
 
+def _verbosity(count: int) -> int:
+    """All ``-v`` of the command line: the command's and the ones before it."""
+    global _verbose
+    _verbose += count
+    return _verbose
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo("pepip %s" % __version__)
@@ -134,7 +139,7 @@ def _root(
     version: bool = typer.Option(
         False, "--version", "-V", callback=_version, is_eager=True, help="Show the version and exit."
     ),
-    verbose: bool = typer.Option(False, "--verbose", help="Show tracebacks of errors."),
+    verbose: int = _VERBOSE,
 ) -> None:
     global _verbose
     _verbose = verbose
@@ -183,12 +188,14 @@ def install_command(
     group: List[str] = typer.Option(
         [], "--group", help="A dependency group of ./pyproject.toml, or PATH:NAME (PEP 735)."
     ),
+    verbose: int = _VERBOSE,
 ) -> None:
     """Install packages into a venv through the shared store."""
     run_install(
         packages or (), requirement, editable, venv, python, quiet, index_url, extra_index_url, find_links,
         no_index, pre, constraint, upgrade, require_hashes, refresh, upgrade_package, no_deps, reinstall,
         reinstall_package, dry_run, offline, no_build_isolation, index_strategy, torch_backend, group,
+        verbose=_verbosity(verbose),
     )
 
 
@@ -197,11 +204,12 @@ def uninstall_command(
     packages: List[str] = typer.Argument(..., help="Names of the packages to remove."),
     venv: Optional[Path] = _VENV,
     quiet: bool = _QUIET,
+    verbose: int = _VERBOSE,
 ) -> None:
     """Remove packages from a venv (their dependencies and the store stay)."""
     from pepip.commands.uninstall import uninstall
 
-    uninstall(locations_for(venv), packages, reporter_for(quiet))
+    uninstall(locations_for(venv, verbose=_verbosity(verbose)), packages, reporter_for(quiet))
 
 
 @app.command("sync", epilog=_epilog(["pepip sync requirements.txt"]))
@@ -224,6 +232,7 @@ def sync_command(
     upgrade: bool = _UPGRADE,
     require_hashes: bool = _REQUIRE_HASHES,
     refresh: bool = _REFRESH,
+    verbose: int = _VERBOSE,
 ) -> None:
     """Make the venv hold exactly what a file asks for, removing the rest."""
     from pepip.commands.sync import sync
@@ -232,13 +241,15 @@ def sync_command(
         index_url, extra_index_url, find_links, no_index, pre, constraint, upgrade, require_hashes,
         extras=tuple(extra), all_extras=all_extras, groups=tuple(group),
     )
-    sync(locations_for(venv, refresh), tuple(files or ()), python, options, reporter_for(quiet))
+    locations = locations_for(venv, refresh, _verbosity(verbose))
+    sync(locations, tuple(files or ()), python, options, reporter_for(quiet))
 
 
 @app.command("list", epilog=_epilog(["pepip list --format json"]))
 def list_command(
     venv: Optional[Path] = _VENV,
     output_format: str = typer.Option("table", "--format", help="table or json."),
+    verbose: int = _VERBOSE,
 ) -> None:
     """List the venv's packages and whether each comes from the store or site-packages."""
     from pepip.commands.listing import format_json, format_table, list_venv
@@ -246,17 +257,17 @@ def list_command(
 
     if output_format not in ("table", "json"):
         raise PepipError("--format must be `table` or `json`, not `%s`" % output_format)
-    rows = list_venv(existing_target(locations_for(venv)))
+    rows = list_venv(existing_target(locations_for(venv, verbose=_verbosity(verbose))))
     typer.echo(format_json(rows) if output_format == "json" else format_table(rows))
 
 
 @app.command("freeze", epilog=_epilog(["pepip freeze > requirements.txt"]))
-def freeze_command(venv: Optional[Path] = _VENV) -> None:
+def freeze_command(venv: Optional[Path] = _VENV, verbose: int = _VERBOSE) -> None:
     """Print the venv's packages as pip-compatible requirement lines."""
     from pepip.commands.listing import format_freeze, list_venv
     from pepip.venv.target import existing_target
 
-    text = format_freeze(list_venv(existing_target(locations_for(venv))))
+    text = format_freeze(list_venv(existing_target(locations_for(venv, verbose=_verbosity(verbose)))))
     if text:
         typer.echo(text)
 
@@ -266,11 +277,12 @@ def venv_command(
     path: Optional[Path] = typer.Argument(None, help="Where to create it (default: .venv)."),
     python: Optional[str] = _PYTHON,
     quiet: bool = _QUIET,
+    verbose: int = _VERBOSE,
 ) -> None:
     """Create an empty venv wired to the store."""
     from pepip.commands.install import create_wired_venv
 
-    create_wired_venv(locations_for(path), python, reporter_for(quiet))
+    create_wired_venv(locations_for(path, verbose=_verbosity(verbose)), python, reporter_for(quiet))
 
 
 @app.command("repair", epilog=_epilog(["pepip repair --venv exp1/.venv"]))
@@ -281,12 +293,13 @@ def repair_command(
     extra_index_url: List[str] = _EXTRA_INDEX_URL,
     find_links: List[str] = _FIND_LINKS,
     no_index: bool = _NO_INDEX,
+    verbose: int = _VERBOSE,
 ) -> None:
     """Re-store every missing or damaged store entry the venv uses (same versions)."""
     from pepip.commands.repair import repair
 
     options = uv_options(index_url, extra_index_url, find_links, no_index)
-    repair(locations_for(venv), options, reporter_for(quiet))
+    repair(locations_for(venv, verbose=_verbosity(verbose)), options, reporter_for(quiet))
 
 
 @app.command("materialize", epilog=_epilog(["pepip materialize --venv /app/.venv"]))
@@ -298,13 +311,13 @@ def materialize_command(venv: Optional[Path] = _VENV, quiet: bool = _QUIET) -> N
 
 
 @app.command("doctor", epilog=_epilog(["pepip doctor --venv exp1/.venv"]))
-def doctor_command(venv: Optional[Path] = _VENV) -> None:
+def doctor_command(venv: Optional[Path] = _VENV, verbose: int = _VERBOSE) -> None:
     """Report every problem of a venv without changing anything."""
     from pepip.commands.doctor import diagnose
 
     from pepip.report import printable
 
-    problems = diagnose(locations_for(venv))
+    problems = diagnose(locations_for(venv, verbose=_verbosity(verbose)))
     for problem in problems:  # each a user error, in the form every command prints one
         typer.echo("pepip: error: %s" % printable(problem), err=True)
     if problems:
@@ -313,18 +326,18 @@ def doctor_command(venv: Optional[Path] = _VENV) -> None:
 
 
 @store_app.command("path", epilog=_epilog(["pepip store path"], ["PEPIP_HOME"]))
-def store_path_command() -> None:
+def store_path_command(verbose: int = _VERBOSE) -> None:
     """Print the store root."""
-    typer.echo(str(locations_for(None).store_root))
+    typer.echo(str(locations_for(None, verbose=_verbosity(verbose)).store_root))
 
 
 @store_app.command("ls", epilog=_epilog(["pepip store ls"], ["PEPIP_HOME", "PEPIP_BASE_STORES"]))
-def store_ls_command() -> None:
+def store_ls_command(verbose: int = _VERBOSE) -> None:
     """One row per stored build: name, version, tags, size, live venvs using it."""
     from pepip.store.inventory import list_entries
     from pepip.store.layout import Store
 
-    rows = list_entries(Store.of(locations_for(None)))
+    rows = list_entries(Store.of(locations_for(None, verbose=_verbosity(verbose))))
     table = [("Package", "Version", "Tags", "Size", "Venvs")] + [
         (row.name, row.version, row.tags, _size(row.size), str(row.users)) for row in rows
     ]
@@ -334,12 +347,12 @@ def store_ls_command() -> None:
 
 
 @store_app.command("status", epilog=_epilog(["pepip store status"], ["PEPIP_HOME"]))
-def store_status_command() -> None:
+def store_status_command(verbose: int = _VERBOSE) -> None:
     """Totals: entries, bytes on disk, venvs, and what per-venv copies would take."""
     from pepip.store.inventory import store_status
     from pepip.store.layout import Store
 
-    locations = locations_for(None)
+    locations = locations_for(None, verbose=_verbosity(verbose))
     status = store_status(Store.of(locations))
     typer.echo("Store:            %s" % locations.store_root)
     typer.echo("Entries:          %d" % status.entries)
@@ -357,6 +370,7 @@ def store_verify_command(
     extra_index_url: List[str] = _EXTRA_INDEX_URL,
     find_links: List[str] = _FIND_LINKS,
     no_index: bool = _NO_INDEX,
+    verbose: int = _VERBOSE,
 ) -> None:
     """Check every file of every entry against its RECORD hash."""
     from pepip.commands.repair import fix_store
@@ -364,7 +378,7 @@ def store_verify_command(
     from pepip.report import plural
     from pepip.store.verify import skipped_links, verify_store
 
-    locations = locations_for(None)
+    locations = locations_for(None, verbose=_verbosity(verbose))
     problems = verify_store(Store.of(locations))
     for problem in problems:
         typer.echo(problem.describe())
@@ -390,6 +404,7 @@ def store_verify_command(
 @store_app.command("prune", epilog=_epilog(["pepip store prune --dry-run"], ["PEPIP_HOME"]))
 def store_prune_command(
     dry_run: bool = typer.Option(False, "--dry-run", help="Only say what would go."),
+    verbose: int = _VERBOSE,
 ) -> None:
     """Remove entries no live venv uses, and leftovers of interrupted installs."""
     from pepip.store.prune import prune
@@ -398,7 +413,7 @@ def store_prune_command(
 
     from pepip.report import plural
 
-    locations = locations_for(None)
+    locations = locations_for(None, verbose=_verbosity(verbose))
     result = prune(Store.of(locations), dry_run)
     if not dry_run:  # the cache's links to the removed entries' files: their disk space
         forget_cached(locations.uv, locations.uv_cache, [path.parent.parent.name for path in result.entries])
@@ -415,6 +430,45 @@ def store_prune_command(
     )
     for path in result.entries:
         typer.echo(" - %s" % path)
+
+
+@store_app.command("clean", epilog=_epilog(["pepip store clean --yes"], ["PEPIP_HOME"]))
+def store_clean_command(
+    yes: bool = typer.Option(False, "--yes", "-y", help="Remove it even though venvs still use it."),
+    verbose: int = _VERBOSE,
+) -> None:
+    """Remove the whole store (read-only entries too), as `uv cache clean` does uv's cache."""
+    from pepip.report import plural
+    from pepip.store.clean import clean_store, store_users
+    from pepip.store.layout import Store
+
+    store = Store.of(locations_for(None, verbose=_verbosity(verbose)))
+    users = store_users(store)
+    if users and not yes:
+        for venv in users.venvs:
+            typer.echo(str(venv))
+        elsewhere = " and %s on other machines" % plural(users.elsewhere, "venv") if users.elsewhere else ""
+        count = len(users.venvs) + users.elsewhere
+        raise PepipError(
+            "%s%s still %s the store %s (listed above); removing it breaks them until "
+            "`pepip repair` stores their packages again; pass --yes to remove it"
+            % (plural(len(users.venvs), "venv"), elsewhere, "uses" if count == 1 else "use", store.root)
+        )
+    typer.echo("Clearing store at: %s" % store.root, err=True)
+    result = clean_store(store)
+    typer.echo("Removed %s (%s)" % (plural(result.files, "file"), _size(result.freed)), err=True)
+    if result.kept:
+        typer.echo(
+            "pepip: warning: kept %s owned by %s: only their owner or the store's admin can "
+            "remove them" % (plural(len(result.kept), "path"), ", ".join(result.owners())),
+            err=True,
+        )
+    if users:
+        typer.echo(
+            "pepip: warning: %s used the store; `pepip repair` in each stores its packages again"
+            % plural(len(users.venvs) + users.elsewhere, "venv"),
+            err=True,
+        )
 
 
 def _size(count: int) -> str:
@@ -436,7 +490,7 @@ def run(argv: list[str] | None) -> int:
         return code if isinstance(code, int) else 0
 
     try:
-        return exit_code(invoke, _verbose)
+        return exit_code(invoke, lambda: _verbose >= 2, wants_color(os.environ, sys.stderr))
     except _UsageError as error:
         if type(error).__name__ == "NoArgsIsHelpError":  # plain `pepip`: the help, as uv does
             error.show()

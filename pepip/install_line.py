@@ -55,6 +55,8 @@ INSTALL_OPTIONS: Final = {
     "--index-strategy": ("index_strategy", True, False),
     "--torch-backend": ("torch_backend", True, False),
     "--group": ("group", True, True),
+    "-v": ("verbose", False, True),  # a flag that repeats: counted
+    "--verbose": ("verbose", False, True),
 }
 
 # uv's options that mean nothing for a venv wired to a store: each refused with its reason
@@ -80,6 +82,7 @@ def parse_install(args: Sequence[str]) -> dict[str, object] | None:
     packages: list[str] = []
     values: dict[str, object] = {"packages": packages}
     repeated: dict[str, list[str]] = {}
+    counts: dict[str, int] = {}
     rest = iter(args[1:])
     for arg in rest:
         if arg == "--":
@@ -96,7 +99,8 @@ def parse_install(args: Sequence[str]) -> dict[str, object] | None:
         if not takes_value:
             if equals:
                 return None
-            values[parameter] = True
+            counts[parameter] = counts.get(parameter, 0) + 1  # -v -v: 2
+            values[parameter] = counts[parameter] if repeats else True
             continue
         if not equals:
             following = next(rest, None)
@@ -137,6 +141,7 @@ def run_install(
     index_strategy: Optional[str] = None,
     torch_backend: Optional[str] = None,
     group: Sequence[str] = (),
+    verbose: int = 0,
 ) -> None:
     """``pepip install``, whichever parser read its command line.
 
@@ -154,22 +159,28 @@ def run_install(
         tuple(packages), tuple(Path(path) for path in requirement), python, options, tuple(editable),
         reinstall=reinstall, reinstall_packages=tuple(reinstall_package), dry_run=dry_run,
     )
-    locations = locations_for(None if venv is None else Path(venv), refresh or reinstall)
+    locations = locations_for(None if venv is None else Path(venv), refresh or reinstall, verbose)
     install(locations, request, reporter_for(quiet))
 
 
-def locations_for(venv: Optional[Path], refresh: bool = False) -> Locations:
-    """The command's ``Locations`` (``--refresh`` ignores remembered resolutions)."""
+def locations_for(venv: Optional[Path], refresh: bool = False, verbose: int = 0) -> Locations:
+    """The command's ``Locations`` (``--refresh`` ignores remembered resolutions; ``verbose``
+    is ``-v`` counted: uv's own output shown)."""
     from pepip.locations import Locations
 
-    locations = Locations.from_environment(venv)
+    locations = Locations.from_environment(venv, verbose=verbose)
     return locations.refreshed() if refresh else locations
 
 
 def reporter_for(quiet: bool) -> Reporter:
+    """Result lines on stderr, warnings coloured as uv colours them (``wants_color``)."""
+    import os
+    import sys
+
+    from pepip.locations import wants_color
     from pepip.report import Reporter
 
-    return Reporter(quiet=quiet)
+    return Reporter(quiet=quiet, color=wants_color(os.environ, sys.stderr))
 
 
 def uv_options(

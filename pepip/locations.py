@@ -10,16 +10,19 @@ import dataclasses
 import math
 import os
 import shutil
+import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final, Mapping
+from typing import Final, Mapping, TextIO
 
 from pepip.errors import PepipError
 from pepip.sharing import machine_id
-from pepip.uv_cache import cache_dir
+from pepip.uv_cache import CACHE_ENV, cache_dir
 
 __all__ = [
     "Locations",
+    "UvProgram",
+    "wants_color",
     "uv_config_files",
     "HOME_ENV",
     "UV_ENV",
@@ -31,6 +34,10 @@ __all__ = [
     "REGISTRATION_TTL_ENV",
     "PRUNE_GRACE_ENV",
     "SHARED_STORE_ENV",
+    "Setting",
+    "SETTINGS",
+    "LINK_MODE",
+    "BYTECODE",
     "DEFAULT_VENV",
     "VIRTUAL_ENV",
     "choose_venv",
@@ -41,12 +48,13 @@ UV_ENV: Final = "PEPIP_UV"
 LINK_MODE_ENV: Final = "PEPIP_LINK_MODE"
 RESOLUTION_TTL_ENV: Final = "PEPIP_RESOLUTION_TTL"
 BYTECODE_ENV: Final = "PEPIP_BYTECODE"
-BYTECODE_MODES: Final = ("auto", "background", "compile", "lazy")
 BASE_STORES_ENV: Final = "PEPIP_BASE_STORES"
 MACHINE_ID_ENV: Final = "PEPIP_MACHINE_ID"
 REGISTRATION_TTL_ENV: Final = "PEPIP_REGISTRATION_TTL"
 PRUNE_GRACE_ENV: Final = "PEPIP_PRUNE_GRACE"
 SHARED_STORE_ENV: Final = "PEPIP_SHARED_STORE"
+NO_COLOR_ENV: Final = "NO_COLOR"
+FORCE_COLOR_ENV: Final = "FORCE_COLOR"
 DEFAULT_RESOLUTION_TTL: Final = 600.0
 DEFAULT_REGISTRATION_TTL: Final = 90 * 86400.0  # another machine's record, unrenewed
 DEFAULT_VENV: Final = ".venv"
@@ -60,12 +68,101 @@ VIRTUAL_ENV: Final = "VIRTUAL_ENV"  # set by a venv's activate script (and by uv
 
 
 @dataclass(frozen=True)
+class Setting:
+    """An environment variable pepip reads, declared once: ``pepip --help`` renders its help
+    from here and ``Locations.from_environment`` checks its value against the same choices
+    and default, so the help cannot name a default the code refuses."""
+
+    name: str
+    meaning: str
+    choices: tuple[str, ...] = ()  # the values it takes (the first is not the default)
+    default: str = ""  # what an unset variable means, as help shows it
+
+    @property
+    def help(self) -> str:
+        """One line: ``hardlink (default) or copy: how ...``, or ``meaning (default 600)``."""
+        if self.choices:
+            named = ["%s (default)" % choice if choice == self.default else choice for choice in self.choices]
+            return "%s: %s" % (_alternatives(named), self.meaning)
+        return "%s (default: %s)" % (self.meaning, self.default) if self.default else self.meaning
+
+    def choice(self, environ: Mapping[str, str]) -> str:
+        """The variable's value, one of ``choices`` (``default`` when unset or empty)."""
+        value = environ.get(self.name) or self.default
+        if value not in self.choices:
+            quoted = ["`%s`" % choice for choice in self.choices]
+            raise PepipError("%s must be %s, not `%s`" % (self.name, _alternatives(quoted), value))
+        return value
+
+
+def _alternatives(words: list[str]) -> str:
+    """``a``, ``a or b``, ``a, b or c``."""
+    return words[0] if len(words) == 1 else "%s or %s" % (", ".join(words[:-1]), words[-1])
+
+
+LINK_MODE: Final = Setting(
+    LINK_MODE_ENV, "how data files and scripts reach the venv", ("hardlink", "copy"), "hardlink"
+)
+BYTECODE: Final = Setting(
+    BYTECODE_ENV, "when stored modules get bytecode", ("auto", "background", "compile", "lazy"), "auto"
+)
+BYTECODE_MODES: Final = BYTECODE.choices
+# Every setting, in the order help lists them (docs/commands.md says more about each).
+SETTINGS: Final = (
+    Setting(VIRTUAL_ENV, "the activated venv: used when --venv is not given"),
+    Setting(HOME_ENV, "the store", default="~/.pepip"),
+    Setting(BASE_STORES_ENV, "read-only stores below PEPIP_HOME (%s-separated)" % os.pathsep),
+    LINK_MODE,
+    BYTECODE,
+    Setting(RESOLUTION_TTL_ENV, "seconds a resolution is reused for the same inputs", default="%g" % DEFAULT_RESOLUTION_TTL),
+    Setting(UV_ENV, "the uv binary", default="the one the uv package ships"),
+    Setting(SHARED_STORE_ENV, "1: other machines use the store too; 0: this one alone",
+            default="detected from the filesystem"),
+    Setting(PRUNE_GRACE_ENV, "seconds prune leaves new entries alone", default="3600 on a shared store, else 0"),
+    Setting(REGISTRATION_TTL_ENV, "seconds another machine's venv keeps its entries unrenewed",
+            default="%d, 90 days" % DEFAULT_REGISTRATION_TTL),
+    Setting(MACHINE_ID_ENV, "this machine's id in registry records", default="/etc/machine-id"),
+    Setting(NO_COLOR_ENV, "set: no colour in pepip's and uv's output (wins over FORCE_COLOR)"),
+    Setting(FORCE_COLOR_ENV, "set: colour even when stderr is not a terminal (a CI log)"),
+    Setting(CACHE_ENV, "pepip's own uv cache (UV_CACHE_DIR is left alone)", default="~/.cache/pepip/uv"),
+    Setting("UV_*", "uv's own settings (indexes, offline) apply to its runs"),
+)
+
+
+@dataclass(frozen=True)
+class UvProgram:
+    """The uv binary and how its output reaches the user (``pepip.uv.resolve`` runs it).
+
+    ``verbose`` (pepip's ``-v``, counted): uv runs with as many ``-v`` and all it prints goes
+    to pepip's stderr as it comes, as ``uv -v`` shows it. ``color``: whether what uv prints
+    there may be coloured (``wants_color``).
+    """
+
+    binary: Path
+    verbose: int = 0
+    color: bool = False
+
+
+def wants_color(environ: Mapping[str, str], stream: TextIO) -> bool:
+    """Colour on ``stream``, decided as uv decides it: ``NO_COLOR`` (any value) never,
+    else ``FORCE_COLOR`` or ``CLICOLOR_FORCE`` always, else only on a terminal."""
+    if environ.get(NO_COLOR_ENV):
+        return False
+    if environ.get(FORCE_COLOR_ENV) or environ.get("CLICOLOR_FORCE", "0") not in ("", "0"):
+        return True
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # a closed or unusual stream
+        return False
+
+
+@dataclass(frozen=True)
 class Locations:
     """The paths one pepip command works with."""
 
     store_root: Path
     venv: Path
-    uv: Path
+    uv: UvProgram
     copy_files: bool = False  # PEPIP_LINK_MODE=copy: data files and scripts copied, not hardlinked
     project_dir: Path = Path(".")
     resolution_ttl: float = DEFAULT_RESOLUTION_TTL
@@ -94,9 +191,11 @@ class Locations:
 
     @classmethod
     def from_environment(
-        cls, venv: Path | None, environ: Mapping[str, str] | None = None, cwd: Path | None = None
+        cls, venv: Path | None, environ: Mapping[str, str] | None = None, cwd: Path | None = None,
+        verbose: int = 0,
     ) -> Locations:
-        """Build from ``PEPIP_HOME`` (default ``~/.pepip``) and the venv ``choose_venv`` picks."""
+        """Build from ``PEPIP_HOME`` (default ``~/.pepip``) and the venv ``choose_venv`` picks;
+        ``verbose`` is pepip's ``-v`` count, for uv's runs."""
         env = os.environ if environ is None else environ
         base = Path.cwd() if cwd is None else cwd
         home = env.get(HOME_ENV)
@@ -112,15 +211,9 @@ class Locations:
         # prune all compare it, so `sub/../v` and a link to `v` are `v`.
         venv_path = Path(os.path.realpath(chosen if chosen.is_absolute() else base / chosen))
         _check_venv_outside(venv_path, store_root)
-        link_mode = env.get(LINK_MODE_ENV, "hardlink")
-        if link_mode not in ("hardlink", "copy"):
-            raise PepipError("%s must be `hardlink` or `copy`, not `%s`" % (LINK_MODE_ENV, link_mode))
+        link_mode = LINK_MODE.choice(env)
         ttl = _seconds(env, RESOLUTION_TTL_ENV, DEFAULT_RESOLUTION_TTL)
-        bytecode = env.get(BYTECODE_ENV, "auto")
-        if bytecode not in BYTECODE_MODES:
-            raise PepipError(
-                "%s must be `auto`, `background`, `compile` or `lazy`, not `%s`" % (BYTECODE_ENV, bytecode)
-            )
+        bytecode = BYTECODE.choice(env)
         discovery = tuple(env.get(name, "") for name in ("UV_PYTHON", "VIRTUAL_ENV", "PATH"))
         registration_ttl = _seconds(env, REGISTRATION_TTL_ENV, DEFAULT_REGISTRATION_TTL)
         grace_text = env.get(PRUNE_GRACE_ENV, "")
@@ -128,7 +221,7 @@ class Locations:
         return cls(
             store_root,
             venv_path,
-            find_uv(env),
+            UvProgram(find_uv(env), verbose, wants_color(env, sys.stderr)),
             link_mode == "copy",
             base,
             ttl,

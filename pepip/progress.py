@@ -7,7 +7,9 @@ stderr is one (``pepip.terminal``), so it draws what it draws for ``uv pip insta
 back and hands the numbers to ``StepProgress``. uv's result lines ("Installed 48 packages",
 ``+ name``) describe a staging directory, not the venv, and are not shown.
 
-Without a terminal, with ``-q``, or without rich, nothing is drawn.
+Without a terminal, with ``-q``, or without rich, nothing is drawn. Without a terminal (a CI
+log), the lines uv prints there for large downloads and for builds (``Downloading numpy
+(16.1MiB)``, `` Downloaded numpy``) are printed as they come instead (``UvLog``).
 """
 
 from __future__ import annotations
@@ -15,18 +17,20 @@ from __future__ import annotations
 import re
 import threading
 from types import TracebackType
-from typing import TYPE_CHECKING, Final, TextIO
+from typing import TYPE_CHECKING, Callable, Final, TextIO
 
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
-__all__ = ["StepProgress", "UvDisplay", "format_bytes", "plain_text"]
+__all__ = ["StepProgress", "UvDisplay", "UvLog", "format_bytes", "plain_text"]
 
 _ESCAPE: Final = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[()][0-9A-Za-z]|\x1b[=>78]")
 _PREPARING: Final = re.compile(r"Preparing packages\.\.\.\s*\((\d+)/(\d+)\)")
 _INSTALLING: Final = re.compile(r"\[(\d+)/(\d+)\]")
 _SIZE = r"(\d+(?:\.\d+)?) ?([KMGT]?i?B)"
 _DOWNLOAD: Final = re.compile(r"(\S+)\s+[-━─=#>·]{4,}\s*" + _SIZE + "/" + _SIZE)
+# What uv prints when stderr is not a terminal that a log shows too: downloads and builds.
+_LOGGED: Final = re.compile(r"(Downloading \S+ \(.+\)| Downloaded \S+|Building \S.*| Built \S.*)")
 _UNITS: Final = {"B": 1, "KiB": 1024, "MiB": 1024**2, "GiB": 1024**3, "TiB": 1024**4,
                  "KB": 1000, "MB": 1000**2, "GB": 1000**3, "TB": 1000**4}
 
@@ -48,8 +52,12 @@ class StepProgress:
     on leaving: the step's result line replaces it, as uv's spinners are replaced.
     """
 
-    def __init__(self, headline: str, stream: TextIO | None, delay: float = 0.25) -> None:
+    def __init__(
+        self, headline: str, stream: TextIO | None, delay: float = 0.25, log: Callable[[str], None] | None = None
+    ) -> None:
         self._headline = headline
+        # Where a step not drawn on a terminal prints uv's download lines (None: nowhere).
+        self.log = log
         self._stream = stream
         self._delay = delay
         self._lock = threading.Lock()
@@ -177,6 +185,20 @@ class UvDisplay:
         elif installing and ("█" in fragment or "░" in fragment or "#" in fragment):
             self._progress.downloads({})
             self._progress.counts("Unpacking", int(installing.group(1)), int(installing.group(2)))
+
+
+class UvLog:
+    """Passes on the lines uv prints about downloads and builds when not on a terminal
+    (``Downloading numpy (16.1MiB)``, `` Downloaded numpy``), as ``uv pip install`` shows
+    them in a log; its other lines describe a staging directory, not the venv."""
+
+    def __init__(self, log: Callable[[str], None]) -> None:
+        self._log = log
+
+    def feed(self, line: str) -> None:
+        """One line uv printed on stderr."""
+        if _LOGGED.fullmatch(line):
+            self._log(line)
 
 
 def _is_redraw(fragment: str) -> bool:

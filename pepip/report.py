@@ -46,8 +46,9 @@ def printable(text: str) -> str:
 class Reporter:
     """Writes result lines to stderr unless quiet; shows a running step live on a terminal."""
 
-    def __init__(self, quiet: bool = False, stream: TextIO | None = None) -> None:
+    def __init__(self, quiet: bool = False, stream: TextIO | None = None, color: bool = False) -> None:
         self.quiet = quiet
+        self.color = color
         self.stream = sys.stderr if stream is None else stream
         self.timings: dict[str, float] = {}
         self._heading: str | None = None
@@ -70,16 +71,16 @@ class Reporter:
         except (AttributeError, ValueError):  # a closed or unusual stream
             return False
 
-    def line(self, text: str) -> None:
-        """One line of output (control characters in it escaped)."""
+    def line(self, text: str, prefix: str = "") -> None:
+        """One line of output (control characters in ``text`` escaped), after ``prefix``."""
         heading, self._heading = self._heading, None
         if heading is not None:
             self._write(printable(heading) + "\n")
-        self._write(printable(text) + "\n")
+        self._write(prefix + printable(text) + "\n")
 
     def warning(self, text: str) -> None:
         """``pepip: warning: ...``, one line, like pip's and uv's warnings (not with ``-q``)."""
-        self.line("pepip: warning: " + text)
+        self.line(text, _prefix("warning", self.color) + " ")
 
     def _write(self, text: str) -> None:
         """A closed stream (``pepip install ... | head``) ends the output, never the command:
@@ -94,14 +95,17 @@ class Reporter:
 
     @contextmanager
     def step(self, name: str, progress: str | None = None, delay: float = 0.25) -> Iterator[StepProgress]:
-        """Time a step; on a terminal show ``progress`` (and what the step reports) while it runs.
+        """Time a step; on a terminal show ``progress`` (and what the step reports) while it runs,
+        elsewhere let it print lines a log keeps (``StepProgress.log``).
 
         The display starts only after ``delay`` seconds, so a quick step draws nothing and
         does not pay for importing the display library.
         """
         from pepip.progress import StepProgress
 
-        shown = StepProgress(progress or name, self.stream if progress is not None and self.live else None, delay)
+        live = progress is not None and self.live
+        log = self.line if progress is not None and not live and not self.quiet else None
+        shown = StepProgress(progress or name, self.stream if live else None, delay, log)
         started = time.perf_counter()
         try:
             with shown:
@@ -114,28 +118,40 @@ class Reporter:
         return format_duration(self.timings.get(name, 0.0))
 
 
-def exit_code(command: Callable[[], int], verbose: bool = False) -> int:
+def exit_code(
+    command: Callable[[], int], traceback: Callable[[], bool] = lambda: False, color: bool = False
+) -> int:
     """Run ``command``; a user error becomes one ``pepip: error:`` line on stderr and exit 1.
 
-    ``verbose`` (``--verbose``) shows the traceback instead.
+    When ``traceback()`` says so (``-vv``, read once the command has parsed it), the error
+    keeps its traceback instead. ``color``: ``error`` in bold red, as uv prints it.
     """
     try:
         return command()
     except PepipError as error:
-        if verbose:
+        if traceback():
             raise
-        sys.stderr.write("pepip: error: %s\n" % printable(error.message))
+        sys.stderr.write("%s %s\n" % (_prefix("error", color), printable(error.message)))
         if error.detail:
             sys.stderr.write(error.detail + "\n")
         return 1
     except OSError as error:
-        if verbose or error.errno not in _FULL:
+        if traceback() or error.errno not in _FULL:
             raise
         # A full disk can strike at any write; every command has rolled back by now.
         where = " at %s" % error.filename if error.filename else ""
-        sys.stderr.write("pepip: error: %s%s; free some space and run the command again\n"
-                         % (printable(error.strerror or str(error)), printable(where)))
+        sys.stderr.write("%s %s%s; free some space and run the command again\n"
+                         % (_prefix("error", color), printable(error.strerror or str(error)), printable(where)))
         return 1
+
+
+# uv's colours: bold red for errors, bold yellow for warnings.
+_COLORS = {"error": "\x1b[1;31m", "warning": "\x1b[1;33m"}
+
+
+def _prefix(kind: str, color: bool) -> str:
+    """``pepip: error:``, with ``error`` coloured when ``color``."""
+    return "pepip: %s%s%s:" % (_COLORS[kind], kind, "\x1b[0m") if color else "pepip: %s:" % kind
 
 
 # No space or no inodes left, or a quota reached: the user's to fix, not a bug of pepip's.

@@ -19,6 +19,27 @@ from helpers import build_wheel
 from pepip.locations import find_uv
 
 
+# What the developer's shell may set that changes what pepip or uv do: an activated venv or
+# conda env (pepip and uv would install into it), uv's and pepip's settings, colour. Removed
+# for the whole session, before any fixture runs (session and module fixtures start processes
+# before the ``isolated`` fixture of a test exists). Kept: the tests' own knobs, PEPIP_TEST_*.
+_SCRUBBED_NAMES = ("VIRTUAL_ENV", "CONDA_PREFIX", "CONDA_DEFAULT_ENV", "NO_COLOR", "FORCE_COLOR", "CLICOLOR_FORCE")
+_SCRUBBED_PREFIXES = ("UV_", "PEPIP_")
+_KEPT = ("PEPIP_TEST_", "PEPIP_CRASH_SEED")
+_scrubbed: list[str] = []
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for name in sorted(os.environ):
+        if (name in _SCRUBBED_NAMES or name.startswith(_SCRUBBED_PREFIXES)) and not name.startswith(_KEPT):
+            del os.environ[name]
+            _scrubbed.append(name)
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    return "left out of the environment: %s" % ", ".join(_scrubbed) if _scrubbed else None
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--run-network", action="store_true", help="run tests that use the index")
 
@@ -55,9 +76,6 @@ def isolated(
     monkeypatch.setenv("PEPIP_BYTECODE", "compile")
     if "network" not in request.keywords:
         monkeypatch.setenv("UV_OFFLINE", "1")
-    # VIRTUAL_ENV: pytest run from an activated venv must not make pepip install into it
-    for name in ("UV_INDEX_URL", "UV_EXTRA_INDEX_URL", "UV_FIND_LINKS", "PEPIP_UV", "PEPIP_LINK_MODE", "VIRTUAL_ENV"):
-        monkeypatch.delenv(name, raising=False)
     work = tmp_path / "work"
     work.mkdir()
     monkeypatch.chdir(work)

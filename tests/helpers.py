@@ -218,3 +218,13 @@ def uv_venv_with(venv: Path, wheels: Path, *requirements: str) -> Path:
     subprocess.run([uv, "pip", "install", "-q", "--python", str(venv_python(venv)), "--no-index",
                     "--find-links", str(wheels), *requirements], check=True)
     return venv
+
+
+APT_OPT_IN = "PEPIP_TEST_APT"
+
+
+def may_install_with_apt(environ: Mapping[str, str]) -> bool:
+    """Whether a test may install system packages with apt-get: only in CI (``CI=true``, as
+    ``.ci/run`` runs) or when the developer opts in with ``PEPIP_TEST_APT=1``; elsewhere a
+    test that needs them skips, saying what it needs."""
+    return environ.get("CI", "").lower() == "true" or environ.get(APT_OPT_IN) == "1"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import run_pepip, snapshot, store_entries
+from helpers import build_wheel, run_pepip, snapshot, store_entries
 from pepip import __version__
 from pepip.locations import find_uv
 
@@ -282,12 +282,38 @@ def test_ctrl_c_after_the_command_finished_exits_0():
 @pytest.mark.parametrize("command", [
     [], ["install"], ["uninstall"], ["sync"], ["list"], ["freeze"], ["venv"], ["repair"], ["doctor"],
     ["store"], ["store", "path"], ["store", "ls"], ["store", "status"], ["store", "verify"], ["store", "prune"],
+    ["store", "clean"],
 ])
 def test_help_has_an_example_and_the_environment(capsys, command):
     result = run_pepip([*command, "--help"], capsys)
     assert result.exit_code == 0 and result.stderr == ""
     assert "Example:\n    $ pepip " in result.stdout, result.stdout
     assert "Environment:" in result.stdout and "PEPIP_HOME" in result.stdout
+
+
+def test_every_value_help_names_for_a_setting_is_one_pepip_takes(capsys, monkeypatch):
+    """`pepip --help` said PEPIP_LINK_MODE defaults to symlink, which pepip refuses: help and
+    check now come from one declaration (``pepip.locations.SETTINGS``)."""
+    result = run_pepip(["--help"], capsys)
+    assert result.exit_code == 0
+    environment = result.stdout.split("Environment:", 1)[1]
+    help_lines = dict(re.findall(r"^ +(\S+) {2,}(.*)$", environment, re.M))
+    choices = {}
+    for name, text in help_lines.items():
+        listed = re.match(r"^(\w+(?: \(default\))?(?:, \w+(?: \(default\))?)* or \w+(?: \(default\))?):", text)
+        if listed:
+            choices[name] = re.findall(r"(\w+)( \(default\))?", listed.group(1).replace(" or ", ", "))
+    assert {"PEPIP_LINK_MODE", "PEPIP_BYTECODE"} <= set(choices), help_lines
+    for name, values in choices.items():
+        assert [value for value, default in values if default], "%s: help names no default" % name
+        for value, _ in values:
+            monkeypatch.setenv(name, value)
+            taken = run_pepip(["store", "path"], capsys)
+            assert taken.exit_code == 0, "%s=%s, as help offers: %s" % (name, value, taken.stderr)
+        monkeypatch.setenv(name, "no-such-mode")
+        refused = run_pepip(["store", "path"], capsys)
+        assert refused.exit_code == 1 and name in refused.stderr
+        monkeypatch.delenv(name)
 
 
 def _install_on(stderr_kind: str, index_args, args=("alpha",), quiet=False):
@@ -459,7 +485,8 @@ def test_install_options_read_without_typer_are_typers_own():
         if param.param_type_name != "option" or param.name == "help":
             continue
         for option in [*param.opts, *param.secondary_opts]:
-            declared[option] = (param.name, not param.is_flag, param.multiple)
+            counted = bool(getattr(param, "count", False))  # -v -v: a flag that repeats
+            declared[option] = (param.name, not (param.is_flag or counted), param.multiple or counted)
     assert declared == INSTALL_OPTIONS
 
 
@@ -472,6 +499,7 @@ def test_install_options_read_without_typer_are_typers_own():
     ["install", "--no-deps", "--reinstall", "--reinstall-package", "a", "--reinstall-package=b", "-P", "c",
      "--upgrade-package", "d", "--dry-run", "--offline", "--no-build-isolation", "--index-strategy",
      "unsafe-best-match", "--torch-backend=cpu", "--group", "dev", "--group", "p/pyproject.toml:docs", "x"],
+    ["install", "-v", "x", "--verbose"],
 ])
 def test_install_is_read_as_typer_reads_it(args):
     from pepip.install_line import parse_install
@@ -521,3 +549,106 @@ def test_version_loads_nothing_but_pepip():
     """``pepip --version`` costs about an interpreter start: no typer, no typing, no signal."""
     extra = _imported("-m", "pepip", "--version") - _imported("-c", "import runpy")
     assert extra <= {"pepip", "pepip.__main__"}, extra
+
+
+def test_force_color_colours_the_error_line_and_no_color_wins(capsys, venv, monkeypatch):
+    """CI systems set FORCE_COLOR: uv's coloured words had come out as escaped text
+    (``\\x1b[1m\\x1b[31merror``). As uv: FORCE_COLOR colours `error`, NO_COLOR wins over it."""
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    coloured = run_pepip(["install", "--no-index", "numpyy"], capsys)
+    assert coloured.exit_code == 1 and len(coloured.error_lines) == 1, coloured.stderr
+    line = coloured.error_lines[0]
+    assert "\\x1b" not in line, line
+    assert line.startswith("pepip: \x1b[1;31merror\x1b[0m: ")
+    assert "numpyy was not found" in line
+    monkeypatch.setenv("NO_COLOR", "1")
+    plain = run_pepip(["install", "--no-index", "numpyy"], capsys)
+    assert "\x1b" not in plain.stderr and len(plain.error_lines) == 1
+    assert re.sub(r"\x1b\[[0-9;]*m", "", line) == plain.error_lines[0]
+
+
+def test_error_line_names_the_index_that_could_not_be_reached(capsys, venv, monkeypatch):
+    """uv's cause chain: `Request failed after 1 retry`, `Failed to fetch: URL`, ...,
+    `Connection refused`. The line had kept the first and the last: no URL."""
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.delenv("UV_OFFLINE")
+    monkeypatch.setenv("UV_HTTP_RETRIES", "1")
+    result = run_pepip(["install", "--index-url", "http://127.0.0.1:%d/simple" % port, "numpyy"], capsys)
+    assert_one_line_error(result, "http://127.0.0.1:%d/simple/numpyy/" % port)
+    assert "Connection refused" in result.error_lines[0]
+
+
+def test_error_line_keeps_what_git_said(capsys, venv, isolated):
+    """A failed clone: the line had ended at "process didn't exit successfully: `git fetch
+    ...` (exit status: 128)", and git's own lines followed it."""
+    missing = isolated / "no-repo"
+    result = run_pepip(["install", "foo @ git+file://%s" % missing], capsys)
+    assert_one_line_error(result, "fatal: '%s' does not appear to be a git repository" % missing)
+    # With -v, uv's log (DEBUG lines, `Updating ...`) comes first and stays out of the line.
+    verbose = run_pepip(["install", "-v", "foo @ git+file://%s" % missing], capsys)
+    assert "DEBUG " in verbose.stderr and verbose.error_lines[-1] == result.error_lines[0]
+
+
+@pytest.mark.parametrize("where", ["global", "command"])
+def test_verbose_shows_uvs_whole_output(capsys, venv, index_args, where):
+    args = ["-v", "install", *index_args, "alpha"] if where == "global" else ["install", "-v", *index_args, "alpha"]
+    result = run_pepip(args, capsys)
+    assert result.exit_code == 0, result.stderr
+    assert "DEBUG uv " in result.stderr and "DEBUG pepip runs: " in result.stderr  # uv -v's own lines
+    assert " + alpha==1.0" in result.stderr
+    failed = run_pepip([*args[:-1], "no-such-package"], capsys)
+    assert failed.exit_code == 1 and "Traceback" not in failed.stderr
+    assert failed.error_lines[-1].startswith("pepip: error: ") and "DEBUG" in failed.stderr
+
+
+def test_cold_install_in_a_log_prints_downloads_as_uv_does(capsys, venv, isolated, monkeypatch):
+    """stderr not a terminal (CI): uv prints `Downloading bigdata (3.0MiB)` and
+    ` Downloaded bigdata`; pepip printed nothing while it downloaded."""
+    import functools
+    import http.server
+    import threading
+
+    house = isolated / "served"
+    house.mkdir()
+    build_wheel(house, "bigdata", "1.0", {"bigdata/__init__.py": "", "bigdata/blob.bin": os.urandom(3 * 1024 * 1024)})
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(house))
+    handler.log_message = lambda *args: None  # type: ignore[attr-defined]
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.delenv("UV_OFFLINE")
+    index = ["--no-index", "--find-links", "http://127.0.0.1:%d/" % server.server_port]
+    try:
+        result = run_pepip(["install", *index, "bigdata"], capsys)
+        monkeypatch.setenv("UV_CACHE_DIR", str(isolated / "uv-oracle-cache"))
+        plain = isolated / "plain"
+        uv = str(find_uv(os.environ))
+        subprocess.run([uv, "venv", "-q", str(plain)], check=True)
+        oracle = subprocess.run(
+            [uv, "pip", "install", "--python", str(plain / "bin" / "python"), *index, "bigdata"],
+            capture_output=True, text=True,
+        )
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.exit_code == 0, result.stderr
+    lines = result.stderr.splitlines()
+    downloads = [line for line in lines if "Download" in line]
+    assert downloads == ["Downloading bigdata (3.0MiB)", " Downloaded bigdata"], result.stderr
+    assert downloads == [line for line in oracle.stderr.splitlines() if "Download" in line], oracle.stderr
+    assert lines.index(downloads[0]) > [i for i, line in enumerate(lines) if line.startswith("Resolved")][0]
+
+
+def test_every_setting_has_a_row_in_the_docs():
+    from pepip.locations import SETTINGS
+
+    table = (Path(__file__).resolve().parents[1] / "docs" / "commands.md").read_text().split("## Settings", 1)[1]
+    rows = dict(re.findall(r"^\| `([A-Z_*]+)` \| (.*) \|$", table, re.M))
+    for setting in SETTINGS:
+        if setting.name != "UV_*":
+            assert setting.name in rows, setting.name
+        if setting.choices:
+            assert "`%s` (default)" % setting.default in rows[setting.name], rows[setting.name]

@@ -224,3 +224,47 @@ def test_forgetting_a_deleted_venv_never_unlinks_through_a_link_put_in_place_of_
     os.symlink(outside, store.venvs_dir)
     forget_venv(store, gone)
     assert (outside / "passwd").exists()
+
+
+def test_store_clean_names_the_venvs_using_it_and_asks_for_yes(capsys, isolated, index_args, store_root):
+    """`rm -rf ~/.pepip` fails for its (non-root) owner: entries are read-only. `store clean`
+    removes it, as `uv cache clean` removes uv's cache, after naming the venvs it breaks."""
+    one, two = isolated / "one", isolated / "two"
+    for venv in (one, two):
+        assert run_pepip(["install", "--venv", str(venv), *index_args, "alpha"], capsys).exit_code == 0
+    assert all(not p.stat().st_mode & 0o200 for p in store_entries(store_root))  # why rm -rf fails
+    before = snapshot(store_root)
+    refused = run_pepip(["store", "clean"], capsys)
+    assert refused.exit_code == 1 and len(refused.error_lines) == 1, refused.stderr
+    assert "2 venvs still use the store" in refused.stderr and "--yes" in refused.stderr
+    assert refused.stdout.split() == [str(one), str(two)]
+    assert snapshot(store_root) == before
+    done = run_pepip(["store", "clean", "--yes"], capsys)
+    assert done.exit_code == 0, done.stderr
+    assert not os.path.lexists(store_root)
+    assert "Clearing store at: %s" % store_root in done.stderr and "Removed " in done.stderr
+    assert "2 venvs used the store" in done.stderr
+    broken = subprocess.run([str(venv_python(one)), "-c", "import alpha"], capture_output=True, text=True)
+    assert "run `pepip repair`" in broken.stderr
+    assert run_pepip(["repair", "--venv", str(one), *index_args], capsys).exit_code == 0
+    assert venv_run(one, "import alpha; print(alpha.NAME)") == "alpha"
+    shutil.rmtree(one)
+    shutil.rmtree(two)
+    unused = run_pepip(["store", "clean"], capsys)  # nothing uses it: no question asked
+    assert unused.exit_code == 0 and not os.path.lexists(store_root), unused.stderr
+
+
+def test_store_clean_never_follows_a_link_out_of_the_store(capsys, isolated, index_args, store_root):
+    assert run_pepip(["install", *index_args, "alpha"], capsys).exit_code == 0
+    outside = isolated / "outside"
+    (outside / "deep").mkdir(parents=True)
+    (outside / "deep" / "precious.txt").write_text("keep me\n")
+    os.chmod(outside / "deep", 0o555)
+    (store_root / "v2" / "entries" / "evil").symlink_to(outside)
+    (store_root / "v2" / "tmp" / "evil-file").symlink_to(outside / "deep" / "precious.txt")
+    (store_root / "v2" / "link-to-deep").symlink_to(outside / "deep")
+    before = snapshot(outside)
+    done = run_pepip(["store", "clean", "--yes"], capsys)
+    assert done.exit_code == 0, done.stderr
+    assert not os.path.lexists(store_root)
+    assert snapshot(outside) == before and stat.S_IMODE((outside / "deep").stat().st_mode) == 0o555

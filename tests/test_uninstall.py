@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from helpers import bin_dir, run_pepip, snapshot, store_entries, venv_run
+from helpers import bin_dir, make_editable_project, run_pepip, site_packages, snapshot, store_entries, venv_run
 
 
 @pytest.mark.windows
@@ -41,3 +41,17 @@ def test_uninstall_without_venv(capsys):
     result = run_pepip(["uninstall", "alpha"], capsys)
     assert result.exit_code == 1 and len(result.error_lines) == 1
     assert "no venv at" in result.stderr
+
+
+def test_uninstall_removes_a_project_pepip_installed_editable(capsys, venv, index_args, isolated):
+    """`pepip install -e` puts the project into the venv with uv: `pepip uninstall` takes it out
+    (it had said "No packages to uninstall"); its dependencies stay, as with pip."""
+    project = make_editable_project(isolated / "proj", "mine", requires=["beta"])
+    assert run_pepip(["install", *index_args, "-e", str(project)], capsys).exit_code == 0
+    result = run_pepip(["uninstall", "mine"], capsys)
+    assert result.exit_code == 0, result.stderr
+    assert "Uninstalled 1 package" in result.stderr and " - mine==0.1" in result.stderr
+    assert "warning" not in result.stderr
+    code = "import importlib.util as u, importlib.metadata as m; print(u.find_spec('mine'), m.version('beta'))"
+    assert venv_run(venv, code) == "None 1.0"
+    assert not list(site_packages(venv).glob("mine-*.dist-info"))

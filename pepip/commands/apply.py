@@ -20,7 +20,7 @@ from pepip.venv.foreign import Foreign
 from pepip.manifest import DistRecord, Manifest, write_manifest
 from pepip.commands.plan import Plan, make_plan
 from pepip import terminal
-from pepip.progress import StepProgress, UvDisplay
+from pepip.progress import StepProgress, UvDisplay, UvLog
 from pepip.store.registry import register_venv
 from pepip.store.reserve import reserve_entries
 from pepip.report import Reporter, plural
@@ -104,22 +104,25 @@ def store_pins(
     """Have uv fetch ``pins`` into a staging prefix, then publish each as a store entry.
 
     With ``progress`` live on a terminal, uv draws on a terminal of its own and its counts
-    and download sizes show in ``progress`` (``pepip.progress``), then the entries stored.
+    and download sizes show in ``progress`` (``pepip.progress``), then the entries stored;
+    elsewhere uv's lines about downloads and builds are printed as they come.
     """
     # Imported here: a warm install, which finds every pin in the store, never stores one.
     from pepip.store.bytecode import bytecode_mode, compile_later
     from pepip.store.staging import add_staged
 
     pins = _located(target, pins, options)
-    display = None
-    if progress is not None and progress.live and terminal.available():
+    display = lines = None
+    if progress is not None and progress.live and terminal.available() and not target.locations.uv.verbose:
         display = UvDisplay(progress).feed
+    elif progress is not None and progress.log is not None:
+        lines = UvLog(progress.log).feed
     with target.store.staging() as work:
         prefix = work / "prefix"
         lazy = target.locations.lazy_bytecode
         cache = target.locations.uv_cache
         shared = cache if shares_files(cache, target.store.root) else None
-        fetch_pins(target.locations.uv, target.python, pins, options, prefix, shared, not lazy, display)
+        fetch_pins(target.locations.uv, target.python, pins, options, prefix, shared, not lazy, display, lines)
         counted = iter(range(1, len(pins) + 1))
         shown = progress if progress is not None else StepProgress("", None)
         shown.counts("Storing", 0, len(pins))

@@ -6,7 +6,9 @@ too: other venvs may use them, and ``pepip store prune`` removes what nothing us
 A distribution pepip installed and pip or uv then installed again over it (``uv pip install
 --reinstall-package``, ``pip install --force-reinstall``) lives in site-packages now: it is
 removed with ``uv pip uninstall``, so that afterwards it neither imports nor shows in any
-listing. One pip or uv installed on their own is theirs: it is skipped with a warning.
+listing. So is an editable project: ``pepip install -e`` puts it into the venv with uv (it
+is never in the store), and uv removes it. Any other one pip or uv installed on their own is
+theirs: it is skipped with a warning.
 """
 
 from __future__ import annotations
@@ -39,8 +41,10 @@ def uninstall(locations: Locations, names: list[str], reporter: Reporter) -> lis
         installed = {record.name: record for record in target.manifest.dists}
         foreign = {item.name: item for item in target.foreign}
         wanted = list(dict.fromkeys(normalized(name) for name in names))
+        # pepip's once and installed again by pip or uv, or an editable project: uv removes it
+        by_uv = {name for name, item in foreign.items() if name in target.replaced or item.editable}
         for name in wanted:
-            if name in foreign and name not in target.replaced:  # pip or uv installed it
+            if name in foreign and name not in by_uv:  # pip or uv installed it
                 reporter.warning(
                     "skipping %s: pip or uv installed it, not pepip; remove it with `uv pip uninstall "
                     "--python %s %s`" % (name, target.python, name)
@@ -48,8 +52,7 @@ def uninstall(locations: Locations, names: list[str], reporter: Reporter) -> lis
             elif name not in installed and name not in foreign:  # as pip and uv do: say so, and go on
                 reporter.warning("skipping %s: it is not installed in %s" % (name, target.venv))
         removed = [installed[name] for name in wanted if name in installed]
-        # pepip's once, installed again by pip or uv into site-packages: uv removes that copy
-        reinstalled = [foreign[name] for name in wanted if name in foreign and name in target.replaced]
+        reinstalled = [foreign[name] for name in wanted if name in by_uv]
         if not removed and not reinstalled:
             reporter.line("No packages to uninstall")
             return []

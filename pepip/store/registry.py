@@ -48,6 +48,7 @@ __all__ = [
     "Registry",
     "Record",
     "scan_registry",
+    "records_elsewhere",
     "register_venv",
     "renew_registration",
     "named_elsewhere",
@@ -181,6 +182,15 @@ def _records(store: Store) -> list[Record]:
         if record is not None:
             found.append(record)
     return found
+
+
+def records_elsewhere(store: Store, now: float | None = None) -> list[Record]:
+    """Records of venvs on other machines, renewed within ``PEPIP_REGISTRATION_TTL``."""
+    now = time.time() if now is None else now
+    return [
+        record for record in _records(store)
+        if not record.here(store) and now - record.mtime <= store.registration_ttl
+    ]
 
 
 def _mine(store: Store, uid: int) -> bool:

@@ -10,7 +10,9 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import sys
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Final, Sequence
@@ -19,6 +21,7 @@ from pepip import fsops
 from pepip.artifacts import LockedPackage, NormalizedName, Pin, normalized, read_pylock, render_pylock
 from pepip.errors import PepipError
 from pepip.uv_cache import usable
+from pepip.locations import UvProgram
 from pepip.report import plural
 
 if TYPE_CHECKING:
@@ -165,21 +168,34 @@ def parse_request(text: str) -> Requirement:
 
 
 def _run_uv(
-    uv: Path,
+    uv: UvProgram | Path,
     args: Sequence[str],
     what: str,
-    stdin: str | None = None,
     display: Callable[[str], None] | None = None,
+    lines: Callable[[str], None] | None = None,
 ) -> str:
     """Run uv; on failure raise ``PepipError`` with uv's explanation in one line.
 
     uv's whole output becomes the error's ``detail`` only when the line leaves something out
     (a build backend's log); the resolver's explanation fits the line. With ``display``, uv
     runs on a pseudo-terminal and ``display`` receives what uv draws there (its progress);
-    its stdout is not kept then.
+    its stdout is not kept then. With ``lines``, each line uv prints on stderr goes to it as
+    it comes (uv's ``Downloading numpy (16.1MiB)`` in a log). With pepip's ``-v``
+    (``UvProgram.verbose``) neither: uv runs with ``-v`` and everything it prints goes to
+    pepip's stderr as it comes, as ``uv -v`` shows it. uv's output that pepip reads is never
+    coloured, whatever ``FORCE_COLOR`` says (its error quotes it).
     """
+    program = uv if isinstance(uv, UvProgram) else UvProgram(uv)
     env = dict(os.environ)
     env.setdefault("UV_PYTHON_DOWNLOADS", "never")
+    command = [str(program.binary), *args]
+    if program.verbose:  # uv's -v and --quiet exclude each other
+        command = [arg for arg in command if arg != "--quiet"] + ["-v"] * program.verbose
+        command += ["--color", "always" if program.color else "never"]
+        display, lines = None, _pass_through
+        _pass_through("DEBUG pepip runs: %s" % " ".join(command))
+    elif display is None:
+        command += ["--color", "never"]
     try:
         if display is not None:
             from pepip.progress import plain_text
@@ -191,24 +207,73 @@ def _run_uv(
                 drawn.append(text)
                 display(text)
 
-            code = run_on_terminal([str(uv), *args], env, keep)
-            completed = subprocess.CompletedProcess(args, code, "", plain_text("".join(drawn)))
+            code = run_on_terminal(command, env, keep)
+            completed = subprocess.CompletedProcess(command, code, "", plain_text("".join(drawn)))
+        elif lines is not None:
+            completed = _run_reading_stderr(command, env, lines)
         else:
-            completed = subprocess.run(
-                [str(uv), *args], input=stdin, capture_output=True, text=True, errors="replace", env=env
-            )
+            completed = subprocess.run(command, capture_output=True, text=True, errors="replace", env=env)
     except OSError as error:
-        raise PepipError("cannot run uv at %s: %s" % (uv, error.strerror)) from None
+        raise PepipError("cannot run uv at %s: %s" % (program.binary, error.strerror)) from None
     if completed.returncode != 0:
-        detail = completed.stderr.strip()
+        from pepip.progress import plain_text
+
+        detail = plain_text(completed.stderr) if program.verbose else completed.stderr.strip()
         summary, complete = _uv_summary(detail)
-        raise PepipError("%s failed: %s" % (what, summary), detail="" if complete else detail)
+        # With -v, all of uv's output is on the screen already.
+        raise PepipError("%s failed: %s" % (what, summary), detail="" if complete or program.verbose else detail)
     return completed.stdout
+
+
+def _pass_through(line: str) -> None:
+    """One line of uv's own output to pepip's stderr, as uv printed it (``-v``)."""
+    try:
+        sys.stderr.write(line + "\n")
+        sys.stderr.flush()
+    except (OSError, ValueError):  # stderr closed: the command goes on
+        pass
+
+
+def _run_reading_stderr(
+    command: list[str], env: dict[str, str], lines: Callable[[str], None]
+) -> subprocess.CompletedProcess[str]:
+    """Run ``command``, handing each stderr line to ``lines`` as it comes; keep both outputs."""
+    process = subprocess.Popen(
+        command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True, errors="replace", env=env,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    stdout = process.stdout
+    out: list[str] = []
+    reader = threading.Thread(target=lambda: out.append(stdout.read()), daemon=True)
+    reader.start()
+    kept: list[str] = []
+    try:
+        for line in process.stderr:
+            kept.append(line)
+            lines(line.rstrip("\r\n"))
+        code = process.wait()
+    except BaseException:
+        process.kill()
+        process.wait()
+        raise
+    finally:
+        reader.join()
+        process.stdout.close()
+        process.stderr.close()
+    return subprocess.CompletedProcess(command, code, "".join(out), "".join(kept))
 
 
 _DECORATION: Final = " ×╰├─▶│\t"
 _CARETS: Final = re.compile(r"^[|\s]*\^+$")
 _LONG_WORD: Final = re.compile(r"\S{200,}")
+# Lines of uv's that are no part of an error: what it did (not with --quiet), indented by up
+# to 3 spaces, and with -v its log. A cause's further lines are indented more.
+_NOT_ERRORS: Final = (
+    "Using ", "Resolved ", "Downloading ", "Downloaded ", "Building ", "Built ", "Prepared ", "Installed ",
+    "Uninstalled ", "Audited ", "Updating ", "Updated ", "+ ", "- ", "~ ", "DEBUG ", "TRACE ", "INFO ",
+)
+_URL: Final = re.compile(r"[a-z][a-z0-9+.-]*://[^\s'`\")]+")
 
 
 def _uv_summary(stderr: str) -> tuple[str, bool]:
@@ -216,12 +281,18 @@ def _uv_summary(stderr: str) -> tuple[str, bool]:
 
     uv prints ``error: X``, then ``cause: Y`` lines, each perhaps continued by indented
     lines: the resolver's further sentences, a quote of the bad input with carets under it
-    (then the parser's words), or after a blank line a build backend's output. The line is
-    the resolver's explanation when there is one, else the error and its root cause, then
-    uv's hints; the intermediate causes and a build's output are left out of it.
+    (then the parser's words), a program's output after ``--- stderr`` (git's), or after a
+    blank line a build backend's output. The line is the resolver's explanation when there
+    is one, else the error, each cause naming a URL the line does not name yet (the index
+    that could not be reached) and the root cause, then uv's hints. A program's own words
+    (git's ``fatal: ... Could not resolve host``) stand for the cause that quotes them.
+    Other intermediate causes and a build's output are left out of it.
     """
     blocks: list[list[str]] = []  # each: head ("error: ..."), then its continuation lines
     for raw in stderr.splitlines():
+        text = raw.lstrip(" ")
+        if len(raw) - len(text) <= 3 and text.startswith(_NOT_ERRORS):
+            continue  # progress and result lines (right-aligned verbs), -v's log lines
         line = raw.strip(_DECORATION)
         marker = raw.strip()[:1]  # uv's graphical style: `× error`, then `╰─▶ cause`
         if marker in ("×", "╰", "├"):
@@ -230,7 +301,7 @@ def _uv_summary(stderr: str) -> tuple[str, bool]:
             blocks.append([line])
         elif blocks and (raw[:1].isspace() or not line):
             blocks[-1].append(line)
-        elif line and not line.startswith(("Using ", "Resolved ")):
+        elif line:
             blocks.append(["error: " + line])  # output of no known shape: keep it as it is
     explanation, complete = "", True
     chain: list[str] = []  # the error, then its causes
@@ -240,7 +311,13 @@ def _uv_summary(stderr: str) -> tuple[str, bool]:
         text = text.strip().rstrip(":")
         if kind == "warning":
             continue
-        if "" in more:  # after a blank line comes another tool's output (a build log)
+        program = [index for index, line in enumerate(more) if line in ("--- stderr", "--- stdout")]
+        if program:  # a program uv ran failed: its first complaint says what happened
+            said = [line for line in more[program[0] + 1 :] if line and not line.startswith("--- ")]
+            more = more[: program[0]]
+            complaint = next((line for line in said if line.startswith(("fatal:", "error:"))), None)
+            text = complaint or (said[0] if said else text)
+        elif "" in more:  # after a blank line comes another tool's output (a build log)
             complete = complete and not any(more[more.index("") :])
             more = more[: more.index("")]
         carets = [index for index, line in enumerate(more) if _CARETS.match(line)]
@@ -255,7 +332,11 @@ def _uv_summary(stderr: str) -> tuple[str, bool]:
         else:
             chain.append(text)
     if len(chain) > 2:
-        chain = [chain[0], chain[-1]]
+        kept = [chain[0]]
+        for cause in chain[1:-1]:
+            if any(url not in " ".join(kept) for url in _URL.findall(cause)):
+                kept.append(cause)
+        chain = kept + [chain[-1]]
     summary = explanation or ": ".join(chain) or "uv gave no reason"
     if hints:
         summary = "; ".join([summary.rstrip("."), *hints])
@@ -269,7 +350,7 @@ def _one_line(text: str) -> str:
     return _LONG_WORD.sub(lambda match: match.group()[:80] + "...", text)
 
 
-def create_venv(uv: Path, venv: Path, python: str | None) -> None:
+def create_venv(uv: UvProgram | Path, venv: Path, python: str | None) -> None:
     """Create an empty venv with uv (for ``python``, else uv's default interpreter)."""
     args = ["venv", str(venv), "--quiet", "--no-python-downloads"]
     if python:
@@ -277,7 +358,7 @@ def create_venv(uv: Path, venv: Path, python: str | None) -> None:
     _run_uv(uv, args, "creating the venv %s" % venv)
 
 
-def find_python(uv: Path, python: str | None) -> Path:
+def find_python(uv: UvProgram | Path, python: str | None) -> Path:
     """The interpreter uv would create a venv with for ``python`` (or its default)."""
     args = ["python", "find", "--no-python-downloads"] + ([python] if python else [])
     found = _run_uv(uv, args, "finding a Python interpreter%s" % (" for %s" % python if python else ""))
@@ -285,7 +366,7 @@ def find_python(uv: Path, python: str | None) -> Path:
 
 
 def resolve_pins(
-    uv: Path,
+    uv: UvProgram | Path,
     python: Path,
     requirements: Sequence[str],
     requirement_files: Sequence[Path],
@@ -333,7 +414,7 @@ def resolve_pins(
         return read_pylock(output)
 
 
-def export_lock(uv: Path, lock: Path, options: UvOptions) -> str:
+def export_lock(uv: UvProgram | Path, lock: Path, options: UvOptions) -> str:
     """The pinned requirements of a ``uv.lock`` (the project itself left out)."""
     args = [
         "export", "--project", str(lock.parent), "--frozen", "--format", "requirements.txt",
@@ -342,7 +423,7 @@ def export_lock(uv: Path, lock: Path, options: UvOptions) -> str:
     return _run_uv(uv, args + options.selection_args(), "reading %s" % lock)
 
 
-def forget_cached(uv: Path, cache: Path, names: Sequence[str]) -> None:
+def forget_cached(uv: UvProgram | Path, cache: Path, names: Sequence[str]) -> None:
     """Have uv drop ``names``' files from pepip's uv cache (``pepip.uv_cache``). Its files may
     be the very files of entries: a damaged entry's were damaged there too, and a pruned
     entry's would keep their disk space."""
@@ -351,12 +432,12 @@ def forget_cached(uv: Path, cache: Path, names: Sequence[str]) -> None:
                 "cleaning pepip's uv cache")
 
 
-def uninstall_from_venv(uv: Path, python: Path, names: Sequence[str]) -> None:
+def uninstall_from_venv(uv: UvProgram | Path, python: Path, names: Sequence[str]) -> None:
     """Have uv remove distributions that pip or uv installed into the venv's site-packages."""
     _run_uv(uv, ["pip", "uninstall", "--python", str(python), "--quiet", *names], "removing %s" % ", ".join(names))
 
 
-def install_editables(uv: Path, python: Path, paths: Sequence[str], options: UvOptions, cache: Path) -> None:
+def install_editables(uv: UvProgram | Path, python: Path, paths: Sequence[str], options: UvOptions, cache: Path) -> None:
     """Install projects in editable mode straight into the venv: never into the store
     (built through pepip's uv cache ``cache``, as everything pepip has uv build)."""
     with tempfile.TemporaryDirectory(prefix="pepip-editable-") as work:
@@ -397,7 +478,7 @@ def parse_pins(text: str) -> list[Pin]:
 
 
 def fetch_pins(
-    uv: Path,
+    uv: UvProgram | Path,
     python: Path,
     pins: Sequence[Pin],
     options: UvOptions,
@@ -405,6 +486,7 @@ def fetch_pins(
     shared_cache: Path | None,
     compile_bytecode: bool = True,
     display: Callable[[str], None] | None = None,
+    lines: Callable[[str], None] | None = None,
 ) -> None:
     """Install exactly ``pins``' artifacts (no dependencies) into the staging ``prefix``.
 
@@ -415,7 +497,8 @@ def fetch_pins(
     ``shared_cache`` (pepip's own, which then shares the entries' files: ``pepip.uv_cache``),
     else a private one beside ``prefix``, deleted with it: then the store alone owns its
     files. Either way no file of the user's uv cache, or of a venv uv linked to it, is
-    touched. ``display`` receives uv's own progress display (``_run_uv``).
+    touched. ``display`` receives uv's own progress display, ``lines`` each line it prints when not
+    on a terminal (``_run_uv``).
     """
     lock = prefix.parent / "fetch" / "pylock.toml"
     lock.parent.mkdir(parents=True, exist_ok=True)
@@ -425,11 +508,12 @@ def fetch_pins(
         "-r", str(lock), "--link-mode", "hardlink", "--cache-dir", str(shared_cache or prefix.parent / "uv-cache"),
         "--compile-bytecode" if compile_bytecode else "--no-compile-bytecode",
     ]
-    if display is None:
+    if display is None and lines is None:
         args.append("--quiet")
     args += options.index_args()
     try:
-        _run_uv(uv, args, "downloading and building " + plural(len(pins), "distribution"), display=display)
+        what = "downloading and building " + plural(len(pins), "distribution")
+        _run_uv(uv, args, what, display=display, lines=lines)
     finally:
         # Gone before entries are made read-only: on Windows the attribute belongs to the
         # file, and deleting the cache's link to it later would clear it for the entry too.

@@ -10,7 +10,8 @@ path and its own ``/etc/machine-id``, as on a cluster where every node mounts th
 its scratch disk at the same places.
 
 Root only; needs /dev/fuse, iproute2, util-linux and Debian's sshfs and openssh-server
-(installed with apt-get if missing). ``NetShare.down`` removes mounts, sshd and namespaces.
+(installed with apt-get if missing, and only with CI=true or PEPIP_TEST_APT=1).
+``NetShare.down`` removes mounts, sshd and namespaces.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from helpers import APT_OPT_IN, may_install_with_apt
 
 __all__ = ["NetShare", "unavailable"]
 
@@ -35,6 +38,8 @@ def unavailable() -> str:
         if shutil.which(tool) is None:
             return "needs %s" % tool
     if shutil.which("sshfs") is None or not os.path.exists("/usr/sbin/sshd"):
+        if not may_install_with_apt(os.environ):
+            return "needs sshfs and openssh-server (CI=true or %s=1 installs them with apt-get)" % APT_OPT_IN
         env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
         try:
             if shutil.which("apt-get") is None:

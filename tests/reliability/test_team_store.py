@@ -160,3 +160,27 @@ def test_two_users_share_a_store_and_cannot_replace_each_others_entries(team: Te
     pruned = team.pepip("bob", "store", "prune")
     assert pruned.returncode == 0 and pruned.stderr == "", pruned.stderr
     assert entry_a.is_dir() and entry_b.is_dir()
+
+
+def test_store_clean_by_a_member_removes_only_what_they_own(team: Team) -> None:
+    """`rm -rf` of the store fails for its owner (read-only entries); `store clean` removes a
+    member's own part of a team store and leaves a teammate's entries, venvs and links alone."""
+    from teamstore import make_team_store
+
+    make_team_store(team)
+    team.install("alice", "teama")
+    team.install("bob", "teamc")
+    entry_a, entry_c = entry_of(team, "teama"), entry_of(team, "teamc")
+    assert team.run("alice", ["rm", "-rf", str(entry_a)]).returncode != 0  # why clean exists
+    asked = team.pepip("alice", "store", "clean")
+    assert asked.returncode == 1 and "2 venvs still use the store" in asked.stderr, asked.stderr
+    assert sorted(asked.stdout.split()) == sorted(str(team.venv(role)) for role in ROLES)
+    bobs = snapshot(entry_c)
+    done = team.pepip("alice", "store", "clean", "--yes")
+    assert done.returncode == 0, done.stderr
+    assert not entry_a.exists()
+    assert snapshot(entry_c) == bobs and owner(entry_c) == team.users["bob"]
+    assert "kept " in done.stderr and team.users["bob"] in done.stderr, done.stderr
+    assert team.imports("bob", "teamc")["teamc"].is_relative_to(entry_c)
+    assert team.pepip("bob", "store", "clean", "--yes").returncode == 0
+    assert store_entries(team.store) == []
