@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import AbstractSet, Sequence
 
 from pepip.artifacts import Pin
 from pepip.venv.foreign import Foreign
@@ -41,15 +41,18 @@ def make_plan(
     priority: dict[str, int],
     foreign: Sequence[Foreign] = (),
     exact: bool = False,
+    spared: AbstractSet[str] = frozenset(),
 ) -> Plan:
     """Sort every pin into unchanged, linkable from the store, or missing from it.
 
     A venv record counts as unchanged only when it came from the pin's artifact and its
     entry is in this store's layout (``owned``); one whose store entry is gone counts as
     changed, so any command that applies pins (install, sync, repair) re-links or re-fetches
-    it. A pin is linked only from an entry built from its artifact. A foreign distribution at the
+    it. The entry, not its ``site`` directory, is what must be there: a distribution of
+    dist-info alone (a metapackage such as jupyter) has no ``site``. A pin is linked only
+    from an entry built from its artifact. A foreign distribution at the
     pinned version stays; at another version it is replaced by the store's. With ``exact``
-    (sync) foreign distributions the pins do not name are removed too.
+    (sync) foreign distributions the pins do not name are removed too, except ``spared`` ones.
     """
     plan = Plan()
     by_name = {record.name: record for record in current}
@@ -66,7 +69,7 @@ def make_plan(
             and record.source == pin.spec
             and pin_of_record(record).identity == pin.identity
             and store.in_layout(Path(record.site_dir).parent)
-            and os.path.isdir(record.site_dir)
+            and os.path.isdir(Path(record.site_dir).parent)
         ):
             plan.unchanged.append(record)
             continue
@@ -79,5 +82,5 @@ def make_plan(
             plan.linked.append((pin, entry))
     plan.removed.extend(by_name.values())
     if exact:
-        plan.foreign_removed.extend(foreign_by_name.values())
+        plan.foreign_removed.extend(item for name, item in foreign_by_name.items() if name not in spared)
     return plan
