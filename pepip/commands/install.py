@@ -13,7 +13,7 @@ from typing import Sequence
 
 
 from pepip.commands.apply import apply_pins, guard_foreign, requested_names
-from pepip.artifacts import Pin, choose_pins, normalized
+from pepip.artifacts import HashPolicy, LockedPackage, Pin, choose_pins, normalized
 from pepip.errors import PepipError
 from pepip.uv.hashes import hashes_required, read_hash_policy
 from pepip.locations import Locations
@@ -22,7 +22,7 @@ from pepip.report import Reporter, plural
 from pepip.uv.requirement_files import looks_like_path
 from pepip.uv.resolutions import resolve_remembered
 from pepip.uv.resolve import UvOptions, check_request, install_editables, is_bare_name, parse_request
-from pepip.venv.target import Target, open_target
+from pepip.venv.target import Target, open_target, pin_of_record
 
 __all__ = ["InstallRequest", "install", "check_files", "create_wired_venv"]
 
@@ -84,8 +84,9 @@ def install(locations: Locations, request: InstallRequest, reporter: Reporter) -
                 request.requirement_files,
                 target.preferences(),
                 request.options,
+                [] if policy.required else target.installed(),
             )
-        pins = choose_pins(resolution.packages, target.tag_priority(), policy)
+        pins = _chosen_pins(target, resolution.packages, policy)
         resolved_count = len(pins)
         pins += _kept_pins(target, pins)
         texts = tuple(_named(text, local[text], pins) if text in local else text for text in request.requirements)
@@ -138,10 +139,15 @@ def _named(text: str, path: Path, pins: Sequence[Pin]) -> str:
 def _already_satisfied(target: Target, request: InstallRequest) -> bool:
     """True when the venv's pins satisfy every plain requirement: no resolver call needed.
 
-    Requirements with extras, markers or URLs, requirement files, ``--upgrade`` and a venv
-    that pip or uv changed behind pepip's back always go to the resolver.
+    Requirements with extras, markers or URLs, requirement files, constraints (``-c``: they
+    bind what the venv has, as ``uv pip install`` applies them to installed dependencies),
+    ``--upgrade`` and a venv that pip or uv changed behind pepip's back always go to the
+    resolver.
     """
-    if request.requirement_files or request.editables or request.options.upgrade or not target.intact:
+    options = request.options
+    if request.requirement_files or request.editables or options.upgrade or options.constraints:
+        return False
+    if not target.intact:
         return False
     installed = {record.name: record for record in target.manifest.dists}
     for text in request.requirements:
@@ -157,6 +163,34 @@ def _already_satisfied(target: Target, request: InstallRequest) -> bool:
         if " @ " in record.source or not requirement.specifier.contains(record.version, prereleases=True):
             return False
     return True
+
+
+def _chosen_pins(target: Target, packages: Sequence[LockedPackage], policy: HashPolicy) -> list[Pin]:
+    """The resolution's pins, with what the venv has wherever uv resolved its version.
+
+    As ``uv pip install`` does, an installed distribution that the resolution keeps at its
+    version stays as it is, whichever index or folder it came from (and it may have come
+    from none of this command's: ``pepip.uv.installed``). A direct reference (a URL or
+    path) is kept only by the plan, when it is the same artifact; with ``--require-hashes``
+    every pin is the hashed artifact.
+    """
+    if policy.required:
+        return choose_pins(packages, target.tag_priority(), policy)
+    own = {record.name: record for record in target.manifest.dists if " @ " not in record.source}
+    foreign = {item.name: item for item in target.foreign if item.url is None}
+    kept: list[Pin] = []
+    chosen = []
+    for package in packages:
+        record, other = own.get(package.name), foreign.get(package.name)
+        if not any(artifact.direct for artifact in package.candidates):
+            if record is not None and record.version == package.version:
+                kept.append(pin_of_record(record))
+                continue
+            if other is not None and other.version == package.version:
+                kept.append(Pin(package.name, other.version))  # ``make_plan`` leaves it to its tool
+                continue
+        chosen.append(package)
+    return choose_pins(chosen, target.tag_priority(), policy) + kept
 
 
 def _merged_requests(previous: list[str], new: tuple[str, ...]) -> list[str]:

@@ -36,6 +36,7 @@ from typing import Final, Sequence
 from pepip import fsops
 from pepip.artifacts import LockedPackage, Pin, machine_facts, tree_digest
 from pepip.locations import Locations
+from pepip.uv.installed import Installed
 from pepip.uv.requirement_files import describe_inputs
 from pepip.uv.resolve import UvOptions, resolve_pins
 
@@ -51,11 +52,13 @@ def _key(
     files: Sequence[Path],
     preferences: Sequence[Pin],
     options: UvOptions,
+    installed: Sequence[Installed],
 ) -> str:
     digest = hashlib.sha256()
     for part in (
         repr(list(requirements)),
         repr(sorted(pin.spec for pin in preferences)),
+        repr(sorted((item.name, item.version, item.origin) for item in installed)),
         repr(options),
         repr(interpreter[:4]),  # not its site-packages: shared across venvs
         repr(machine_facts()),
@@ -145,14 +148,16 @@ def resolve_remembered(
     files: Sequence[Path],
     preferences: Sequence[Pin],
     options: UvOptions,
+    installed: Sequence[Installed] = (),
 ) -> Resolution:
     """Packages for the inputs: remembered if a recent identical resolution exists, else from uv.
 
     ``python`` is the venv's interpreter and ``interpreter`` its manifest fields
     (``Interpreter.fields``); answers are remembered in ``directory`` (the store's
-    ``resolutions/``).
+    ``resolutions/``). ``installed`` are offered to uv as candidates (``pepip.uv.installed``).
     """
-    memory = directory / (_key(locations, interpreter, requirements, files, preferences, options) + ".txt")
+    key = _key(locations, interpreter, requirements, files, preferences, options, installed)
+    memory = directory / (key + ".txt")
     if locations.resolution_ttl > 0 and not options.upgrade:
         try:
             age = time.time() - os.stat(memory).st_mtime
@@ -162,5 +167,5 @@ def resolve_remembered(
             packages = _recall(memory)
             if packages is not None:
                 return Resolution(packages, True, memory)
-    packages = resolve_pins(locations.uv, python, requirements, files, preferences, options)
+    packages = resolve_pins(locations.uv, python, requirements, files, preferences, options, installed=installed)
     return Resolution(packages, False, memory, _local_state(packages, fresh=False))

@@ -19,6 +19,7 @@ from pepip import fsops
 from pepip.artifacts import LockedPackage, NormalizedName, Pin, normalized, read_pylock, render_pylock
 from pepip.errors import PepipError
 from pepip.report import plural
+from pepip.uv.installed import Installed, without_offered, write_offers
 
 if TYPE_CHECKING:
     from packaging.requirements import Requirement
@@ -257,13 +258,16 @@ def resolve_pins(
     preferences: Sequence[Pin],
     options: UvOptions,
     no_deps: bool = False,
+    installed: Sequence[Installed] = (),
 ) -> list[LockedPackage]:
     """Resolve requirements for ``python`` with ``uv pip compile`` into a ``pylock.toml``.
 
     The lock names, per distribution, the artifacts uv would install and their hashes (see
     ``pepip.artifacts``). ``preferences`` are the venv's current pins, written where the
     output goes: uv keeps them unless the request needs otherwise, as ``uv pip install``
-    keeps what a venv has.
+    keeps what a venv has. ``installed`` are offered as candidates too
+    (``pepip.uv.installed``): a package resolved at an installed version that no index
+    offers comes back with no artifact.
     """
     with tempfile.TemporaryDirectory(prefix="pepip-resolve-") as work:
         source = Path(work, "requirements.in")
@@ -287,21 +291,33 @@ def resolve_pins(
             args.append("--no-deps")
         if any(path.name == "pyproject.toml" for path in requirement_files):
             args += options.selection_args()
+        offered = Path(work, "installed")
+        if installed:
+            write_offers(offered, installed)
+            args += ["--find-links", str(offered)]
         try:
             _run_uv(uv, args, "resolving the requirements")
         except PepipError as error:  # uv names the temporary file that holds the arguments
             message = error.message.replace("`%s`" % source, "the command line")
             raise PepipError(message, error.detail) from None
-        return read_pylock(output)
+        return without_offered(read_pylock(output), offered) if installed else read_pylock(output)
 
 
-def export_lock(uv: Path, lock: Path, options: UvOptions) -> str:
-    """The pinned requirements of a ``uv.lock`` (the project itself left out)."""
+def export_lock(uv: Path, lock: Path, options: UvOptions, check: str = "") -> str:
+    """The pinned requirements of a ``uv.lock`` (the project itself left out).
+
+    As ``uv sync`` takes its lock: by default uv locks again first when the project's
+    requirements changed since (and rewrites ``uv.lock``); ``check`` ``"locked"`` refuses
+    a lock that is not up to date, ``"frozen"`` takes it as it is.
+    """
     args = [
-        "export", "--project", str(lock.parent), "--frozen", "--format", "requirements.txt",
+        "export", "--project", str(lock.parent), "--format", "requirements.txt",
         "--no-hashes", "--no-header", "--no-annotate", "--no-emit-project", "--quiet",
     ]
-    return _run_uv(uv, args + options.selection_args(), "reading %s" % lock)
+    if check:
+        args.append("--" + check)
+    args += options.selection_args() + options.index_args()
+    return _run_uv(uv, args, "reading %s" % lock)
 
 
 def uninstall_from_venv(uv: Path, python: Path, names: Sequence[str]) -> None:

@@ -26,6 +26,7 @@ from pepip.manifest import DistRecord, Manifest, read_manifest
 from pepip.store.registry import renew_registration
 from pepip.report import Reporter
 from pepip.store.layout import Store
+from pepip.uv.installed import Installed
 from pepip.venv.templates import check_venv_python, make_venv
 from pepip_runtime.lookup import owned
 
@@ -72,6 +73,23 @@ class Target:
         resolution keeps them unless the request needs otherwise, as ``uv pip install`` does."""
         own = [Pin(NormalizedName(r.name), r.version) for r in self.manifest.dists if " @ " not in r.source]
         return own + [Pin(NormalizedName(f.name), f.version) for f in self.foreign if f.url is None]
+
+
+    def installed(self) -> list[Installed]:
+        """What the venv has, to offer the resolver as candidates (``pepip.uv.installed``):
+        its own distributions and what pip or uv installed, except direct references and
+        editables (``uv pip install`` takes an installed one as a candidate from an index)."""
+        site = self.interpreter.site_packages
+        own = [
+            Installed(record.name, record.version, site / record.dist_info / "METADATA", record.artifact)
+            for record in self.manifest.dists
+            if " @ " not in record.source
+        ]
+        return own + [
+            Installed(item.name, item.version, site / item.dist_info / "METADATA", "installed by another tool")
+            for item in self.foreign
+            if item.url is None
+        ]
 
 
 def pin_of_record(record: DistRecord) -> Pin:
