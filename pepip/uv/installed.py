@@ -10,9 +10,13 @@ dist-info (the installed ``METADATA``: same name, version and dependencies) into
 preferences (``Target.preferences``), so uv picks the installed version unless the request
 needs another.
 
-Those wheels exist only for the resolution: their artifacts are taken out of what it returns
-(``without_offered``), and the caller keeps the installed distribution for a package resolved
-at the installed version. Under ``--upgrade`` uv drops the preferences but still counts what
+Writing them costs about a millisecond a distribution, so the resolution first runs without
+them: when it keeps every installed distribution it reaches at its version (which the
+preferences ask, and the indexes then offer), offering them would change nothing. Only a
+resolution that fails, or moves an installed distribution (``moves_installed``), is run
+again with them. Those wheels exist only for that resolution: their artifacts are taken out
+of what it returns (``without_offered``), and the caller keeps the installed distribution
+for a package resolved at the installed version. Under ``--upgrade`` uv drops the preferences but still counts what
 is installed as a candidate: a newer version from an index replaces it, an installed version
 newer than any the indexes offer stays. The offered wheels do the same.
 """
@@ -27,9 +31,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Sequence
 
-from pepip.artifacts import LockedPackage
+from pepip.artifacts import LockedPackage, normalized
 
-__all__ = ["Installed", "write_offers", "without_offered"]
+__all__ = ["Installed", "write_offers", "without_offered", "moves_installed"]
 
 _WHEEL: bytes = b"Wheel-Version: 1.0\nGenerator: pepip (installed metadata)\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
 
@@ -78,6 +82,27 @@ def without_offered(packages: Sequence[LockedPackage], directory: Path) -> list[
         )
         kept.append(replace(package, candidates=candidates))
     return kept
+
+
+def moves_installed(packages: Sequence[LockedPackage], installed: Sequence[Installed], upgrade: bool) -> bool:
+    """Whether a resolution made without the installed candidates could differ from one
+    with them: it resolves an installed distribution at another version (with ``upgrade``,
+    at an older one: uv takes the newest of the indexes' and the installed version)."""
+    from packaging.version import InvalidVersion, Version
+
+    versions = {normalized(item.name): item.version for item in installed}
+    for package in packages:
+        version = versions.get(package.name)
+        if version is None or package.version is None or package.version == version:
+            continue
+        if not upgrade:
+            return True
+        try:
+            if Version(package.version) < Version(version):
+                return True
+        except InvalidVersion:
+            return True
+    return False
 
 
 def _escaped(name: str) -> str:

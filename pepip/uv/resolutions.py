@@ -36,7 +36,8 @@ from typing import Final, Sequence
 from pepip import fsops
 from pepip.artifacts import LockedPackage, Pin, machine_facts, tree_digest
 from pepip.locations import Locations
-from pepip.uv.installed import Installed
+from pepip.errors import PepipError
+from pepip.uv.installed import Installed, moves_installed
 from pepip.uv.requirement_files import describe_inputs
 from pepip.uv.resolve import UvOptions, resolve_pins
 
@@ -139,6 +140,30 @@ def _recall(memory: Path) -> list[LockedPackage] | None:
     return packages if _local_state(packages, fresh=True) == state else None
 
 
+def _resolve(
+    locations: Locations,
+    python: Path,
+    requirements: Sequence[str],
+    files: Sequence[Path],
+    preferences: Sequence[Pin],
+    options: UvOptions,
+    installed: Sequence[Installed],
+) -> list[LockedPackage]:
+    """uv's answer; with what is installed offered only when that can change it
+    (``pepip.uv.installed``)."""
+    try:
+        packages = resolve_pins(locations.uv, python, requirements, files, preferences, options)
+    except PepipError:
+        if not installed:
+            raise
+        # Perhaps for want of an installed distribution no index offers: uv's answer with
+        # them offered is the one (an error then too is uv's error).
+        return resolve_pins(locations.uv, python, requirements, files, preferences, options, installed=installed)
+    if installed and moves_installed(packages, installed, options.upgrade):
+        packages = resolve_pins(locations.uv, python, requirements, files, preferences, options, installed=installed)
+    return packages
+
+
 def resolve_remembered(
     locations: Locations,
     python: Path,
@@ -167,5 +192,5 @@ def resolve_remembered(
             packages = _recall(memory)
             if packages is not None:
                 return Resolution(packages, True, memory)
-    packages = resolve_pins(locations.uv, python, requirements, files, preferences, options, installed=installed)
+    packages = _resolve(locations, python, requirements, files, preferences, options, installed)
     return Resolution(packages, False, memory, _local_state(packages, fresh=False))
