@@ -30,11 +30,13 @@ def _folders(isolated: Path, second_has: str) -> tuple[Path, Path]:
         build_wheel(second, "pkg", "2.0", {"pkg/__init__.py": "WHERE = 'second'\n"})
     elif second_has == "pkg 1.0 rebuilt":
         build_wheel(second, "pkg", "1.0", {"pkg/__init__.py": "WHERE = 'second'\n"})
+    elif second_has == "pkg 0.5":
+        build_wheel(second, "pkg", "0.5", {"pkg/__init__.py": "WHERE = 'second'\n"})
     return first, second
 
 
 @pytest.mark.parametrize("upgrade", [False, True], ids=["plain", "upgrade"])
-@pytest.mark.parametrize("second_has", ["no pkg", "pkg 2.0", "pkg 1.0 rebuilt"])
+@pytest.mark.parametrize("second_has", ["no pkg", "pkg 2.0", "pkg 1.0 rebuilt", "pkg 0.5"])
 def test_later_install_keeps_what_another_folder_installed(capsys, isolated, venv, second_has, upgrade):
     """``pkg`` came from a folder the later install does not name: uv keeps it whenever it
     satisfies the new resolution (never asking the folders for it), and so does pepip."""
@@ -48,11 +50,24 @@ def test_later_install_keeps_what_another_folder_installed(capsys, isolated, ven
     uv_install(oracle, *later)
     assert distributions(venv) == distributions(oracle)
     assert venv_run(venv, WHERE) == venv_run(oracle, WHERE)
-    # Only a newer version (and -U) moves it; a same-version build elsewhere does not.
+    # Only a newer version (and -U) moves it; a same-version build or an older version elsewhere does not.
     moved = upgrade and second_has == "pkg 2.0"
     assert venv_run(venv, WHERE) == ("second" if moved else "first")
     changes = [line for line in result.stderr.splitlines() if line[:3] in (" + ", " - ", " ~ ")]
     assert changes == ([" - pkg==1.0", " + pkg==2.0"] if moved else []) + [" + user==1.0"]
+
+
+@pytest.mark.parametrize("second_has, resolutions", [("pkg 1.0 rebuilt", 1), ("no pkg", 2)])
+def test_installed_distributions_are_offered_only_when_needed(capsys, isolated, venv, uv_log, second_has, resolutions):
+    """Offering what is installed costs a file per distribution: uv is asked with them only
+    when the plain resolution (the installed versions preferred) fails or moves one."""
+    first, second = _folders(isolated, second_has)
+    assert run_pepip(["install", "--no-index", "-f", str(first), "pkg==1.0"], capsys).exit_code == 0
+    uv_log.write_text("")
+    assert run_pepip(["install", "--no-index", "-f", str(second), "user"], capsys).exit_code == 0
+    calls = uv_log.read_text().splitlines()
+    assert sum(call.startswith("pip compile") for call in calls) == resolutions, calls
+    assert venv_run(venv, WHERE) == "first"
 
 
 def test_unrelated_later_install_leaves_a_folder_only_package(capsys, isolated, venv):
