@@ -82,26 +82,36 @@ def test_unrelated_later_install_leaves_a_folder_only_package(capsys, isolated, 
     assert venv_run(venv, WHERE) == "first"
 
 
-def test_constraints_apply_to_a_venv_that_satisfies_the_request(capsys, isolated, venv):
-    """With ``dep 2.0`` installed, ``install top -c c.txt`` (``dep<2``) moves dep, as uv does,
-    instead of answering from the venv that the request is satisfied."""
+@pytest.mark.parametrize("how", ["-c", "UV_CONSTRAINT", "uv.toml"])
+def test_constraints_apply_to_a_venv_that_satisfies_the_request(capsys, isolated, venv, monkeypatch, how):
+    """With ``dep 2.0`` installed, ``install top`` under ``dep<2`` (``-c``, uv's variable or
+    its configuration) moves dep, as uv does, instead of answering from the venv that the
+    request is satisfied."""
     wheels = isolated / "wheels"
     wheels.mkdir()
     for version in ("1.0", "2.0"):
         build_wheel(wheels, "dep", version, {"dep.py": "VERSION = %r\n" % version})
     build_wheel(wheels, "top", "1.0", {"top.py": ""}, requires=["dep"])
-    constraints = isolated / "c.txt"
-    constraints.write_text("dep<2\n")
     args = ["--no-index", "-f", str(wheels)]
     assert run_pepip(["install", *args, "top"], capsys).exit_code == 0
-    result = run_pepip(["install", *args, "top", "-c", str(constraints)], capsys)
+    oracle = uv_venv_with(isolated / "uv-venv", wheels, "top")
+    constraints = isolated / "c.txt"
+    constraints.write_text("dep<2\n")
+    extra = ["-c", str(constraints)] if how == "-c" else []
+    if how == "UV_CONSTRAINT":
+        monkeypatch.setenv("UV_CONSTRAINT", str(constraints))
+    elif how == "uv.toml":
+        config = isolated / "uv.toml"
+        config.write_text('constraint-dependencies = ["dep<2"]\n')
+        monkeypatch.delenv("UV_NO_CONFIG")
+        monkeypatch.setenv("UV_CONFIG_FILE", str(config))
+    result = run_pepip(["install", *args, "top", *extra], capsys)
     assert result.exit_code == 0, result.stderr
     assert " - dep==2.0" in result.stderr and " + dep==1.0" in result.stderr
 
-    oracle = uv_venv_with(isolated / "uv-venv", wheels, "top")
-    uv_install(oracle, *args, "top", "-c", str(constraints))
+    uv_install(oracle, *args, "top", *extra)
     assert distributions(venv) == distributions(oracle) == [("dep", "1.0"), ("top", "1.0")]
-    again = run_pepip(["install", *args, "top", "-c", str(constraints)], capsys)
+    again = run_pepip(["install", *args, "top", *extra], capsys)
     assert again.exit_code == 0 and "nothing to change" in again.stderr
 
 

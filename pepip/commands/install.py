@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Final, Sequence
 
 
 from pepip.commands.apply import apply_pins, guard_foreign, requested_names
@@ -139,15 +139,15 @@ def _named(text: str, path: Path, pins: Sequence[Pin]) -> str:
 def _already_satisfied(target: Target, request: InstallRequest) -> bool:
     """True when the venv's pins satisfy every plain requirement: no resolver call needed.
 
-    Requirements with extras, markers or URLs, requirement files, constraints (``-c``: they
-    bind what the venv has, as ``uv pip install`` applies them to installed dependencies),
-    ``--upgrade`` and a venv that pip or uv changed behind pepip's back always go to the
-    resolver.
+    Requirements with extras, markers or URLs, requirement files, constraints (``-c``, or
+    uv's own: they bind what the venv has, as ``uv pip install`` applies them to installed
+    dependencies), ``--upgrade`` and a venv that pip or uv changed behind pepip's back always
+    go to the resolver.
     """
     options = request.options
     if request.requirement_files or request.editables or options.upgrade or options.constraints:
         return False
-    if not target.intact:
+    if not target.intact or _uv_binds_installed(target.locations):
         return False
     installed = {record.name: record for record in target.manifest.dists}
     for text in request.requirements:
@@ -191,6 +191,27 @@ def _chosen_pins(target: Target, packages: Sequence[LockedPackage], policy: Hash
                 continue
         chosen.append(package)
     return choose_pins(chosen, target.tag_priority(), policy) + kept
+
+
+# uv's own ways to constrain, override or exclude what a resolution keeps: environment
+# variables, and settings of its configuration files (uv applies them to ``uv pip install``).
+_BINDING_VARIABLES: Final = ("UV_CONSTRAINT", "UV_OVERRIDE", "UV_EXCLUDE")
+_BINDING_SETTINGS: Final = ("constraint-dependencies", "override-dependencies", "exclude-dependencies")
+
+
+def _uv_binds_installed(locations: Locations) -> bool:
+    """Whether uv's environment or configuration can move what the venv has: the fast path
+    cannot tell, and uv applies such constraints to a venv that satisfies the request."""
+    if any(name in _BINDING_VARIABLES and value.strip() for name, value in locations.uv_environment):
+        return True
+    for path in locations.uv_config_files:
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return True  # uv reads it, or fails on it: the resolver says which
+        if any(setting in text for setting in _BINDING_SETTINGS):
+            return True
+    return False
 
 
 def _merged_requests(previous: list[str], new: tuple[str, ...]) -> list[str]:

@@ -136,15 +136,16 @@ def _run_uv(
     what: str,
     stdin: str | None = None,
     display: Callable[[str], None] | None = None,
+    unset: Sequence[str] = (),
 ) -> str:
     """Run uv; on failure raise ``PepipError`` with uv's explanation in one line.
 
     uv's whole output becomes the error's ``detail`` only when the line leaves something out
     (a build backend's log); the resolver's explanation fits the line. With ``display``, uv
     runs on a pseudo-terminal and ``display`` receives what uv draws there (its progress);
-    its stdout is not kept then.
+    its stdout is not kept then. ``unset`` names environment variables uv must not see.
     """
-    env = dict(os.environ)
+    env = {name: value for name, value in os.environ.items() if name not in unset}
     env.setdefault("UV_PYTHON_DOWNLOADS", "never")
     try:
         if display is not None:
@@ -362,6 +363,10 @@ def parse_pins(text: str) -> list[Pin]:
     return pins
 
 
+# uv's environment variables that bind a resolution, not an install of exact artifacts.
+_RESOLUTION_ONLY: Final = ("UV_CONSTRAINT", "UV_OVERRIDE")
+
+
 def fetch_pins(
     uv: Path,
     python: Path,
@@ -393,7 +398,10 @@ def fetch_pins(
         args.append("--quiet")
     args += options.index_args()
     try:
-        _run_uv(uv, args, "downloading and building " + plural(len(pins), "distribution"), display=display)
+        # The pins were resolved under the user's constraints and overrides; uv refuses them
+        # beside a pylock.toml ("Cannot specify constraints with a `pylock.toml` file").
+        _run_uv(uv, args, "downloading and building " + plural(len(pins), "distribution"), display=display,
+                unset=_RESOLUTION_ONLY)
     finally:
         # Gone before entries are made read-only: on Windows the attribute belongs to the
         # file, and deleting the cache's link to it later would clear it for the entry too.
