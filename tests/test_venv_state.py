@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import build_wheel, distributions, run_pepip, uv_install, uv_venv_with, venv_run
+from helpers import build_wheel, distributions, make_editable_project, run_pepip, uv_install, uv_venv_with, venv_run
 
 WHERE = "import pkg; print(pkg.WHERE)"
 
@@ -68,6 +68,32 @@ def test_installed_distributions_are_offered_only_when_needed(capsys, isolated, 
     calls = uv_log.read_text().splitlines()
     assert sum(call.startswith("pip compile") for call in calls) == resolutions, calls
     assert venv_run(venv, WHERE) == "first"
+
+
+@pytest.mark.parametrize("how", ["pepip, by URL", "uv, by URL", "uv, editable"])
+def test_later_install_keeps_an_installed_direct_reference_or_editable(capsys, isolated, venv, how):
+    """uv takes any installed distribution as a candidate, one installed from a URL or an
+    editable project too: a later install that needs ``pkg`` keeps it, even where this
+    command's folder has a newer ``pkg``."""
+    first, second = _folders(isolated, "pkg 2.0")
+    if how == "uv, editable":
+        source = make_editable_project(isolated / "proj", "pkg")
+        first_install = ["--no-deps", "-e", str(source)]
+    else:
+        first_install = ["pkg @ %s" % next(first.glob("pkg-*.whl")).as_uri()]
+    if how.startswith("pepip"):
+        assert run_pepip(["install", *first_install], capsys).exit_code == 0
+    else:
+        assert run_pepip(["venv", str(venv)], capsys).exit_code == 0
+        uv_install(venv, *first_install)
+    later = ["--no-index", "-f", str(second), "user"]
+    result = run_pepip(["install", *later], capsys)
+    assert result.exit_code == 0, result.stderr
+
+    oracle = uv_venv_with(isolated / "uv-venv", first, *first_install)
+    uv_install(oracle, *later)
+    assert distributions(venv) == distributions(oracle)
+    assert venv_run(venv, WHERE) == venv_run(oracle, WHERE) == ("editable" if "editable" in how else "first")
 
 
 def test_unrelated_later_install_leaves_a_folder_only_package(capsys, isolated, venv):

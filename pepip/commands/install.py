@@ -169,15 +169,15 @@ def _chosen_pins(target: Target, packages: Sequence[LockedPackage], policy: Hash
     """The resolution's pins, with what the venv has wherever uv resolved its version.
 
     As ``uv pip install`` does, an installed distribution that the resolution keeps at its
-    version stays as it is, whichever index or folder it came from (and it may have come
-    from none of this command's: ``pepip.uv.installed``). A direct reference (a URL or
-    path) is kept only by the plan, when it is the same artifact; with ``--require-hashes``
-    every pin is the hashed artifact.
+    version stays as it is, whichever index, folder, URL or editable project it came from
+    (perhaps none of this command's: ``pepip.uv.installed``). A package the request names
+    by URL or path is kept only by the plan, when it is the same artifact; with
+    ``--require-hashes`` every pin is the hashed artifact.
     """
     if policy.required:
         return choose_pins(packages, target.tag_priority(), policy)
-    own = {record.name: record for record in target.manifest.dists if " @ " not in record.source}
-    foreign = {item.name: item for item in target.foreign if item.url is None}
+    own = {record.name: record for record in target.manifest.dists}
+    foreign = {item.name: item for item in target.foreign}
     kept: list[Pin] = []
     chosen = []
     for package in packages:
@@ -187,7 +187,7 @@ def _chosen_pins(target: Target, packages: Sequence[LockedPackage], policy: Hash
                 kept.append(pin_of_record(record))
                 continue
             if other is not None and other.version == package.version:
-                kept.append(Pin(package.name, other.version))  # ``make_plan`` leaves it to its tool
+                kept.append(Pin(package.name, other.version, other.url))  # ``make_plan`` leaves it to its tool
                 continue
         chosen.append(package)
     return choose_pins(chosen, target.tag_priority(), policy) + kept
