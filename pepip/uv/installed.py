@@ -1,14 +1,17 @@
 """What the venv has, offered to ``uv pip compile`` as candidates, as ``uv pip install`` uses it.
 
 ``uv pip install`` resolves the request with the venv's installed distributions as
-candidates: a dependency that is installed stays at its version even when no index or
-``--find-links`` folder of this command offers that version (it came from another index, or
-a folder the command does not name), and it is not fetched again. ``uv pip compile`` knows
-no venv; pepip tells it by writing, per installed distribution, a wheel that holds only its
-dist-info (the installed ``METADATA``: same name, version and dependencies) into a
-``--find-links`` folder of the resolution. The venv's versions are also the resolution's
-preferences (``Target.preferences``), so uv picks the installed version unless the request
-needs another.
+candidates, and prefers them: a dependency that is installed stays at its version even
+when no index or ``--find-links`` folder of this command offers that version (it came from
+another index, a folder the command does not name, a URL or an editable project), and it is
+not fetched again. ``uv pip compile`` knows no venv; pepip tells it by writing, per
+installed distribution, a wheel that holds only its dist-info (the installed ``METADATA``:
+same name, version and dependencies) into a ``--find-links`` folder of the resolution. The
+venv's versions are also the resolution's preferences (``Target.preferences``), so uv picks
+the installed version unless the request needs another. Under ``--upgrade`` uv drops the
+preferences but still counts what is installed as a candidate: a newer version from an
+index replaces it, an installed version newer than any the indexes offer stays. The
+offered wheels do the same.
 
 Writing them costs about a millisecond a distribution, so the resolution first runs without
 them: when it keeps every installed distribution it reaches at its version (which the
@@ -16,9 +19,7 @@ preferences ask, and the indexes then offer), offering them would change nothing
 resolution that fails, or moves an installed distribution (``moves_installed``), is run
 again with them. Those wheels exist only for that resolution: their artifacts are taken out
 of what it returns (``without_offered``), and the caller keeps the installed distribution
-for a package resolved at the installed version. Under ``--upgrade`` uv drops the preferences but still counts what
-is installed as a candidate: a newer version from an index replaces it, an installed version
-newer than any the indexes offer stays. The offered wheels do the same.
+for a package resolved at the installed version.
 """
 
 from __future__ import annotations
