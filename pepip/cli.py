@@ -220,6 +220,11 @@ def sync_command(
     extra: List[str] = typer.Option([], "--extra", help="An optional-dependency group of pyproject.toml."),
     all_extras: bool = typer.Option(False, "--all-extras", help="Every optional-dependency group."),
     group: List[str] = typer.Option([], "--group", help="A dependency group (PEP 735)."),
+    locked: bool = typer.Option(False, "--locked", help="Refuse a uv.lock that is not up to date (as uv sync)."),
+    frozen: bool = typer.Option(False, "--frozen", help="Take the uv.lock as it is, without locking again."),
+    no_install_project: bool = typer.Option(
+        False, "--no-install-project", help="Leave out the project itself (installed editable by default)."
+    ),
     venv: Optional[Path] = _VENV,
     python: Optional[str] = _PYTHON,
     quiet: bool = _QUIET,
@@ -241,8 +246,13 @@ def sync_command(
         index_url, extra_index_url, find_links, no_index, pre, constraint, upgrade, require_hashes,
         extras=tuple(extra), all_extras=all_extras, groups=tuple(group),
     )
-    locations = locations_for(venv, refresh, _verbosity(verbose))
-    sync(locations, tuple(files or ()), python, options, reporter_for(quiet))
+    if locked and frozen:
+        raise PepipError("--locked and --frozen cannot be used together")
+    check = "locked" if locked else "frozen" if frozen else ""
+    sync(
+        locations_for(venv, refresh, _verbosity(verbose)), tuple(files or ()), python, options, reporter_for(quiet), check,
+        not no_install_project,
+    )
 
 
 @app.command("list", epilog=_epilog(["pepip list --format json"]))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import base64
 import hashlib
 import os
@@ -215,8 +216,7 @@ def uv_venv_with(venv: Path, wheels: Path, *requirements: str) -> Path:
 
     uv = str(find_uv(os.environ))
     subprocess.run([uv, "venv", "-q", str(venv)], check=True)
-    subprocess.run([uv, "pip", "install", "-q", "--python", str(venv_python(venv)), "--no-index",
-                    "--find-links", str(wheels), *requirements], check=True)
+    uv_install(venv, "--no-index", "--find-links", str(wheels), *requirements)
     return venv
 
 
@@ -228,3 +228,19 @@ def may_install_with_apt(environ: Mapping[str, str]) -> bool:
     ``.ci/run`` runs) or when the developer opts in with ``PEPIP_TEST_APT=1``; elsewhere a
     test that needs them skips, saying what it needs."""
     return environ.get("CI", "").lower() == "true" or environ.get(APT_OPT_IN) == "1"
+
+
+def uv_install(venv: Path, *args: str) -> str:
+    """``uv pip install ARGS`` into ``venv`` (a later install into the oracle); its stderr."""
+    from pepip.locations import find_uv
+
+    completed = subprocess.run([str(find_uv(os.environ)), "pip", "install", "--python", str(venv_python(venv)), *args],
+                               capture_output=True, text=True)
+    assert completed.returncode == 0, completed.stderr
+    return completed.stderr
+
+
+def distributions(venv: Path) -> list[tuple[str, str]]:
+    """The venv's distributions as ``importlib.metadata`` sees them: sorted (name, version)."""
+    code = "import importlib.metadata as m; print(sorted((d.metadata['Name'].lower(), d.version) for d in m.distributions()))"
+    return [(name, version) for name, version in ast.literal_eval(venv_run(venv, code))]

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 import subprocess
+from pathlib import Path
 
 import pytest
 
-from helpers import run_pepip, snapshot, store_entries, venv_run
+from helpers import build_wheel, distributions, make_editable_project, run_pepip, snapshot, store_entries, venv_run
 from pepip.locations import find_uv
 
 
@@ -110,3 +111,87 @@ def test_sync_a_requirements_file_with_a_group_of_the_project(capsys, venv, inde
     (work / "pyproject.toml").write_text('[project]\nname = "app"\nversion = "0"\n[dependency-groups]\ndev = ["versioned==2.0"]\n')
     result = run_pepip(["sync", *index_args, "--group", "dev", "requirements.txt"], capsys)
     assert result.exit_code == 0 and " + versioned==2.0" in result.stderr, result.stderr
+
+
+def test_sync_of_a_metapackage_is_in_sync_the_second_time(capsys, venv, isolated, uv_log):
+    """A distribution of dist-info alone (jupyter) has a store entry without ``site``: the
+    second sync used to take it for a pruned entry and sync again."""
+    wheels = isolated / "wheels"
+    wheels.mkdir()
+    build_wheel(wheels, "meta", "1.0", {}, requires=["beta"])
+    build_wheel(wheels, "beta", "1.0", {"beta.py": ""})
+    (isolated / "work" / "requirements.txt").write_text("meta\n")
+    assert run_pepip(["sync", "--no-index", "-f", str(wheels)], capsys).exit_code == 0
+    uv_log.write_text("")
+    again = run_pepip(["sync", "--no-index", "-f", str(wheels)], capsys)
+    assert again.exit_code == 0 and "Already in sync" in again.stderr, again.stderr
+    assert uv_log.read_text() == ""
+
+
+def _uv(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(find_uv(os.environ)), *args], cwd=cwd, capture_output=True, text=True,
+                          env={**os.environ, **(env or {})})
+
+
+def test_sync_locks_again_when_pyproject_changed(capsys, venv, index_args, isolated, wheelhouse):
+    """A dependency added to pyproject.toml without `uv lock`: `uv sync` locks again and
+    installs it, `uv sync --locked` refuses, `uv sync --frozen` takes the lock as it is."""
+    project = isolated / "work"
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text('[project]\nname = "app"\nversion = "0"\nrequires-python = ">=3.8"\ndependencies = ["alpha"]\n')
+    assert _uv("lock", *index_args, cwd=project).returncode == 0
+    assert run_pepip(["sync", *index_args], capsys).exit_code == 0
+    pyproject.write_text(pyproject.read_text().replace('["alpha"]', '["alpha", "versioned==1.0"]'))
+
+    before = (snapshot(venv), (project / "uv.lock").read_text())
+    locked = run_pepip(["sync", "--locked", *index_args], capsys)
+    assert locked.exit_code == 1 and len(locked.error_lines) == 1, locked.stderr
+    assert "needs to be updated, but `--locked` was provided" in locked.stderr
+    assert (snapshot(venv), (project / "uv.lock").read_text()) == before
+    frozen = run_pepip(["sync", "--frozen", *index_args], capsys)
+    assert frozen.exit_code == 0 and distributions(venv) == [("alpha", "1.0"), ("beta", "1.0")]
+
+    result = run_pepip(["sync", *index_args], capsys)
+    assert result.exit_code == 0 and " + versioned==1.0" in result.stderr, result.stderr
+    assert 'name = "versioned"' in (project / "uv.lock").read_text()  # locked again, as uv sync does
+    again = run_pepip(["sync", *index_args], capsys)
+    assert again.exit_code == 0 and "Already in sync" in again.stderr, again.stderr
+
+    oracle = isolated / "uv-env"
+    synced = _uv("sync", *index_args, cwd=project, env={"UV_PROJECT_ENVIRONMENT": str(oracle)})
+    assert synced.returncode == 0, synced.stderr
+    assert distributions(venv) == distributions(oracle)
+
+
+def test_sync_locked_or_frozen_needs_a_uv_lock(capsys, venv, index_args, isolated):
+    (isolated / "work" / "requirements.txt").write_text("alpha\n")
+    result = run_pepip(["sync", "--locked", *index_args], capsys)
+    assert result.exit_code == 1 and len(result.error_lines) == 1 and "is not one" in result.stderr
+    assert not venv.exists()
+
+
+@pytest.mark.parametrize("source, installed_before", [("uv.lock", True), ("uv.lock", False), ("pyproject.toml", True)])
+def test_sync_installs_the_project_itself_editable(capsys, venv, index_args, isolated, source, installed_before):
+    """`uv sync` installs the project (a package: it has a build system) in editable mode,
+    and keeps it; pepip sync used to remove the one `pepip install -e .` had installed."""
+    project = make_editable_project(isolated / "work", "eproj", requires=["alpha"])
+    if source == "uv.lock":
+        assert _uv("lock", *index_args, cwd=project).returncode == 0
+    if installed_before:
+        assert run_pepip(["install", *index_args, "-e", str(project)], capsys).exit_code == 0
+    result = run_pepip(["sync", *index_args], capsys)
+    assert result.exit_code == 0, result.stderr
+    assert venv_run(venv, "import eproj, alpha; print(eproj.WHERE)") == "editable"
+    assert (" + %s (editable)" % project in result.stderr) != installed_before  # kept, not installed again
+    again = run_pepip(["sync", *index_args], capsys)
+    assert again.exit_code == 0 and "Already in sync" in again.stderr, again.stderr
+
+    if source == "uv.lock":
+        oracle = isolated / "uv-env"
+        synced = _uv("sync", *index_args, cwd=project, env={"UV_PROJECT_ENVIRONMENT": str(oracle)})
+        assert synced.returncode == 0, synced.stderr
+        assert distributions(venv) == distributions(oracle)
+    # --no-install-project leaves it out, and sync then removes it, as uv sync does
+    without = run_pepip(["sync", "--no-install-project", *index_args], capsys)
+    assert without.exit_code == 0 and " - eproj==0.1" in without.stderr, without.stderr
+    assert distributions(venv) == [("alpha", "1.0"), ("beta", "1.0")]

@@ -49,17 +49,19 @@ def apply_pins(
     exact: bool = False,
     restore: bool = False,
     reinstall: AbstractSet[str] = frozenset(),
+    spared: AbstractSet[str] = frozenset(),
 ) -> Plan:
     """Change the venv to hold exactly ``pins``; return what changed.
 
-    ``exact`` removes what pip or uv installed that the pins do not name (sync); ``restore``
-    links again the launchers and data files of kept distributions that are gone (repair);
-    ``reinstall`` names pins linked again from the store although the venv has them.
+    ``exact`` removes what pip or uv installed that the pins do not name (sync), except the
+    ``spared`` names (the project a sync installs itself); ``restore`` links again the
+    launchers and data files of kept distributions that are gone (repair); ``reinstall``
+    names pins linked again from the store although the venv has them.
     """
     store = target.store
     priority = target.tag_priority()
     with store.locked():  # prune waits until the manifest names what is linked
-        plan = make_plan(pins, target.manifest.dists, store, priority, target.foreign, exact, reinstall)
+        plan = make_plan(pins, target.manifest.dists, store, priority, target.foreign, exact, reinstall, spared)
         _reserve(store, target.venv, plan)  # other machines' prunes keep them from now on
         if plan.missing:
             headline = "Downloading and storing %s" % plural(len(plan.missing), "package")

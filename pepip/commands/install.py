@@ -14,7 +14,7 @@ from typing import Final, Sequence
 
 
 from pepip.commands.apply import apply_pins, guard_foreign, report_dry_run, requested_names
-from pepip.artifacts import Pin, choose_pins, normalized, url_request_key
+from pepip.artifacts import HashPolicy, LockedPackage, Pin, choose_pins, normalized, url_request_key
 from pepip.errors import PepipError
 from pepip.uv.hashes import hashes_required, read_hash_policy
 from pepip.locations import Locations
@@ -23,7 +23,7 @@ from pepip.report import Reporter, plural
 from pepip.uv.requirement_files import looks_like_path
 from pepip.uv.resolutions import resolve_remembered
 from pepip.uv.resolve import UvOptions, check_request, install_editables, is_bare_name, parse_request
-from pepip.venv.target import Target, open_target
+from pepip.venv.target import Target, open_target, pin_of_record
 
 __all__ = ["InstallRequest", "install", "check_files", "check_options", "is_url_request", "is_vcs_request", "create_wired_venv"]
 
@@ -95,8 +95,9 @@ def install(locations: Locations, request: InstallRequest, reporter: Reporter) -
                 target.preferences(),
                 request.options,
                 target.store.owner,
+                [] if policy.required else target.installed(),
             )
-        pins = choose_pins(resolution.packages, target.tag_priority(), policy)
+        pins = _chosen_pins(target, resolution.packages, policy)
         resolved_count = len(pins)
         reinstall = _reinstalled(request, pins)
         pins += _kept_pins(target, pins)
@@ -220,13 +221,17 @@ def _named_url(text: str, pins: Sequence[Pin]) -> str:
 def _already_satisfied(target: Target, request: InstallRequest) -> bool:
     """True when the venv's pins satisfy every plain requirement: no resolver call needed.
 
-    Requirements with extras, markers or URLs, requirement files, ``--upgrade`` and a venv
-    that pip or uv changed behind pepip's back always go to the resolver.
+    Requirements with extras, markers or URLs, requirement files, constraints (``-c``, or
+    uv's own: they bind what the venv has, as ``uv pip install`` applies them to installed
+    dependencies), ``--upgrade`` and a venv that pip or uv changed behind pepip's back always
+    go to the resolver.
     """
     options = request.options
-    if request.requirement_files or request.editables or options.upgrade or options.upgrade_packages:
+    if (request.requirement_files or request.editables or options.upgrade or options.upgrade_packages
+            or options.constraints):
         return False
-    if options.groups or request.reinstall or request.reinstall_packages or not target.intact:
+    if (options.groups or request.reinstall or request.reinstall_packages or not target.intact
+            or _uv_binds_installed(target.locations)):
         return False
     installed = {record.name: record for record in target.manifest.dists}
     for text in request.requirements:
@@ -242,6 +247,55 @@ def _already_satisfied(target: Target, request: InstallRequest) -> bool:
         if " @ " in record.source or not requirement.specifier.contains(record.version, prereleases=True):
             return False
     return True
+
+
+def _chosen_pins(target: Target, packages: Sequence[LockedPackage], policy: HashPolicy) -> list[Pin]:
+    """The resolution's pins, with what the venv has wherever uv resolved its version.
+
+    As ``uv pip install`` does, an installed distribution that the resolution keeps at its
+    version stays as it is, whichever index, folder, URL or editable project it came from
+    (perhaps none of this command's: ``pepip.uv.installed``). A package the request names
+    by URL or path is kept only by the plan, when it is the same artifact; with
+    ``--require-hashes`` every pin is the hashed artifact.
+    """
+    if policy.required:
+        return choose_pins(packages, target.tag_priority(), policy)
+    own = {record.name: record for record in target.manifest.dists}
+    foreign = {item.name: item for item in target.foreign}
+    kept: list[Pin] = []
+    chosen = []
+    for package in packages:
+        record, other = own.get(package.name), foreign.get(package.name)
+        if not any(artifact.direct for artifact in package.candidates):
+            if record is not None and record.version == package.version:
+                kept.append(pin_of_record(record))
+                continue
+            if other is not None and other.version == package.version:
+                kept.append(Pin(package.name, other.version, other.url))  # ``make_plan`` leaves it to its tool
+                continue
+        chosen.append(package)
+    return choose_pins(chosen, target.tag_priority(), policy) + kept
+
+
+# uv's own ways to constrain, override or exclude what a resolution keeps: environment
+# variables, and settings of its configuration files (uv applies them to ``uv pip install``).
+_BINDING_VARIABLES: Final = ("UV_CONSTRAINT", "UV_OVERRIDE", "UV_EXCLUDE")
+_BINDING_SETTINGS: Final = ("constraint-dependencies", "override-dependencies", "exclude-dependencies")
+
+
+def _uv_binds_installed(locations: Locations) -> bool:
+    """Whether uv's environment or configuration can move what the venv has: the fast path
+    cannot tell, and uv applies such constraints to a venv that satisfies the request."""
+    if any(name in _BINDING_VARIABLES and value.strip() for name, value in locations.uv_environment):
+        return True
+    for path in locations.uv_config_files:
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return True  # uv reads it, or fails on it: the resolver says which
+        if any(setting in text for setting in _BINDING_SETTINGS):
+            return True
+    return False
 
 
 def _merged_requests(previous: list[str], new: tuple[str, ...]) -> list[str]:

@@ -42,17 +42,20 @@ def make_plan(
     foreign: Sequence[Foreign] = (),
     exact: bool = False,
     reinstall: AbstractSet[str] = frozenset(),
+    spared: AbstractSet[str] = frozenset(),
 ) -> Plan:
     """Sort every pin into unchanged, linkable from the store, or missing from it.
 
     A venv record counts as unchanged only when it came from the pin's artifact and its
     entry is in this store's layout (``owned``); one whose store entry is gone counts as
     changed, so any command that applies pins (install, sync, repair) re-links or re-fetches
-    it. A pin is linked only from an entry built from its artifact. A foreign distribution at the
+    it. The entry, not its ``site`` directory, is what must be there: a distribution of
+    dist-info alone (a metapackage such as jupyter) has no ``site``. A pin is linked only
+    from an entry built from its artifact. A foreign distribution at the
     pinned version stays; at another version it is replaced by the store's. With ``exact``
-    (sync) foreign distributions the pins do not name are removed too. A pin named in
-    ``reinstall`` counts as changed whatever the venv has: it is linked again from the
-    store (what pip or uv installed for it is replaced by the store's).
+    (sync) foreign distributions the pins do not name are removed too, except ``spared`` ones.
+    A pin named in ``reinstall`` counts as changed whatever the venv has: it is linked again
+    from the store (what pip or uv installed for it is replaced by the store's).
     """
     plan = Plan()
     by_name = {record.name: record for record in current}
@@ -70,7 +73,7 @@ def make_plan(
             and record.source == pin.spec
             and pin_of_record(record).identity == pin.identity
             and store.in_layout(Path(record.site_dir).parent)
-            and os.path.isdir(record.site_dir)
+            and os.path.isdir(Path(record.site_dir).parent)
         ):
             plan.unchanged.append(record)
             continue
@@ -83,5 +86,5 @@ def make_plan(
             plan.linked.append((pin, entry))
     plan.removed.extend(by_name.values())
     if exact:
-        plan.foreign_removed.extend(foreign_by_name.values())
+        plan.foreign_removed.extend(item for name, item in foreign_by_name.items() if name not in spared)
     return plan

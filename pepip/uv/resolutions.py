@@ -36,6 +36,8 @@ from typing import Final, Sequence
 from pepip import fsops
 from pepip.artifacts import LockedPackage, Pin, machine_facts, tree_digest
 from pepip.locations import Locations
+from pepip.errors import PepipError
+from pepip.uv.installed import Installed, moves_installed
 from pepip.uv.requirement_files import describe_inputs
 from pepip.uv.resolve import UvOptions, resolve_pins
 
@@ -51,11 +53,13 @@ def _key(
     files: Sequence[Path],
     preferences: Sequence[Pin],
     options: UvOptions,
+    installed: Sequence[Installed],
 ) -> str:
     digest = hashlib.sha256()
     for part in (
         repr(list(requirements)),
         repr(sorted(pin.spec for pin in preferences)),
+        repr(sorted((item.name, item.version, item.origin) for item in installed)),
         repr(options),
         repr(interpreter[:4]),  # not its site-packages: shared across venvs
         repr(machine_facts()),
@@ -137,6 +141,30 @@ def _recall(memory: Path) -> list[LockedPackage] | None:
     return packages if _local_state(packages, fresh=True) == state else None
 
 
+def _resolve(
+    locations: Locations,
+    python: Path,
+    requirements: Sequence[str],
+    files: Sequence[Path],
+    preferences: Sequence[Pin],
+    options: UvOptions,
+    installed: Sequence[Installed],
+) -> list[LockedPackage]:
+    """uv's answer; with what is installed offered only when that can change it
+    (``pepip.uv.installed``)."""
+    try:
+        packages = resolve_pins(locations.uv, python, requirements, files, preferences, options, locations.uv_cache)
+    except PepipError:
+        if not installed:
+            raise
+        # Perhaps for want of an installed distribution no index offers: uv's answer with
+        # them offered is the one (an error then too is uv's error).
+        return resolve_pins(locations.uv, python, requirements, files, preferences, options, locations.uv_cache, installed=installed)
+    if installed and moves_installed(packages, installed, options.upgrade):
+        packages = resolve_pins(locations.uv, python, requirements, files, preferences, options, locations.uv_cache, installed=installed)
+    return packages
+
+
 def resolve_remembered(
     locations: Locations,
     python: Path,
@@ -147,14 +175,17 @@ def resolve_remembered(
     preferences: Sequence[Pin],
     options: UvOptions,
     owner: fsops.Owner | None = None,
+    installed: Sequence[Installed] = (),
 ) -> Resolution:
     """Packages for the inputs: remembered if a recent identical resolution exists, else from uv.
 
     ``python`` is the venv's interpreter and ``interpreter`` its manifest fields
     (``Interpreter.fields``); answers are remembered in ``directory`` (the store's
-    ``resolutions/``), in files given to ``owner`` (``Store.owner``).
+    ``resolutions/``), in files given to ``owner`` (``Store.owner``). ``installed`` are
+    offered to uv as candidates (``pepip.uv.installed``).
     """
-    memory = directory / (_key(locations, interpreter, requirements, files, preferences, options) + ".txt")
+    key = _key(locations, interpreter, requirements, files, preferences, options, installed)
+    memory = directory / (key + ".txt")
     if locations.resolution_ttl > 0 and not options.upgrade and not options.upgrade_packages:
         try:
             age = time.time() - os.stat(memory).st_mtime
@@ -164,5 +195,5 @@ def resolve_remembered(
             packages = _recall(memory)
             if packages is not None:
                 return Resolution(packages, True, memory)
-    packages = resolve_pins(locations.uv, python, requirements, files, preferences, options, locations.uv_cache)
+    packages = _resolve(locations, python, requirements, files, preferences, options, installed)
     return Resolution(packages, False, memory, _local_state(packages, fresh=False), owner)

@@ -23,6 +23,7 @@ from pepip.errors import PepipError
 from pepip.uv_cache import usable
 from pepip.locations import UvProgram
 from pepip.report import plural
+from pepip.uv.installed import Installed, without_offered, write_offers
 
 if TYPE_CHECKING:
     from packaging.requirements import Requirement
@@ -173,6 +174,7 @@ def _run_uv(
     what: str,
     display: Callable[[str], None] | None = None,
     lines: Callable[[str], None] | None = None,
+    unset: Sequence[str] = (),
 ) -> str:
     """Run uv; on failure raise ``PepipError`` with uv's explanation in one line.
 
@@ -183,10 +185,11 @@ def _run_uv(
     it comes (uv's ``Downloading numpy (16.1MiB)`` in a log). With pepip's ``-v``
     (``UvProgram.verbose``) neither: uv runs with ``-v`` and everything it prints goes to
     pepip's stderr as it comes, as ``uv -v`` shows it. uv's output that pepip reads is never
-    coloured, whatever ``FORCE_COLOR`` says (its error quotes it).
+    coloured, whatever ``FORCE_COLOR`` says (its error quotes it). ``unset`` names
+    environment variables uv must not see.
     """
     program = uv if isinstance(uv, UvProgram) else UvProgram(uv)
-    env = dict(os.environ)
+    env = {name: value for name, value in os.environ.items() if name not in unset}
     env.setdefault("UV_PYTHON_DOWNLOADS", "never")
     command = [str(program.binary), *args]
     if program.verbose:  # uv's -v and --quiet exclude each other
@@ -374,6 +377,7 @@ def resolve_pins(
     options: UvOptions,
     cache: Path,
     no_deps: bool = False,
+    installed: Sequence[Installed] = (),
 ) -> list[LockedPackage]:
     """Resolve requirements for ``python`` with ``uv pip compile`` into a ``pylock.toml``.
 
@@ -381,6 +385,8 @@ def resolve_pins(
     ``pepip.artifacts``). ``preferences`` are the venv's current pins, written where the
     output goes: uv keeps them unless the request needs otherwise, as ``uv pip install``
     keeps what a venv has. ``cache`` is pepip's uv cache (``pepip.uv_cache``).
+    ``installed`` are offered as candidates too (``pepip.uv.installed``): a package
+    resolved at an installed version that no index offers comes back with no artifact.
     """
     with tempfile.TemporaryDirectory(prefix="pepip-resolve-") as work:
         source = Path(work, "requirements.in")
@@ -406,21 +412,33 @@ def resolve_pins(
             args += options.selection_args()
         else:
             args += options.group_args()  # as `uv pip install --group`: ./pyproject.toml's
+        offered = Path(work, "installed")
+        if installed:
+            write_offers(offered, installed)
+            args += ["--find-links", str(offered)]
         try:
             _run_uv(uv, args, "resolving the requirements")
         except PepipError as error:  # uv names the temporary file that holds the arguments
             message = error.message.replace("`%s`" % source, "the command line")
             raise PepipError(message, error.detail) from None
-        return read_pylock(output)
+        return without_offered(read_pylock(output), offered) if installed else read_pylock(output)
 
 
-def export_lock(uv: UvProgram | Path, lock: Path, options: UvOptions) -> str:
-    """The pinned requirements of a ``uv.lock`` (the project itself left out)."""
+def export_lock(uv: UvProgram | Path, lock: Path, options: UvOptions, check: str = "") -> str:
+    """The pinned requirements of a ``uv.lock`` (the project itself left out).
+
+    As ``uv sync`` takes its lock: by default uv locks again first when the project's
+    requirements changed since (and rewrites ``uv.lock``); ``check`` ``"locked"`` refuses
+    a lock that is not up to date, ``"frozen"`` takes it as it is.
+    """
     args = [
-        "export", "--project", str(lock.parent), "--frozen", "--format", "requirements.txt",
+        "export", "--project", str(lock.parent), "--format", "requirements.txt",
         "--no-hashes", "--no-header", "--no-annotate", "--no-emit-project", "--quiet",
     ]
-    return _run_uv(uv, args + options.selection_args(), "reading %s" % lock)
+    if check:
+        args.append("--" + check)
+    args += options.selection_args() + options.index_args()
+    return _run_uv(uv, args, "reading %s" % lock)
 
 
 def forget_cached(uv: UvProgram | Path, cache: Path, names: Sequence[str]) -> None:
@@ -477,6 +495,10 @@ def parse_pins(text: str) -> list[Pin]:
     return pins
 
 
+# uv's environment variables that bind a resolution, not an install of exact artifacts.
+_RESOLUTION_ONLY: Final = ("UV_CONSTRAINT", "UV_OVERRIDE")
+
+
 def fetch_pins(
     uv: UvProgram | Path,
     python: Path,
@@ -512,8 +534,10 @@ def fetch_pins(
         args.append("--quiet")
     args += options.index_args()
     try:
+        # The pins were resolved under the user's constraints and overrides; uv refuses them
+        # beside a pylock.toml ("Cannot specify constraints with a `pylock.toml` file").
         what = "downloading and building " + plural(len(pins), "distribution")
-        _run_uv(uv, args, what, display=display, lines=lines)
+        _run_uv(uv, args, what, display=display, lines=lines, unset=_RESOLUTION_ONLY)
     finally:
         # Gone before entries are made read-only: on Windows the attribute belongs to the
         # file, and deleting the cache's link to it later would clear it for the entry too.

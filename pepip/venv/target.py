@@ -26,6 +26,7 @@ from pepip.manifest import DistRecord, Manifest, read_manifest
 from pepip.store.registry import renew_registration
 from pepip.report import Reporter
 from pepip.store.layout import Store
+from pepip.uv.installed import Installed
 from pepip.venv.templates import check_venv_python, make_venv
 from pepip_runtime.lookup import owned
 
@@ -68,10 +69,25 @@ class Target:
         return self._priority
 
     def preferences(self) -> list[Pin]:
-        """The versions the venv has (its own and what pip or uv installed beside them):
-        resolution keeps them unless the request needs otherwise, as ``uv pip install`` does."""
-        own = [Pin(NormalizedName(r.name), r.version) for r in self.manifest.dists if " @ " not in r.source]
-        return own + [Pin(NormalizedName(f.name), f.version) for f in self.foreign if f.url is None]
+        """The versions the venv has (its own and what pip or uv installed beside them, from
+        an index, a URL or an editable project alike): resolution keeps them unless the
+        request needs otherwise, as ``uv pip install`` does."""
+        own = [Pin(NormalizedName(r.name), r.version) for r in self.manifest.dists if r.version]
+        return own + [Pin(NormalizedName(f.name), f.version) for f in self.foreign if f.version]
+
+    def installed(self) -> list[Installed]:
+        """What the venv has, to offer the resolver as candidates (``pepip.uv.installed``):
+        its own distributions and what pip or uv installed, direct references and editables
+        too (``uv pip install`` takes any installed distribution as a candidate)."""
+        site = self.interpreter.site_packages
+        own = [
+            Installed(record.name, record.version, site / record.dist_info / "METADATA", record.artifact)
+            for record in self.manifest.dists
+        ]
+        return own + [
+            Installed(item.name, item.version, site / item.dist_info / "METADATA", item.url or "another tool's")
+            for item in self.foreign
+        ]
 
 
 def pin_of_record(record: DistRecord) -> Pin:
