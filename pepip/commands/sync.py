@@ -102,7 +102,7 @@ def sync(
         if project is not None and _editable_of(target, project) is None:
             # uv replaces an older install of the project: keep its files until the command succeeds
             guard_foreign(target, [item for item in target.foreign if item.name == project.name])
-            install_editables(locations.uv, target.python, [str(project.directory)], options)
+            install_editables(locations.uv, target.python, [str(project.directory)], options, locations.uv_cache)
             reporter.line(" + %s (editable)" % project.directory)
         if not plan.changes_nothing:
             resolution.keep()  # a command that changes nothing writes nothing, in the store too
