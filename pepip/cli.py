@@ -312,6 +312,28 @@ def repair_command(
     repair(locations_for(venv, verbose=_verbosity(verbose)), options, reporter_for(quiet))
 
 
+@app.command("adopt", epilog=_epilog(["pepip adopt --venv exp1/.venv"]))
+def adopt_command(
+    venv: Optional[Path] = _VENV,
+    quiet: bool = _QUIET,
+    index_url: Optional[str] = _INDEX_URL,
+    extra_index_url: List[str] = _EXTRA_INDEX_URL,
+    find_links: List[str] = _FIND_LINKS,
+    no_index: bool = _NO_INDEX,
+    verbose: int = _VERBOSE,
+) -> None:
+    """Move what uv or pip installed into a venv into the store (the venv keeps working)."""
+    from pepip.commands.adopt import adopt
+    from pepip.report import plural
+
+    options = uv_options(index_url, extra_index_url, find_links, no_index)
+    result = adopt(locations_for(venv, verbose=_verbosity(verbose)), options, reporter_for(quiet))
+    if not quiet and result.moved:
+        typer.echo("Adopted %s (%s now in the store)" % (plural(len(result.moved), "package"), _size(result.freed)), err=True)
+    for name, why in result.kept:
+        typer.echo("pepip: kept %s in the venv: %s" % (name, why), err=True)
+
+
 @app.command("materialize", epilog=_epilog(["pepip materialize --venv /app/.venv"]))
 def materialize_command(venv: Optional[Path] = _VENV, quiet: bool = _QUIET) -> None:
     """Copy the venv's packages out of the store: it then works without it (Docker images)."""

@@ -83,7 +83,9 @@ def install(locations: Locations, request: InstallRequest, reporter: Reporter) -
             requests = _merged_requests(target.manifest.requests, request.requirements)
             return apply_pins(target, target.current_pins(), request.options, requests, reporter)
         editables = [str(Path(path).resolve()) for path in request.editables]
-        with reporter.step("resolve", "Resolving"):
+        downloads: list[str] = []  # printed after "Resolved", where uv's log has them
+        with reporter.step("resolve", "Resolving") as progress:
+            from pepip.progress import UvLog  # loaded with the step's display anyway
             resolution = resolve_remembered(
                 locations,
                 target.python,
@@ -96,6 +98,7 @@ def install(locations: Locations, request: InstallRequest, reporter: Reporter) -
                 request.options,
                 target.store.owner,
                 [] if policy.required else target.installed(),
+                None if progress.log is None else UvLog(downloads.append).feed,
             )
         pins = _chosen_pins(target, resolution.packages, policy)
         resolved_count = len(pins)
@@ -110,6 +113,8 @@ def install(locations: Locations, request: InstallRequest, reporter: Reporter) -
             "Resolved %s in %s%s"
             % (plural(resolved_count, "package"), reporter.took("resolve"), " (remembered)" if resolution.remembered else "")
         )
+        for line in downloads:
+            reporter.line(line)
         if request.dry_run:
             plan = _dry_run(target, pins, reinstall, reporter)
             for path in editables:

@@ -31,7 +31,7 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final, Sequence
+from typing import Callable, Final, Sequence
 
 from pepip import fsops
 from pepip.artifacts import LockedPackage, Pin, machine_facts, tree_digest
@@ -149,19 +149,28 @@ def _resolve(
     preferences: Sequence[Pin],
     options: UvOptions,
     installed: Sequence[Installed],
+    lines: Callable[[str], None] | None,
 ) -> list[LockedPackage]:
     """uv's answer; with what is installed offered only when that can change it
     (``pepip.uv.installed``)."""
     try:
-        packages = resolve_pins(locations.uv, python, requirements, files, preferences, options, locations.uv_cache)
+        packages = resolve_pins(
+            locations.uv, python, requirements, files, preferences, options, locations.uv_cache, lines=lines
+        )
     except PepipError:
         if not installed:
             raise
         # Perhaps for want of an installed distribution no index offers: uv's answer with
         # them offered is the one (an error then too is uv's error).
-        return resolve_pins(locations.uv, python, requirements, files, preferences, options, locations.uv_cache, installed=installed)
+        return resolve_pins(
+            locations.uv, python, requirements, files, preferences, options, locations.uv_cache, installed=installed,
+            lines=lines,
+        )
     if installed and moves_installed(packages, installed, options.upgrade):
-        packages = resolve_pins(locations.uv, python, requirements, files, preferences, options, locations.uv_cache, installed=installed)
+        packages = resolve_pins(
+            locations.uv, python, requirements, files, preferences, options, locations.uv_cache, installed=installed,
+            lines=lines,
+        )
     return packages
 
 
@@ -176,6 +185,7 @@ def resolve_remembered(
     options: UvOptions,
     owner: fsops.Owner | None = None,
     installed: Sequence[Installed] = (),
+    lines: Callable[[str], None] | None = None,
 ) -> Resolution:
     """Packages for the inputs: remembered if a recent identical resolution exists, else from uv.
 
@@ -195,5 +205,5 @@ def resolve_remembered(
             packages = _recall(memory)
             if packages is not None:
                 return Resolution(packages, True, memory)
-    packages = _resolve(locations, python, requirements, files, preferences, options, installed)
+    packages = _resolve(locations, python, requirements, files, preferences, options, installed, lines)
     return Resolution(packages, False, memory, _local_state(packages, fresh=False), owner)

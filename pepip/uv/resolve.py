@@ -378,6 +378,7 @@ def resolve_pins(
     cache: Path,
     no_deps: bool = False,
     installed: Sequence[Installed] = (),
+    lines: Callable[[str], None] | None = None,
 ) -> list[LockedPackage]:
     """Resolve requirements for ``python`` with ``uv pip compile`` into a ``pylock.toml``.
 
@@ -387,6 +388,8 @@ def resolve_pins(
     keeps what a venv has. ``cache`` is pepip's uv cache (``pepip.uv_cache``).
     ``installed`` are offered as candidates too (``pepip.uv.installed``): a package
     resolved at an installed version that no index offers comes back with no artifact.
+    ``lines`` receives each line uv prints (a wheel the resolution must download whole,
+    from a ``--find-links`` page or a URL, is downloaded here: ``UvLog`` passes that on).
     """
     with tempfile.TemporaryDirectory(prefix="pepip-resolve-") as work:
         source = Path(work, "requirements.in")
@@ -402,7 +405,9 @@ def resolve_pins(
         args = ["pip", "compile", str(source), *map(str, requirement_files)]
         args += ["--python", str(python), "--format", "pylock.toml", "--output-file", str(output)]
         cache = cache if usable(cache) else Path(work, "uv-cache")
-        args += ["--no-header", "--quiet", "--cache-dir", str(cache), *options.index_args()]
+        args += ["--no-header", "--cache-dir", str(cache), *options.index_args()]
+        if lines is None:
+            args.append("--quiet")
         for constraint in options.constraints:
             args += ["--constraint", str(constraint)]
         args += options.resolution_args()
@@ -417,7 +422,7 @@ def resolve_pins(
             write_offers(offered, installed)
             args += ["--find-links", str(offered)]
         try:
-            _run_uv(uv, args, "resolving the requirements")
+            _run_uv(uv, args, "resolving the requirements", lines=lines)
         except PepipError as error:  # uv names the temporary file that holds the arguments
             message = error.message.replace("`%s`" % source, "the command line")
             raise PepipError(message, error.detail) from None
