@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final, Sequence
+from typing import AbstractSet, Final, Sequence
 
 
 from pepip.commands.apply import apply_pins, guard_foreign, report_dry_run, requested_names
@@ -100,9 +100,9 @@ def install(locations: Locations, request: InstallRequest, reporter: Reporter) -
                 [] if policy.required else target.installed(),
                 None if progress.log is None else UvLog(downloads.append).feed,
             )
-        pins = _chosen_pins(target, resolution.packages, policy)
+        reinstall = _reinstalled(request, [package.name for package in resolution.packages])
+        pins = _chosen_pins(target, resolution.packages, policy, reinstall)
         resolved_count = len(pins)
-        reinstall = _reinstalled(request, pins)
         pins += _kept_pins(target, pins)
         texts = tuple(
             _named(text, local[text], pins) if text in local else _named_url(text, pins) if text in urls else text
@@ -167,10 +167,10 @@ def is_vcs_request(text: str) -> bool:
     return re.match(r"(git|hg|bzr|svn)\+", url) is not None
 
 
-def _reinstalled(request: InstallRequest, resolved: Sequence[Pin]) -> frozenset[str]:
+def _reinstalled(request: InstallRequest, resolved: Sequence[str]) -> frozenset[str]:
     """The resolved distributions ``--reinstall``/``--reinstall-package`` link again (as uv,
     which reinstalls what the resolution names, dependencies included, and nothing else)."""
-    names = frozenset(pin.name for pin in resolved)
+    names = frozenset(resolved)
     if request.reinstall:
         return names
     return names & {normalized(name) for name in request.reinstall_packages}
@@ -254,14 +254,17 @@ def _already_satisfied(target: Target, request: InstallRequest) -> bool:
     return True
 
 
-def _chosen_pins(target: Target, packages: Sequence[LockedPackage], policy: HashPolicy) -> list[Pin]:
+def _chosen_pins(
+    target: Target, packages: Sequence[LockedPackage], policy: HashPolicy, reinstall: AbstractSet[str]
+) -> list[Pin]:
     """The resolution's pins, with what the venv has wherever uv resolved its version.
 
     As ``uv pip install`` does, an installed distribution that the resolution keeps at its
     version stays as it is, whichever index, folder, URL or editable project it came from
     (perhaps none of this command's: ``pepip.uv.installed``). A package the request names
     by URL or path is kept only by the plan, when it is the same artifact; with
-    ``--require-hashes`` every pin is the hashed artifact.
+    ``--require-hashes`` every pin is the hashed artifact, and a ``reinstall`` name the
+    resolution's artifact (linked from the store, whatever the venv has).
     """
     if policy.required:
         return choose_pins(packages, target.tag_priority(), policy)
@@ -271,7 +274,7 @@ def _chosen_pins(target: Target, packages: Sequence[LockedPackage], policy: Hash
     chosen = []
     for package in packages:
         record, other = own.get(package.name), foreign.get(package.name)
-        if not any(artifact.direct for artifact in package.candidates):
+        if package.name not in reinstall and not any(artifact.direct for artifact in package.candidates):
             if record is not None and record.version == package.version:
                 kept.append(pin_of_record(record))
                 continue

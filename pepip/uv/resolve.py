@@ -527,6 +527,10 @@ def fetch_pins(
     touched. ``display`` receives uv's own progress display, ``lines`` each line it prints when not
     on a terminal (``_run_uv``).
     """
+    if any(pin.artifact is not None and pin.artifact.kind == "directory" for pin in pins):
+        # uv's cache keeps a source tree's build until its pyproject.toml changes, whatever
+        # else was edited: a tree is built afresh (the store keys it by its content already)
+        shared_cache = None
     lock = prefix.parent / "fetch" / "pylock.toml"
     lock.parent.mkdir(parents=True, exist_ok=True)
     lock.write_text(render_pylock(pins), encoding="utf-8")

@@ -275,7 +275,7 @@ ROWS = [
     # sync
     Row("sync-no-file", ("sync",), "no uv.lock, requirements.txt or pyproject.toml"),
     Row("sync-missing-file", ("sync", "missing.txt"), "missing.txt does not exist"),
-    Row("sync-bad-pyproject", ("sync", "bad/pyproject.toml"), "bad/pyproject.toml: TOML parse error at line 1",
+    Row("sync-bad-pyproject", ("sync", "bad/pyproject.toml"), "cannot read bad/pyproject.toml: Expected ']'",
         files({"bad/pyproject.toml": "[project\nname = 'x'\n"})),
     Row("sync-bad-uv-lock", ("sync", "locked/uv.lock"), "Failed to parse `uv.lock`", unreadable_lock),
     Row("sync-lock-with-others", ("sync", "locked/uv.lock", "req.txt"), "uv.lock alone",
