@@ -188,6 +188,12 @@ def install_command(
     group: List[str] = typer.Option(
         [], "--group", help="A dependency group of ./pyproject.toml, or PATH:NAME (PEP 735)."
     ),
+    no_binary: List[str] = typer.Option(
+        [], "--no-binary", help="Build this package (or :all:) from its source distribution (as uv)."
+    ),
+    only_binary: List[str] = typer.Option(
+        [], "--only-binary", help="Take this package (or :all:) from wheels only (as uv)."
+    ),
     verbose: int = _VERBOSE,
 ) -> None:
     """Install packages into a venv through the shared store."""
@@ -195,7 +201,7 @@ def install_command(
         packages or (), requirement, editable, venv, python, quiet, index_url, extra_index_url, find_links,
         no_index, pre, constraint, upgrade, require_hashes, refresh, upgrade_package, no_deps, reinstall,
         reinstall_package, dry_run, offline, no_build_isolation, index_strategy, torch_backend, group,
-        verbose=_verbosity(verbose),
+        verbose=_verbosity(verbose), no_binary=no_binary, only_binary=only_binary,
     )
 
 

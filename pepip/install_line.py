@@ -55,6 +55,8 @@ INSTALL_OPTIONS: Final = {
     "--index-strategy": ("index_strategy", True, False),
     "--torch-backend": ("torch_backend", True, False),
     "--group": ("group", True, True),
+    "--no-binary": ("no_binary", True, True),
+    "--only-binary": ("only_binary", True, True),
     "-v": ("verbose", False, True),  # a flag that repeats: counted
     "--verbose": ("verbose", False, True),
 }
@@ -142,6 +144,8 @@ def run_install(
     torch_backend: Optional[str] = None,
     group: Sequence[str] = (),
     verbose: int = 0,
+    no_binary: Sequence[str] = (),
+    only_binary: Sequence[str] = (),
 ) -> None:
     """``pepip install``, whichever parser read its command line.
 
@@ -153,7 +157,7 @@ def run_install(
         index_url, extra_index_url, find_links, no_index, pre, [Path(path) for path in constraint],
         upgrade, require_hashes, upgrade_packages=tuple(upgrade_package), no_deps=no_deps, offline=offline,
         no_build_isolation=no_build_isolation, index_strategy=index_strategy, torch_backend=torch_backend,
-        groups=tuple(group),
+        groups=tuple(group), no_binary=tuple(no_binary), only_binary=tuple(only_binary),
     )
     request = InstallRequest(
         tuple(packages), tuple(Path(path) for path in requirement), python, options, tuple(editable),

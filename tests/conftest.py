@@ -40,15 +40,10 @@ def pytest_report_header(config: pytest.Config) -> str | None:
     return "left out of the environment: %s" % ", ".join(_scrubbed) if _scrubbed else None
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--run-network", action="store_true", help="run tests that use the index")
-
-
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    skip = pytest.mark.skip(reason="needs --run-network")
+    # `network` tests (real packages from the index, the differential corpus's CI subset)
+    # run by default, as CI runs them; `-m "not network"` leaves them out offline.
     for item in items:
-        if "network" in item.keywords and not config.getoption("--run-network"):
-            item.add_marker(skip)
         posix = item.get_closest_marker("posix")
         if posix is not None and sys.platform == "win32":
             item.add_marker(pytest.mark.skip(reason="POSIX only: %s" % (posix.args or ("",))[0]))

@@ -497,7 +497,8 @@ def test_install_options_read_without_typer_are_typers_own():
     ["install", "-i", "https://example.invalid/simple", "--extra-index-url", "e1", "--python", "3.11", "x"],
     ["install", "--venv", "a", "--venv", "b", "--require-hashes", "--refresh", "-e", "./proj", "--", "-weird"],
     ["install", "--no-deps", "--reinstall", "--reinstall-package", "a", "--reinstall-package=b", "-P", "c",
-     "--upgrade-package", "d", "--dry-run", "--offline", "--no-build-isolation", "--index-strategy",
+     "--upgrade-package", "d", "--no-binary", "e", "--only-binary=:all:", "--dry-run", "--offline",
+     "--no-build-isolation", "--index-strategy",
      "unsafe-best-match", "--torch-backend=cpu", "--group", "dev", "--group", "p/pyproject.toml:docs", "x"],
     ["install", "-v", "x", "--verbose"],
 ])

@@ -67,6 +67,8 @@ class UvOptions:
     no_build_isolation: bool = False  # builds use the venv's packages, not a fresh environment
     index_strategy: str | None = None  # uv's --index-strategy
     torch_backend: str | None = None  # uv's --torch-backend
+    no_binary: tuple[str, ...] = ()  # packages (or :all:) built from their sdist, never a wheel
+    only_binary: tuple[str, ...] = ()  # packages (or :all:) taken from wheels only
 
     def selection_args(self) -> list[str]:
         """``--extra``/``--all-extras``/``--group``: which optional parts of a project to take."""
@@ -119,6 +121,10 @@ class UvOptions:
             args += ["--index-strategy", self.index_strategy]
         if self.torch_backend:
             args += ["--torch-backend", self.torch_backend]
+        for name in self.no_binary:
+            args += ["--no-binary", name]
+        for name in self.only_binary:
+            args += ["--only-binary", name]
         return args
 
 
