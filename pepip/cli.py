@@ -479,8 +479,10 @@ def store_clean_command(
     from pepip.report import plural
     from pepip.store.clean import clean_store, store_users
     from pepip.store.layout import Store
+    from pepip.uv.resolve import forget_cached
 
-    store = Store.of(locations_for(None, verbose=_verbosity(verbose)))
+    locations = locations_for(None, verbose=_verbosity(verbose))
+    store = Store.of(locations)
     users = store_users(store)
     if users and not yes:
         for venv in users.venvs:
@@ -494,6 +496,8 @@ def store_clean_command(
         )
     typer.echo("Clearing store at: %s" % store.root, err=True)
     result = clean_store(store)
+    if not result.kept:  # its files are the entries' other names: their disk space
+        forget_cached(locations.uv, locations.uv_cache, None)
     typer.echo("Removed %s (%s)" % (plural(result.files, "file"), _size(result.freed)), err=True)
     if result.kept:
         typer.echo(

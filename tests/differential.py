@@ -37,6 +37,9 @@ from typing import Mapping, Sequence
 from packaging.utils import canonicalize_name
 
 TOOLS = ("uv", "pepip")
+# pepip's record of the venv (manifest and runtime index): by design, and rewritten by a
+# sync that changes nothing else (its inputs' fingerprint)
+_BOOKKEEPING = frozenset({"pepip-manifest.txt", "pepip-index.marshal"})
 _STEP_TIMEOUT = 1800
 _SCRIPT_TIMEOUT = 30
 
@@ -78,7 +81,17 @@ class StepOutcome:
     status: int
     stderr: str
     dists: dict[str, Dist]
-    unchanged: bool  # the venv's files are exactly as before the step
+    changed: tuple[str, ...]  # the venv's files that the step added, changed or removed
+
+    @property
+    def unchanged(self) -> bool:
+        return not self.changed
+
+    @property
+    def unchanged_but_bookkeeping(self) -> bool:
+        """Only pepip's own record of the venv changed (a sync's fingerprint): no file a
+        program in the venv reads."""
+        return all(path in _BOOKKEEPING for path in self.changed)
     seconds: float
 
 
@@ -129,6 +142,10 @@ def run_scenario(scenario: Scenario, tool: str, root: Path, env: Mapping[str, st
     home = root / "home"
     home.mkdir()
     env = tool_env(env, home)
+    # Caches of the scenario's own: uv takes a wheel it built from an sdist in another
+    # scenario for a plain install of that version (pepip takes the pinned artifact), so a
+    # shared cache would make one scenario's outcome depend on the ones before it.
+    env.update(UV_CACHE_DIR=str(root / "uv-cache"), PEPIP_CACHE_DIR=str(root / "pepip-cache"))
     for name, text in scenario.files.items():
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_bytes(_expand(text, root).encode("utf-8"))
@@ -147,7 +164,7 @@ def run_scenario(scenario: Scenario, tool: str, root: Path, env: Mapping[str, st
         )
         outcome.steps.append(StepOutcome(
             args=step, status=done.returncode, stderr=done.stderr, dists=installed(venv, root),
-            unchanged=venv_files(venv) == before, seconds=time.monotonic() - started,
+            changed=_changed(before, venv_files(venv)), seconds=time.monotonic() - started,
         ))
     if outcome.steps and outcome.steps[-1].status == 0:
         dists = outcome.steps[-1].dists
@@ -200,6 +217,10 @@ def venv_files(venv: Path) -> dict[str, tuple[int, int]]:
             info = os.lstat(path)
             files[os.path.relpath(path, venv)] = (info.st_size, info.st_mtime_ns)
     return files
+
+
+def _changed(before: Mapping[str, tuple[int, int]], after: Mapping[str, tuple[int, int]]) -> tuple[str, ...]:
+    return tuple(sorted(path for path in set(before) | set(after) if before.get(path) != after.get(path)))
 
 
 def installed(venv: Path, root: Path) -> dict[str, Dist]:
@@ -351,7 +372,7 @@ def differences(uv_run: Outcome, pepip_run: Outcome) -> list[str]:
                 found.append("%s: pepip's failure is not one error line: %r" % (label, ours.stderr[-300:]))
             if not ours.unchanged:
                 found.append("%s: pepip failed and changed the venv" % label)
-        elif theirs.status == 0 and theirs.unchanged and not ours.unchanged:
+        elif theirs.status == 0 and theirs.unchanged and not ours.unchanged_but_bookkeeping:
             found.append("%s: uv changed nothing in the venv, pepip changed it" % label)
         for name in sorted(set(theirs.dists) | set(ours.dists)):
             mine, other = ours.dists.get(name), theirs.dists.get(name)

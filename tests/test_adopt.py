@@ -44,6 +44,7 @@ def test_adopting_a_uv_venv_moves_its_files_into_the_store_and_it_keeps_working(
 def test_a_distribution_changed_by_hand_stays_in_the_venv(capsys, isolated, wheelhouse):
     venv = uv_venv_with(isolated / "made-by-uv", wheelhouse, "alpha", "versioned==1.0")
     edited = site_packages(venv) / "versioned.py"
+    edited.unlink()  # a new file: the old one is a hardlink of uv's cache
     edited.write_text("VERSION = 'patched'\n")
     result = run_pepip(["adopt", "--venv", str(venv), "--no-index", "--find-links", str(wheelhouse)], capsys)
     assert result.exit_code == 0, result.stderr

@@ -84,9 +84,9 @@ def test_what_root_makes_in_a_users_store_is_the_users(team: Team, _: None) -> N
     assert pruned.returncode == 0 and "kept" not in pruned.stderr, pruned.stderr
     names = sorted("%s-%s" % (path.parent.parent.name, path.parent.name) for path in store_entries(store))
     assert names == ["teama-1.0", "teamc-2.0"]
-    # Entries are read-only (to their owner too): removing a store by hand is `chmod` then `rm`.
-    removed = team.run("alice", ["sh", "-c", 'chmod -R u+w "$0" && rm -rf "$0"', str(store)])
-    assert removed.returncode == 0 and not store.exists(), removed.stderr
+    # Entries are read-only (to their owner too): `store clean` removes them, root's included.
+    cleaned = team.pepip("alice", "store", "clean", "--yes", PEPIP_HOME=str(store))
+    assert cleaned.returncode == 0 and "kept" not in cleaned.stderr and not store.exists(), cleaned.stderr
 
 
 @pytest.mark.posix("Unix users")
@@ -280,5 +280,5 @@ def test_recipe_host_store_as_root_then_as_the_user(team: Team, _: None) -> None
     shutil.rmtree(project / ".venv")
     pruned = team.pepip("alice", "store", "prune", PEPIP_HOME=str(store), PEPIP_MACHINE_ID=_host_machine())
     assert pruned.returncode == 0 and "kept" not in pruned.stderr, pruned.stderr
-    removed = team.run("alice", ["sh", "-c", 'chmod -R u+w "$0" && rm -rf "$0"', str(store)])
-    assert removed.returncode == 0 and not store.exists(), removed.stderr
+    cleaned = team.pepip("alice", "store", "clean", PEPIP_HOME=str(store), PEPIP_MACHINE_ID=_host_machine())
+    assert cleaned.returncode == 0 and "kept" not in cleaned.stderr and not store.exists(), cleaned.stderr

@@ -76,13 +76,16 @@ def _pepip_in_process(args: Sequence[str]) -> tuple[int, str]:
 
 
 @pytest.fixture(scope="module")
-def venvs(tmp_path_factory: pytest.TempPathFactory, uv_cache: Path) -> Venvs:
+def venvs(tmp_path_factory: pytest.TempPathFactory) -> Venvs:
     """Both venvs, made once for the module with the environment ``isolated`` gives a network test."""
     root = tmp_path_factory.mktemp("real-packages")
     pepip_venv, plain_venv, store = root / "pepip-venv", root / "plain-venv", root / "store"
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("PEPIP_HOME", str(store))
-        patch.setenv("UV_CACHE_DIR", str(uv_cache))
+        # Caches of the module's own: uv reuses a wheel it built from an sdist in another
+        # test for a plain install of that version, where pepip takes the pinned wheel.
+        patch.setenv("UV_CACHE_DIR", str(root / "uv-cache"))
+        patch.setenv("PEPIP_CACHE_DIR", str(root / "pepip-cache"))
         patch.setenv("UV_NO_CONFIG", "1")
         patch.setenv("UV_PYTHON_DOWNLOADS", "never")
         for name in ("UV_OFFLINE", "UV_INDEX_URL", "UV_EXTRA_INDEX_URL", "UV_FIND_LINKS", "PEPIP_UV",

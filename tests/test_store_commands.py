@@ -239,9 +239,13 @@ def test_store_clean_names_the_venvs_using_it_and_asks_for_yes(capsys, isolated,
     assert "2 venvs still use the store" in refused.stderr and "--yes" in refused.stderr
     assert refused.stdout.split() == [str(one), str(two)]
     assert snapshot(store_root) == before
+    cache = Path(os.environ["PEPIP_CACHE_DIR"])
+    assert any(path.name == "__init__.py" and path.parent.name == "alpha" for path in cache.rglob("*"))
     done = run_pepip(["store", "clean", "--yes"], capsys)
     assert done.exit_code == 0, done.stderr
     assert not os.path.lexists(store_root)
+    # pepip's uv cache held the entries' files under other names: gone with them
+    assert not any(path.name == "__init__.py" and path.parent.name == "alpha" for path in cache.rglob("*"))
     assert "Clearing store at: %s" % store_root in done.stderr and "Removed " in done.stderr
     assert "2 venvs used the store" in done.stderr
     broken = subprocess.run([str(venv_python(one)), "-c", "import alpha"], capture_output=True, text=True)
@@ -264,7 +268,11 @@ def test_store_clean_never_follows_a_link_out_of_the_store(capsys, isolated, ind
     (store_root / "v2" / "tmp" / "evil-file").symlink_to(outside / "deep" / "precious.txt")
     (store_root / "v2" / "link-to-deep").symlink_to(outside / "deep")
     before = snapshot(outside)
+    cache = Path(os.environ["PEPIP_CACHE_DIR"])
+    assert any(path.name == "__init__.py" and path.parent.name == "alpha" for path in cache.rglob("*"))
     done = run_pepip(["store", "clean", "--yes"], capsys)
     assert done.exit_code == 0, done.stderr
     assert not os.path.lexists(store_root)
+    # pepip's uv cache held the entries' files under other names: gone with them
+    assert not any(path.name == "__init__.py" and path.parent.name == "alpha" for path in cache.rglob("*"))
     assert snapshot(outside) == before and stat.S_IMODE((outside / "deep").stat().st_mode) == 0o555

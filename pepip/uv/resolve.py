@@ -452,12 +452,12 @@ def export_lock(uv: UvProgram | Path, lock: Path, options: UvOptions, check: str
     return _run_uv(uv, args, "reading %s" % lock)
 
 
-def forget_cached(uv: UvProgram | Path, cache: Path, names: Sequence[str]) -> None:
-    """Have uv drop ``names``' files from pepip's uv cache (``pepip.uv_cache``). Its files may
-    be the very files of entries: a damaged entry's were damaged there too, and a pruned
-    entry's would keep their disk space."""
-    if names and cache.is_dir():
-        _run_uv(uv, ["cache", "clean", "--cache-dir", str(cache), "--quiet", *sorted(set(names))],
+def forget_cached(uv: UvProgram | Path, cache: Path, names: Sequence[str] | None) -> None:
+    """Have uv drop ``names``' files (``None``: all) from pepip's uv cache
+    (``pepip.uv_cache``). Its files may be the very files of entries: a damaged entry's were
+    damaged there too, and a pruned or cleaned entry's would keep their disk space."""
+    if (names is None or names) and cache.is_dir():
+        _run_uv(uv, ["cache", "clean", "--cache-dir", str(cache), "--quiet", *sorted(set(names or ()))],
                 "cleaning pepip's uv cache")
 
 
@@ -548,6 +548,13 @@ def fetch_pins(
     if display is None and lines is None:
         args.append("--quiet")
     args += options.index_args()
+    for pin in pins:
+        # uv's cache may hold a wheel it built from the sdist of the same version, and take
+        # it for a pinned wheel: the kind of artifact is said, so the entry is the pin's.
+        if pin.artifact is not None and pin.artifact.kind == "wheel":
+            args += ["--only-binary", pin.name]
+        elif pin.artifact is not None and pin.artifact.kind == "sdist":
+            args += ["--no-binary", pin.name]
     try:
         # The pins were resolved under the user's constraints and overrides; uv refuses them
         # beside a pylock.toml ("Cannot specify constraints with a `pylock.toml` file").
