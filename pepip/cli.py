@@ -487,12 +487,14 @@ def store_clean_command(
     if users and not yes:
         for venv in users.venvs:
             typer.echo(str(venv))
-        elsewhere = " and %s on other machines" % plural(users.elsewhere, "venv") if users.elsewhere else ""
+        named = [plural(len(users.venvs), "venv")] if users.venvs else []
+        named += ["%s on other machines" % plural(users.elsewhere, "venv")] if users.elsewhere else []
         count = len(users.venvs) + users.elsewhere
         raise PepipError(
-            "%s%s still %s the store %s (listed above); removing it breaks them until "
-            "`pepip repair` stores their packages again; pass --yes to remove it"
-            % (plural(len(users.venvs), "venv"), elsewhere, "uses" if count == 1 else "use", store.root)
+            "%s still %s the store %s%s; removing it breaks them until `pepip repair` stores "
+            "their packages again; pass --yes to remove it"
+            % (" and ".join(named), "uses" if count == 1 else "use", store.root,
+               " (listed above)" if users.venvs else "")
         )
     typer.echo("Clearing store at: %s" % store.root, err=True)
     result = clean_store(store)

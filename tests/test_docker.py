@@ -280,5 +280,6 @@ def test_recipe_host_store_as_root_then_as_the_user(team: Team, _: None) -> None
     shutil.rmtree(project / ".venv")
     pruned = team.pepip("alice", "store", "prune", PEPIP_HOME=str(store), PEPIP_MACHINE_ID=_host_machine())
     assert pruned.returncode == 0 and "kept" not in pruned.stderr, pruned.stderr
-    cleaned = team.pepip("alice", "store", "clean", PEPIP_HOME=str(store), PEPIP_MACHINE_ID=_host_machine())
+    # The containers' records name venvs the host cannot see: clean names them, and --yes goes on.
+    cleaned = team.pepip("alice", "store", "clean", "--yes", PEPIP_HOME=str(store), PEPIP_MACHINE_ID=_host_machine())
     assert cleaned.returncode == 0 and "kept" not in cleaned.stderr and not store.exists(), cleaned.stderr
