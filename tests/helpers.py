@@ -244,3 +244,29 @@ def distributions(venv: Path) -> list[tuple[str, str]]:
     """The venv's distributions as ``importlib.metadata`` sees them: sorted (name, version)."""
     code = "import importlib.metadata as m; print(sorted((d.metadata['Name'].lower(), d.version) for d in m.distributions()))"
     return [(name, version) for name, version in ast.literal_eval(venv_run(venv, code))]
+
+
+# The part of an in-tree PEP 517 backend (tests only) that writes a plain wheel offline; each
+# backend adds a ``build_wheel`` that hands ``_write_wheel`` the files it puts in.
+OFFLINE_BACKEND = '''import base64, hashlib, os, zipfile
+
+def _record(data):
+    return "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+
+def get_requires_for_build_wheel(config_settings=None):
+    return []
+
+def _write_wheel(wheel_directory, name, files, requires=()):
+    dist_info = name + "-0.1.dist-info"
+    metadata = "Metadata-Version: 2.1\\nName: %s\\nVersion: 0.1\\n" % name
+    files[dist_info + "/METADATA"] = (metadata + "".join("Requires-Dist: %s\\n" % r for r in requires)).encode()
+    files[dist_info + "/WHEEL"] = b"Wheel-Version: 1.0\\nGenerator: t\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n"
+    filename = name + "-0.1-py3-none-any.whl"
+    with zipfile.ZipFile(os.path.join(wheel_directory, filename), "w") as archive:
+        lines = []
+        for member, data in files.items():
+            archive.writestr(member, data)
+            lines.append("%s,%s,%d" % (member, _record(data), len(data)))
+        archive.writestr(dist_info + "/RECORD", "\\n".join(lines + [dist_info + "/RECORD,,"]) + "\\n")
+    return filename
+'''

@@ -12,35 +12,18 @@ from pathlib import Path
 
 import pytest
 
-from helpers import build_wheel, run_pepip, store_entries, venv_run
+from helpers import OFFLINE_BACKEND, build_wheel, run_pepip, store_entries, venv_run
 from pepip.locations import find_uv
 
 _BACKEND = '''"""A PEP 517 backend that builds plain wheels offline (tests only)."""
-import base64, hashlib, os, zipfile
-
-def _record(data):
-    return "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-
-def get_requires_for_build_wheel(config_settings=None):
-    return []
-
+''' + OFFLINE_BACKEND + '''
 def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
     files = {}
     for directory, _dirs, names in os.walk("src"):
         for name in names:
             path = os.path.join(directory, name)
             files[os.path.relpath(path, "src").replace(os.sep, "/")] = open(path, "rb").read()
-    dist_info = "localproj-0.1.dist-info"
-    files[dist_info + "/METADATA"] = b"Metadata-Version: 2.1\\nName: localproj\\nVersion: 0.1\\n"
-    files[dist_info + "/WHEEL"] = b"Wheel-Version: 1.0\\nGenerator: t\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n"
-    name = "localproj-0.1-py3-none-any.whl"
-    with zipfile.ZipFile(os.path.join(wheel_directory, name), "w") as archive:
-        lines = []
-        for member, data in files.items():
-            archive.writestr(member, data)
-            lines.append("%s,%s,%d" % (member, _record(data), len(data)))
-        archive.writestr(dist_info + "/RECORD", "\\n".join(lines + [dist_info + "/RECORD,,"]) + "\\n")
-    return name
+    return _write_wheel(wheel_directory, "localproj", files)
 '''
 
 

@@ -19,7 +19,7 @@ from typing import Iterator
 import pytest
 
 from helpers import (
-    build_wheel, run_pepip, site_packages, snapshot, store_entries, uv_venv_with, venv_python, venv_run,
+    OFFLINE_BACKEND, build_wheel, run_pepip, site_packages, snapshot, store_entries, uv_venv_with, venv_python, venv_run,
 )
 from pepip.artifacts import identity_key
 from pepip.locations import find_uv
@@ -147,15 +147,8 @@ def test_offline_uses_local_locations_only(capsys, isolated, wheelhouse, monkeyp
 
 
 _IMPORTING_BACKEND = '''"""A backend that needs `beta` at build time, and declares no build requirement."""
-import base64, hashlib, os, zipfile
 import beta
-
-def _record(data):
-    return "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-
-def get_requires_for_build_wheel(config_settings=None):
-    return []
-
+''' + OFFLINE_BACKEND + '''
 def prepare_metadata_for_build_wheel(metadata_directory, config_settings=None):
     dist_info = os.path.join(metadata_directory, "needsbeta-0.1.dist-info")
     os.makedirs(dist_info)
@@ -164,18 +157,7 @@ def prepare_metadata_for_build_wheel(metadata_directory, config_settings=None):
     return "needsbeta-0.1.dist-info"
 
 def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
-    files = {"needsbeta.py": ("BUILT_WITH = %r\\n" % beta.NAME).encode()}
-    dist_info = "needsbeta-0.1.dist-info"
-    files[dist_info + "/METADATA"] = b"Metadata-Version: 2.1\\nName: needsbeta\\nVersion: 0.1\\n"
-    files[dist_info + "/WHEEL"] = b"Wheel-Version: 1.0\\nGenerator: t\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n"
-    name = "needsbeta-0.1-py3-none-any.whl"
-    with zipfile.ZipFile(os.path.join(wheel_directory, name), "w") as archive:
-        lines = []
-        for member, data in files.items():
-            archive.writestr(member, data)
-            lines.append("%s,%s,%d" % (member, _record(data), len(data)))
-        archive.writestr(dist_info + "/RECORD", "\\n".join(lines + [dist_info + "/RECORD,,"]) + "\\n")
-    return name
+    return _write_wheel(wheel_directory, "needsbeta", {"needsbeta.py": ("BUILT_WITH = %r\\n" % beta.NAME).encode()})
 '''
 
 
@@ -317,27 +299,9 @@ def _git(repo: Path, *args: str) -> str:
 
 
 _GIT_BACKEND = '''"""A PEP 517 backend that builds plain wheels offline (tests only)."""
-import base64, hashlib, os, zipfile
-
-def _record(data):
-    return "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-
-def get_requires_for_build_wheel(config_settings=None):
-    return []
-
+''' + OFFLINE_BACKEND + '''
 def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
-    dist_info = "gitproj-0.1.dist-info"
-    files = {"gitproj.py": open("gitproj.py", "rb").read()}
-    files[dist_info + "/METADATA"] = b"Metadata-Version: 2.1\\nName: gitproj\\nVersion: 0.1\\nRequires-Dist: beta\\n"
-    files[dist_info + "/WHEEL"] = b"Wheel-Version: 1.0\\nGenerator: t\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n"
-    name = "gitproj-0.1-py3-none-any.whl"
-    with zipfile.ZipFile(os.path.join(wheel_directory, name), "w") as archive:
-        lines = []
-        for member, data in files.items():
-            archive.writestr(member, data)
-            lines.append("%s,%s,%d" % (member, _record(data), len(data)))
-        archive.writestr(dist_info + "/RECORD", "\\n".join(lines + [dist_info + "/RECORD,,"]) + "\\n")
-    return name
+    return _write_wheel(wheel_directory, "gitproj", {"gitproj.py": open("gitproj.py", "rb").read()}, ["beta"])
 '''
 
 
