@@ -194,6 +194,9 @@ def install_command(
     only_binary: List[str] = typer.Option(
         [], "--only-binary", help="Take this package (or :all:) from wheels only (as uv)."
     ),
+    exclude_newer: Optional[str] = typer.Option(
+        None, "--exclude-newer", help="Leave out distributions uploaded after this date or time (as uv)."
+    ),
     verbose: int = _VERBOSE,
 ) -> None:
     """Install packages into a venv through the shared store."""
@@ -201,7 +204,7 @@ def install_command(
         packages or (), requirement, editable, venv, python, quiet, index_url, extra_index_url, find_links,
         no_index, pre, constraint, upgrade, require_hashes, refresh, upgrade_package, no_deps, reinstall,
         reinstall_package, dry_run, offline, no_build_isolation, index_strategy, torch_backend, group,
-        verbose=_verbosity(verbose), no_binary=no_binary, only_binary=only_binary,
+        verbose=_verbosity(verbose), no_binary=no_binary, only_binary=only_binary, exclude_newer=exclude_newer,
     )
 
 

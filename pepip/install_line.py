@@ -57,6 +57,7 @@ INSTALL_OPTIONS: Final = {
     "--group": ("group", True, True),
     "--no-binary": ("no_binary", True, True),
     "--only-binary": ("only_binary", True, True),
+    "--exclude-newer": ("exclude_newer", True, False),
     "-v": ("verbose", False, True),  # a flag that repeats: counted
     "--verbose": ("verbose", False, True),
 }
@@ -146,6 +147,7 @@ def run_install(
     verbose: int = 0,
     no_binary: Sequence[str] = (),
     only_binary: Sequence[str] = (),
+    exclude_newer: Optional[str] = None,
 ) -> None:
     """``pepip install``, whichever parser read its command line.
 
@@ -158,6 +160,7 @@ def run_install(
         upgrade, require_hashes, upgrade_packages=tuple(upgrade_package), no_deps=no_deps, offline=offline,
         no_build_isolation=no_build_isolation, index_strategy=index_strategy, torch_backend=torch_backend,
         groups=tuple(group), no_binary=tuple(no_binary), only_binary=tuple(only_binary),
+        exclude_newer=exclude_newer,
     )
     request = InstallRequest(
         tuple(packages), tuple(Path(path) for path in requirement), python, options, tuple(editable),

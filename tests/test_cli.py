@@ -498,7 +498,7 @@ def test_install_options_read_without_typer_are_typers_own():
     ["install", "--venv", "a", "--venv", "b", "--require-hashes", "--refresh", "-e", "./proj", "--", "-weird"],
     ["install", "--no-deps", "--reinstall", "--reinstall-package", "a", "--reinstall-package=b", "-P", "c",
      "--upgrade-package", "d", "--no-binary", "e", "--only-binary=:all:", "--dry-run", "--offline",
-     "--no-build-isolation", "--index-strategy",
+     "--no-build-isolation", "--exclude-newer", "2024-01-01", "--index-strategy",
      "unsafe-best-match", "--torch-backend=cpu", "--group", "dev", "--group", "p/pyproject.toml:docs", "x"],
     ["install", "-v", "x", "--verbose"],
 ])

@@ -69,6 +69,7 @@ class UvOptions:
     torch_backend: str | None = None  # uv's --torch-backend
     no_binary: tuple[str, ...] = ()  # packages (or :all:) built from their sdist, never a wheel
     only_binary: tuple[str, ...] = ()  # packages (or :all:) taken from wheels only
+    exclude_newer: str | None = None  # uv's --exclude-newer: no distribution uploaded after it
 
     def selection_args(self) -> list[str]:
         """``--extra``/``--all-extras``/``--group``: which optional parts of a project to take."""
@@ -98,6 +99,8 @@ class UvOptions:
             args += ["--upgrade-package", name]
         if self.no_deps:
             args.append("--no-deps")
+        if self.exclude_newer:
+            args += ["--exclude-newer", self.exclude_newer]
         return args
 
     def index_args(self) -> list[str]:
