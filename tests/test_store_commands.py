@@ -6,13 +6,16 @@ import os
 import shutil
 import stat
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
 
 from helpers import WIRED, run_pepip, site_packages, snapshot, store_entries, venv_python, venv_run
 from pepip.fsops import remove_tree
+from pepip.locations import Locations
 from pepip.store.layout import Store
+from pepip.store.registry import scan_registry
 
 
 def installed_in(capsys, index_args, *venvs_and_packages: tuple[str, list[str]]) -> None:
@@ -272,3 +275,23 @@ def test_store_clean_never_follows_a_link_out_of_the_store(capsys, isolated, ind
     assert done.exit_code == 0, done.stderr
     assert not os.path.lexists(store_root)
     assert snapshot(outside) == before and stat.S_IMODE((outside / "deep").stat().st_mode) == 0o555
+
+
+def test_a_venv_put_back_from_a_copy_in_a_container_keeps_its_entries(capsys, isolated, index_args, monkeypatch):
+    """In a container records go by the venv's identity (device and inode): a venv put back
+    at its path from a copy is another inode. Prune still reads its manifest there, so what
+    it uses stays (what the old record lists stays too, until that record expires)."""
+    monkeypatch.setenv("PEPIP_MACHINE_ID", "container-test")
+    monkeypatch.setenv("PEPIP_PRUNE_GRACE", "0")
+    venv, saved = isolated / "v", isolated / "saved"
+    assert run_pepip(["install", "--venv", str(venv), *index_args, "versioned==1.0"], capsys).exit_code == 0
+    shutil.copytree(venv, saved, symlinks=True)
+    assert run_pepip(["install", "--venv", str(venv), *index_args, "versioned==2.0"], capsys).exit_code == 0
+    venv.rename(isolated / "replaced")  # kept: its inode is not reused for the copy
+    shutil.copytree(saved, venv, symlinks=True)
+    later = time.time() + 60  # after the record's "dropped" lines stop counting
+    store = Store.of(Locations.from_environment(venv))
+    used = {path.parent.parent.name + "-" + path.parent.name for path in scan_registry(store, later).users()}
+    assert "versioned-1.0" in used
+    assert run_pepip(["store", "prune"], capsys).exit_code == 0
+    assert venv_run(venv, "import versioned; print(versioned.VERSION)") == "1.0"

@@ -370,7 +370,13 @@ def scan_registry(store: Store, now: float | None = None) -> Registry:
         listed[record.file] = named
         if record.here(store):
             local.setdefault(record.venv, []).append(record)
-        elif now - record.mtime > record.ttl(store):
+            continue
+        if record.machine in ("", store.machine) and os.path.isdir(record.venv):
+            # A container's record whose path holds another venv now: replaced (restored,
+            # recreated), or another container's. Both count: what the record lists, and
+            # what the venv there uses, as its manifest says.
+            local.setdefault(record.venv, [])
+        if now - record.mtime > record.ttl(store):
             registry.expired.append(record)
         else:
             registry.named[record.file] = named

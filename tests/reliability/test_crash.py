@@ -105,6 +105,9 @@ def crash_wheels(isolated: Path) -> Path:
 def test_install_killed_at_many_points(isolated: Path, wheelhouse: Path, crash_wheels: Path, store_root: Path,
                                        monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("PEPIP_RESOLUTION_TTL", "0")  # every run resolves: the same calls each time
+    # A host's rules: the venv is put back at its path from a copy (another inode), which a
+    # container's record (by the venv's identity) would keep counting for a day.
+    monkeypatch.setenv("PEPIP_MACHINE_ID", "crash-test-host")
     index = ["--no-index", "--find-links", str(wheelhouse), "--find-links", str(crash_wheels)]
     venv, saved = isolated / "work" / ".venv", isolated / "old-venv"
     assert _pepip("install", "-q", "--venv", str(venv), *index, "oldpkg==1.0", "alpha").returncode == 0
