@@ -2,9 +2,10 @@
 
 One ``uv pip install --prefix`` call installs every missing pin; each distribution's files
 (split by its RECORD) are renamed into an entry of its own, laid out as ``pepip/store/__init__.py``
-describes, named after the artifact it was built from, and published. uv installed them
-out of a private cache that is deleted afterwards (``pepip.uv.resolve.fetch_pins``), so the entry's
-files are the only copy on disk and nobody else's. A rename, not a link: the staging tree
+describes, named after the artifact it was built from, and published. uv hardlinked them
+out of pepip's own uv cache, whose files the entry then shares, or out of a private cache
+deleted afterwards (``pepip.uv_cache``, ``pepip.uv.resolve.fetch_pins``): either way no other
+tool's file. A rename, not a link: the staging tree
 is then left with empty directories, and deleting it costs no unlink per file (a cold
 install of torch stages tens of thousands).
 """
