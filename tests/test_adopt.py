@@ -76,3 +76,17 @@ def test_adopting_a_pip_venv_with_a_package_built_from_its_sdist(capsys, isolate
     listed = subprocess.run([str(venv_python(venv)), "-m", "pip", "list", "--disable-pip-version-check"],
                             capture_output=True, text=True, check=True).stdout
     assert "six" in listed and "idna" in listed and "pip" in listed
+
+
+def test_a_distribution_the_indexes_do_not_have_stays_and_the_rest_is_adopted(capsys, isolated, wheelhouse):
+    venv = uv_venv_with(isolated / "made-by-uv", wheelhouse, "alpha", "versioned==1.0")
+    other = isolated / "other-folder"
+    other.mkdir()
+    (other / "versioned-1.0-py3-none-any.whl").write_bytes((wheelhouse / "versioned-1.0-py3-none-any.whl").read_bytes())
+    result = run_pepip(["adopt", "--venv", str(venv), "--no-index", "--find-links", str(other)], capsys)
+    assert result.exit_code == 0, result.stderr
+    assert "Adopted 1 package" in result.stderr
+    for name in ("alpha", "beta"):
+        assert "pepip: kept %s in the venv: uv found no artifact of %s 1.0" % (name, name) in result.stderr
+    assert not (site_packages(venv) / "versioned.py").exists() and (site_packages(venv) / "alpha").is_dir()
+    assert venv_run(venv, "import alpha, versioned; print(versioned.VERSION)") == "1.0"

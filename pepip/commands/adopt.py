@@ -16,6 +16,7 @@ from pathlib import Path
 
 from pepip.artifacts import HashPolicy, Pin, choose_pins
 from pepip.commands.apply import apply_pins, store_pins
+from pepip.errors import PepipError
 from pepip.locations import Locations
 from pepip.report import Reporter, plural
 from pepip.store.entries import file_record_hash, read_record
@@ -77,12 +78,26 @@ def adopt(locations: Locations, options: UvOptions, reporter: Reporter) -> Adopt
 
 
 def _identify(target: Target, items: list[Foreign], options: UvOptions) -> dict[str, Pin]:
-    """The artifact ``uv pip install`` would install for each item's version (or URL)."""
+    """The artifact ``uv pip install`` would install for each item's version (or URL); one
+    that the given indexes do not have is left out (asked one by one when all at once fails)."""
     requests = [item.requirement if item.url else "%s==%s" % (item.name, item.version) for item in items]
-    locked = resolve_pins(
-        target.locations.uv, target.python, requests, [], [], options, target.locations.uv_cache, no_deps=True,
-    )
-    return {pin.name: pin for pin in choose_pins(locked, target.tag_priority(), HashPolicy())}
+
+    def resolve(texts: list[str]) -> dict[str, Pin]:
+        locked = resolve_pins(
+            target.locations.uv, target.python, texts, [], [], options, target.locations.uv_cache, no_deps=True,
+        )
+        return {pin.name: pin for pin in choose_pins(locked, target.tag_priority(), HashPolicy())}
+
+    try:
+        return resolve(requests)
+    except PepipError:
+        found: dict[str, Pin] = {}
+        for text in requests:
+            try:
+                found.update(resolve([text]))
+            except PepipError:
+                continue  # kept in the venv, and named
+        return found
 
 
 def _entries(target: Target, pins: list[Pin], options: UvOptions, reporter: Reporter) -> dict[str, StoreEntry]:
