@@ -19,7 +19,7 @@ import stat
 import tempfile
 from pathlib import Path
 from types import FrameType
-from typing import Callable, Iterator, Tuple
+from typing import Iterator, Tuple
 
 from pepip.dirhandle import DirHandle, NotInStore
 

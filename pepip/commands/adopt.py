@@ -27,8 +27,6 @@ from pepip.venv.target import Target, open_target, pin_of_record
 
 __all__ = ["Adopted", "adopt"]
 
-_BYTECODE = ("__pycache__/", ".pyc")
-
 
 @dataclass
 class Adopted:
@@ -121,11 +119,10 @@ def _entries(target: Target, pins: list[Pin], options: UvOptions, reporter: Repo
 def _same_files(site: Path, dist_info: str, entry: StoreEntry) -> bool:
     """Whether the venv's files of the distribution (read, not as its RECORD remembers them)
     are the entry's importable files: same paths, same content."""
-    ours = {
-        path: digest for path, digest, _size in read_record(entry.dist_info_dir / "RECORD")
-        if path.startswith("site/") and digest and not _bytecode(path)
+    ours = {  # bytecode rows of an entry have no hash: the store compiles its own
+        path[len("site/"):]: digest for path, digest, _size in read_record(entry.dist_info_dir / "RECORD")
+        if path.startswith("site/") and digest
     }
-    ours = {path[len("site/"):]: digest for path, digest in ours.items()}
     theirs = {}
     for path, _digest, _size in read_record(site / dist_info / "RECORD"):
         if path.startswith(("..", "/")) or path.startswith(dist_info + "/") or _bytecode(path):

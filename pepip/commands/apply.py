@@ -14,7 +14,7 @@ from typing import AbstractSet, Iterable
 
 
 from pepip import fsops
-from pepip.artifacts import HashPolicy, Pin, choose_pins, normalized
+from pepip.artifacts import HashPolicy, Pin, choose_pins
 from pepip.errors import PepipError
 from pepip.venv.foreign import Foreign
 from pepip.manifest import DistRecord, Manifest, write_manifest

@@ -52,6 +52,13 @@ def quarantine(store: Store, entry: Path) -> None:
             trash.empty()
 
 
+def _take_out_damaged(locations: Locations, store: Store, entry: Path) -> None:
+    """Quarantine a damaged entry, and drop its package from pepip's uv cache: the cache's
+    files may be the entry's own (``pepip.uv_cache``), damaged with it."""
+    quarantine(store, entry)
+    forget_cached(locations.uv, locations.uv_cache, [entry.parent.parent.name])
+
+
 def _owner(store: Store, entry: Path) -> str:
     try:
         return fsops.user_name(stat_below(entry, store.root).st_uid)
@@ -83,8 +90,7 @@ def repair_target(target: Target, options: UvOptions, reporter: Reporter) -> Pla
         if not entry.is_dir() or not target.store.in_layout(entry) or not record.artifact:
             broken += 1  # gone, or wired by an older pepip: linked anew from this layout
         elif verified.get(entry):
-            quarantine(target.store, entry)
-            forget_cached(target.locations.uv, target.locations.uv_cache, [entry.parent.parent.name])
+            _take_out_damaged(target.locations, target.store, entry)
             broken += 1
     manifest = target.manifest
     pins = [pin_of_record(record) for record in manifest.dists]
@@ -122,8 +128,7 @@ def fix_store(
     for entry in damaged:
         if entry.is_dir():  # else gone already (quarantine never follows a link)
             try:
-                quarantine(store, entry)
-                forget_cached(locations.uv, locations.uv_cache, [entry.parent.parent.name])
+                _take_out_damaged(locations, store, entry)
             except PepipError as error:  # a teammate's entry
                 refused.append(error)
                 kept.add(entry)

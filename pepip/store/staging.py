@@ -17,7 +17,6 @@ import shutil
 from pathlib import Path
 from typing import Callable, Final, Iterable, Mapping
 
-from pepip import fsops
 from pepip.artifacts import NormalizedName, Pin
 from pepip.store.entries import (
     ENTRY_FILE,

@@ -153,24 +153,23 @@ def _resolve(
 ) -> list[LockedPackage]:
     """uv's answer; with what is installed offered only when that can change it
     (``pepip.uv.installed``)."""
-    try:
-        packages = resolve_pins(
-            locations.uv, python, requirements, files, preferences, options, locations.uv_cache, lines=lines
+
+    def ask(offered: Sequence[Installed]) -> list[LockedPackage]:
+        return resolve_pins(
+            locations.uv, python, requirements, files, preferences, options, locations.uv_cache,
+            installed=offered, lines=lines,
         )
+
+    try:
+        packages = ask(())
     except PepipError:
         if not installed:
             raise
         # Perhaps for want of an installed distribution no index offers: uv's answer with
         # them offered is the one (an error then too is uv's error).
-        return resolve_pins(
-            locations.uv, python, requirements, files, preferences, options, locations.uv_cache, installed=installed,
-            lines=lines,
-        )
+        return ask(installed)
     if installed and moves_installed(packages, installed, options.upgrade):
-        packages = resolve_pins(
-            locations.uv, python, requirements, files, preferences, options, locations.uv_cache, installed=installed,
-            lines=lines,
-        )
+        packages = ask(installed)
     return packages
 
 
