@@ -16,16 +16,17 @@ import functools
 import os
 import shutil
 import stat
-import tempfile
 from pathlib import Path
 from types import FrameType
-from typing import Iterator, Tuple
+from typing import Final, Iterator, Tuple
 
 from pepip.dirhandle import DirHandle, NotInStore
 
 __all__ = [
     "atomic_write_text",
     "atomic_write_bytes",
+    "make_temp_file",
+    "make_temp_dir",
     "link_or_copy",
     "hardlink_or_copy",
     "make_tree_readonly",
@@ -55,6 +56,42 @@ def atomic_write_text(path: Path, text: str, mode: int | None = None, owner: Own
     atomic_write_bytes(path, text.encode("utf-8"), mode, owner)
 
 
+# What tempfile's mkstemp and mkdtemp do, without loading tempfile (and random, hashlib):
+# a remembered install writes a few files and would pay for those imports on every call.
+_TEMP_FILE_FLAGS: Final = (
+    os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+    | getattr(os, "O_NOINHERIT", 0)
+)
+
+
+def _temp_names(directory: Path, prefix: str, suffix: str) -> Iterator[Path]:
+    for _ in range(100):
+        yield directory / ("%s%s%s" % (prefix, os.urandom(6).hex(), suffix))
+    raise FileExistsError(errno.EEXIST, "no unused temporary name", str(directory))
+
+
+def make_temp_file(directory: Path, prefix: str, suffix: str = "") -> tuple[int, Path]:
+    """A new file in ``directory`` only this user can read (``tempfile.mkstemp``): its open
+    descriptor and its path."""
+    for path in _temp_names(directory, prefix, suffix):
+        try:
+            return os.open(path, _TEMP_FILE_FLAGS, 0o600), path
+        except FileExistsError:
+            continue
+    raise AssertionError("unreachable")
+
+
+def make_temp_dir(directory: Path, prefix: str) -> Path:
+    """A new directory in ``directory`` only this user can enter (``tempfile.mkdtemp``)."""
+    for path in _temp_names(directory, prefix, ""):
+        try:
+            os.mkdir(path, 0o700)
+            return path
+        except FileExistsError:
+            continue
+    raise AssertionError("unreachable")
+
+
 def atomic_write_bytes(path: Path, data: bytes, mode: int | None = None, owner: Owner | None = None) -> None:
     """Write ``data`` to ``path`` by writing a sibling temp file and renaming it over.
 
@@ -63,7 +100,7 @@ def atomic_write_bytes(path: Path, data: bytes, mode: int | None = None, owner: 
     renamed into place, through the descriptor written: never a file a link leads to.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp_name = tempfile.mkstemp(prefix="." + path.name + ".", suffix=".tmp", dir=path.parent)
+    fd, temp_name = make_temp_file(path.parent, "." + path.name + ".", ".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)

@@ -7,6 +7,7 @@ current directory; everything else receives a ``Locations`` value.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import os
 import shutil
@@ -136,11 +137,20 @@ class UvProgram:
     ``verbose`` (pepip's ``-v``, counted): uv runs with as many ``-v`` and all it prints goes
     to pepip's stderr as it comes, as ``uv -v`` shows it. ``color``: whether what uv prints
     there may be coloured (``wants_color``).
+
+    ``given`` is ``PEPIP_UV`` (or a path a caller names). Without it, the binary is looked
+    for when uv first runs (``find_uv``): a remembered install runs no uv, and importing the
+    ``uv`` package to find it would cost it a few milliseconds.
     """
 
-    binary: Path
+    given: Path | None = None
     verbose: int = 0
     color: bool = False
+
+    @property
+    def binary(self) -> Path:
+        """The uv binary this program runs."""
+        return self.given if self.given is not None else _installed_uv()
 
 
 def wants_color(environ: Mapping[str, str], stream: TextIO) -> bool:
@@ -221,7 +231,7 @@ class Locations:
         return cls(
             store_root,
             venv_path,
-            UvProgram(find_uv(env), verbose, wants_color(env, sys.stderr)),
+            UvProgram(Path(env[UV_ENV]) if env.get(UV_ENV) else None, verbose, wants_color(env, sys.stderr)),
             link_mode == "copy",
             base,
             ttl,
@@ -339,8 +349,11 @@ def _base_stores(text: str, cwd: Path, store_root: Path) -> tuple[Path, ...]:
 def find_uv(environ: Mapping[str, str]) -> Path:
     """The uv binary: ``PEPIP_UV``, then the one the ``uv`` package ships, then ``PATH``."""
     explicit = environ.get(UV_ENV)
-    if explicit:
-        return Path(explicit)
+    return Path(explicit) if explicit else _installed_uv()
+
+
+@functools.lru_cache(maxsize=None)
+def _installed_uv() -> Path:
     try:
         from uv import find_uv_bin
 

@@ -24,7 +24,6 @@ machines at once, each with venvs on its own disk. Two facts decide what pepip m
 from __future__ import annotations
 
 import os
-import socket
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -90,7 +89,7 @@ def machine_id(override: str = "") -> str:
     """
     text = override.strip()
     if not text and in_container():
-        return CONTAINER_PREFIX + _clean(socket.gethostname())
+        return CONTAINER_PREFIX + _clean(_host_name())
     if not text:
         for path in _MACHINE_ID_FILES:
             try:
@@ -100,8 +99,17 @@ def machine_id(override: str = "") -> str:
             if text:
                 break
     if not text:
-        text = "host-" + socket.gethostname()
+        text = "host-" + _host_name()
     return _clean(text)
+
+
+def _host_name() -> str:
+    """``socket.gethostname()`` without loading ``socket`` where ``uname`` says the same."""
+    if hasattr(os, "uname"):
+        return os.uname().nodename
+    import socket
+
+    return socket.gethostname()
 
 
 def _clean(text: str) -> str:

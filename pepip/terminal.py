@@ -9,7 +9,6 @@ off the user's screen, pepip gives uv a terminal of its own and reads it back
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from typing import Callable, Mapping, Sequence
 
@@ -35,6 +34,7 @@ def run_on_terminal(
     import fcntl
     import pty
     import struct
+    import subprocess
     import termios
 
     master, slave = pty.openpty()

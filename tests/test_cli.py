@@ -539,6 +539,31 @@ def test_a_plain_install_does_not_load_typer(venv, index_args, isolated):
     assert (venv / "pepip-index.marshal").is_file()
 
 
+def test_a_remembered_install_starts_no_process_and_loads_what_only_processes_need(tmp_path, venv, index_args, isolated):
+    """A second venv with the same request is linked from the store and a remembered
+    resolution: no uv runs, so the modules only a process or uv's discovery needs
+    (subprocess, tempfile, socket, zipfile, the uv package) cost it nothing."""
+    first = subprocess.run([sys.executable, "-m", "pepip", "install", "-q", "--venv", str(venv), *index_args, "alpha"],
+                           capture_output=True, text=True, cwd=isolated)
+    assert first.returncode == 0, first.stderr
+    code = (
+        "import sys\n"
+        "before = set(sys.modules)\n"
+        "from pepip.__main__ import main\n"
+        "try:\n"
+        "    main(sys.argv[1:])\n"
+        "except SystemExit as done:\n"
+        "    heavy = {'subprocess', 'tempfile', 'socket', 'zipfile', 'uv', 'configparser'}\n"
+        "    print(done.code, *sorted(heavy & (set(sys.modules) - before)))\n"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", code, "install", "--venv", str(tmp_path / "second"), *index_args, "alpha"],
+        capture_output=True, text=True, cwd=isolated,
+    )
+    assert "(remembered)" in completed.stderr, completed.stderr
+    assert completed.stdout.split() == ["0"], completed.stderr
+
+
 def _imported(*args: str) -> set[str]:
     """The modules ``python *args`` imports (``-X importtime``), start-up's included."""
     completed = subprocess.run([sys.executable, "-X", "importtime", *args], capture_output=True, text=True)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import os
 import stat
-import subprocess
 from pathlib import Path
 from typing import Final, Sequence
 
@@ -71,6 +70,8 @@ def compile_later(python: Path, entries: Sequence[Path]) -> None:
     """
     if not entries:
         return
+    import subprocess
+
     command = [str(python), "-I", "-c", BACKGROUND_COMPILE, *map(str, entries)]
     options: dict[str, object] = {}
     if os.name == "nt":

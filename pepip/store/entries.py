@@ -11,7 +11,6 @@ name, another artifact) or a replaced ``.pyc`` is named like any modified file.
 from __future__ import annotations
 
 import base64
-import configparser
 import csv
 import hashlib
 import io
@@ -95,6 +94,10 @@ def read_record(path: Path) -> list[tuple[str, str, str]]:
 
 def entry_point_scripts(dist_info: Path) -> dict[str, dict[str, str]]:
     """``console_scripts`` and ``gui_scripts`` of a dist-info: group -> script -> target."""
+    if not (dist_info / "entry_points.txt").is_file():
+        return {}
+    import configparser  # most distributions have none: load it for those that do
+
     parser = configparser.ConfigParser(delimiters=("=",), interpolation=None)
     parser.optionxform = str  # type: ignore[assignment,method-assign]
     try:

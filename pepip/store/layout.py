@@ -12,7 +12,6 @@ import math
 import os
 import stat
 import sys
-import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -194,8 +193,9 @@ class Store:
                     if not tag.exists():
                         raise  # else a teammate wrote it first, in a root with the sticky bit
             # Not in tmp/: `store prune` empties that, and would pull the probe from under us.
-            probe = tempfile.NamedTemporaryFile(dir=self.base, prefix=".probe-")
-            probe.close()
+            probe, probe_path = fsops.make_temp_file(self.base, ".probe-")
+            os.close(probe)
+            os.unlink(probe_path)
             self._report_old_layouts()
             self._report_sharing()
         except OSError as error:
@@ -279,7 +279,7 @@ class Store:
 
     def staging_dir(self) -> Path:
         """A new private directory on the store's filesystem, for uv and entry building."""
-        return Path(tempfile.mkdtemp(prefix="stage-", dir=self.tmp_dir))
+        return fsops.make_temp_dir(self.tmp_dir, "stage-")
 
     @contextmanager
     def staging(self) -> Iterator[Path]:

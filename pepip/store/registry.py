@@ -29,7 +29,6 @@ from __future__ import annotations
 import hashlib
 import math
 import os
-import secrets
 import stat
 import time
 from collections import Counter
@@ -264,7 +263,7 @@ def register_venv(store: Store, venv: Path, entries: Iterable[Path] = ()) -> Non
     elif info is not None:
         # The name is another user's (or holds something else): a record of our own beside it.
         previous = _own_record(store, venv)
-        path = previous.file if previous else store.venvs_dir / ("%s-%s" % (path.name, secrets.token_hex(8)))
+        path = previous.file if previous else store.venvs_dir / ("%s-%s" % (path.name, os.urandom(8).hex()))
     text = _text(store, venv, entries, previous, now)
     if text == old:
         os.utime(path)  # renewed; no rewrite

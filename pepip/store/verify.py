@@ -18,7 +18,6 @@ from __future__ import annotations
 import importlib.util
 import marshal
 import os
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Iterable, Mapping
@@ -203,6 +202,8 @@ for line in sys.stdin.read().splitlines():
 def _other_version_mismatches(python: Path, pycs: list[tuple[Path, str]]) -> list[tuple[Path, str]]:
     """The bytecode files of ``pycs`` that ``python`` (their version) finds are not their
     source compiled; all of them when it cannot be run."""
+    import subprocess
+
     by_path = {(entry / relative).as_posix(): (entry, relative) for entry, relative in pycs}
     try:
         done = subprocess.run(

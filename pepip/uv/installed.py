@@ -27,7 +27,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-import zipfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Sequence
@@ -56,6 +55,8 @@ def write_offers(directory: Path, installed: Sequence[Installed]) -> None:
     A distribution whose ``METADATA`` cannot be read is left out: uv then resolves it from
     the indexes as before.
     """
+    import zipfile  # only a resolution that offers the venv's distributions needs it
+
     directory.mkdir(parents=True, exist_ok=True)
     for item in installed:
         try:

@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 import sys
-import tempfile
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Final, Sequence
@@ -26,6 +23,8 @@ from pepip.report import plural
 from pepip.uv.installed import Installed, without_offered, write_offers
 
 if TYPE_CHECKING:
+    import subprocess
+
     from packaging.requirements import Requirement
 
 __all__ = [
@@ -197,6 +196,8 @@ def _run_uv(
     coloured, whatever ``FORCE_COLOR`` says (its error quotes it). ``unset`` names
     environment variables uv must not see.
     """
+    import subprocess  # loaded only when uv runs: a remembered install runs none
+
     program = uv if isinstance(uv, UvProgram) else UvProgram(uv)
     env = {name: value for name, value in os.environ.items() if name not in unset}
     env.setdefault("UV_PYTHON_DOWNLOADS", "never")
@@ -250,6 +251,9 @@ def _run_reading_stderr(
     command: list[str], env: dict[str, str], lines: Callable[[str], None]
 ) -> subprocess.CompletedProcess[str]:
     """Run ``command``, handing each stderr line to ``lines`` as it comes; keep both outputs."""
+    import subprocess
+    import threading
+
     process = subprocess.Popen(
         command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         text=True, errors="replace", env=env,
@@ -400,6 +404,8 @@ def resolve_pins(
     ``lines`` receives each line uv prints (a wheel the resolution must download whole,
     from a ``--find-links`` page or a URL, is downloaded here: ``UvLog`` passes that on).
     """
+    import tempfile
+
     with tempfile.TemporaryDirectory(prefix="pepip-resolve-") as work:
         source = Path(work, "requirements.in")
         source.write_text("".join(line + "\n" for line in requirements), encoding="utf-8")
@@ -472,6 +478,8 @@ def uninstall_from_venv(uv: UvProgram | Path, python: Path, names: Sequence[str]
 def install_editables(uv: UvProgram | Path, python: Path, paths: Sequence[str], options: UvOptions, cache: Path) -> None:
     """Install projects in editable mode straight into the venv: never into the store
     (built through pepip's uv cache ``cache``, as everything pepip has uv build)."""
+    import tempfile
+
     with tempfile.TemporaryDirectory(prefix="pepip-editable-") as work:
         cache = cache if usable(cache) else Path(work, "uv-cache")
         args = ["pip", "install", "--python", str(python), "--no-deps", "--quiet", "--cache-dir", str(cache)]

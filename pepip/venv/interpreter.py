@@ -9,7 +9,6 @@ loads ``packaging.tags`` and ``logging``, a ninth of a remembered install.
 from __future__ import annotations
 
 import hashlib
-import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -138,6 +137,8 @@ def venv_version(venv: Path) -> str | None:
 
 def query_interpreter(python: Path) -> Interpreter:
     """Run the interpreter once and read the facts ``Interpreter`` holds."""
+    import subprocess
+
     try:
         completed = subprocess.run(
             [str(python), "-I", "-c", _QUERY], capture_output=True, text=True, check=True

@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 import re
 import sys
-import sysconfig
 from pathlib import Path
 from typing import Final, Literal
 
@@ -83,6 +82,8 @@ def entry_point_launcher(
 
 def _launcher_kind() -> Literal["win-ia32", "win-amd64", "win-arm64"]:
     """Which of installer's launcher binaries runs on this machine."""
+    import sysconfig
+
     platform = sysconfig.get_platform()
     if platform == "win32":
         return "win-ia32"

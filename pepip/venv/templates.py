@@ -35,7 +35,6 @@ import os
 import re
 import shutil
 import stat
-import tempfile
 import time
 from pathlib import Path
 from typing import Final
@@ -74,7 +73,7 @@ def make_venv(locations: Locations, store: Store, python: str | None) -> None:
     venv = locations.venv
     venv.parent.mkdir(parents=True, exist_ok=True)
     # Copied beside and renamed into place: a command killed meanwhile leaves no half venv.
-    building = Path(tempfile.mkdtemp(prefix="." + venv.name + ".pepip-new-", dir=venv.parent))
+    building = fsops.make_temp_dir(venv.parent, "." + venv.name + ".pepip-new-")
     try:
         os.chmod(building, fsops.dir_mode())  # mkdtemp made it private
         _copy_template(template, building, venv)
@@ -203,7 +202,7 @@ def _build_template(locations: Locations, store: Store, interpreter: Path, templ
     ``<path>\t<target>`` line each, and made when a venv is copied from the template.
     """
     locations.venv.parent.mkdir(parents=True, exist_ok=True)
-    local = Path(tempfile.mkdtemp(prefix="." + locations.venv.name + ".pepip-template-", dir=locations.venv.parent))
+    local = fsops.make_temp_dir(locations.venv.parent, "." + locations.venv.name + ".pepip-template-")
     staging = store.staging_dir()
     try:
         venv = local / "venv"

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 from typing import AbstractSet, Callable, Final, Iterable
@@ -91,6 +90,8 @@ def _compile_runtime(interpreter: Interpreter, python: Path, directory: Path) ->
             if name.endswith(".py"):
                 py_compile.compile(str(directory / name), doraise=True, optimize=0)
         return
+    import subprocess
+
     try:
         subprocess.run(
             [str(python), "-I", "-m", "compileall", "-q", str(directory)],
