@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import zipfile
 from pathlib import Path
 
 import pytest
 
 from helpers import run_pepip, store_entries, venv_run
+from pepip.manifest import read_manifest
 from pepip.store.native import elf_dynamic
+from pepip.venv.interpreter import venv_python
 
 
 def sibling_wheels(wheelhouse: Path) -> None:
@@ -54,3 +57,16 @@ def test_torch_cpu_wheel(capsys, venv):
     assert result.exit_code == 0, result.stderr
     code = "import torch; print(float(torch.ones(2) @ torch.ones(2)), torch.from_numpy(__import__('numpy').ones(1)).sum().item())"
     assert venv_run(venv, code) == "2.0 1.0"
+
+
+def test_uninstalling_the_library_a_distribution_loads_leaves_no_preload_behind(capsys, venv, index_args):
+    """After `pepip uninstall fakenv-lib` the venv no longer names its entry: usesfake's
+    extension cannot find libfake any more, as in a venv uv made. A manifest that kept the
+    old preloads loaded it from the store entry the venv had dropped."""
+    sibling_wheels(wheelhouse=Path(index_args[2]))
+    assert run_pepip(["install", *index_args, "usesfake"], capsys).exit_code == 0
+    assert read_manifest(venv).preloads  # type: ignore[union-attr]
+    assert run_pepip(["uninstall", "fakenv-lib"], capsys).exit_code == 0
+    assert read_manifest(venv).preloads == {}  # type: ignore[union-attr]
+    failed = subprocess.run([str(venv_python(venv)), "-c", "import usesfake"], capture_output=True, text=True)
+    assert failed.returncode != 0 and "libfake" in failed.stderr, failed.stderr

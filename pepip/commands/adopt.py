@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pepip.artifacts import HashPolicy, Pin, choose_pins
-from pepip.commands.apply import apply_pins, store_pins
+from pepip.commands.apply import apply_pins
+from pepip.store.fetch import store_pins
 from pepip.errors import PepipError
 from pepip.locations import Locations
 from pepip.report import Reporter, plural
@@ -111,7 +112,7 @@ def _entries(target: Target, pins: list[Pin], options: UvOptions, reporter: Repo
             found[pin.name] = entry
     if missing:
         with reporter.step("store", "Downloading and storing %s" % plural(len(missing), "package")) as progress:
-            for pin, entry in store_pins(target, missing, options, progress):
+            for pin, entry in store_pins(target.locations, target.store, target.python, priority, missing, options, progress):
                 found[pin.name] = entry
     return found
 

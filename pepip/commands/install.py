@@ -18,7 +18,7 @@ from pepip.artifacts import HashPolicy, LockedPackage, Pin, choose_pins, normali
 from pepip.errors import PepipError
 from pepip.uv.hashes import hashes_required, read_hash_policy
 from pepip.locations import Locations
-from pepip.commands.plan import Plan, make_plan
+from pepip.venv.plan import Plan, make_plan
 from pepip.report import Reporter, plural
 from pepip.uv.requirement_files import looks_like_path
 from pepip.uv.resolutions import resolve_remembered

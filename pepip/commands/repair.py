@@ -19,7 +19,7 @@ from pepip.dirhandle import NotInStore, stat_below
 from pepip.commands.apply import apply_pins
 from pepip.errors import PepipError
 from pepip.locations import Locations
-from pepip.commands.plan import Plan
+from pepip.venv.plan import Plan
 from pepip.store.registry import scan_registry
 from pepip.report import Reporter, plural
 from pepip.uv.resolve import UvOptions, forget_cached

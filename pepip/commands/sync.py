@@ -20,7 +20,7 @@ from pepip.errors import PepipError
 from pepip.uv.hashes import hashes_required, read_hash_policy
 from pepip.commands.install import check_files
 from pepip.locations import Locations
-from pepip.commands.plan import Plan
+from pepip.venv.plan import Plan
 from pepip.report import Reporter, plural
 from pepip.uv.requirement_files import describe_inputs
 from pepip.uv.resolutions import resolve_remembered

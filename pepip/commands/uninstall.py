@@ -13,19 +13,16 @@ theirs: it is skipped with a warning.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from pepip.artifacts import normalized
 
-from pepip.commands.apply import guard_foreign, relink_incomplete, requested_names
+from pepip.commands.apply import guard_foreign, requested_names, storing_again
 from pepip.errors import PepipError
 from pepip.locations import Locations
-from pepip.manifest import DistRecord, Manifest, write_manifest
-from pepip.store.registry import register_venv
+from pepip.manifest import DistRecord
 from pepip.report import Reporter, plural
 from pepip.uv.resolve import UvOptions, parse_request, uninstall_from_venv
 from pepip.venv.target import open_target
-from pepip.venv.wiring import unlink_record
+from pepip.venv.wiring import relink_incomplete, unlink_record
 
 __all__ = ["uninstall"]
 
@@ -64,18 +61,12 @@ def uninstall(locations: Locations, names: list[str], reporter: Reporter) -> lis
                 uninstall_from_venv(target.locations.uv, target.python, [item.name for item in reinstalled])
             manifest = target.manifest
             kept = [record for record in manifest.dists if record.name not in wanted]
-            write_manifest(
-                target.venv,
-                Manifest(
-                    manifest.interpreter,
-                    [text for text in manifest.requests if not requested_names([text]) & set(wanted)],
-                    relink_incomplete(target, kept, reporter, UvOptions()),  # a launcher the removed one had replaced
-                    manifest.sync,
-                    manifest.preloads,
-                ),
-                target.changing(),
+            target.record(
+                [text for text in manifest.requests if not requested_names([text]) & set(wanted)],
+                # a launcher the removed one had replaced comes back
+                relink_incomplete(target, kept, reporter, storing_again(target, UvOptions())),
+                manifest.sync,
             )
-    register_venv(target.store, target.venv, [Path(record.site_dir).parent for record in kept])
     gone = sorted([(r.name, r.version) for r in removed] + [(f.name, f.version) for f in reinstalled])
     reporter.line("Uninstalled %s" % plural(len(gone), "package"))
     for name, version in gone:

@@ -13,7 +13,7 @@ import os
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Sequence
 
 from pepip import fsops
 from pepip.errors import PepipError
@@ -22,10 +22,11 @@ from pepip.venv.interpreter import Interpreter, query_interpreter, venv_python, 
 from pepip.venv.journal import Journal, recover, transaction, unfinished, venv_locked
 from pepip.artifacts import Artifact, NormalizedName, Pin
 from pepip.locations import VIRTUAL_ENV, Locations
-from pepip.manifest import DistRecord, Manifest, read_manifest
-from pepip.store.registry import renew_registration
+from pepip.manifest import DistRecord, Manifest, read_manifest, write_manifest
+from pepip.store.layout import Store, read_entry
+from pepip.store.native import preload_paths
+from pepip.store.registry import register_venv, renew_registration
 from pepip.report import Reporter
-from pepip.store.layout import Store
 from pepip.uv.installed import Installed
 from pepip.venv.templates import check_venv_python, make_venv
 from pepip_runtime.lookup import owned
@@ -58,6 +59,16 @@ class Target:
             raise RuntimeError("the venv was not opened with open_target")
         return self.journal
 
+    def record(self, requests: Sequence[str], dists: Sequence[DistRecord], sync: str) -> None:
+        """Write what the venv now holds: its manifest (only files whose content changes),
+        with the native libraries each distribution needs from the others, then the store's
+        record of the entries it uses (a failed command leaves the intent that
+        ``reserve_entries`` wrote). Every command that changes the venv ends here."""
+        manifest = Manifest(self.interpreter.fields(), list(requests), list(dists), sync, _preloads(dists))
+        write_manifest(self.venv, manifest, self.changing())
+        register_venv(self.store, self.venv, [Path(record.site_dir).parent for record in dists])
+        self.manifest = manifest
+
     def current_pins(self) -> list[Pin]:
         """The pins of what the venv has, with the artifacts they were built from."""
         return [pin_of_record(record) for record in self.manifest.dists]
@@ -88,6 +99,20 @@ class Target:
             Installed(item.name, item.version, site / item.dist_info / "METADATA", item.url or "another tool's")
             for item in self.foreign
         ]
+
+
+def _preloads(records: Sequence[DistRecord]) -> dict[str, tuple[str, ...]]:
+    """Native libraries each distribution needs from the venv's other distributions."""
+    entries = {record.name: read_entry(Path(record.site_dir).parent) for record in records}
+    preloads = {}
+    for name, entry in entries.items():
+        if entry.native is None:
+            continue
+        providers = [other.site_dir for other_name, other in entries.items() if other_name != name]
+        paths = preload_paths(entry.native, providers)
+        if paths:
+            preloads[name] = tuple(paths)
+    return preloads
 
 
 def pin_of_record(record: DistRecord) -> Pin:

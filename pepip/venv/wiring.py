@@ -13,11 +13,12 @@ would let ``pip uninstall`` delete files that other venvs share.
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import sys
 from pathlib import Path
-from typing import AbstractSet, Callable, Final, Iterable
+from typing import TYPE_CHECKING, AbstractSet, Callable, Final, Iterable
 
 import pepip_runtime
 from pepip import fsops
@@ -28,9 +29,14 @@ from pepip.manifest import DistRecord
 from pepip.artifacts import Pin
 from pepip.store.entries import entry_point_scripts, file_record_hash, read_record, record_hash
 from pepip.venv.scripts import entry_point_launcher, with_interpreter, write_launcher
-from pepip.store.layout import StoreEntry
+from pepip.report import Reporter
+from pepip.store.layout import StoreEntry, entry_present, read_entry
 
-__all__ = ["wire_runtime", "link_entry", "unlink_record", "recorded_files", "venv_files", "damaged_files", "shared_paths", "scripts_dir"]
+if TYPE_CHECKING:  # the target module makes venvs from templates, which this module wires
+    from pepip.venv.plan import Plan
+    from pepip.venv.target import Target
+
+__all__ = ["wire_plan", "relink_incomplete", "wire_runtime", "link_entry", "unlink_record", "recorded_files", "venv_files", "damaged_files", "shared_paths", "scripts_dir"]
 
 _RUNTIME_FILES: Final = ("__init__.py", "lookup.py", "index.py", "py.typed")
 _INSTALLER: Final = "pepip\n"
@@ -173,6 +179,136 @@ def link_entry(
         source=pin.spec,
         artifact=pin.artifact.to_text() if pin.artifact else "",
     )
+
+
+# A pin's entry stored again, when another machine's prune took it during the wiring.
+StoreAgain = Callable[[Pin], StoreEntry]
+
+
+def wire_plan(
+    target: Target, plan: Plan, requested: AbstractSet[str], reporter: Reporter, restore: bool, store_again: StoreAgain
+) -> list[DistRecord]:
+    """Make the venv hold what ``plan`` says: the records of every distribution it then has.
+
+    ``restore`` links again the launchers and data files of kept distributions that are
+    gone (repair); they are looked for anyway when the plan removes anything.
+    """
+    journal = target.changing()
+    wire_runtime(target.interpreter, target.python, journal)
+    for record in plan.removed:
+        unlink_record(target.interpreter, record, journal)
+    owners = _Owners(target, plan.unchanged)
+    records = [
+        _link(target, pin, entry, pin.name in requested, owners, reporter, store_again) for pin, entry in plan.linked
+    ]
+    if restore or plan.removed or plan.foreign_removed:
+        # A kept distribution's launcher goes missing only with the one that had replaced it
+        # (or by hand, which doctor names and repair restores): no RECORD read otherwise.
+        records += relink_incomplete(target, plan.unchanged, reporter, store_again)
+    else:
+        records += plan.unchanged
+    return sorted(records, key=lambda record: record.name)
+
+
+def _link(
+    target: Target,
+    pin: Pin,
+    entry: StoreEntry,
+    requested: bool,
+    owners: _Owners,
+    reporter: Reporter,
+    store_again: StoreAgain,
+) -> DistRecord:
+    """Link ``entry`` into the venv; on a shared store, store it again if it goes meanwhile.
+
+    Another machine's prune can move an entry out while it is being linked: its lock does
+    not reach here, and its reading of the registry may predate this venv's record by the
+    mount's delay. The entry is then stored again (or found put back) and linked afresh.
+    """
+    journal = target.changing()
+    mark = journal.count
+
+    def replacing(path: Path) -> None:
+        if journal.guarded_since(mark, path):
+            return  # written by the attempt an entry taken away cut short
+        reporter.warning(
+            "%s replaces %s of %s (the last one installed wins, as with pip)"
+            % (pin.name, os.path.relpath(path, target.venv), owners.of(path))
+        )
+
+    stored_again = False
+    while True:
+        try:
+            return link_entry(
+                target.venv, target.interpreter, target.python, pin, entry, requested,
+                target.locations.copy_files, journal, replacing,
+            )
+        except OSError as error:
+            # Stored again, an entry is young: no prune takes it (they spare the grace period).
+            if stored_again or not target.store.sharing.shared or entry_present(entry.path):
+                raise _link_error(pin, entry, target.venv, error) from None
+        fsops.remove_tree(target.interpreter.site_packages / entry.dist_info)  # half made; guarded
+        entry = store_again(pin)
+        stored_again = True
+
+
+def _link_error(pin: Pin, entry: StoreEntry, venv: Path, error: OSError) -> PepipError:
+    """Why linking failed, with the store's remedy only where the store was at fault (not a
+    full venv disk, say, or a name the venv's filesystem cannot hold)."""
+    place = error.filename if isinstance(error.filename, str) else ""
+    in_store = not place or Path(place).is_relative_to(entry.path)
+    if error.errno not in (errno.ENOENT, errno.ENOTDIR, errno.EISDIR) or not in_store:
+        return PepipError("cannot link %s into %s (%s)" % (pin.spec, place or venv, error.strerror or error))
+    return PepipError(
+        "cannot link %s from %s (%s); if the store entry is damaged run `pepip store verify --fix`"
+        % (pin.spec, entry.path, error.strerror or error)
+    )
+
+
+class _Owners:
+    """Which distribution of the venv placed a file outside site-packages (read on demand:
+    only a replaced file asks)."""
+
+    def __init__(self, target: Target, records: Iterable[DistRecord]) -> None:
+        self._site = target.interpreter.site_packages
+        self._dist_infos = [(record.name, record.dist_info) for record in records]
+        self._dist_infos += [(item.name, item.dist_info) for item in target.foreign]
+        self._known: dict[Path, str] | None = None
+
+    def of(self, path: Path) -> str:
+        if self._known is None:
+            self._known = {
+                placed: name for name, dist_info in self._dist_infos for placed, _ in venv_files(self._site, dist_info)
+            }
+        return self._known.get(path, "a file pepip did not install")
+
+
+def relink_incomplete(
+    target: Target, records: Iterable[DistRecord], reporter: Reporter, store_again: StoreAgain
+) -> list[DistRecord]:
+    """``records`` with every one whose launchers or data files are gone linked again.
+
+    Such a file was replaced by another distribution's and went with it (``pepip uninstall``
+    of that one, or pip's): the venv gets back what this distribution installs, as a
+    reinstall would give it.
+    """
+    from pepip.venv.target import pin_of_record
+
+    records = list(records)
+    site, kept = target.interpreter.site_packages, []
+    for record in records:
+        missing = [path for path, _hash in venv_files(site, record.dist_info) if not os.path.lexists(path)]
+        if not missing:
+            kept.append(record)
+            continue
+        reporter.warning("%s: restored %s" % (record.name, ", ".join(os.path.relpath(p, target.venv) for p in missing)))
+        requested = (site / record.dist_info / "REQUESTED").exists()
+        unlink_record(target.interpreter, record, target.changing())
+        entry = read_entry(Path(record.site_dir).parent)
+        kept.append(
+            _link(target, pin_of_record(record), entry, requested, _Owners(target, records), reporter, store_again)
+        )
+    return kept
 
 
 def _link_prefix_file(

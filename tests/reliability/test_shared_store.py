@@ -417,13 +417,13 @@ def test_a_failed_upgrade_leaves_its_venv_listing_what_it_still_names(
     _on(monkeypatch, "machine-a")
     assert run_pepip(["install", *index_args, "--venv", "a", "versioned==1.0"], capsys).exit_code == 0
     (old,) = store_entries(store_root)
-    import pepip.commands.apply as apply
+    import pepip.venv.wiring as wiring
 
     def broken_disk(*args: Any) -> Any:
         raise OSError(errno.EIO, "Input/output error")
 
     with monkeypatch.context() as patched:
-        patched.setattr(apply, "link_entry", broken_disk)
+        patched.setattr(wiring, "link_entry", broken_disk)
         failed = run_pepip(["install", *index_args, "--venv", "a", "versioned==2.0"], capsys)
     assert failed.exit_code == 1 and "Input/output error" in failed.stderr, failed.stderr
     _age_record(_record_of(store_root, work / "a"), 100)  # later than any dropped line is kept

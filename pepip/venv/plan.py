@@ -1,9 +1,13 @@
-"""Compare resolved pins with the venv and the store: what to keep, link, fetch and remove."""
+"""Compare resolved pins with the venv and the store: what to keep, link, fetch and remove.
+
+A ``Plan`` is a value: each step of applying pins (reserving entries, storing what is
+missing) returns a new one, so what a step was handed is never changed under it.
+"""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import AbstractSet, Sequence
 
@@ -16,22 +20,36 @@ from pepip.venv.target import pin_of_record
 __all__ = ["Plan", "make_plan"]
 
 
-@dataclass
+@dataclass(frozen=True)
 class Plan:
     """What applying pins changes. ``linked`` entries are in the store already; ``missing``
     pins need uv to download or build them first; ``foreign_removed`` are distributions pip
     or uv installed that uv must uninstall (the resolution moved them, or sync drops them)."""
 
-    unchanged: list[DistRecord] = field(default_factory=list)
-    linked: list[tuple[Pin, StoreEntry]] = field(default_factory=list)
-    missing: list[Pin] = field(default_factory=list)
-    removed: list[DistRecord] = field(default_factory=list)
-    foreign_removed: list[Foreign] = field(default_factory=list)
+    unchanged: tuple[DistRecord, ...] = ()
+    linked: tuple[tuple[Pin, StoreEntry], ...] = ()
+    missing: tuple[Pin, ...] = ()
+    removed: tuple[DistRecord, ...] = ()
+    foreign_removed: tuple[Foreign, ...] = ()
 
     @property
     def changes_nothing(self) -> bool:
         """True when the venv already is what the pins describe."""
         return not (self.linked or self.missing or self.removed or self.foreign_removed)
+
+    def without_entries(self, gone: AbstractSet[Path]) -> Plan:
+        """This plan with the pins whose entries are ``gone`` (a prune took them) missing."""
+        if not gone:
+            return self
+        return replace(
+            self,
+            linked=tuple((pin, entry) for pin, entry in self.linked if entry.path not in gone),
+            missing=self.missing + tuple(pin for pin, entry in self.linked if entry.path in gone),
+        )
+
+    def with_stored(self, stored: Sequence[tuple[Pin, StoreEntry]]) -> Plan:
+        """This plan once the fetch step has stored its missing pins as ``stored``."""
+        return replace(self, linked=self.linked + tuple(stored), missing=())
 
 
 def make_plan(
@@ -57,7 +75,11 @@ def make_plan(
     A pin named in ``reinstall`` counts as changed whatever the venv has: it is linked again
     from the store (what pip or uv installed for it is replaced by the store's).
     """
-    plan = Plan()
+    unchanged: list[DistRecord] = []
+    linked: list[tuple[Pin, StoreEntry]] = []
+    missing: list[Pin] = []
+    removed: list[DistRecord] = []
+    foreign_removed: list[Foreign] = []
     by_name = {record.name: record for record in current}
     foreign_by_name = {item.name: item for item in foreign}
     for pin in pins:
@@ -65,7 +87,7 @@ def make_plan(
         if other is not None:
             if pin.name not in reinstall and other.url == pin.url and (pin.url is not None or other.version == pin.version):
                 continue  # what pip or uv installed is what the pins ask for (version or URL): it stays
-            plan.foreign_removed.append(other)
+            foreign_removed.append(other)
         record = by_name.pop(pin.name, None)
         if (
             record is not None
@@ -75,16 +97,16 @@ def make_plan(
             and store.in_layout(Path(record.site_dir).parent)
             and os.path.isdir(Path(record.site_dir).parent)
         ):
-            plan.unchanged.append(record)
+            unchanged.append(record)
             continue
         if record is not None:
-            plan.removed.append(record)
+            removed.append(record)
         entry = store.lookup(pin, priority)
         if entry is None:
-            plan.missing.append(pin)
+            missing.append(pin)
         else:
-            plan.linked.append((pin, entry))
-    plan.removed.extend(by_name.values())
+            linked.append((pin, entry))
+    removed.extend(by_name.values())
     if exact:
-        plan.foreign_removed.extend(item for name, item in foreign_by_name.items() if name not in spared)
-    return plan
+        foreign_removed.extend(item for name, item in foreign_by_name.items() if name not in spared)
+    return Plan(tuple(unchanged), tuple(linked), tuple(missing), tuple(removed), tuple(foreign_removed))
