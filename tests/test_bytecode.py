@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from helpers import run_pepip, store_entries, venv_run
+from pepip.store.bytecode import BACKGROUND_COMPILE
 
 
 def _wait_for_read_only_pycache(entry: Path, timeout: float = 60.0) -> list[Path]:
@@ -47,9 +48,18 @@ def _pycs(entry: Path) -> list[str]:
 
 def test_one_users_store_gets_bytecode_at_the_first_import_and_shares_it(capsys, monkeypatch, venv, index_args, store_root):
     monkeypatch.delenv("PEPIP_BYTECODE")
-    assert run_pepip(["install", *index_args, "alpha"], capsys).exit_code == 0
+    started: list[list[str]] = []
+    real_popen = subprocess.Popen
+
+    def recording(args: list[str], *more: object, **options: object) -> object:
+        started.append([str(arg) for arg in args])
+        return real_popen(args, *more, **options)  # type: ignore[call-overload]
+
+    with monkeypatch.context() as patched:
+        patched.setattr(subprocess, "Popen", recording)
+        assert run_pepip(["install", *index_args, "alpha"], capsys).exit_code == 0
+    assert started and not [args for args in started if BACKGROUND_COMPILE in args]  # no compile process
     [entry] = [path for path in store_entries(store_root) if path.parent.parent.name == "alpha"]
-    time.sleep(1.0)  # a background compile, had one started, would have written by now
     assert _pycs(entry) == []  # nothing compiled that nobody imported: no disk for it
     writing = {"PYTHONDONTWRITEBYTECODE": ""}
     venv_run(venv, "import alpha.sub", env=writing)

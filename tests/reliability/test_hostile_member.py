@@ -7,11 +7,13 @@ worked on an earlier pepip, as real users made by ``teamstore.py``.
 
 from __future__ import annotations
 
+import concurrent.futures
 import hashlib
 import os
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -166,20 +168,38 @@ def test_stray_files_in_the_store_stop_no_command(team: Team) -> None:
         assert "Traceback" not in done.stderr
 
 
+def _wait_for_a_waiter(lock: Path, running: concurrent.futures.Future[object], timeout: float = 120.0) -> None:
+    """Until a process blocks on ``lock`` (a ``->`` line of /proc/locks for its inode)."""
+    inode = ":%d " % lock.stat().st_ino
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not running.done():
+        if any("->" in line and inode in line for line in Path("/proc/locks").read_text().splitlines()):
+            return
+        time.sleep(0.05)
+    raise AssertionError("nobody waited for %s: %r" % (lock, running.result() if running.done() else "still running"))
+
+
 def test_a_member_waiting_for_the_lock_is_told_who_holds_it(team: Team) -> None:
     make_team_store(team)
     team.install("alice", "teama")
-    hold = (
-        "import fcntl, os, sys, time\nfd = os.open(sys.argv[1], os.O_RDONLY)\n"
-        "fcntl.flock(fd, fcntl.LOCK_EX)\nprint('held', flush=True)\ntime.sleep(3)\n"
+    hold = (  # held until the test says: alice is waiting for it
+        "import fcntl, os, sys\nfd = os.open(sys.argv[1], os.O_RDONLY)\n"
+        "fcntl.flock(fd, fcntl.LOCK_EX)\nprint('held', flush=True)\nsys.stdin.readline()\n"
     )
+    lock = team.store / STORE_VERSION / "lock"
     holder = subprocess.Popen(
-        ["runuser", "-u", team.users["bob"], "--", team.python, "-c", hold, str(team.store / STORE_VERSION / "lock")],
-        stdout=subprocess.PIPE, text=True,
+        ["runuser", "-u", team.users["bob"], "--", team.python, "-c", hold, str(lock)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
     )
-    assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
-    done = team.pepip("alice", "install", "--venv", str(team.venv("alice", "second")), "--python", team.python,
-                      "--no-index", "--find-links", str(team.wheels), "teama")
+    assert holder.stdin is not None and holder.stdout is not None and holder.stdout.readline().strip() == "held"
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        running = pool.submit(
+            team.pepip, "alice", "install", "--venv", str(team.venv("alice", "second")), "--python", team.python,
+            "--no-index", "--find-links", str(team.wheels), "teama",
+        )
+        _wait_for_a_waiter(lock, running)
+        holder.stdin.close()  # bob lets go
+        done = running.result(timeout=300)
     holder.wait(timeout=30)
     assert done.returncode == 0, done.stderr
     waiting = [line for line in done.stderr.splitlines() if "waiting" in line]
