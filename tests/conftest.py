@@ -15,7 +15,7 @@ from typing import Iterator
 
 import pytest
 
-from helpers import build_wheel
+from helpers import Pepip, build_wheel
 from pepip.locations import find_uv
 
 
@@ -279,6 +279,12 @@ def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def index_args(wheelhouse: Path) -> list[str]:
     """Arguments that make uv use only the wheelhouse."""
     return ["--no-index", "--find-links", str(wheelhouse)]
+
+
+@pytest.fixture
+def pepip(capsys: pytest.CaptureFixture[str]) -> Pepip:
+    """pepip run in-process, its output captured (``helpers.Pepip``)."""
+    return Pepip(capsys)
 
 
 @pytest.fixture

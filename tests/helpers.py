@@ -97,6 +97,28 @@ def run_pepip(args: Sequence[str], capsys: object) -> Result:
     return Result(code, out, err)
 
 
+@dataclass
+class Pepip:
+    """The ``pepip`` fixture: ``pepip(*args)`` runs it in-process (``run_pepip``);
+    ``pepip.ok(*args)`` also fails the test with pepip's stderr unless it succeeded."""
+
+    capsys: object
+
+    def __call__(self, *args: str) -> Result:
+        return run_pepip(args, self.capsys)
+
+    def ok(self, *args: str) -> Result:
+        result = self(*args)
+        assert result.exit_code == 0, result.stderr
+        return result
+
+
+def pepip_process(*args: str, env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """``python -m pepip ARGS`` in a process of its own, with ``env`` added to this one's."""
+    return subprocess.run([sys.executable, "-m", "pepip", *args], capture_output=True, text=True,
+                          env=None if env is None else {**os.environ, **env})
+
+
 WINDOWS = sys.platform == "win32"
 
 

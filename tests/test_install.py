@@ -14,14 +14,9 @@ import pytest
 from helpers import WINDOWS, bin_dir, run_pepip, site_packages, store_entries, venv_python, venv_run
 
 
-def install(capsys: pytest.CaptureFixture[str], *args: str) -> None:
-    result = run_pepip(["install", *args], capsys)
-    assert result.exit_code == 0, result.stderr
-
-
 @pytest.mark.windows
-def test_regular_package_and_dependency_import_from_store(capsys, venv, index_args, store_root):
-    install(capsys, *index_args, "alpha")
+def test_regular_package_and_dependency_import_from_store(pepip, venv, index_args, store_root):
+    pepip.ok("install", *index_args, "alpha")
     out = venv_run(venv, "import alpha, alpha.sub, beta; print(alpha.__file__); print(beta.__file__)")
     alpha_file, beta_file = out.splitlines()
     assert alpha_file.startswith(str(store_root)) and beta_file.startswith(str(store_root))
@@ -63,8 +58,8 @@ def test_a_wheel_that_ships_its_own_pycache_installs_like_uv(capsys, venv, isola
 
 
 @pytest.mark.windows
-def test_importlib_metadata_sees_exactly_the_installed_distributions(capsys, venv, index_args):
-    install(capsys, *index_args, "alpha", "tool")
+def test_importlib_metadata_sees_exactly_the_installed_distributions(pepip, venv, index_args):
+    pepip.ok("install", *index_args, "alpha", "tool")
     code = (
         "import importlib.metadata as m, json\n"
         "names = sorted(d.metadata['Name'] for d in m.distributions())\n"
@@ -88,20 +83,20 @@ def test_importlib_metadata_sees_exactly_the_installed_distributions(capsys, ven
 
 
 @pytest.mark.windows
-def test_pep420_namespace_split_over_two_wheels(capsys, venv, index_args):
-    install(capsys, *index_args, "nsa", "nsb")
+def test_pep420_namespace_split_over_two_wheels(pepip, venv, index_args):
+    pepip.ok("install", *index_args, "nsa", "nsb")
     assert venv_run(venv, "import nsroot.a, nsroot.b; print(nsroot.a.A + nsroot.b.B)") == "3"
 
 
 @pytest.mark.windows
-def test_pkgutil_namespace_split_over_two_wheels(capsys, venv, index_args):
-    install(capsys, *index_args, "pkgns-a", "pkgns-b")
+def test_pkgutil_namespace_split_over_two_wheels(pepip, venv, index_args):
+    pepip.ok("install", *index_args, "pkgns-a", "pkgns-b")
     assert venv_run(venv, "import pkgns.a, pkgns.b; print(pkgns.a.A + pkgns.b.B)") == "3"
 
 
 @pytest.mark.windows
-def test_console_script_data_script_and_data_file(capsys, venv, index_args):
-    install(capsys, *index_args, "tool")
+def test_console_script_data_script_and_data_file(pepip, venv, index_args):
+    pepip.ok("install", *index_args, "tool")
     scripts = bin_dir(venv)
     launcher_name = "tool-cli.exe" if WINDOWS else "tool-cli"
     launcher = subprocess.run([str(scripts / launcher_name)], capture_output=True, text=True)
@@ -121,24 +116,24 @@ def test_console_script_data_script_and_data_file(capsys, venv, index_args):
 
 
 @pytest.mark.windows
-def test_console_script_of_second_venv_names_its_own_interpreter(capsys, isolated, index_args):
-    install(capsys, *index_args, "--venv", "one", "tool")
-    install(capsys, *index_args, "--venv", "two", "tool")
+def test_console_script_of_second_venv_names_its_own_interpreter(pepip, isolated, index_args):
+    pepip.ok("install", *index_args, "--venv", "one", "tool")
+    pepip.ok("install", *index_args, "--venv", "two", "tool")
     for name in ("one", "two"):
         text = (bin_dir(isolated / "work" / name) / "tool-raw").read_text()
         assert text.startswith("#!%s" % venv_python(isolated / "work" / name))
 
 
 @pytest.mark.windows
-def test_pth_shipped_inside_a_distribution_takes_effect(capsys, venv, index_args):
-    install(capsys, *index_args, "pthship")
+def test_pth_shipped_inside_a_distribution_takes_effect(pepip, venv, index_args):
+    pepip.ok("install", *index_args, "pthship")
     out = venv_run(venv, "import sys, extramod; print(sys.pthship_loaded, extramod.EXTRA)")
     assert out == "True True"
 
 
-def test_setuptools_nspkg_pth_is_silent_and_its_namespace_imports(capsys, venv, index_args):
+def test_setuptools_nspkg_pth_is_silent_and_its_namespace_imports(pepip, venv, index_args):
     """zope.interface, zope.event and ruamel.yaml ship ``*-nspkg.pth``: no start-up noise."""
-    install(capsys, *index_args, "nspkg-a", "nspkg-b")
+    pepip.ok("install", *index_args, "nspkg-a", "nspkg-b")
     completed = subprocess.run(
         [str(venv / "bin" / "python"), "-c", "import nspkgroot.a, nspkgroot.b; print(nspkgroot.a.VALUE + nspkgroot.b.VALUE)"],
         capture_output=True, text=True,
@@ -146,22 +141,22 @@ def test_setuptools_nspkg_pth_is_silent_and_its_namespace_imports(capsys, venv, 
     assert (completed.returncode, completed.stdout.strip(), completed.stderr) == (0, "ab", "")
 
 
-def test_native_extension_imports(capsys, venv, index_args, wheelhouse):
+def test_native_extension_imports(pepip, venv, index_args, wheelhouse):
     if not list(wheelhouse.glob("nativemod-*.whl")):
         pytest.skip("no C compiler to build the extension wheel")
-    install(capsys, *index_args, "nativemod")
+    pepip.ok("install", *index_args, "nativemod")
     assert venv_run(venv, "import nativemod; print(nativemod.answer())") == "42"
 
 
-def test_standard_library_names_are_never_shadowed(capsys, venv, index_args):
-    install(capsys, *index_args, "shadow")
+def test_standard_library_names_are_never_shadowed(pepip, venv, index_args):
+    pepip.ok("install", *index_args, "shadow")
     assert venv_run(venv, "import string, shadow; print(hasattr(string, 'HIJACKED'))") == "False"
 
 
 @pytest.mark.windows
-def test_two_versions_in_two_venvs_share_one_store(capsys, isolated, index_args, store_root):
-    install(capsys, *index_args, "--venv", "old", "versioned==1.0")
-    install(capsys, *index_args, "--venv", "new", "versioned==2.0")
+def test_two_versions_in_two_venvs_share_one_store(pepip, isolated, index_args, store_root):
+    pepip.ok("install", *index_args, "--venv", "old", "versioned==1.0")
+    pepip.ok("install", *index_args, "--venv", "new", "versioned==2.0")
     work = isolated / "work"
     assert venv_run(work / "old", "import versioned; print(versioned.VERSION)") == "1.0"
     assert venv_run(work / "new", "import versioned; print(versioned.VERSION)") == "2.0"
@@ -169,14 +164,13 @@ def test_two_versions_in_two_venvs_share_one_store(capsys, isolated, index_args,
 
 
 @pytest.mark.windows
-def test_second_venv_reuses_store_without_new_entries_or_uv_install(
-    capsys, isolated, index_args, store_root, uv_log
-):
-    install(capsys, *index_args, "--venv", "first", "alpha", "tool")
+def test_second_venv_reuses_store_without_new_entries_or_uv_install(pepip, 
+    isolated, index_args, store_root, uv_log):
+    pepip.ok("install", *index_args, "--venv", "first", "alpha", "tool")
     entries = store_entries(store_root)
     before = {p: os.stat(p).st_ino for p in entries}
     uv_log.write_text("")
-    install(capsys, *index_args, "--venv", "second", "alpha", "tool")
+    pepip.ok("install", *index_args, "--venv", "second", "alpha", "tool")
     calls = uv_log.read_text().splitlines()
     assert not any(call.startswith("pip install") for call in calls), calls
     assert {p: os.stat(p).st_ino for p in store_entries(store_root)} == before
@@ -184,8 +178,8 @@ def test_second_venv_reuses_store_without_new_entries_or_uv_install(
 
 
 @pytest.mark.windows
-def test_store_entries_are_read_only_with_bytecode(capsys, venv, index_args, store_root):
-    install(capsys, *index_args, "alpha")
+def test_store_entries_are_read_only_with_bytecode(pepip, venv, index_args, store_root):
+    pepip.ok("install", *index_args, "alpha")
     for entry in store_entries(store_root):
         files = [p for p in entry.rglob("*") if p.is_file()]
         root = getattr(os, "geteuid", lambda: 1)() == 0  # root may write anyway (POSIX)
@@ -197,16 +191,16 @@ def test_store_entries_are_read_only_with_bytecode(capsys, venv, index_args, sto
             assert list(entry.glob("site/alpha/__pycache__/__init__.*.pyc"))
 
 
-def test_the_runtime_is_compiled_for_the_venvs_interpreter(capsys, venv, index_args):
-    install(capsys, *index_args, "alpha")
+def test_the_runtime_is_compiled_for_the_venvs_interpreter(pepip, venv, index_args):
+    pepip.ok("install", *index_args, "alpha")
     tag = venv_run(venv, "import sys; print(sys.implementation.cache_tag)")
     cache = next(venv.glob("lib/python*/site-packages")) / "pepip_runtime" / "__pycache__"
     assert sorted(path.name for path in cache.iterdir()) == ["%s.%s.pyc" % (name, tag) for name in ("__init__", "index", "lookup")]
 
 
-def test_lazy_bytecode_lets_python_fill_pycache_on_first_import(capsys, venv, index_args, store_root, monkeypatch):
+def test_lazy_bytecode_lets_python_fill_pycache_on_first_import(pepip, capsys, venv, index_args, store_root, monkeypatch):
     monkeypatch.setenv("PEPIP_BYTECODE", "lazy")
-    install(capsys, *index_args, "alpha")
+    pepip.ok("install", *index_args, "alpha")
     [entry] = [p for p in store_entries(store_root) if p.parent.parent.name == "alpha"]
     cache = entry / "site" / "alpha" / "__pycache__"
     assert cache.is_dir() and list(cache.iterdir()) == []
@@ -217,24 +211,24 @@ def test_lazy_bytecode_lets_python_fill_pycache_on_first_import(capsys, venv, in
     assert run_pepip(["store", "verify"], capsys).exit_code == 0
 
 
-def test_installing_more_keeps_what_the_venv_has(capsys, venv, index_args):
-    install(capsys, *index_args, "alpha")
-    install(capsys, *index_args, "versioned")
+def test_installing_more_keeps_what_the_venv_has(pepip, venv, index_args):
+    pepip.ok("install", *index_args, "alpha")
+    pepip.ok("install", *index_args, "versioned")
     out = venv_run(venv, "import alpha, beta, versioned; print(versioned.VERSION)")
     assert out == "2.0"
 
 
-def test_request_conflicting_with_installed_pin_is_resolved_like_uv(capsys, venv, index_args):
-    install(capsys, *index_args, "versioned==1.0")
-    install(capsys, *index_args, "needs-new")
+def test_request_conflicting_with_installed_pin_is_resolved_like_uv(pepip, venv, index_args):
+    pepip.ok("install", *index_args, "versioned==1.0")
+    pepip.ok("install", *index_args, "needs-new")
     assert venv_run(venv, "import versioned; print(versioned.VERSION)") == "2.0"
     site = next(venv.glob("lib/python*/site-packages"))
     assert not (site / "versioned-1.0.dist-info").exists()
     assert (site / "versioned-2.0.dist-info").is_dir()
 
 
-def test_reinstalling_the_same_request_changes_nothing(capsys, venv, index_args):
-    install(capsys, *index_args, "alpha")
+def test_reinstalling_the_same_request_changes_nothing(pepip, capsys, venv, index_args):
+    pepip.ok("install", *index_args, "alpha")
     result = run_pepip(["install", *index_args, "alpha"], capsys)
     assert result.exit_code == 0
     assert "nothing to change" in result.stderr
@@ -246,19 +240,19 @@ def test_quiet_prints_nothing(capsys, venv, index_args):
 
 
 @pytest.mark.windows
-def test_requirements_file(capsys, venv, index_args, isolated):
+def test_requirements_file(pepip, venv, index_args, isolated):
     requirements = isolated / "requirements.txt"
     requirements.write_text("alpha\nversioned==1.0\n")
-    install(capsys, *index_args, "-r", str(requirements))
+    pepip.ok("install", *index_args, "-r", str(requirements))
     assert venv_run(venv, "import alpha, versioned; print(versioned.VERSION)") == "1.0"
 
 
-def test_copy_mode_when_symlinks_are_refused(capsys, venv, index_args, monkeypatch):
+def test_copy_mode_when_symlinks_are_refused(pepip, venv, index_args, monkeypatch):
     def refuse(*_args: object, **_kwargs: object) -> None:
         raise OSError(1, "symlinks not permitted")  # as on Windows without the privilege
 
     monkeypatch.setattr(os, "symlink", refuse)
-    install(capsys, *index_args, "tool", "alpha")
+    pepip.ok("install", *index_args, "tool", "alpha")
     placed = [venv / "share", venv / "bin" / "tool-sh", next(venv.glob("lib/python*/site-packages"))]
     links = [p for root in placed for p in [root, *root.rglob("*")] if p.is_symlink()]
     assert links == []
@@ -272,9 +266,9 @@ def _placed_files(venv: Path) -> list[Path]:
     return [venv / "share" / "tool" / "config.txt", venv / "bin" / "tool-sh"]
 
 
-def test_data_files_and_scripts_are_files_inside_the_venv(capsys, venv, index_args, store_root):
+def test_data_files_and_scripts_are_files_inside_the_venv(pepip, venv, index_args, store_root):
     """tornado (JupyterLab) answers 403 for a static file whose real path leaves its root."""
-    install(capsys, *index_args, "tool")
+    pepip.ok("install", *index_args, "tool")
     for path in _placed_files(venv):
         assert not path.is_symlink() and os.path.realpath(path).startswith(str(venv)), path
         (entry,) = [e for e in store_entries(store_root) if e.parent.parent.name == "tool"]
@@ -283,7 +277,7 @@ def test_data_files_and_scripts_are_files_inside_the_venv(capsys, venv, index_ar
     assert subprocess.run([str(venv / "bin" / "tool-sh")], capture_output=True).stdout == b"shell-script\n"
 
 
-def test_data_files_are_copied_where_hardlinks_fail(capsys, venv, index_args, monkeypatch):
+def test_data_files_are_copied_where_hardlinks_fail(pepip, venv, index_args, monkeypatch):
     real_link = os.link
 
     def cross_device(source: object, target: object, **kwargs: object) -> None:
@@ -292,23 +286,23 @@ def test_data_files_are_copied_where_hardlinks_fail(capsys, venv, index_args, mo
         real_link(source, target, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(os, "link", cross_device)
-    install(capsys, *index_args, "tool")
+    pepip.ok("install", *index_args, "tool")
     for path in _placed_files(venv):
         assert not path.is_symlink() and path.stat().st_nlink == 1, path
     assert (venv / "share" / "tool" / "config.txt").read_text() == "config\n"
     assert subprocess.run([str(venv / "bin" / "tool-sh")], capture_output=True).returncode == 0
 
 
-def test_link_mode_copy_setting(capsys, venv, index_args, monkeypatch):
+def test_link_mode_copy_setting(pepip, venv, index_args, monkeypatch):
     monkeypatch.setenv("PEPIP_LINK_MODE", "copy")
-    install(capsys, *index_args, "tool")
+    pepip.ok("install", *index_args, "tool")
     for path in _placed_files(venv):
         assert not path.is_symlink() and path.stat().st_nlink == 1, path
     assert os.access(venv / "share" / "tool" / "config.txt", os.W_OK)
 
 
-def test_python_subprocess_isolated_mode_and_dash_m(capsys, venv, index_args):
-    install(capsys, *index_args, "alpha")
+def test_python_subprocess_isolated_mode_and_dash_m(pepip, venv, index_args):
+    pepip.ok("install", *index_args, "alpha")
     assert venv_run(venv, "import alpha; print('ok')", "-I") == "ok"
     completed = subprocess.run(
         [str(venv / "bin" / "python"), "-m", "alpha.sub"], capture_output=True, text=True
@@ -317,8 +311,8 @@ def test_python_subprocess_isolated_mode_and_dash_m(capsys, venv, index_args):
 
 
 @pytest.mark.network
-def test_real_requests_numpy_pandas(capsys, venv):
-    install(capsys, "requests", "numpy", "pandas")
+def test_real_requests_numpy_pandas(pepip, venv):
+    pepip.ok("install", "requests", "numpy", "pandas")
     code = (
         "import requests, numpy, pandas\n"
         "frame = pandas.DataFrame({'a': numpy.arange(3)})\n"
@@ -356,7 +350,7 @@ def private_folder(isolated: Path) -> Path:
     ["needs-new"],  # a request that moves an installed version
     ["--require-hashes", "-r", "hashed.txt"],  # hashes for the request, not for what is installed (R16)
 ])
-def test_a_later_install_needs_only_its_own_options_like_uv(capsys, isolated, venv, wheelhouse, index_args, private_folder, later):
+def test_a_later_install_needs_only_its_own_options_like_uv(pepip, capsys, isolated, venv, wheelhouse, index_args, private_folder, later):
     """What the venv has is kept without asking the index for it again (R15): a package from
     a ``--find-links`` folder does not stop a later install without that folder."""
     import hashlib
@@ -369,7 +363,7 @@ def test_a_later_install_needs_only_its_own_options_like_uv(capsys, isolated, ve
 
     subprocess.run([str(find_uv(os.environ)), "venv", "-q", str(uv_venv)], check=True)
     assert _uv_pip(uv_venv, "install", *first).returncode == 0
-    install(capsys, *first)
+    pepip.ok("install", *first)
     done = _uv_pip(uv_venv, "install", *index_args, *later)
     assert done.returncode == 0, done.stderr
     result = run_pepip(["install", *index_args, *later], capsys)

@@ -41,43 +41,37 @@ def project(isolated: Path) -> Path:
     return root
 
 
-def _ok(capsys: pytest.CaptureFixture[str], *args: str) -> str:
-    result = run_pepip(list(args), capsys)
-    assert result.exit_code == 0, result.stderr
-    return result.stderr
-
-
-def test_a_local_project_and_wheels_by_relative_and_absolute_path(capsys, monkeypatch, isolated, project):
+def test_a_local_project_and_wheels_by_relative_and_absolute_path(pepip, capsys, monkeypatch, isolated, project):
     dist = isolated / "work" / "dist"
     dist.mkdir()
     build_wheel(dist, "relwheel", "1.0", {"relwheel.py": "X = 'rel'\n"})
     absolute = build_wheel(isolated, "abswheel", "1.0", {"abswheel.py": "X = 'abs'\n"})
     venv = isolated / "v"
-    _ok(capsys, "install", "--venv", str(venv), "--no-index", "./proj", "./dist/relwheel-1.0-py3-none-any.whl", str(absolute))
+    pepip.ok("install", "--venv", str(venv), "--no-index", "./proj", "./dist/relwheel-1.0-py3-none-any.whl", str(absolute))
     assert venv_run(venv, "import localproj, relwheel, abswheel; print(localproj.WHERE, relwheel.X, abswheel.X)") == "tree rel abs"
     freeze = run_pepip(["freeze", "--venv", str(venv)], capsys).stdout
     assert "localproj @ %s" % project.as_uri() in freeze
 
     monkeypatch.chdir(project)  # `pepip install .` inside the project
-    _ok(capsys, "install", "--venv", str(isolated / "dot"), "--no-index", ".")
+    pepip.ok("install", "--venv", str(isolated / "dot"), "--no-index", ".")
     assert venv_run(isolated / "dot", "import localproj; print(localproj.WHERE)") == "tree"
 
 
-def test_local_paths_as_lines_of_a_requirements_file(capsys, isolated, project):
+def test_local_paths_as_lines_of_a_requirements_file(pepip, isolated, project):
     build_wheel(isolated / "work", "relwheel", "1.0", {"relwheel.py": "X = 'rel'\n"})
     requirements = isolated / "work" / "requirements.txt"
     requirements.write_text("./proj\n./relwheel-1.0-py3-none-any.whl\n")
-    _ok(capsys, "install", "--venv", str(isolated / "v"), "--no-index", "-r", str(requirements))
+    pepip.ok("install", "--venv", str(isolated / "v"), "--no-index", "-r", str(requirements))
     assert venv_run(isolated / "v", "import localproj, relwheel; print(localproj.WHERE, relwheel.X)") == "tree rel"
 
 
-def test_an_edited_tree_is_built_again_and_an_unchanged_one_linked(capsys, isolated, project, store_root, uv_log):
-    _ok(capsys, "install", "--venv", str(isolated / "a"), "--no-index", "./proj")
+def test_an_edited_tree_is_built_again_and_an_unchanged_one_linked(pepip, isolated, project, store_root, uv_log):
+    pepip.ok("install", "--venv", str(isolated / "a"), "--no-index", "./proj")
     installs = sum(line.startswith("pip install") for line in uv_log.read_text().splitlines())
-    _ok(capsys, "install", "--venv", str(isolated / "b"), "--no-index", "./proj")
+    pepip.ok("install", "--venv", str(isolated / "b"), "--no-index", "./proj")
     assert sum(line.startswith("pip install") for line in uv_log.read_text().splitlines()) == installs
     (project / "src" / "localproj" / "__init__.py").write_text("WHERE = 'edited'\n")
-    _ok(capsys, "install", "--venv", str(isolated / "c"), "--no-index", "./proj")
+    pepip.ok("install", "--venv", str(isolated / "c"), "--no-index", "./proj")
     assert venv_run(isolated / "b", "import localproj; print(localproj.WHERE)") == "tree"
     assert venv_run(isolated / "c", "import localproj; print(localproj.WHERE)") == "edited"
     assert len([path for path in store_entries(store_root) if path.parent.parent.name == "localproj"]) == 2
@@ -93,14 +87,14 @@ def test_a_missing_local_path_is_one_line(capsys, isolated):
 
 
 @pytest.mark.parametrize("subpackage", ["build", "dist", "venv", "node_modules"])
-def test_an_edit_in_a_subpackage_named_like_build_output_is_built_again(capsys, isolated, project, subpackage):
+def test_an_edit_in_a_subpackage_named_like_build_output_is_built_again(pepip, isolated, project, subpackage):
     """Only the project root's ``build/``, ``dist/``... are build output (pip has ``pip/_internal/operations/build/``)."""
     module = project / "src" / "localproj" / subpackage / "__init__.py"
     module.parent.mkdir()
     module.write_text("V = 'one'\n")
-    _ok(capsys, "install", "--venv", str(isolated / "a"), "--no-index", "./proj")
+    pepip.ok("install", "--venv", str(isolated / "a"), "--no-index", "./proj")
     module.write_text("V = 'two'\n")
-    _ok(capsys, "install", "--venv", str(isolated / "b"), "--no-index", "./proj")
+    pepip.ok("install", "--venv", str(isolated / "b"), "--no-index", "./proj")
     code = "import localproj.%s as sub; print(sub.V)" % subpackage
     assert venv_run(isolated / "a", code) == "one"
     assert venv_run(isolated / "b", code) == "two"
@@ -138,7 +132,7 @@ def test_only_text_that_looks_like_a_path_is_a_local_request(tmp_path, monkeypat
 
 
 @pytest.mark.parametrize("folder", ["versioned", "beta"])
-def test_a_name_is_a_name_when_a_folder_of_that_name_is_here(capsys, isolated, wheelhouse, index_args, folder):
+def test_a_name_is_a_name_when_a_folder_of_that_name_is_here(pepip, isolated, wheelhouse, index_args, folder):
     """``pepip install versioned`` beside a ``versioned/`` checkout (or a ``beta/`` folder that
     is no project) installs the index's release, as ``uv pip install`` does."""
     checkout = isolated / "work" / folder
@@ -150,7 +144,7 @@ def test_a_name_is_a_name_when_a_folder_of_that_name_is_here(capsys, isolated, w
             '[build-system]\nrequires = []\nbuild-backend = "plain_backend"\nbackend-path = ["."]\n'
         )
         (checkout / "plain_backend.py").write_text(_BACKEND.replace("localproj", "versioned"))
-    _ok(capsys, "install", "--venv", str(isolated / "v"), *index_args, folder)
+    pepip.ok("install", "--venv", str(isolated / "v"), *index_args, folder)
     uv_venv = isolated / "uv-venv"
     uv = str(find_uv(os.environ))
     subprocess.run([uv, "venv", "-q", str(uv_venv)], check=True)
