@@ -148,9 +148,11 @@ def store_pins(
 
 
 def _located(target: Target, pins: list[Pin], options: UvOptions) -> list[Pin]:
-    """``pins`` with their artifacts: a pin from a manifest of an older pepip names none, so
-    uv is asked which artifact its exact version (or URL) means, without dependencies."""
-    unknown = [pin for pin in pins if pin.artifact is None]
+    """``pins`` with their artifacts: a pin from a manifest of an older pepip names none, and
+    one an offline resolution took from the store may name its wheel by file name alone
+    (``Artifact.located``), so uv is asked which artifact its exact version (or URL) means,
+    without dependencies."""
+    unknown = [pin for pin in pins if pin.artifact is None or not pin.artifact.located]
     if not unknown:
         return pins
     locked = resolve_pins(
@@ -158,7 +160,7 @@ def _located(target: Target, pins: list[Pin], options: UvOptions) -> list[Pin]:
         target.locations.uv_cache, no_deps=True,
     )
     found = {pin.name: pin for pin in choose_pins(locked, target.tag_priority(), HashPolicy())}
-    return [found.get(pin.name, pin) if pin.artifact is None else pin for pin in pins]
+    return [found.get(pin.name, pin) if pin in unknown else pin for pin in pins]
 
 
 def guard_foreign(target: Target, distributions: Iterable[Foreign]) -> None:
