@@ -165,6 +165,12 @@ class Artifact:
         return None
 
     @property
+    def located(self) -> bool:
+        """Whether it says where it is: a path or a URL, not a wheel's file name alone (the
+        pin of an offline resolution for an entry no record locates, ``pepip.store.offline``)."""
+        return self.is_path or ":" in self.location
+
+    @property
     def key(self) -> str:
         """The identity's digest: the last part of an entry's directory name."""
         return identity_key(self.identity)

@@ -252,6 +252,17 @@ def may_install_with_apt(environ: Mapping[str, str]) -> bool:
     return environ.get("CI", "").lower() == "true" or environ.get(APT_OPT_IN) == "1"
 
 
+def uv_freeze(venv: Path) -> list[str]:
+    """What uv sees in a venv: ``name==version`` or ``name @ url`` lines."""
+    from pepip.locations import find_uv
+
+    completed = subprocess.run(
+        [str(find_uv(os.environ)), "pip", "freeze", "--python", str(venv_python(venv))],
+        capture_output=True, text=True, check=True,
+    )
+    return completed.stdout.splitlines()
+
+
 def uv_install(venv: Path, *args: str) -> str:
     """``uv pip install ARGS`` into ``venv`` (a later install into the oracle); its stderr."""
     from pepip.locations import find_uv
@@ -292,3 +303,13 @@ def _write_wheel(wheel_directory, name, files, requires=()):
         archive.writestr(dist_info + "/RECORD", "\\n".join(lines + [dist_info + "/RECORD,,"]) + "\\n")
     return filename
 '''
+
+
+def other_python() -> Path | None:
+    """An interpreter of another minor version than the one running pepip (pyenv's)."""
+    root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    for candidate in sorted(root.glob("3.1[0-3].*")):
+        python = candidate / "bin" / "python"
+        if python.exists() and not candidate.name.startswith("%d.%d." % sys.version_info[:2]):
+            return python
+    return None

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import run_pepip, store_entries, venv_run
+from helpers import other_python, run_pepip, store_entries, venv_run
 from pepip.store.bytecode import BACKGROUND_COMPILE
 
 
@@ -84,23 +84,13 @@ def test_a_team_store_is_compiled_by_the_entrys_owner(capsys, monkeypatch, venv,
         assert len(compiled) == len(sorted(entry.rglob("*.py")))
 
 
-def _other_python() -> Path | None:
-    """An interpreter of another minor version than the one running pepip (pyenv's)."""
-    root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
-    for candidate in sorted(root.glob("3.1[0-3].*")):
-        python = candidate / "bin" / "python"
-        if python.exists() and not candidate.name.startswith("%d.%d." % sys.version_info[:2]):
-            return python
-    return None
-
-
 @pytest.mark.posix("pyenv's interpreters")
 def test_tampered_bytecode_of_another_python_version_is_found_by_doctor_verify_and_repair(
     capsys, isolated, index_args, store_root, monkeypatch
 ):
     """R11: bytecode Python wrote at an import (no BYTECODE record) was checked only when it
     was of pepip's own Python version."""
-    python = _other_python()
+    python = other_python()
     if python is None:
         pytest.skip("no interpreter of another Python version here")
     monkeypatch.setenv("PEPIP_BYTECODE", "lazy")

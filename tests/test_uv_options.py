@@ -19,7 +19,8 @@ from typing import Iterator
 import pytest
 
 from helpers import (
-    OFFLINE_BACKEND, build_wheel, run_pepip, site_packages, snapshot, store_entries, uv_venv_with, venv_python, venv_run,
+    OFFLINE_BACKEND, build_wheel, run_pepip, site_packages, snapshot, store_entries, uv_freeze, uv_venv_with, venv_python,
+    venv_run,
 )
 from pepip.artifacts import identity_key
 from pepip.locations import find_uv
@@ -31,14 +32,6 @@ def _ok(capsys: pytest.CaptureFixture[str], *args: str) -> str:
     result = run_pepip(list(args), capsys)
     assert result.exit_code == 0, result.stderr
     return result.stderr
-
-
-def _freeze(venv: Path) -> list[str]:
-    """What uv sees in a venv: ``name==version`` or ``name @ url`` lines."""
-    completed = subprocess.run(
-        [_UV, "pip", "freeze", "--python", str(venv_python(venv))], capture_output=True, text=True, check=True
-    )
-    return completed.stdout.splitlines()
 
 
 def _changes(output: str) -> list[str]:
@@ -65,7 +58,7 @@ def test_no_deps_installs_the_named_packages_only(capsys, isolated, index_args, 
     venv = isolated / "v"
     _ok(capsys, "install", "--venv", str(venv), *index_args, "--no-deps", "dependent")
     oracle = uv_venv_with(isolated / "uv", wheelhouse, "--no-deps", "dependent")
-    assert _freeze(venv) == _freeze(oracle) == ["dependent==1.0"]
+    assert uv_freeze(venv) == uv_freeze(oracle) == ["dependent==1.0"]
 
 
 def test_reinstall_links_the_resolution_again_from_the_store(capsys, isolated, index_args, wheelhouse, store_root, uv_log):
@@ -92,19 +85,19 @@ def test_reinstall_links_the_resolution_again_from_the_store(capsys, isolated, i
 
     assert snapshot(store_root / "v2" / "entries") == stored  # re-linked, not stored again
     assert uv_log.read_text().count("pip install") == fetches
-    assert _freeze(venv) == _freeze(oracle)
+    assert uv_freeze(venv) == uv_freeze(oracle)
 
 
 def test_upgrade_package_moves_that_package_only(capsys, isolated, index_args, wheelhouse):
     venv, oracle = isolated / "v", uv_venv_with(isolated / "uv", wheelhouse, "versioned==1.0", "alpha")
     _ok(capsys, "install", "--venv", str(venv), *index_args, "versioned==1.0", "alpha")
     _ok(capsys, "install", "--venv", str(venv), *index_args, "versioned")
-    assert "versioned==1.0" in _freeze(venv)  # what the venv has is preferred
+    assert "versioned==1.0" in uv_freeze(venv)  # what the venv has is preferred
     for option in ("-P", "--upgrade-package"):
         output = _ok(capsys, "install", "--venv", str(venv), *index_args, option, "versioned", "versioned", "alpha")
         expected = _uv_install(oracle, *index_args, option, "versioned", "versioned", "alpha")
-        assert _freeze(venv) == _freeze(oracle)
-        assert "versioned==2.0" in _freeze(venv)
+        assert uv_freeze(venv) == uv_freeze(oracle)
+        assert "versioned==2.0" in uv_freeze(venv)
     assert _changes(output) == _changes(expected) == []
 
 
@@ -124,7 +117,7 @@ def test_dry_run_says_what_would_change_and_changes_nothing(capsys, isolated, in
     output = _ok(capsys, "install", "--venv", str(venv), *index_args, "--dry-run", "--reinstall", "versioned")
     assert _changes(output) == [" ~ versioned==1.0"]
     assert (snapshot(venv), snapshot(store_root)) == before
-    assert _freeze(oracle) == ["versioned==1.0"]  # uv's dry run too
+    assert uv_freeze(oracle) == ["versioned==1.0"]  # uv's dry run too
 
     result = run_pepip(["install", "--venv", str(isolated / "new"), *index_args, "--dry-run", "alpha"], capsys)
     assert result.exit_code == 1 and len(result.error_lines) == 1 and "no venv at" in result.stderr
@@ -143,7 +136,7 @@ def test_offline_uses_local_locations_only(capsys, isolated, wheelhouse, monkeyp
     _ok(capsys, "install", "--venv", str(isolated / "b"), "--refresh", *args)
     oracle = _uv_venv(isolated / "uv")
     _uv_install(oracle, "--offline", *args)
-    assert _freeze(isolated / "a") == _freeze(isolated / "b") == _freeze(oracle) == ["alpha==1.0", "beta==1.0"]
+    assert uv_freeze(isolated / "a") == uv_freeze(isolated / "b") == uv_freeze(oracle) == ["alpha==1.0", "beta==1.0"]
 
 
 _IMPORTING_BACKEND = '''"""A backend that needs `beta` at build time, and declares no build requirement."""
@@ -177,7 +170,7 @@ def test_no_build_isolation_builds_with_the_venvs_packages(capsys, isolated, ind
     assert venv_run(venv, "import needsbeta; print(needsbeta.BUILT_WITH)") == "beta"
     oracle = uv_venv_with(isolated / "uv", wheelhouse, "beta")
     _uv_install(oracle, *index_args, "--no-build-isolation", "./needsbeta")
-    assert _freeze(venv) == _freeze(oracle)
+    assert uv_freeze(venv) == uv_freeze(oracle)
 
 
 def _simple_index(root: Path, wheels: list[Path]) -> str:
@@ -204,8 +197,8 @@ def test_index_strategy_as_uv_applies_it(capsys, isolated, wheelhouse, uv_log):
     for venv, extra in ((isolated / "a", []), (isolated / "b", strategy)):
         oracle = _uv_venv(isolated / ("uv-" + venv.name))
         _uv_install(oracle, *indexes, *extra, "versioned")
-        assert _freeze(venv) == _freeze(oracle)
-    assert _freeze(isolated / "a") == ["versioned==1.0"] and _freeze(isolated / "b") == ["versioned==2.0"]
+        assert uv_freeze(venv) == uv_freeze(oracle)
+    assert uv_freeze(isolated / "a") == ["versioned==1.0"] and uv_freeze(isolated / "b") == ["versioned==2.0"]
 
 
 def test_torch_backend_reaches_uv(capsys, isolated, index_args, uv_log):
@@ -235,18 +228,18 @@ def test_group_installs_a_dependency_group_of_the_project(capsys, isolated, inde
     _ok(capsys, "install", "--venv", str(venv), *index_args, "--group", "pinned")
     oracle = _uv_venv(isolated / "uv")
     _uv_install(oracle, *index_args, "--group", "pinned")
-    assert _freeze(venv) == _freeze(oracle) == ["alpha==1.0", "beta==1.0", "versioned==1.0"]
+    assert uv_freeze(venv) == uv_freeze(oracle) == ["alpha==1.0", "beta==1.0", "versioned==1.0"]
     # A group edited within a remembered resolution's lifetime is read again.
     (isolated / "work" / "pyproject.toml").write_text(
         '[project]\nname = "app"\nversion = "0.1"\n[dependency-groups]\npinned = ["versioned==2.0", "typedpkg"]\n'
     )
     _ok(capsys, "install", "--venv", str(isolated / "v2"), *index_args, "--group", "pinned")
-    assert _freeze(isolated / "v2") == ["typedpkg==1.0", "versioned==2.0"]
+    assert uv_freeze(isolated / "v2") == ["typedpkg==1.0", "versioned==2.0"]
     # PATH:NAME, with a request beside it.
     _ok(capsys, "install", "--venv", str(venv), *index_args, "--group", "pyproject.toml:pinned", "beta")
     _uv_install(oracle, *index_args, "--group", "pyproject.toml:pinned", "beta")
-    assert _freeze(venv) == _freeze(oracle)
-    assert "versioned==2.0" in _freeze(venv) and "typedpkg==1.0" in _freeze(venv)
+    assert uv_freeze(venv) == uv_freeze(oracle)
+    assert "versioned==2.0" in uv_freeze(venv) and "typedpkg==1.0" in uv_freeze(venv)
 
     result = run_pepip(["install", "--venv", str(venv), *index_args, "--group", "nope"], capsys)
     assert result.exit_code == 1 and len(result.error_lines) == 1 and "nope" in result.stderr
@@ -270,7 +263,7 @@ def test_a_wheel_url_alone_or_named_is_stored_under_the_artifacts_identity(capsy
     _ok(capsys, "install", "--venv", str(isolated / "named"), "--no-index", "six @ " + url)
     oracle = _uv_venv(isolated / "uv")
     _uv_install(oracle, "--no-index", url)
-    assert _freeze(isolated / "bare") == _freeze(isolated / "named") == _freeze(oracle) == ["six @ " + url]
+    assert uv_freeze(isolated / "bare") == uv_freeze(isolated / "named") == uv_freeze(oracle) == ["six @ " + url]
     assert venv_run(isolated / "bare", "import six; print(six.WHERE)") == "url"
     (entry,) = store_entries(store_root)
     digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
@@ -281,7 +274,7 @@ def test_a_wheel_url_alone_or_named_is_stored_under_the_artifacts_identity(capsy
     (isolated / "links").mkdir()
     (isolated / "links" / wheel.name).write_bytes(wheel.read_bytes())
     _ok(capsys, "install", "--venv", str(isolated / "index"), "--no-index", "-f", str(isolated / "links"), "six")
-    assert _freeze(isolated / "index") == ["six==1.17.0"]
+    assert uv_freeze(isolated / "index") == ["six==1.17.0"]
     assert len(store_entries(store_root)) == 2
     freeze = run_pepip(["freeze", "--venv", str(isolated / "bare")], capsys).stdout
     assert freeze.splitlines() == ["six @ " + url]
@@ -329,7 +322,7 @@ def test_a_git_url_alone_is_built_and_stored_by_commit(capsys, isolated, index_a
     _ok(capsys, "install", "--venv", str(venv), *index_args, url)
     oracle = _uv_venv(isolated / "uv")
     _uv_install(oracle, *index_args, url)
-    assert _freeze(venv) == _freeze(oracle) == ["beta==1.0", "gitproj @ %s@%s" % (url, commit)]
+    assert uv_freeze(venv) == uv_freeze(oracle) == ["beta==1.0", "gitproj @ %s@%s" % (url, commit)]
     freeze = run_pepip(["freeze", "--venv", str(venv)], capsys).stdout
     assert "gitproj @ %s@%s" % (url, commit) in freeze.splitlines()
     (entry,) = [path for path in store_entries(store_root) if path.parent.parent.name == "gitproj"]
@@ -346,7 +339,7 @@ def test_a_git_url_alone_is_built_and_stored_by_commit(capsys, isolated, index_a
     _ok(capsys, "install", "--venv", str(venv), *index_args, url)
     oracle = _uv_venv(isolated / "uv2")
     _uv_install(oracle, *index_args, url)
-    assert _freeze(venv) == _freeze(oracle) == ["beta==1.0", "gitproj @ %s@%s" % (url, second)]
+    assert uv_freeze(venv) == uv_freeze(oracle) == ["beta==1.0", "gitproj @ %s@%s" % (url, second)]
     assert venv_run(venv, "import gitproj; print(gitproj.WHERE)") == "second"
     assert len([path for path in store_entries(store_root) if path.parent.parent.name == "gitproj"]) == 2
 
@@ -383,14 +376,14 @@ def test_a_remote_wheel_url_is_stored_under_its_url_and_hash(capsys, isolated, w
     _ok(capsys, "install", "--venv", str(isolated / "v"), "--no-index", url)
     oracle = _uv_venv(isolated / "uv")
     _uv_install(oracle, "--no-index", url)
-    assert _freeze(isolated / "v") == _freeze(oracle) == ["six @ " + url]
+    assert uv_freeze(isolated / "v") == uv_freeze(oracle) == ["six @ " + url]
     assert venv_run(isolated / "v", "import six; print(six.WHERE)") == "http"
     (entry,) = store_entries(store_root)
     identity = "%s#sha256:%s" % (url, hashlib.sha256(wheel.read_bytes()).hexdigest())
     assert "artifact=%s\n" % identity in (entry / "ENTRY").read_text()
     # A second venv asking by name: linked from the store.
     output = _ok(capsys, "install", "--venv", str(isolated / "w"), "--no-index", "six @ " + url)
-    assert "Stored" not in output and _freeze(isolated / "w") == ["six @ " + url]
+    assert "Stored" not in output and uv_freeze(isolated / "w") == ["six @ " + url]
 
 
 def test_reinstall_replaces_what_uv_installed_with_the_stores(capsys, isolated, index_args):

@@ -99,6 +99,7 @@ def install(locations: Locations, request: InstallRequest, reporter: Reporter) -
                 target.store.owner,
                 [] if policy.required else target.installed(),
                 None if progress.log is None else UvLog(downloads.append).feed,
+                target.stored,
             )
         reinstall = _reinstalled(request, [package.name for package in resolution.packages])
         pins = _chosen_pins(target, resolution.packages, policy, reinstall)

@@ -37,6 +37,7 @@ their writer only. A teammate's file pepip cannot replace is used as it is, or n
 The modules: ``layout`` (the ``Store``: where entries live, its lock, lookup), ``publish``
 (putting a built entry in place), ``staging`` (building entries from what uv installed),
 ``entries`` (an entry's facts and RECORD), ``registry`` and ``reserve`` (which venvs use
-which entries), ``prune``, ``verify``, ``inventory``, ``native`` and ``bytecode``.
+which entries), ``prune``, ``verify``, ``inventory``, ``native``, ``bytecode`` and ``offline``
+(the entries an offline resolution may take).
 The store knows nothing of venvs beyond their manifests (``pepip.manifest``).
 """

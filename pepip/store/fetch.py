@@ -76,13 +76,15 @@ def store_pins(
 def _located(
     locations: Locations, python: Path, priority: dict[str, int], pins: Sequence[Pin], options: UvOptions
 ) -> list[Pin]:
-    """``pins`` with their artifacts: a pin from a manifest of an older pepip names none, so
-    uv is asked which artifact its exact version (or URL) means, without dependencies."""
-    unknown = [pin for pin in pins if pin.artifact is None]
+    """``pins`` with their artifacts: a pin from a manifest of an older pepip names none, and
+    one an offline resolution took from the store may name its wheel by file name alone
+    (``Artifact.located``), so uv is asked which artifact its exact version (or URL) means,
+    without dependencies."""
+    unknown = [pin for pin in pins if pin.artifact is None or not pin.artifact.located]
     if not unknown:
         return list(pins)
     locked = resolve_pins(
         locations.uv, python, [pin.spec for pin in unknown], [], [], options, locations.uv_cache, no_deps=True,
     )
     found = {pin.name: pin for pin in choose_pins(locked, priority, HashPolicy())}
-    return [found.get(pin.name, pin) if pin.artifact is None else pin for pin in pins]
+    return [found.get(pin.name, pin) if pin in unknown else pin for pin in pins]

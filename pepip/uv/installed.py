@@ -33,9 +33,7 @@ from typing import Sequence
 
 from pepip.artifacts import LockedPackage, normalized
 
-__all__ = ["Installed", "write_offers", "without_offered", "moves_installed"]
-
-_WHEEL: bytes = b"Wheel-Version: 1.0\nGenerator: pepip (installed metadata)\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+__all__ = ["Installed", "write_offers", "write_offer_wheel", "wheel_name", "without_offered", "moves_installed"]
 
 
 @dataclass(frozen=True)
@@ -55,21 +53,36 @@ def write_offers(directory: Path, installed: Sequence[Installed]) -> None:
     A distribution whose ``METADATA`` cannot be read is left out: uv then resolves it from
     the indexes as before.
     """
-    import zipfile  # only a resolution that offers the venv's distributions needs it
-
     directory.mkdir(parents=True, exist_ok=True)
     for item in installed:
         try:
             metadata = item.metadata.read_bytes()
         except OSError:
             continue
-        stem = "%s-%s" % (_escaped(item.name), item.version)
-        files = {stem + ".dist-info/METADATA": metadata, stem + ".dist-info/WHEEL": _WHEEL}
-        record = "".join("%s,%s,%d\n" % (path, _record_hash(data), len(data)) for path, data in files.items())
-        files[stem + ".dist-info/RECORD"] = (record + stem + ".dist-info/RECORD,,\n").encode()
-        with zipfile.ZipFile(directory / (stem + "-py3-none-any.whl"), "w") as archive:
-            for path, data in files.items():
-                archive.writestr(path, data)
+        write_offer_wheel(directory / wheel_name(item.name, item.version), item.name, item.version, metadata)
+
+
+def wheel_name(name: str, version: str, build: str = "", tags: str = "py3-none-any") -> str:
+    """A wheel's file name (``zope.interface``, ``5.0`` -> ``zope_interface-5.0-py3-none-any.whl``)."""
+    return "-".join([_escaped(name), version, *([build] if build else []), tags]) + ".whl"
+
+
+def write_offer_wheel(path: Path, name: str, version: str, metadata: bytes, tags: Sequence[str] = ("py3-none-any",)) -> None:
+    """Write at ``path`` a wheel of a dist-info alone: ``metadata`` is all uv reads of a
+    candidate (name, version, dependencies, ``Requires-Python``); nothing in it installs."""
+    stem = "%s-%s" % (_escaped(name), version)
+    wheel = "Wheel-Version: 1.0\nGenerator: pepip (offered metadata)\nRoot-Is-Purelib: true\n"
+    files = {
+        stem + ".dist-info/METADATA": metadata,
+        stem + ".dist-info/WHEEL": (wheel + "".join("Tag: %s\n" % tag for tag in tags)).encode(),
+    }
+    record = "".join("%s,%s,%d\n" % (member, _record_hash(data), len(data)) for member, data in files.items())
+    files[stem + ".dist-info/RECORD"] = (record + stem + ".dist-info/RECORD,,\n").encode()
+    import zipfile  # only a resolution that offers installed or stored builds needs it
+
+    with zipfile.ZipFile(path, "w") as archive:
+        for member, data in files.items():
+            archive.writestr(member, data)
 
 
 def without_offered(packages: Sequence[LockedPackage], directory: Path) -> list[LockedPackage]:

@@ -31,17 +31,18 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Final, Sequence
+from typing import Callable, Final, Iterator, Sequence
 
 from pepip import fsops
-from pepip.artifacts import LockedPackage, Pin, machine_facts, tree_digest
+from pepip.artifacts import Artifact, LockedPackage, Pin, machine_facts, tree_digest
 from pepip.locations import Locations
 from pepip.errors import PepipError
 from pepip.uv.installed import Installed, moves_installed
+from pepip.uv.stored import StoredBuild, offline_asked
 from pepip.uv.requirement_files import describe_inputs
 from pepip.uv.resolve import UvOptions, resolve_pins
 
-__all__ = ["Resolution", "resolve_remembered"]
+__all__ = ["Resolution", "resolve_remembered", "remembered_artifacts"]
 
 _HEADER: Final = "pepip-resolution\t3\t"
 
@@ -128,6 +129,16 @@ class Resolution:
 def _recall(memory: Path) -> list[LockedPackage] | None:
     """A remembered answer whose local artifacts are as they were, or ``None`` when there
     is none we can read (or its local archives or trees have changed since)."""
+    answer = _read(memory)
+    if answer is None:
+        return None
+    state, packages = answer
+    return packages if _local_state(packages, fresh=True) == state else None
+
+
+def _read(memory: Path) -> tuple[str, list[LockedPackage]] | None:
+    """A remembered answer's local state and packages; ``None`` for none, or one we may not
+    read or trust."""
     if not fsops.owned(memory):
         return None  # another user's answer is not trusted: they could name any artifact
     try:
@@ -135,10 +146,9 @@ def _recall(memory: Path) -> list[LockedPackage] | None:
         if not text.startswith(_HEADER):
             return None
         state, *lines = text[len(_HEADER):].splitlines()
-        packages = [LockedPackage.from_line(line) for line in lines if line]
+        return state, [LockedPackage.from_line(line) for line in lines if line]
     except (OSError, ValueError, UnicodeDecodeError):  # none yet, a teammate's we may not read
         return None
-    return packages if _local_state(packages, fresh=True) == state else None
 
 
 def _resolve(
@@ -149,25 +159,30 @@ def _resolve(
     preferences: Sequence[Pin],
     options: UvOptions,
     installed: Sequence[Installed],
+    stored: Callable[[], Sequence[StoredBuild]] | None,
     lines: Callable[[str], None] | None,
 ) -> list[LockedPackage]:
     """uv's answer; with what is installed offered only when that can change it
-    (``pepip.uv.installed``)."""
+    (``pepip.uv.installed``), and offline what the store holds only when uv's cache cannot
+    answer (``pepip.uv.stored``)."""
 
-    def ask(offered: Sequence[Installed]) -> list[LockedPackage]:
+    def ask(offered: Sequence[Installed], builds: Sequence[StoredBuild] = ()) -> list[LockedPackage]:
         return resolve_pins(
             locations.uv, python, requirements, files, preferences, options, locations.uv_cache,
-            installed=offered, lines=lines,
+            installed=offered, lines=lines, stored=builds,
         )
 
     try:
         packages = ask(())
     except PepipError:
-        if not installed:
+        offline = stored is not None and offline_asked(options, locations.uv_environment, locations.uv_config_files)
+        builds = stored() if stored is not None and offline else ()
+        if not installed and not builds:
             raise
-        # Perhaps for want of an installed distribution no index offers: uv's answer with
-        # them offered is the one (an error then too is uv's error).
-        return ask(installed)
+        # Perhaps for want of an installed distribution no index offers, or offline of what
+        # uv's cache lacks and the store holds: uv's answer with them offered is the one (an
+        # error then too is uv's error, naming what neither has).
+        return ask(installed, builds)
     if installed and moves_installed(packages, installed, options.upgrade):
         packages = ask(installed)
     return packages
@@ -185,13 +200,15 @@ def resolve_remembered(
     owner: fsops.Owner | None = None,
     installed: Sequence[Installed] = (),
     lines: Callable[[str], None] | None = None,
+    stored: Callable[[], Sequence[StoredBuild]] | None = None,
 ) -> Resolution:
     """Packages for the inputs: remembered if a recent identical resolution exists, else from uv.
 
     ``python`` is the venv's interpreter and ``interpreter`` its manifest fields
     (``Interpreter.fields``); answers are remembered in ``directory`` (the store's
     ``resolutions/``), in files given to ``owner`` (``Store.owner``). ``installed`` are
-    offered to uv as candidates (``pepip.uv.installed``).
+    offered to uv as candidates (``pepip.uv.installed``); offline, ``stored`` gives the
+    store's builds to offer when uv's cache cannot answer (``pepip.uv.stored``).
     """
     key = _key(locations, interpreter, requirements, files, preferences, options, installed)
     memory = directory / (key + ".txt")
@@ -204,5 +221,14 @@ def resolve_remembered(
             packages = _recall(memory)
             if packages is not None:
                 return Resolution(packages, True, memory)
-    packages = _resolve(locations, python, requirements, files, preferences, options, installed, lines)
+    packages = _resolve(locations, python, requirements, files, preferences, options, installed, stored, lines)
     return Resolution(packages, False, memory, _local_state(packages, fresh=False), owner)
+
+
+def remembered_artifacts(directory: Path) -> Iterator[Artifact]:
+    """Every artifact the running user's remembered answers in ``directory`` name, expired
+    ones too: where each came from (a teammate's answer is not trusted, as in ``_recall``)."""
+    for memory in sorted(directory.glob("*.txt")):
+        answer = _read(memory)
+        for package in answer[1] if answer is not None else ():
+            yield from package.candidates

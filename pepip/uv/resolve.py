@@ -21,6 +21,7 @@ from pepip.uv_cache import usable
 from pepip.locations import UvProgram
 from pepip.report import plural
 from pepip.uv.installed import Installed, without_offered, write_offers
+from pepip.uv.stored import StoredBuild, with_stored, write_stored_offers
 
 if TYPE_CHECKING:
     import subprocess
@@ -392,6 +393,7 @@ def resolve_pins(
     no_deps: bool = False,
     installed: Sequence[Installed] = (),
     lines: Callable[[str], None] | None = None,
+    stored: Sequence[StoredBuild] = (),
 ) -> list[LockedPackage]:
     """Resolve requirements for ``python`` with ``uv pip compile`` into a ``pylock.toml``.
 
@@ -401,6 +403,8 @@ def resolve_pins(
     keeps what a venv has. ``cache`` is pepip's uv cache (``pepip.uv_cache``).
     ``installed`` are offered as candidates too (``pepip.uv.installed``): a package
     resolved at an installed version that no index offers comes back with no artifact.
+    ``stored`` are the store's builds, offered too (``pepip.uv.stored``): one uv takes comes
+    back as the artifact it was stored from.
     ``lines`` receives each line uv prints (a wheel the resolution must download whole,
     from a ``--find-links`` page or a URL, is downloaded here: ``UvLog`` passes that on).
     """
@@ -436,12 +440,17 @@ def resolve_pins(
         if installed:
             write_offers(offered, installed)
             args += ["--find-links", str(offered)]
+        builds = write_stored_offers(Path(work, "store"), stored, options) if stored else {}
+        if builds:
+            args += ["--find-links", str(Path(work, "store"))]
+        what = "resolving the requirements" + (" from uv's cache and the store" if builds else "")
         try:
-            _run_uv(uv, args, "resolving the requirements", lines=lines)
+            _run_uv(uv, args, what, lines=lines)
         except PepipError as error:  # uv names the temporary file that holds the arguments
             message = error.message.replace("`%s`" % source, "the command line")
             raise PepipError(message, error.detail) from None
-        return without_offered(read_pylock(output), offered) if installed else read_pylock(output)
+        packages = without_offered(read_pylock(output), offered) if installed else read_pylock(output)
+        return with_stored(packages, Path(work, "store"), builds) if builds else packages
 
 
 def export_lock(uv: UvProgram | Path, lock: Path, options: UvOptions, check: str = "") -> str:

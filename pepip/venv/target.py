@@ -13,7 +13,7 @@ import os
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import TYPE_CHECKING, Iterator, Sequence
 
 from pepip import fsops
 from pepip.errors import PepipError
@@ -30,6 +30,9 @@ from pepip.report import Reporter
 from pepip.uv.installed import Installed
 from pepip.venv.templates import check_venv_python, make_venv
 from pepip_runtime.lookup import owned
+
+if TYPE_CHECKING:
+    from pepip.uv.stored import StoredBuild
 
 __all__ = [
     "Target", "open_target", "existing_target", "moved_message", "pin_of_record", "environment_line", "is_pepips",
@@ -99,6 +102,13 @@ class Target:
             Installed(item.name, item.version, site / item.dist_info / "METADATA", item.url or "another tool's")
             for item in self.foreign
         ]
+
+    def stored(self) -> list[StoredBuild]:
+        """What the store holds for the venv's interpreter, to offer an offline resolution
+        uv's cache cannot answer (``pepip.uv.stored``; whose entries: ``pepip.store.offline``)."""
+        from pepip.store.offline import stored_builds  # offline, when uv's cache cannot answer only
+
+        return stored_builds(self.store, self.tag_priority())
 
 
 def _preloads(records: Sequence[DistRecord]) -> dict[str, tuple[str, ...]]:
