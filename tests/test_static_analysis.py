@@ -88,6 +88,14 @@ def _imported(module: str, path: Path, known: set[str]) -> set[str]:
     return {name for name in found if name in known}
 
 
+def test_nothing_imports_the_entry_point():
+    """``pepip.__main__`` runs the command line; ``pepip.cli`` imported it back for a caller
+    that did not exist, a cycle that made either module's imports depend on the other's."""
+    modules = _modules()
+    importers = [module for module, path in modules.items() if "pepip.__main__" in _imported(module, path, set(modules))]
+    assert importers == []
+
+
 def test_no_part_imports_a_higher_part():
     modules = _modules()
     assert {"pepip.cli", "pepip.manifest", "pepip.uv.resolve", "pepip.store.layout",
