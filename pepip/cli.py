@@ -500,7 +500,7 @@ def _size(count: int) -> str:
 
 def run(argv: list[str] | None) -> int:
     """Run one command through typer; the exit code (``pepip.__main__.main`` exits with it)."""
-    from pepip.report import printable
+    from pepip.report import printable, stderr_line
 
     command = typer.main.get_command(app)
 
@@ -516,9 +516,9 @@ def run(argv: list[str] | None) -> int:
             return 2
         refused = _refused_option(error)
         if refused:
-            sys.stderr.write("pepip: error: %s\n" % refused)
+            stderr_line("pepip: error: %s" % refused)
             return error.exit_code
-        sys.stderr.write("pepip: error: %s\n" % printable(_usage_message(error)))
+        stderr_line("pepip: error: %s" % printable(_usage_message(error)))
         return error.exit_code
     except typer.Abort:  # end of input at a prompt
         return 1
