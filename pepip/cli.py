@@ -36,8 +36,9 @@ def _quiet_interrupt(
 if sys.excepthook is sys.__excepthook__:  # not when embedded in a tool that set its own
     sys.excepthook = _quiet_interrupt
 
-from pathlib import Path  # noqa: E402  (after the hook: Ctrl-C may come during these imports)
-from typing import List, Optional, Sequence  # noqa: E402
+import inspect  # noqa: E402  (after the hook: Ctrl-C may come during these imports)
+from pathlib import Path  # noqa: E402
+from typing import Any, Callable, List, Optional, Sequence  # noqa: E402
 
 import typer  # noqa: E402
 
@@ -45,14 +46,16 @@ from pepip import __version__  # noqa: E402
 from pepip.errors import PepipError  # noqa: E402
 from pepip.locations import SETTINGS, wants_color  # noqa: E402
 from pepip.report import exit_code  # noqa: E402
-from pepip.install_line import locations_for, reporter_for, run_install, uv_options  # noqa: E402
+from pepip.install_line import (  # noqa: E402
+    INSTALL_OPTIONS, Option, install_option, locations_for, reporter_for, run_install, uv_options,
+)
 
 try:  # typer vendors click from 0.28 on
     from typer._click.exceptions import UsageError as _UsageError
 except ImportError:  # pragma: no cover - older typer depends on click itself
     from click.exceptions import UsageError as _UsageError  # type: ignore[no-redef, import-not-found, assignment, unused-ignore]
 
-__all__ = ["app", "main", "run"]
+__all__ = ["app", "run"]
 
 _VENV_ENV = ("VIRTUAL_ENV", "PEPIP_HOME")
 
@@ -95,29 +98,51 @@ app.add_typer(store_app, name="store")
 
 _verbose = 0  # -v given before the command (`pepip -v install`), counted
 
-# Options several commands share, declared once.
-_VENV = typer.Option(
-    None, "--venv", help="The venv (default: the activated one, $VIRTUAL_ENV, else .venv here)."
+
+def _option(parameter: str) -> Any:
+    """typer's parameter for the option of ``pepip install`` that sets ``parameter`` (for the
+    commands that share it)."""
+    return _typer_option(install_option(parameter))
+
+
+def _typer_option(option: Option) -> Any:
+    """typer's parameter for ``option`` (its default: what an option not given means)."""
+    default: object = {"flag": False, "count": 0, "value": None, "values": []}[option.kind]
+    return typer.Option(default, *option.names, help=option.help, count=option.kind == "count")
+
+
+def _annotation(option: Option) -> Any:
+    """The type typer converts ``option``'s values to."""
+    value: Any = Path if option.path else str
+    return {"flag": bool, "count": int, "value": Optional[value], "values": List[value]}[option.kind]
+
+
+def _with_options(options: Sequence[Option]) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Give a command taking ``**options`` one keyword parameter per option (typer reads a
+    command's parameters from its signature): the options are declared once, in
+    ``install_line``, for typer and for the parser there alike."""
+
+    def declare(command: Callable[..., None]) -> Callable[..., None]:
+        signature = inspect.signature(command)
+        kept = [parameter for parameter in signature.parameters.values() if parameter.kind != parameter.VAR_KEYWORD]
+        added = [
+            inspect.Parameter(option.parameter, inspect.Parameter.KEYWORD_ONLY, default=_typer_option(option),
+                              annotation=_annotation(option))
+            for option in options
+        ]
+        command.__signature__ = signature.replace(parameters=kept + added)  # type: ignore[attr-defined]
+        return command
+
+    return declare
+
+
+# Options several commands share, declared once (``INSTALL_OPTIONS``).
+_VENV, _PYTHON, _QUIET, _VERBOSE = (_option(name) for name in ("venv", "python", "quiet", "verbose"))
+_INDEX_URL, _EXTRA_INDEX_URL, _FIND_LINKS, _NO_INDEX = (
+    _option(name) for name in ("index_url", "extra_index_url", "find_links", "no_index")
 )
-_PYTHON = typer.Option(
-    None, "--python", "-p", help="Interpreter for a new venv (an existing venv's must match)."
-)
-_QUIET = typer.Option(False, "--quiet", "-q", help="Print nothing but errors.")
-_VERBOSE = typer.Option(
-    0, "--verbose", "-v", count=True, help="Show uv's whole output, as `uv -v` does (-vv: tracebacks too)."
-)
-_INDEX_URL = typer.Option(None, "--index-url", "-i", help="Base URL of the package index.")
-_EXTRA_INDEX_URL = typer.Option([], "--extra-index-url", help="More package indexes.")
-_FIND_LINKS = typer.Option([], "--find-links", "-f", help="Directories or pages of wheels.")
-_NO_INDEX = typer.Option(False, "--no-index", help="Use only --find-links locations.")
-_PRE = typer.Option(False, "--pre", help="Allow pre-releases.")
-_CONSTRAINT = typer.Option([], "--constraint", "-c", help="Constraints file.")
-_UPGRADE = typer.Option(False, "--upgrade", "-U", help="Prefer the newest versions.")
-_REQUIRE_HASHES = typer.Option(
-    False, "--require-hashes", help="Require a --hash for every requirement (as uv and pip do)."
-)
-_REFRESH = typer.Option(
-    False, "--refresh", help="Resolve anew instead of reusing a recent identical resolution."
+_PRE, _CONSTRAINT, _UPGRADE, _REQUIRE_HASHES, _REFRESH = (
+    _option(name) for name in ("pre", "constraint", "upgrade", "require_hashes", "refresh")
 )
 
 
@@ -146,66 +171,13 @@ def _root(
 
 
 @app.command("install", epilog=_epilog(["pepip install requests 'numpy<2' -r requirements.txt"]))
+@_with_options(INSTALL_OPTIONS)
 def install_command(
-    packages: Optional[List[str]] = typer.Argument(None, help="Requirements, as for pip."),
-    requirement: List[Path] = typer.Option([], "-r", "--requirement", help="Requirements file."),
-    editable: List[str] = typer.Option(
-        [], "-e", "--editable", help="A project to install in editable mode (into the venv, never the store)."
-    ),
-    venv: Optional[Path] = _VENV,
-    python: Optional[str] = _PYTHON,
-    quiet: bool = _QUIET,
-    index_url: Optional[str] = _INDEX_URL,
-    extra_index_url: List[str] = _EXTRA_INDEX_URL,
-    find_links: List[str] = _FIND_LINKS,
-    no_index: bool = _NO_INDEX,
-    pre: bool = _PRE,
-    constraint: List[Path] = _CONSTRAINT,
-    upgrade: bool = _UPGRADE,
-    require_hashes: bool = _REQUIRE_HASHES,
-    refresh: bool = _REFRESH,
-    upgrade_package: List[str] = typer.Option(
-        [], "--upgrade-package", "-P", help="Allow this package to move to its newest version."
-    ),
-    no_deps: bool = typer.Option(False, "--no-deps", help="Install the named packages without their dependencies."),
-    reinstall: bool = typer.Option(
-        False, "--reinstall", help="Link every resolved package again from the store (implies --refresh)."
-    ),
-    reinstall_package: List[str] = typer.Option(
-        [], "--reinstall-package", help="Link this package again from the store."
-    ),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Say what would change; change nothing."),
-    offline: bool = typer.Option(False, "--offline", help="Use the store, uv's cache and local files only."),
-    no_build_isolation: bool = typer.Option(
-        False, "--no-build-isolation", help="Build source distributions with the venv's packages."
-    ),
-    index_strategy: Optional[str] = typer.Option(
-        None, "--index-strategy", help="first-index, unsafe-first-match or unsafe-best-match (as uv)."
-    ),
-    torch_backend: Optional[str] = typer.Option(
-        None, "--torch-backend", help="Where PyTorch packages come from: auto, cpu, cu126... (as uv)."
-    ),
-    group: List[str] = typer.Option(
-        [], "--group", help="A dependency group of ./pyproject.toml, or PATH:NAME (PEP 735)."
-    ),
-    no_binary: List[str] = typer.Option(
-        [], "--no-binary", help="Build this package (or :all:) from its source distribution (as uv)."
-    ),
-    only_binary: List[str] = typer.Option(
-        [], "--only-binary", help="Take this package (or :all:) from wheels only (as uv)."
-    ),
-    exclude_newer: Optional[str] = typer.Option(
-        None, "--exclude-newer", help="Leave out distributions uploaded after this date or time (as uv)."
-    ),
-    verbose: int = _VERBOSE,
+    packages: Optional[List[str]] = typer.Argument(None, help="Requirements, as for pip."), **options: Any
 ) -> None:
     """Install packages into a venv through the shared store."""
-    run_install(
-        packages or (), requirement, editable, venv, python, quiet, index_url, extra_index_url, find_links,
-        no_index, pre, constraint, upgrade, require_hashes, refresh, upgrade_package, no_deps, reinstall,
-        reinstall_package, dry_run, offline, no_build_isolation, index_strategy, torch_backend, group,
-        verbose=_verbosity(verbose), no_binary=no_binary, only_binary=only_binary, exclude_newer=exclude_newer,
-    )
+    options["verbose"] = _verbosity(options["verbose"])
+    run_install(packages=packages or (), **options)
 
 
 @app.command("uninstall", epilog=_epilog(["pepip uninstall requests"]))
@@ -528,7 +500,7 @@ def _size(count: int) -> str:
 
 def run(argv: list[str] | None) -> int:
     """Run one command through typer; the exit code (``pepip.__main__.main`` exits with it)."""
-    from pepip.report import printable
+    from pepip.report import printable, stderr_line
 
     command = typer.main.get_command(app)
 
@@ -544,9 +516,9 @@ def run(argv: list[str] | None) -> int:
             return 2
         refused = _refused_option(error)
         if refused:
-            sys.stderr.write("pepip: error: %s\n" % refused)
+            stderr_line("pepip: error: %s" % refused)
             return error.exit_code
-        sys.stderr.write("pepip: error: %s\n" % printable(_usage_message(error)))
+        stderr_line("pepip: error: %s" % printable(_usage_message(error)))
         return error.exit_code
     except typer.Abort:  # end of input at a prompt
         return 1
@@ -568,6 +540,3 @@ def _usage_message(error: _UsageError) -> str:
     message = re.sub(r"\s*\(Possible options: (.*)\)$", r"; did you mean \1?", message)
     where = error.ctx.command_path if error.ctx is not None else "pepip"
     return "%s (see `%s --help`)" % (message.rstrip(), where)
-
-
-from pepip.__main__ import main  # noqa: E402  (the entry point; here for who imports it from cli)

@@ -1,66 +1,104 @@
-"""``pepip install``'s command line, read without typer: the command people run most.
+"""``pepip install``'s command line: its options, declared once, and a reader without typer.
 
 Importing typer and its click costs about as much as a whole install with a remembered
 resolution (35 of ~150 ms, plus click's parsing). So ``pepip.__main__`` reads ``install``
-with this parser when every argument is one it knows (``INSTALL_OPTIONS``, which a test
-holds equal to typer's ``install`` command), and hands anything else (``--help``, a
-misspelt option, ``-qU`` clusters) to typer, whose help and usage errors stay the only ones.
-Both end in ``run_install``, so the two ways in cannot differ in what they do.
+with this parser when every argument is one it knows, and hands anything else (``--help``,
+a misspelt option, ``-qU`` clusters) to typer, whose help and usage errors stay the only
+ones. Both parsers are built from ``INSTALL_OPTIONS`` (``pepip.cli`` builds typer's
+``install`` command from it, and the options other commands share), so they cannot accept
+different options; both end in ``run_install``, so they cannot differ in what they do.
+This module imports nothing that an install does not load anyway (no typer, no click).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Final, Optional, Sequence
+from typing import TYPE_CHECKING, Final, Literal, Optional, Sequence
 
 if TYPE_CHECKING:
     from pepip.locations import Locations
     from pepip.report import Reporter
     from pepip.uv.resolve import UvOptions
 
-__all__ = ["INSTALL_OPTIONS", "REFUSED_OPTIONS", "parse_install", "run_install", "locations_for", "reporter_for", "uv_options"]
+__all__ = [
+    "Option", "INSTALL_OPTIONS", "REFUSED_OPTIONS", "install_option", "parse_install", "run_install",
+    "locations_for", "reporter_for", "uv_options",
+]
 
-# Option -> (parameter of run_install, takes a value, may repeat). Flags take none.
-INSTALL_OPTIONS: Final = {
-    "-r": ("requirement", True, True),
-    "--requirement": ("requirement", True, True),
-    "-e": ("editable", True, True),
-    "--editable": ("editable", True, True),
-    "--venv": ("venv", True, False),
-    "-p": ("python", True, False),
-    "--python": ("python", True, False),
-    "-q": ("quiet", False, False),
-    "--quiet": ("quiet", False, False),
-    "-i": ("index_url", True, False),
-    "--index-url": ("index_url", True, False),
-    "--extra-index-url": ("extra_index_url", True, True),
-    "-f": ("find_links", True, True),
-    "--find-links": ("find_links", True, True),
-    "--no-index": ("no_index", False, False),
-    "--pre": ("pre", False, False),
-    "-c": ("constraint", True, True),
-    "--constraint": ("constraint", True, True),
-    "-U": ("upgrade", False, False),
-    "--upgrade": ("upgrade", False, False),
-    "--require-hashes": ("require_hashes", False, False),
-    "--refresh": ("refresh", False, False),
-    "-P": ("upgrade_package", True, True),
-    "--upgrade-package": ("upgrade_package", True, True),
-    "--no-deps": ("no_deps", False, False),
-    "--reinstall": ("reinstall", False, False),
-    "--reinstall-package": ("reinstall_package", True, True),
-    "--dry-run": ("dry_run", False, False),
-    "--offline": ("offline", False, False),
-    "--no-build-isolation": ("no_build_isolation", False, False),
-    "--index-strategy": ("index_strategy", True, False),
-    "--torch-backend": ("torch_backend", True, False),
-    "--group": ("group", True, True),
-    "--no-binary": ("no_binary", True, True),
-    "--only-binary": ("only_binary", True, True),
-    "--exclude-newer": ("exclude_newer", True, False),
-    "-v": ("verbose", False, True),  # a flag that repeats: counted
-    "--verbose": ("verbose", False, True),
-}
+
+@dataclass(frozen=True)
+class Option:
+    """One command-line option: the parameter it sets, its names, what it takes, its help."""
+
+    parameter: str  # run_install's keyword, typer's parameter name
+    names: tuple[str, ...]  # --long and -s, in any order (help lists the short one first)
+    help: str
+    kind: Literal["flag", "count", "value", "values"] = "flag"  # count: a flag that repeats (-vv is 2)
+    path: bool = False  # its values are paths (typer shows <path> and gives Path objects)
+
+    @property
+    def takes_value(self) -> bool:
+        """Whether the option reads a value (``--venv v`` or ``--venv=v``)."""
+        return self.kind in ("value", "values")
+
+    @property
+    def repeats(self) -> bool:
+        """Whether giving it again adds to it (a list, or a count) rather than replacing it."""
+        return self.kind in ("values", "count")
+
+
+# In the order ``pepip install --help`` lists them.
+INSTALL_OPTIONS: Final = (
+    Option("requirement", ("-r", "--requirement"), "Requirements file.", "values", path=True),
+    Option("editable", ("-e", "--editable"),
+           "A project to install in editable mode (into the venv, never the store).", "values"),
+    Option("venv", ("--venv",), "The venv (default: the activated one, $VIRTUAL_ENV, else .venv here).",
+           "value", path=True),
+    Option("python", ("--python", "-p"), "Interpreter for a new venv (an existing venv's must match).", "value"),
+    Option("quiet", ("--quiet", "-q"), "Print nothing but errors."),
+    Option("index_url", ("--index-url", "-i"), "Base URL of the package index.", "value"),
+    Option("extra_index_url", ("--extra-index-url",), "More package indexes.", "values"),
+    Option("find_links", ("--find-links", "-f"), "Directories or pages of wheels.", "values"),
+    Option("no_index", ("--no-index",), "Use only --find-links locations."),
+    Option("pre", ("--pre",), "Allow pre-releases."),
+    Option("constraint", ("--constraint", "-c"), "Constraints file.", "values", path=True),
+    Option("upgrade", ("--upgrade", "-U"), "Prefer the newest versions."),
+    Option("require_hashes", ("--require-hashes",), "Require a --hash for every requirement (as uv and pip do)."),
+    Option("refresh", ("--refresh",), "Resolve anew instead of reusing a recent identical resolution."),
+    Option("upgrade_package", ("--upgrade-package", "-P"), "Allow this package to move to its newest version.",
+           "values"),
+    Option("no_deps", ("--no-deps",), "Install the named packages without their dependencies."),
+    Option("reinstall", ("--reinstall",), "Link every resolved package again from the store (implies --refresh)."),
+    Option("reinstall_package", ("--reinstall-package",), "Link this package again from the store.", "values"),
+    Option("dry_run", ("--dry-run",), "Say what would change; change nothing."),
+    Option("offline", ("--offline",), "Use the store, uv's cache and local files only."),
+    Option("no_build_isolation", ("--no-build-isolation",), "Build source distributions with the venv's packages."),
+    Option("index_strategy", ("--index-strategy",),
+           "first-index, unsafe-first-match or unsafe-best-match (as uv).", "value"),
+    Option("torch_backend", ("--torch-backend",),
+           "Where PyTorch packages come from: auto, cpu, cu126... (as uv).", "value"),
+    Option("group", ("--group",), "A dependency group of ./pyproject.toml, or PATH:NAME (PEP 735).", "values"),
+    Option("no_binary", ("--no-binary",), "Build this package (or :all:) from its source distribution (as uv).",
+           "values"),
+    Option("only_binary", ("--only-binary",), "Take this package (or :all:) from wheels only (as uv).", "values"),
+    Option("exclude_newer", ("--exclude-newer",),
+           "Leave out distributions uploaded after this date or time (as uv).", "value"),
+    Option("verbose", ("--verbose", "-v"), "Show uv's whole output, as `uv -v` does (-vv: tracebacks too).",
+           "count"),
+)
+
+
+def install_option(parameter: str) -> Option:
+    """The option of ``pepip install`` that sets ``parameter`` (other commands share it)."""
+    for option in INSTALL_OPTIONS:
+        if option.parameter == parameter:
+            return option
+    raise KeyError(parameter)
+
+
+# Option name -> what it sets: the typer-free parser's view of ``INSTALL_OPTIONS``.
+_BY_NAME: Final = {name: option for option in INSTALL_OPTIONS for name in option.names}
 
 # uv's options that mean nothing for a venv wired to a store: each refused with its reason
 # (``pepip.cli`` prints it instead of click's "No such option"; docs/commands.md lists them).
@@ -95,22 +133,22 @@ def parse_install(args: Sequence[str]) -> dict[str, object] | None:
             packages.append(arg)
             continue
         option, equals, value = arg.partition("=") if arg.startswith("--") else (arg, "", "")
-        known = INSTALL_OPTIONS.get(option)
+        known = _BY_NAME.get(option)
         if known is None:
             return None
-        parameter, takes_value, repeats = known
-        if not takes_value:
+        parameter = known.parameter
+        if not known.takes_value:
             if equals:
                 return None
             counts[parameter] = counts.get(parameter, 0) + 1  # -v -v: 2
-            values[parameter] = counts[parameter] if repeats else True
+            values[parameter] = counts[parameter] if known.repeats else True
             continue
         if not equals:
             following = next(rest, None)
             if following is None:
                 return None  # typer says which value is missing
             value = following
-        if repeats:
+        if known.repeats:
             values[parameter] = repeated.setdefault(parameter, [])
             repeated[parameter].append(value)
         else:
@@ -119,6 +157,7 @@ def parse_install(args: Sequence[str]) -> dict[str, object] | None:
 
 
 def run_install(
+    *,
     packages: Sequence[str] = (),
     requirement: Sequence[Path | str] = (),
     editable: Sequence[str] = (),
@@ -149,15 +188,17 @@ def run_install(
     only_binary: Sequence[str] = (),
     exclude_newer: Optional[str] = None,
 ) -> None:
-    """``pepip install``, whichever parser read its command line.
+    """``pepip install``, whichever parser read its command line: one keyword parameter per
+    option of ``INSTALL_OPTIONS``, and ``packages``.
 
     ``--reinstall`` implies ``--refresh``, as it does for uv.
     """
     from pepip.commands.install import InstallRequest, install
 
     options = uv_options(
-        index_url, extra_index_url, find_links, no_index, pre, [Path(path) for path in constraint],
-        upgrade, require_hashes, upgrade_packages=tuple(upgrade_package), no_deps=no_deps, offline=offline,
+        index_url=index_url, extra_index_url=extra_index_url, find_links=find_links, no_index=no_index, pre=pre,
+        constraint=[Path(path) for path in constraint], upgrade=upgrade, require_hashes=require_hashes,
+        upgrade_packages=tuple(upgrade_package), no_deps=no_deps, offline=offline,
         no_build_isolation=no_build_isolation, index_strategy=index_strategy, torch_backend=torch_backend,
         groups=tuple(group), no_binary=tuple(no_binary), only_binary=tuple(only_binary),
         exclude_newer=exclude_newer,

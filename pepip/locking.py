@@ -20,6 +20,8 @@ import sys
 from pathlib import Path
 from typing import Final
 
+from pepip.report import stderr_line
+
 __all__ = ["flock_waiting", "holder", "UNSUPPORTED"]
 
 # flock errors meaning the filesystem offers no locks (NFS without lockd, some FUSE mounts).
@@ -35,8 +37,7 @@ def flock_waiting(fd: int, exclusive: bool, what: str) -> None:
     if _lock(fd, exclusive, wait=False):
         return
     who = holder(fd)
-    sys.stderr.write("pepip: waiting for %s%s\n" % (what, ", held by %s" % who if who else ""))
-    sys.stderr.flush()
+    stderr_line("pepip: waiting for %s%s" % (what, ", held by %s" % who if who else ""))
     _lock(fd, exclusive, wait=True)
 
 

@@ -1,6 +1,9 @@
 """Progress and result lines on stderr, in uv's style ("Resolved 5 packages in 412ms").
 
-Result lines go out as plain text. Live progress (a spinner, counts, bytes of downloads)
+Result lines go out as plain text, through the ``Reporter`` a command is given. A part no
+reporter reaches (the store's checks and lock, a venv's journal, prune) says what outlasts
+the command with ``warn``, as uv's parts call its ``warn_user!``: every line pepip writes
+to stderr goes through this module. Live progress (a spinner, counts, bytes of downloads)
 shows only while a step runs, only on a terminal and never with ``-q``: it is drawn by
 ``pepip.progress`` with rich, imported only then. A command that fails ends with one
 ``pepip: error:`` line (``exit_code``).
@@ -19,7 +22,7 @@ from pepip.errors import PepipError
 if TYPE_CHECKING:
     from pepip.progress import StepProgress
 
-__all__ = ["Reporter", "exit_code", "format_duration", "plural", "printable"]
+__all__ = ["Reporter", "exit_code", "format_duration", "plural", "printable", "stderr_line", "warn"]
 
 
 def format_duration(seconds: float) -> str:
@@ -41,6 +44,26 @@ def printable(text: str) -> str:
     if text.isprintable():
         return text
     return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
+
+
+def warn(text: str, kind: str = "warning") -> None:
+    """``pepip: warning: text`` on stderr (``kind`` ``note`` for what needs no action).
+
+    Shown with ``-q`` too, unlike ``Reporter.warning``: each such line is about the store or
+    a venv (a directory others can rename, a lock that cannot be taken, a file left behind)
+    and outlasts the command.
+    """
+    stderr_line("pepip: %s: %s" % (kind, text))
+
+
+def stderr_line(text: str) -> None:
+    """One line on stderr, flushed at once (it may precede a wait); a closed stderr is
+    ignored: the command goes on."""
+    try:
+        sys.stderr.write(text + "\n")
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
 
 
 class Reporter:

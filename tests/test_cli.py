@@ -16,6 +16,7 @@ import pytest
 from helpers import build_wheel, run_pepip, snapshot, store_entries
 from pepip import __version__
 from pepip.locations import find_uv
+from pepip.install_line import INSTALL_OPTIONS
 
 
 @pytest.fixture
@@ -253,13 +254,15 @@ def test_uninstalling_what_is_not_installed_warns(capsys, installed, store_root)
     assert both.exit_code == 0 and len(_lines(both)) == 4 and _lines(both)[-1] == " - alpha==1.0"
 
 
-def test_ctrl_c_while_starting_prints_no_traceback(isolated):
-    """A KeyboardInterrupt while typer is imported (as Ctrl-C at start-up would raise)."""
+@pytest.mark.parametrize("code", ["from pepip.__main__ import main; main(['store', 'path'])", "import pepip.cli"])
+def test_ctrl_c_while_starting_prints_no_traceback(isolated, code):
+    """A KeyboardInterrupt while typer is imported (as Ctrl-C at start-up would raise), by
+    the command or by a tool that imports the command line itself."""
     fake = isolated / "fake"
     (fake / "typer").mkdir(parents=True)
     (fake / "typer" / "__init__.py").write_text("raise KeyboardInterrupt\n")
     completed = subprocess.run(
-        [sys.executable, "-c", "from pepip.cli import main; main(['--version'])"],
+        [sys.executable, "-c", code],
         capture_output=True, text=True,
         env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(fake), os.environ.get("PYTHONPATH")]))},
     )
@@ -271,7 +274,7 @@ def test_ctrl_c_after_the_command_finished_exits_0():
     code = (
         "import atexit, os, signal\n"
         "atexit.register(lambda: os.kill(os.getpid(), signal.SIGINT))\n"
-        "from pepip.cli import main\n"
+        "from pepip.__main__ import main\n"
         "main(['store', 'path'])\n"
     )
     completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
@@ -472,22 +475,43 @@ def _typer_install_params(args: list[str]) -> dict[str, object]:
     }
 
 
-def test_install_options_read_without_typer_are_typers_own():
-    """``install_line`` knows exactly the options typer's ``install`` declares, each the same kind."""
+def test_install_options_are_declared_once_for_typer_and_run_install():
+    """typer's ``install`` has exactly the options of ``pepip.install_line.INSTALL_OPTIONS``, each
+    of the declared kind, and ``run_install`` takes exactly their parameters: an option
+    declared beside the table would be one the typer-free parser does not know."""
+    import inspect
+
     import typer
 
     from pepip.cli import app
-    from pepip.install_line import INSTALL_OPTIONS
+    from pepip.install_line import run_install
 
     command = typer.main.get_command(app).commands["install"]  # type: ignore[attr-defined]
     declared = {}
     for param in command.params:
         if param.param_type_name != "option" or param.name == "help":
             continue
-        for option in [*param.opts, *param.secondary_opts]:
-            counted = bool(getattr(param, "count", False))  # -v -v: a flag that repeats
-            declared[option] = (param.name, not (param.is_flag or counted), param.multiple or counted)
-    assert declared == INSTALL_OPTIONS
+        kind = ("count" if getattr(param, "count", False) else "flag" if param.is_flag
+                else "values" if param.multiple else "value")
+        declared[param.name] = ({*param.opts, *param.secondary_opts}, kind, param.help)
+    assert declared == {option.parameter: (set(option.names), option.kind, option.help) for option in INSTALL_OPTIONS}
+    assert set(inspect.signature(run_install).parameters) == {"packages"} | set(declared)
+
+
+@pytest.mark.parametrize("option", INSTALL_OPTIONS, ids=lambda option: option.names[0])
+def test_each_install_option_is_read_without_typer_as_typer_reads_it(option):
+    """Every name of every option, given as its kind is given (a list twice, a count twice,
+    ``--name=value``), means the same to the typer-free parser as to typer."""
+    from pepip.install_line import parse_install
+
+    for name in option.names:
+        given = {
+            "flag": [name], "count": [name, name], "value": [name, "v"],
+            "values": [name, "a", *(["%s=b" % name] if name.startswith("--") else [name, "b"])],
+        }[option.kind]
+        parsed = parse_install(["install", *given, "x"])
+        expected = {key: value for key, value in _typer_install_params([*given, "x"]).items() if value not in (None, False, [])}
+        assert parsed == expected, name
 
 
 @pytest.mark.parametrize("args", [

@@ -88,6 +88,32 @@ def _imported(module: str, path: Path, known: set[str]) -> set[str]:
     return {name for name in found if name in known}
 
 
+def test_nothing_imports_the_entry_point():
+    """``pepip.__main__`` runs the command line; ``pepip.cli`` imported it back for a caller
+    that did not exist, a cycle that made either module's imports depend on the other's."""
+    modules = _modules()
+    importers = [module for module, path in modules.items() if "pepip.__main__" in _imported(module, path, set(modules))]
+    assert importers == []
+
+
+def test_only_report_writes_to_stderr():
+    """Every line pepip writes to stderr goes through ``pepip.report`` (a ``Reporter``, or
+    ``warn`` where none reaches), as uv's parts report through its ``Reporter`` and
+    ``warn_user!``; ``__main__`` prints the version on stdout. ``typer.echo`` in ``cli`` is
+    the command line's own output."""
+    writers = []
+    for module, path in _modules().items():
+        if module in ("pepip.report", "pepip.__main__"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            stream = node.func.value if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) else None
+            if isinstance(stream, ast.Attribute) and ast.unparse(stream) in ("sys.stderr", "sys.stdout"):
+                writers.append("%s:%d %s" % (module, node.lineno, ast.unparse(node.func)))
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "print":
+                writers.append("%s:%d print" % (module, node.lineno))
+    assert writers == []
+
+
 def test_no_part_imports_a_higher_part():
     modules = _modules()
     assert {"pepip.cli", "pepip.manifest", "pepip.uv.resolve", "pepip.store.layout",

@@ -11,7 +11,6 @@ the same entry path, so it works again once the entry is re-stored for any venv.
 from __future__ import annotations
 
 import dataclasses
-import sys
 from pathlib import Path
 
 from pepip import fsops
@@ -21,7 +20,7 @@ from pepip.errors import PepipError
 from pepip.locations import Locations
 from pepip.venv.plan import Plan
 from pepip.store.registry import scan_registry
-from pepip.report import Reporter, plural
+from pepip.report import Reporter, plural, warn
 from pepip.uv.resolve import UvOptions, forget_cached
 from pepip.store.layout import Store
 from pepip.store.trash import Trash
@@ -137,9 +136,9 @@ def fix_store(
         if not named.intersection(damaged) or named & kept:
             continue  # intact, or it needs an entry only its owner can take out
         if not fsops.owned(venv):  # repairing runs its interpreter: never another user's
-            sys.stderr.write(
-                "pepip: warning: skipped %s, a venv of %s; if it still fails, "
-                "they can run `pepip repair --venv %s`\n" % (venv, fsops.owner_name(venv), venv)
+            warn(
+                "skipped %s, a venv of %s; if it still fails, they can run `pepip repair --venv %s`"
+                % (venv, fsops.owner_name(venv), venv)
             )
             continue
         reporter.line("Re-storing for %s" % venv)

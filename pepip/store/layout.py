@@ -11,7 +11,6 @@ import errno
 import math
 import os
 import stat
-import sys
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +24,7 @@ from pepip.store.entries import ENTRY_FILE, parse_facts
 from pepip.errors import PepipError
 from pepip.locations import DEFAULT_REGISTRATION_TTL, Locations
 from pepip.locking import flock_waiting
+from pepip.report import warn
 from pepip.store.native import NativeReach
 from pepip.sharing import Sharing, detect_sharing, machine_id
 
@@ -175,10 +175,10 @@ class Store:
                 )
         try:
             if not fsops.make_shared_dir(self.root):
-                sys.stderr.write(
-                    "pepip: warning: others can write the store directory %s, which lacks the "
-                    "sticky bit, so they can rename its %s/ with every entry in it; its owner "
-                    "should run `chmod +t %s`\n" % (self.root, STORE_VERSION, self.root)
+                warn(
+                    "others can write the store directory %s, which lacks the sticky bit, so "
+                    "they can rename its %s/ with every entry in it; its owner should run "
+                    "`chmod +t %s`" % (self.root, STORE_VERSION, self.root)
                 )
             for directory in (self.base, self.entries_dir, self.tmp_dir, self.venvs_dir, *self._other_dirs()):
                 fsops.make_shared_dir(directory)
@@ -213,9 +213,9 @@ class Store:
         """
         for old in _OLD_VERSIONS:
             if (self.root / old / "entries").is_dir():
-                sys.stderr.write(
-                    "pepip: warning: %s holds entries of an older pepip that this one does not "
-                    "use; run `pepip repair` in each venv made with it, then remove %s\n"
+                warn(
+                    "%s holds entries of an older pepip that this one does not use; run "
+                    "`pepip repair` in each venv made with it, then remove %s"
                     % (self.root / old, self.root / old)
                 )
 
@@ -231,13 +231,14 @@ class Store:
         if said.exists():
             return
         how = "PEPIP_SHARED_STORE says so" if sharing.declared else "it is on %s" % (sharing.fs_type or "a network filesystem")
-        sys.stderr.write(
-            "pepip: note: the store %s is shared by machines (%s); %s, so prune leaves entries "
-            "younger than %d s alone and keeps other machines' venvs' entries (docs/cluster.md)\n"
+        warn(
+            "the store %s is shared by machines (%s); %s, so prune leaves entries younger "
+            "than %d s alone and keeps other machines' venvs' entries (docs/cluster.md)"
             % (self.root, how,
                "its lock excludes only this machine's processes" if sharing.lock_is_local
                else "pepip does not rely on its lock across machines",
-               self.prune_grace)
+               self.prune_grace),
+            kind="note",
         )
         try:
             fsops.make_shared_dir(said.parent)
@@ -269,9 +270,9 @@ class Store:
             except OSError as error:
                 if not self._lock_warned:
                     self._lock_warned = True
-                    sys.stderr.write(
-                        "pepip: warning: the store at %s cannot be locked (%s); do not run "
-                        "`pepip store prune` while installing\n" % (self.root, error.strerror)
+                    warn(
+                        "the store at %s cannot be locked (%s); do not run `pepip store prune` "
+                        "while installing" % (self.root, error.strerror)
                     )
             yield
         finally:

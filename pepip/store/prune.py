@@ -22,7 +22,6 @@ from __future__ import annotations
 import os
 import stat
 import math
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +30,7 @@ from typing import Final
 from pepip import fsops
 from pepip.dirhandle import DirHandle, NotInStore, stat_below
 from pepip.errors import PepipError
+from pepip.report import warn
 from pepip.store.inventory import tree_bytes
 from pepip.store.registry import forget_record, forget_venv, scan_registry
 from pepip.store.layout import Store, iter_entries
@@ -97,9 +97,9 @@ def prune(store: Store, dry_run: bool) -> PruneResult:
         result.freed = sum(sizes.get(path, 0) for path in result.entries)
     if result.kept:
         owners = sorted({_owner(store, path) for path in result.kept})
-        sys.stderr.write(
-            "pepip: warning: %s %d unused store %s owned by %s: only their owner or the "
-            "store's admin can remove them\n"
+        warn(
+            "%s %d unused store %s owned by %s: only their owner or the store's admin can "
+            "remove them"
             % ("would keep" if dry_run else "kept", len(result.kept),
                "path" if len(result.kept) == 1 else "paths", ", ".join(owners))
         )
@@ -204,10 +204,7 @@ def _remove(store: Store, result: PruneResult, entries: list[Path], leftovers: l
         except (OSError, NotInStore) as error:
             problems.append("%s (%s)" % (trash.path, getattr(error, "strerror", None) or error))
     if problems:
-        sys.stderr.write(
-            "pepip: warning: could not remove %s; the next `pepip store prune` tries again\n"
-            % ", ".join(problems[:3])
-        )
+        warn("could not remove %s; the next `pepip store prune` tries again" % ", ".join(problems[:3]))
     forgotten = []
     for venv in result.forgotten_venvs:
         if forget_venv(store, venv):  # else a teammate's record, which their prune forgets

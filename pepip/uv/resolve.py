@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Final, Sequence
@@ -19,7 +18,7 @@ from pepip.artifacts import LockedPackage, NormalizedName, Pin, normalized, read
 from pepip.errors import PepipError
 from pepip.uv_cache import usable
 from pepip.locations import UvProgram
-from pepip.report import plural
+from pepip.report import plural, stderr_line
 from pepip.uv.installed import Installed, without_offered, write_offers
 from pepip.uv.stored import StoredBuild, with_stored, write_stored_offers
 
@@ -241,11 +240,7 @@ def _run_uv(
 
 def _pass_through(line: str) -> None:
     """One line of uv's own output to pepip's stderr, as uv printed it (``-v``)."""
-    try:
-        sys.stderr.write(line + "\n")
-        sys.stderr.flush()
-    except (OSError, ValueError):  # stderr closed: the command goes on
-        pass
+    stderr_line(line)
 
 
 def _run_reading_stderr(

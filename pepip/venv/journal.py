@@ -33,6 +33,7 @@ from typing import Final, Iterator
 from pepip import fsops
 from pepip.errors import PepipError
 from pepip.locking import UNSUPPORTED, flock_waiting
+from pepip.report import warn
 
 __all__ = ["Journal", "venv_locked", "unfinished", "recover", "transaction"]
 
@@ -235,4 +236,4 @@ def transaction(venv: Path, created: bool = False) -> Iterator[Journal]:
     try:
         fsops.remove_tree(done)
     except OSError as error:  # committed; the next command deletes it
-        sys.stderr.write("pepip: warning: cannot delete %s (%s)\n" % (done, error.strerror))
+        warn("cannot delete %s (%s)" % (done, error.strerror))
