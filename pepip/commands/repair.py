@@ -28,6 +28,7 @@ from pepip.store.trash import Trash
 from pepip.venv.target import Target, open_target, pin_of_record
 from pepip.store.verify import Problem, verify_entries
 from pepip.venv.wiring import damaged_files, shared_paths
+from pepip.users import user_name
 
 __all__ = ["repair", "repair_target", "fix_store", "quarantine"]
 
@@ -61,7 +62,7 @@ def _take_out_damaged(locations: Locations, store: Store, entry: Path) -> None:
 
 def _owner(store: Store, entry: Path) -> str:
     try:
-        return fsops.user_name(stat_below(entry, store.root).st_uid)
+        return user_name(stat_below(entry, store.root).st_uid)
     except (OSError, NotInStore):
         return "another user"
 

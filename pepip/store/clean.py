@@ -21,12 +21,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from pepip import fsops
 from pepip.dirhandle import DirHandle, NotInStore
 from pepip.errors import PepipError
 from pepip.store.layout import Store
 from pepip.store.registry import records_elsewhere, scan_registry
 from pepip.store.trash import may_remove
+from pepip.users import user_name
 
 __all__ = ["CleanResult", "StoreUsers", "clean_store", "store_users"]
 
@@ -64,7 +64,7 @@ class CleanResult:
         owners = set()
         for path in self.kept:
             try:
-                owners.add(fsops.user_name(os.lstat(path).st_uid))
+                owners.add(user_name(os.lstat(path).st_uid))
             except OSError:
                 owners.add("an unknown user")
         return sorted(owners)

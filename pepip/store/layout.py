@@ -20,13 +20,15 @@ from typing import Final, Iterator
 
 from pepip import fsops
 from pepip.dirhandle import DirHandle, NotInStore, stat_below
-from pepip.artifacts import NormalizedName, Pin, expand_tags
+from pepip.artifacts import NormalizedName, Pin
 from pepip.store.entries import ENTRY_FILE, parse_facts
 from pepip.errors import PepipError
 from pepip.locations import DEFAULT_REGISTRATION_TTL, Locations
 from pepip.locking import flock_waiting
 from pepip.store.native import NativeReach
+from pepip.tag_sets import expand_tags
 from pepip.sharing import Sharing, detect_sharing, machine_id
+from pepip.users import is_running_user, user_name
 
 __all__ = ["Store", "StoreEntry", "STORE_VERSION", "read_entry", "entry_present", "iter_entries", "iter_dirs", "iter_links", "open_entry_dir"]
 
@@ -108,9 +110,7 @@ class Store:
         """Whether files of ``uid`` in the store are this process's own: the running
         user's, and for root in a user's personal store that user's (root gives them its
         records: its next command must find them its own)."""
-        if not hasattr(os, "geteuid"):
-            return True
-        return uid == os.geteuid() or (self.owner is not None and uid == self.owner[0])
+        return is_running_user(uid) or (self.owner is not None and uid == self.owner[0])
 
     @classmethod
     def of(cls, locations: Locations) -> Store:
@@ -407,7 +407,7 @@ def _check_guarded(directory: DirHandle) -> None:
     mode = stat.S_IMODE(info.st_mode)
     if not mode & (stat.S_IWGRP | stat.S_IWOTH) or mode & stat.S_ISVTX:
         return
-    if info.st_uid == os.geteuid():
+    if is_running_user(info.st_uid):
         try:
             directory.chmod(mode | stat.S_ISVTX)
         except OSError:
@@ -415,7 +415,7 @@ def _check_guarded(directory: DirHandle) -> None:
         return
     if directory.fd is not None and os.fstatvfs(directory.fd).f_flag & os.ST_RDONLY:
         return  # a read-only mount: nobody renames anything in it
-    owner = fsops.user_name(info.st_uid)
+    owner = user_name(info.st_uid)
     raise PepipError(
         "others may write the store directory %s, which lacks the sticky bit, so any of them "
         "could replace the entries in it; its owner %s or the store's admin should run "

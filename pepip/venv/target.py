@@ -28,6 +28,7 @@ from pepip.report import Reporter
 from pepip.store.layout import Store
 from pepip.uv.installed import Installed
 from pepip.venv.templates import check_venv_python, make_venv
+from pepip.users import running_as_root
 from pepip_runtime.lookup import owned
 
 __all__ = [
@@ -159,7 +160,7 @@ def existing_target(locations: Locations) -> Target:
 def _refuse_as_root(venv: Path) -> None:
     """Root changes nothing in another user's venv: the files would be root's, and the
     venv's owner could no longer change them (nor could pepip, run as that owner)."""
-    if not hasattr(os, "geteuid") or os.geteuid() != 0:
+    if not running_as_root():
         return
     try:
         owner = os.lstat(venv).st_uid
