@@ -37,17 +37,21 @@ __all__ = [
     "START_NAME",
     "PTH_LINE",
     "START_LINE",
+    "INDEX_NAME",
+    "INDEX_FORMAT",
+    "MANIFEST_NAME",
 ]
 
 PTH_NAME = "_pepip.pth"
 START_NAME = "_pepip.start"
 PTH_LINE = "import pepip_runtime; pepip_runtime.install()\n"
 START_LINE = "pepip_runtime:install\n"
-# Equal to pepip_runtime.index.INDEX_NAME, MANIFEST_NAME and INDEX_FORMAT (a test checks):
-# start-up does not load the index module.
-_INDEX_NAME = "pepip-index.marshal"
-_MANIFEST_NAME = "pepip-manifest.txt"
-_INDEX_FORMAT = 2
+# The runtime index pepip writes beside the venv's manifest (``pepip.manifest.runtime_index``
+# makes it; the format is described there), and the manifest, whose presence says the venv
+# was wired by pepip.
+INDEX_NAME = "pepip-index.marshal"
+INDEX_FORMAT = 2
+MANIFEST_NAME = "pepip-manifest.txt"
 
 _installed = False
 
@@ -75,13 +79,13 @@ def _install() -> None:
     site_packages = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     root = venv_root(site_packages)
     try:
-        with open(os.path.join(root, _INDEX_NAME), "rb") as handle:
+        with open(os.path.join(root, INDEX_NAME), "rb") as handle:
             loaded = marshal.loads(handle.read())
     except FileNotFoundError:
-        if os.path.exists(os.path.join(root, _MANIFEST_NAME)):  # wired, then damaged
-            raise ValueError("%s is missing" % _INDEX_NAME) from None
+        if os.path.exists(os.path.join(root, MANIFEST_NAME)):  # wired, then damaged
+            raise ValueError("%s is missing" % INDEX_NAME) from None
         return
-    if not isinstance(loaded, tuple) or loaded[0] != _INDEX_FORMAT:
+    if not isinstance(loaded, tuple) or loaded[0] != INDEX_FORMAT:
         raise ValueError("runtime index of an unknown format")
     _format, names, roots, pth_files, details = loaded
     StoreIndex(names, roots, details, site_packages).publish()

@@ -1,4 +1,4 @@
-"""The manifest: one text format shared by pepip and the runtime, replaced atomically."""
+"""The manifest and the runtime index made from it, each replaced atomically."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ import marshal
 import pytest
 
 from pepip.errors import PepipError
-from pepip.manifest import DistRecord, Manifest, read_manifest, write_manifest
-from pepip_runtime.index import ManifestError, parse_manifest, runtime_index
+from pepip.manifest import (
+    DistRecord, Manifest, ManifestError, parse_manifest, read_manifest, runtime_index, write_manifest,
+)
 
 
 def sample() -> Manifest:

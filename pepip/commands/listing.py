@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 from pepip.venv.target import Target
 
@@ -32,8 +31,8 @@ def list_venv(target: Target) -> list[Listed]:
     """Every distribution of the venv's site-packages, sorted by name."""
     found = [
         Listed(
-            record.name, record.version, "store", str(Path(record.site_dir).parent), None,
-            record.source.partition(" @ ")[2] or None,
+            record.name, record.version, "store", str(record.entry_dir), None,
+            record.url or None,
         )
         for record in target.manifest.dists
     ]

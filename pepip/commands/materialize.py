@@ -27,7 +27,6 @@ from pepip.store.entries import read_record
 from pepip.store.registry import forget_venv
 from pepip.venv.journal import Journal
 from pepip.venv.target import open_target
-from pepip_runtime.index import INDEX_NAME
 
 __all__ = ["materialize"]
 
@@ -47,7 +46,7 @@ def materialize(locations: Locations, reporter: Reporter) -> int:
                 _copy_site_files(site, record, journal)
                 _own_venv_files(site, record, journal)
         runtime = [site / "pepip_runtime", site / pepip_runtime.PTH_NAME, site / pepip_runtime.START_NAME]
-        for path in [*runtime, manifest_path(target.venv), target.venv / INDEX_NAME]:
+        for path in [*runtime, manifest_path(target.venv), target.venv / pepip_runtime.INDEX_NAME]:
             journal.guard(path)  # moved to the backup, deleted when the change commits
     forget_venv(target.store, target.venv)
     count = len(target.manifest.dists)
@@ -57,7 +56,7 @@ def materialize(locations: Locations, reporter: Reporter) -> int:
 
 def _copy_site_files(site: Path, record: DistRecord, journal: Journal) -> None:
     """Copy what the entry puts in site-packages (the rows of ``site/`` in its RECORD)."""
-    entry = Path(record.site_dir).parent
+    entry = record.entry_dir
     try:
         rows = read_record(entry / "meta" / record.dist_info / "RECORD")
     except OSError:

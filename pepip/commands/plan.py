@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import AbstractSet, Sequence
 
 from pepip.artifacts import Pin
@@ -72,8 +71,8 @@ def make_plan(
             and pin.name not in reinstall
             and record.source == pin.spec
             and pin_of_record(record).identity == pin.identity
-            and store.in_layout(Path(record.site_dir).parent)
-            and os.path.isdir(Path(record.site_dir).parent)
+            and store.in_layout(record.entry_dir)
+            and os.path.isdir(record.entry_dir)
         ):
             plan.unchanged.append(record)
             continue

@@ -76,7 +76,7 @@ def repair_target(target: Target, options: UvOptions, reporter: Reporter) -> Pla
     broken = 0
     site = target.interpreter.site_packages
     verified = verify_entries(  # bytecode of the venv's version checked by its interpreter
-        [entry for entry in (Path(record.site_dir).parent for record in target.manifest.dists)
+        [entry for entry in (record.entry_dir for record in target.manifest.dists)
          if entry.is_dir() and target.store.in_layout(entry)],
         {target.interpreter.cache_tag: target.python},
     )
@@ -87,7 +87,7 @@ def repair_target(target: Target, options: UvOptions, reporter: Reporter) -> Pla
         for path in damaged:  # gone or changed by hand: moved aside, linked again below
             target.changing().guard(path)
         broken += bool(damaged)
-        entry = Path(record.site_dir).parent
+        entry = record.entry_dir
         if not entry.is_dir() or not target.store.in_layout(entry) or not record.artifact:
             broken += 1  # gone, or wired by an older pepip: linked anew from this layout
         elif verified.get(entry):
@@ -134,7 +134,7 @@ def fix_store(
                 refused.append(error)
                 kept.add(entry)
     for venv, manifest in users.live.items():
-        named = {Path(record.site_dir).parent for record in manifest.dists}
+        named = {record.entry_dir for record in manifest.dists}
         if not named.intersection(damaged) or named & kept:
             continue  # intact, or it needs an entry only its owner can take out
         if not fsops.owned(venv):  # repairing runs its interpreter: never another user's

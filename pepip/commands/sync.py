@@ -163,6 +163,6 @@ def _as_last_synced(target: Target) -> bool:
     a metapackage's has no ``site`` directory)."""
     present = set(os.listdir(target.interpreter.site_packages))
     return all(
-        record.dist_info in present and os.path.isdir(Path(record.site_dir).parent)
+        record.dist_info in present and os.path.isdir(record.entry_dir)
         for record in target.manifest.dists
     )

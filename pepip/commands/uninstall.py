@@ -13,7 +13,6 @@ theirs: it is skipped with a warning.
 
 from __future__ import annotations
 
-from pathlib import Path
 
 from pepip.artifacts import normalized
 
@@ -75,7 +74,7 @@ def uninstall(locations: Locations, names: list[str], reporter: Reporter) -> lis
                 ),
                 target.changing(),
             )
-    register_venv(target.store, target.venv, [Path(record.site_dir).parent for record in kept])
+    register_venv(target.store, target.venv, [record.entry_dir for record in kept])
     gone = sorted([(r.name, r.version) for r in removed] + [(f.name, f.version) for f in reinstalled])
     reporter.line("Uninstalled %s" % plural(len(gone), "package"))
     for name, version in gone:

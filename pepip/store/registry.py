@@ -395,7 +395,7 @@ def scan_registry(store: Store, now: float | None = None) -> Registry:
             registry.gone.append(venv)
         else:
             registry.live[venv] = manifest
-            registry.linked[venv] = {store.canonical(Path(record.site_dir).parent) for record in manifest.dists}
+            registry.linked[venv] = {store.canonical(record.entry_dir) for record in manifest.dists}
     return registry
 
 

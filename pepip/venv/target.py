@@ -93,12 +93,11 @@ class Target:
 
 def pin_of_record(record: DistRecord) -> Pin:
     """The pin a manifest record was installed for (no artifact in an older pepip's manifest)."""
-    name, _, url = record.source.partition(" @ ")
     try:
         artifact = Artifact.from_text(record.artifact) if record.artifact else None
     except ValueError:
         artifact = None  # a manifest edited by hand: uv is asked again which artifact it means
-    return Pin(NormalizedName(record.name), record.version, url or None, artifact)
+    return Pin(NormalizedName(record.name), record.version, record.url or None, artifact)
 
 
 def _load(locations: Locations, store: Store) -> Target:

@@ -32,7 +32,7 @@ from pepip.store.layout import StoreEntry
 
 __all__ = ["wire_runtime", "link_entry", "unlink_record", "recorded_files", "venv_files", "damaged_files", "shared_paths", "scripts_dir"]
 
-_RUNTIME_FILES: Final = ("__init__.py", "lookup.py", "index.py", "py.typed")
+_RUNTIME_FILES: Final = ("__init__.py", "lookup.py", "py.typed")
 _INSTALLER: Final = "pepip\n"
 _STORE_ONLY: Final = frozenset({"RECORD", "INSTALLER", "REQUESTED"})
 
