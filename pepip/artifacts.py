@@ -218,7 +218,8 @@ class Artifact:
 @dataclass(frozen=True)
 class Pin:
     """One resolved distribution: an exact version from an index, or a direct URL, and the
-    artifact it is built from (``None`` for a pin read from a manifest of an older pepip)."""
+    artifact it is built from (``None`` for a version the resolution prefers, and for a
+    distribution pip or uv installed that stays as it is: neither is stored or linked)."""
 
     name: NormalizedName
     version: str | None

@@ -9,7 +9,7 @@ learn which entries a venv uses.
 
 Layout, one record per line, fields separated by TAB::
 
-    pepip-manifest  1
+    pepip-manifest  2
     interpreter     cpython  3.11  <abiflags>  <cache_tag>
     request         <requirement as the user gave it>
     sync            <fingerprint of the inputs of the last `pepip sync`>
@@ -19,8 +19,8 @@ Layout, one record per line, fields separated by TAB::
 ``names`` (importable top-level names) and ``pth files`` are comma-separated; ``site dir`` is
 the absolute path of the store entry's importable root; ``source`` is ``name==version`` or
 ``name @ url`` and is what pepip hands back to uv when it resolves the venv again;
-``artifact`` names the artifact the store entry was built from (``pepip.artifacts``; empty in
-manifests of pepip versions before artifacts were recorded, which had seven fields).
+``artifact`` names the artifact the store entry was built from (``pepip.artifacts``). A manifest
+of another format (format 1 had no artifacts) is refused as damaged, with the way out.
 
 Beside it pepip writes the *runtime index* (``pepip-index.marshal``, made by ``runtime_index``),
 the same mapping in the form start-up needs, serialised with ``marshal``: loading it is one C
@@ -56,7 +56,7 @@ __all__ = [
     "write_manifest",
 ]
 
-FORMAT_VERSION: Final = "1"
+FORMAT_VERSION: Final = "2"
 _MAGIC: Final = "pepip-manifest"
 
 
@@ -79,7 +79,7 @@ class DistRecord:
         top_level: tuple[str, ...],
         pth_files: tuple[str, ...],
         source: str,
-        artifact: str = "",
+        artifact: str,
     ) -> None:
         self.name = name
         self.version = version
@@ -168,7 +168,10 @@ def parse_manifest(text: str) -> Manifest:
     """Parse a manifest's text; raise ``ManifestError`` on anything unexpected."""
     lines = text.split("\n")
     if lines[0] != header_line():
-        raise ManifestError("not a pepip manifest of format " + FORMAT_VERSION)
+        magic, _, version = lines[0].partition("\t")
+        if magic == _MAGIC:
+            raise ManifestError("a manifest of format %s; this pepip reads format %s" % (version[:20], FORMAT_VERSION))
+        raise ManifestError("not a pepip manifest")
     interpreter: tuple[str, ...] = ()
     requests: list[str] = []
     dists: list[DistRecord] = []
@@ -179,7 +182,7 @@ def parse_manifest(text: str) -> Manifest:
             continue
         fields = line.split("\t")
         kind = fields[0]
-        if kind == "dist" and len(fields) in (8, 9):
+        if kind == "dist" and len(fields) == 9 and fields[8]:
             dists.append(
                 DistRecord(
                     fields[1],
@@ -189,7 +192,7 @@ def parse_manifest(text: str) -> Manifest:
                     _split_list(fields[5]),
                     _split_list(fields[6]),
                     fields[7],
-                    fields[8] if len(fields) == 9 else "",
+                    fields[8],
                 )
             )
         elif kind == "request" and len(fields) == 2:

@@ -14,7 +14,7 @@ from typing import AbstractSet, Iterable
 
 
 from pepip import fsops
-from pepip.artifacts import HashPolicy, Pin, choose_pins
+from pepip.artifacts import Pin
 from pepip.errors import PepipError
 from pepip.venv.foreign import Foreign
 from pepip.manifest import DistRecord, Manifest, write_manifest
@@ -24,7 +24,7 @@ from pepip.progress import StepProgress, UvDisplay, UvLog
 from pepip.store.registry import register_venv
 from pepip.store.reserve import reserve_entries
 from pepip.report import Reporter, plural
-from pepip.uv.resolve import UvOptions, fetch_pins, request_name, resolve_pins, uninstall_from_venv
+from pepip.uv.resolve import UvOptions, fetch_pins, request_name, uninstall_from_venv
 from pepip.store.native import preload_paths
 from pepip.uv_cache import shares_files
 from pepip.store.layout import Store, StoreEntry, entry_present, read_entry
@@ -113,7 +113,6 @@ def store_pins(
     from pepip.store.bytecode import bytecode_mode, compile_later
     from pepip.store.staging import add_staged
 
-    pins = _located(target, pins, options)
     display = lines = None
     if progress is not None and progress.live and terminal.available() and not target.locations.uv.verbose:
         display = UvDisplay(progress).feed
@@ -145,20 +144,6 @@ def store_pins(
             raise PepipError("uv did not install %s; run again with --verbose" % pin.spec)
         stored.append((pin, entry))
     return stored
-
-
-def _located(target: Target, pins: list[Pin], options: UvOptions) -> list[Pin]:
-    """``pins`` with their artifacts: a pin from a manifest of an older pepip names none, so
-    uv is asked which artifact its exact version (or URL) means, without dependencies."""
-    unknown = [pin for pin in pins if pin.artifact is None]
-    if not unknown:
-        return pins
-    locked = resolve_pins(
-        target.locations.uv, target.python, [pin.spec for pin in unknown], [], [], options,
-        target.locations.uv_cache, no_deps=True,
-    )
-    found = {pin.name: pin for pin in choose_pins(locked, target.tag_priority(), HashPolicy())}
-    return [found.get(pin.name, pin) if pin.artifact is None else pin for pin in pins]
 
 
 def guard_foreign(target: Target, distributions: Iterable[Foreign]) -> None:

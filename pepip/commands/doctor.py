@@ -90,7 +90,7 @@ def _record_problems(
     entry = record.entry_dir
     if not (entry / ENTRY_FILE).is_file():
         problems.append("%s store entry %s is missing; run `pepip repair`" % (about, entry))
-    elif not store.in_layout(entry) or not record.artifact:
+    elif not store.in_layout(entry):
         problems.append("%s linked from %s, an entry of an older pepip's store layout; run `pepip repair`" % (about, entry))
     else:
         differs = verified.get(entry, [])

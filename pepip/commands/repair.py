@@ -88,8 +88,8 @@ def repair_target(target: Target, options: UvOptions, reporter: Reporter) -> Pla
             target.changing().guard(path)
         broken += bool(damaged)
         entry = record.entry_dir
-        if not entry.is_dir() or not target.store.in_layout(entry) or not record.artifact:
-            broken += 1  # gone, or wired by an older pepip: linked anew from this layout
+        if not entry.is_dir() or not target.store.in_layout(entry):
+            broken += 1  # gone, or in an older store layout: linked anew from this one
         elif verified.get(entry):
             _take_out_damaged(target.locations, target.store, entry)
             broken += 1

@@ -92,11 +92,8 @@ class Target:
 
 
 def pin_of_record(record: DistRecord) -> Pin:
-    """The pin a manifest record was installed for (no artifact in an older pepip's manifest)."""
-    try:
-        artifact = Artifact.from_text(record.artifact) if record.artifact else None
-    except ValueError:
-        artifact = None  # a manifest edited by hand: uv is asked again which artifact it means
+    """The pin a manifest record was installed for (``read_manifest`` checked its artifact)."""
+    artifact = Artifact.from_text(record.artifact)
     return Pin(NormalizedName(record.name), record.version, record.url or None, artifact)
 
 

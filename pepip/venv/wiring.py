@@ -163,6 +163,8 @@ def link_entry(
             rows.append((relative, hash_field, size))  # site/ and meta/ both map to site-packages
     record = "".join("%s,%s,%s\n" % row for row in rows) + "%s/RECORD,,\n" % entry.dist_info
     (dist_info / "RECORD").write_text(record, encoding="utf-8")
+    if pin.artifact is None:  # only a preference or another tool's distribution has none
+        raise ValueError("linked %s without knowing its artifact" % pin.spec)
     return DistRecord(
         name=entry.name,
         version=entry.version,
@@ -171,7 +173,7 @@ def link_entry(
         top_level=entry.top_level,
         pth_files=entry.pth_files,
         source=pin.spec,
-        artifact=pin.artifact.to_text() if pin.artifact else "",
+        artifact=pin.artifact.to_text(),
     )
 
 
