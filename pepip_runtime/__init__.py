@@ -100,14 +100,14 @@ class StoreIndex:
 
     def __init__(
         self,
-        locations: "dict[str, str | list[str]]",
+        roots_by_name: "dict[str, str | list[str]]",
         roots: "list[str]",
         details: bytes,
         site_packages: str,
     ) -> None:
-        # locations: top-level name -> the store root providing it, or a list of them.
+        # roots_by_name: top-level name -> the store root providing it, or a list of them.
         # details: marshal'd (owners, preloads), decoded by lookup at its first use.
-        self.locations = locations
+        self.roots_by_name = roots_by_name
         self.roots = dict.fromkeys(roots)  # type: dict[str, None]
         self.details = details
         self.site_packages = site_packages
@@ -144,7 +144,7 @@ class StoreIndex:
             self.state.invalidate()
 
     def __repr__(self) -> str:
-        return "<pepip StoreIndex: %d names>" % len(self.locations)
+        return "<pepip StoreIndex: %d names>" % len(self.roots_by_name)
 
 
 class SiteFinder(_external.FileFinder):
@@ -169,7 +169,7 @@ class SiteFinder(_external.FileFinder):
         spec = _external.FileFinder.find_spec(self, fullname, target)
         if spec is not None and spec.loader is not None:
             return spec  # what pip or uv installed into site-packages
-        mapped = self.index.locations.get(fullname)
+        mapped = self.index.roots_by_name.get(fullname)
         if mapped is None:
             return spec
         from pepip_runtime import lookup

@@ -28,7 +28,7 @@ from pepip.uv.resolve import UvOptions, fetch_pins, request_name, uninstall_from
 from pepip.store.native import preload_paths
 from pepip.uv_cache import shares_files
 from pepip.store.layout import Store, StoreEntry, entry_present, read_entry
-from pepip.venv.target import Target, pin_of_record
+from pepip.venv.target import OpenVenv, pin_of_record
 from pepip.venv.wiring import link_entry, recorded_files, unlink_record, venv_files, wire_runtime
 
 __all__ = ["apply_pins", "report_dry_run", "requested_names", "store_pins", "guard_foreign", "relink_incomplete"]
@@ -40,7 +40,7 @@ def requested_names(requests: list[str]) -> set[str]:
 
 
 def apply_pins(
-    target: Target,
+    target: OpenVenv,
     pins: list[Pin],
     options: UvOptions,
     requests: list[str],
@@ -76,7 +76,7 @@ def apply_pins(
         with reporter.step("wire", "Linking"):
             records = _wire(target, plan, requested_names(requests), reporter, restore, options)
         manifest = Manifest(target.interpreter.fields(), requests, records, sync, _preloads(records))
-        write_manifest(target.venv, manifest, target.changing())  # only files whose content changes
+        write_manifest(target.venv, manifest, target.journal)  # only files whose content changes
         # After success: the record lists what the venv now names (a failed install leaves
         # the intent of reserve_entries, which keeps a few entries until the venv is gone).
         register_venv(store, target.venv, [Path(record.site_dir).parent for record in records])
@@ -98,7 +98,7 @@ def _reserve(store: Store, venv: Path, plan: Plan) -> None:
 
 
 def store_pins(
-    target: Target,
+    target: OpenVenv,
     pins: list[Pin],
     options: UvOptions,
     progress: StepProgress | None = None,
@@ -146,9 +146,9 @@ def store_pins(
     return stored
 
 
-def guard_foreign(target: Target, distributions: Iterable[Foreign]) -> None:
+def guard_foreign(target: OpenVenv, distributions: Iterable[Foreign]) -> None:
     """Journal the files of distributions uv is about to remove (kept as hardlinked copies)."""
-    journal, site = target.changing(), target.interpreter.site_packages
+    journal, site = target.journal, target.interpreter.site_packages
     for item in distributions:
         dist_info = site / item.dist_info
         for path in recorded_files(site, item.dist_info):
@@ -158,9 +158,9 @@ def guard_foreign(target: Target, distributions: Iterable[Foreign]) -> None:
 
 
 def _wire(
-    target: Target, plan: Plan, requested: AbstractSet[str], reporter: Reporter, restore: bool, options: UvOptions
+    target: OpenVenv, plan: Plan, requested: AbstractSet[str], reporter: Reporter, restore: bool, options: UvOptions
 ) -> list[DistRecord]:
-    journal = target.changing()
+    journal = target.journal
     wire_runtime(target.interpreter, target.python, journal)
     for record in plan.removed:
         unlink_record(target.interpreter, record, journal)
@@ -178,7 +178,7 @@ def _wire(
 
 
 def _link(
-    target: Target,
+    target: OpenVenv,
     pin: Pin,
     entry: StoreEntry,
     requested: bool,
@@ -192,7 +192,7 @@ def _link(
     not reach here, and its reading of the registry may predate this venv's record by the
     mount's delay. The entry is then stored again (or found put back) and linked afresh.
     """
-    journal = target.changing()
+    journal = target.journal
     mark = journal.count
 
     def replacing(path: Path) -> None:
@@ -236,7 +236,7 @@ class _Owners:
     """Which distribution of the venv placed a file outside site-packages (read on demand:
     only a replaced file asks)."""
 
-    def __init__(self, target: Target, records: list[DistRecord]) -> None:
+    def __init__(self, target: OpenVenv, records: list[DistRecord]) -> None:
         self._site = target.interpreter.site_packages
         self._dist_infos = [(record.name, record.dist_info) for record in records]
         self._dist_infos += [(item.name, item.dist_info) for item in target.foreign]
@@ -251,7 +251,7 @@ class _Owners:
 
 
 def relink_incomplete(
-    target: Target, records: list[DistRecord], reporter: Reporter, options: UvOptions
+    target: OpenVenv, records: list[DistRecord], reporter: Reporter, options: UvOptions
 ) -> list[DistRecord]:
     """``records`` with every one whose launchers or data files are gone linked again.
 
@@ -267,7 +267,7 @@ def relink_incomplete(
             continue
         reporter.warning("%s: restored %s" % (record.name, ", ".join(os.path.relpath(p, target.venv) for p in missing)))
         requested = (site / record.dist_info / "REQUESTED").exists()
-        unlink_record(target.interpreter, record, target.changing())
+        unlink_record(target.interpreter, record, target.journal)
         entry = read_entry(Path(record.site_dir).parent)
         kept.append(_link(target, pin_of_record(record), entry, requested, _Owners(target, records), reporter, options))
     return kept

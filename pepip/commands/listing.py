@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 
-from pepip.venv.target import Target
+from pepip.venv.target import OpenVenv
 
 __all__ = ["Listed", "list_venv", "format_table", "format_json", "format_freeze"]
 
@@ -27,7 +27,7 @@ class Listed:
     url: str | None = None  # a direct reference's URL (a local project or archive, say)
 
 
-def list_venv(target: Target) -> list[Listed]:
+def list_venv(target: OpenVenv) -> list[Listed]:
     """Every distribution of the venv's site-packages, sorted by name."""
     found = [
         Listed(

@@ -26,20 +26,20 @@ from pepip.report import Reporter, plural
 from pepip.store.entries import read_record
 from pepip.store.registry import forget_venv
 from pepip.venv.journal import Journal
-from pepip.venv.target import open_target
+from pepip.venv.target import open_venv
 
 __all__ = ["materialize"]
 
 
 def materialize(locations: Locations, reporter: Reporter) -> int:
     """Copy every distribution of the venv out of the store; return how many."""
-    with open_target(locations, None, create=False, reporter=reporter) as target:
+    with open_venv(locations, None, create=False, reporter=reporter) as target:
         if not target.intact:
             raise PepipError(
                 "pip or uv removed or replaced a distribution of %s; run `pepip repair --venv %s` "
                 "first" % (target.venv, target.venv)
             )
-        journal = target.changing()
+        journal = target.journal
         site = target.interpreter.site_packages
         with target.store.locked():  # prune must not take an entry while it is copied
             for record in target.manifest.dists:

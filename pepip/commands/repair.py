@@ -25,7 +25,7 @@ from pepip.report import Reporter, plural
 from pepip.uv.resolve import UvOptions, forget_cached
 from pepip.store.layout import Store
 from pepip.store.trash import Trash
-from pepip.venv.target import Target, open_target, pin_of_record
+from pepip.venv.target import OpenVenv, open_venv, pin_of_record
 from pepip.store.verify import Problem, verify_entries
 from pepip.venv.wiring import damaged_files, shared_paths
 from pepip.users import user_name
@@ -36,7 +36,7 @@ __all__ = ["repair", "repair_target", "fix_store", "quarantine"]
 def quarantine(store: Store, entry: Path) -> None:
     """Take a damaged entry out of the store in one rename, then delete it."""
     if not store.owns(entry):
-        layer = next((layer for layer in store.bases if layer.owns(entry)), None)
+        layer = next((layer for layer in store.base_stores if layer.owns(entry)), None)
         raise PepipError(
             "store entry %s is damaged and is in the read-only base store %s; ask its admin to "
             "run `pepip store verify --fix` there" % (entry, layer.root if layer else entry.parent)
@@ -67,7 +67,7 @@ def _owner(store: Store, entry: Path) -> str:
         return "another user"
 
 
-def repair_target(target: Target, options: UvOptions, reporter: Reporter) -> Plan:
+def repair_target(target: OpenVenv, options: UvOptions, reporter: Reporter) -> Plan:
     """Re-store every missing or damaged entry the venv's manifest names.
 
     Applying the venv's own pins also puts back the runtime's loader files and registers a
@@ -85,7 +85,7 @@ def repair_target(target: Target, options: UvOptions, reporter: Reporter) -> Pla
         shared = shared_paths(site, (name for name in dist_infos if name != record.dist_info))
         damaged = damaged_files(site, record.dist_info, shared)
         for path in damaged:  # gone or changed by hand: moved aside, linked again below
-            target.changing().guard(path)
+            target.journal.guard(path)
         broken += bool(damaged)
         entry = record.entry_dir
         if not entry.is_dir() or not target.store.in_layout(entry):
@@ -113,7 +113,7 @@ def _all(count: int) -> str:
 
 def repair(locations: Locations, options: UvOptions, reporter: Reporter) -> Plan:
     """``pepip repair``: the venv at ``locations.venv``."""
-    with open_target(locations, None, create=False, reporter=reporter) as target:
+    with open_venv(locations, None, create=False, reporter=reporter) as target:
         return repair_target(target, options, reporter)
 
 
@@ -144,7 +144,7 @@ def fix_store(
             )
             continue
         reporter.line("Re-storing for %s" % venv)
-        with open_target(dataclasses.replace(locations, venv=venv), None, create=False) as target:
+        with open_venv(dataclasses.replace(locations, venv=venv), None, create=False) as target:
             repair_target(target, options, reporter)
     if refused:
         more = " (and %s of other users)" % plural(len(refused) - 1, "more entry", "more entries") if len(refused) > 1 else ""

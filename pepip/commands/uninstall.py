@@ -23,7 +23,7 @@ from pepip.manifest import DistRecord, Manifest, write_manifest
 from pepip.store.registry import register_venv
 from pepip.report import Reporter, plural
 from pepip.uv.resolve import UvOptions, parse_request, uninstall_from_venv
-from pepip.venv.target import open_target
+from pepip.venv.target import open_venv
 from pepip.venv.wiring import unlink_record
 
 __all__ = ["uninstall"]
@@ -36,7 +36,7 @@ def uninstall(locations: Locations, names: list[str], reporter: Reporter) -> lis
     for name in names:
         if str(parse_request(name)) != parse_request(name).name:
             raise PepipError("uninstall takes package names, not `%s`" % name)
-    with open_target(locations, None, create=False, reporter=reporter) as target:
+    with open_venv(locations, None, create=False, reporter=reporter) as target:
         installed = {record.name: record for record in target.manifest.dists}
         foreign = {item.name: item for item in target.foreign}
         wanted = list(dict.fromkeys(normalized(name) for name in names))
@@ -57,7 +57,7 @@ def uninstall(locations: Locations, names: list[str], reporter: Reporter) -> lis
             return []
         with target.store.locked():
             for record in removed:
-                unlink_record(target.interpreter, record, target.changing())
+                unlink_record(target.interpreter, record, target.journal)
             if reinstalled:
                 guard_foreign(target, reinstalled)
                 uninstall_from_venv(target.locations.uv, target.python, [item.name for item in reinstalled])
@@ -72,7 +72,7 @@ def uninstall(locations: Locations, names: list[str], reporter: Reporter) -> lis
                     manifest.sync,
                     manifest.preloads,
                 ),
-                target.changing(),
+                target.journal,
             )
     register_venv(target.store, target.venv, [record.entry_dir for record in kept])
     gone = sorted([(r.name, r.version) for r in removed] + [(f.name, f.version) for f in reinstalled])

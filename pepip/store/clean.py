@@ -91,10 +91,10 @@ def clean_store(store: Store) -> CleanResult:
         return result
     try:
         with DirHandle.open(store.root, below=store.root) as root:
-            if store.base.is_dir() and not os.path.islink(store.base):
+            if store.layout_root.is_dir() and not os.path.islink(store.layout_root):
                 with store.locked(exclusive=True):
                     for name in root.names():
-                        _clean(root, name, result, keep=("lock",) if name == store.base.name else ())
+                        _clean(root, name, result, keep=("lock",) if name == store.layout_root.name else ())
             for name in root.names():  # the lock file, and what was made meanwhile
                 _clean(root, name, result)
     except OSError as error:

@@ -77,18 +77,18 @@ class Store:
     def __init__(
         self,
         root: Path,
-        bases: tuple[Path, ...] = (),
+        base_stores: tuple[Path, ...] = (),
         machine: str = "",
         registration_ttl: float = DEFAULT_REGISTRATION_TTL,
         prune_grace: float | None = None,
         shared_setting: str = "",
     ) -> None:
         self.root = root
-        self.base = root / STORE_VERSION
-        self.entries_dir = self.base / "entries"
-        self.tmp_dir = self.base / "tmp"
-        self.venvs_dir = self.base / "venvs"
-        self.bases = tuple(Store(path) for path in bases)  # read-only layers, searched after
+        self.layout_root = root / STORE_VERSION  # this layout version's directories are below it
+        self.entries_dir = self.layout_root / "entries"
+        self.tmp_dir = self.layout_root / "tmp"
+        self.venvs_dir = self.layout_root / "venvs"
+        self.base_stores = tuple(Store(path) for path in base_stores)  # read-only layers, searched after
         self.machine = machine or machine_id()
         self.registration_ttl = registration_ttl
         self._prune_grace = prune_grace
@@ -141,7 +141,7 @@ class Store:
 
     def layers(self) -> tuple[Store, ...]:
         """This store, then its base stores: the order lookups search them in."""
-        return (self, *self.bases)
+        return (self, *self.base_stores)
 
     def in_layout(self, entry: Path) -> bool:
         """Whether ``entry`` is an entry of this layout, in this store or a base store (not
@@ -167,7 +167,7 @@ class Store:
 
     def ensure(self) -> None:
         """Create the layout; a store that cannot be written is a user error."""
-        for layer in self.bases:
+        for layer in self.base_stores:
             if not layer.entries_dir.is_dir():
                 raise PepipError(
                     "the base store %s holds no pepip store (no %s); fix PEPIP_BASE_STORES"
@@ -180,7 +180,7 @@ class Store:
                     "sticky bit, so they can rename its %s/ with every entry in it; its owner "
                     "should run `chmod +t %s`\n" % (self.root, STORE_VERSION, self.root)
                 )
-            for directory in (self.base, self.entries_dir, self.tmp_dir, self.venvs_dir, *self._other_dirs()):
+            for directory in (self.layout_root, self.entries_dir, self.tmp_dir, self.venvs_dir, *self._other_dirs()):
                 fsops.make_shared_dir(directory)
                 if self.owner is not None:
                     with DirHandle.open(directory, below=self.root) as made:
@@ -193,7 +193,7 @@ class Store:
                     if not tag.exists():
                         raise  # else a teammate wrote it first, in a root with the sticky bit
             # Not in tmp/: `store prune` empties that, and would pull the probe from under us.
-            probe, probe_path = fsops.make_temp_file(self.base, ".probe-")
+            probe, probe_path = fsops.make_temp_file(self.layout_root, ".probe-")
             os.close(probe)
             os.unlink(probe_path)
             self._report_old_layouts()
@@ -227,7 +227,7 @@ class Store:
         sharing = self.sharing
         if not sharing.shared:
             return
-        said = self.base / "machines" / self.machine
+        said = self.layout_root / "machines" / self.machine
         if said.exists():
             return
         how = "PEPIP_SHARED_STORE says so" if sharing.declared else "it is on %s" % (sharing.fs_type or "a network filesystem")
@@ -250,7 +250,7 @@ class Store:
 
     def _other_dirs(self) -> tuple[Path, ...]:
         """Directories other modules keep their files in; made here so they are shared ones."""
-        return tuple(self.base / name for name in ("resolutions", "interpreters", "venv-templates"))
+        return tuple(self.layout_root / name for name in ("resolutions", "interpreters", "venv-templates"))
 
     @contextmanager
     def locked(self, exclusive: bool = False) -> Iterator[None]:
@@ -260,7 +260,7 @@ class Store:
         linked, so prune never sees a published entry that a venv is about to use. Where the
         filesystem offers no locks (some network shares), pepip warns and goes on unlocked.
         """
-        fd = _open_lock(self.base / "lock")
+        fd = _open_lock(self.layout_root / "lock")
         try:
             if self.owner is not None and os.fstat(fd).st_uid == 0:
                 os.fchown(fd, *self.owner)

@@ -56,9 +56,9 @@ class PruneResult:
 def prune(store: Store, dry_run: bool) -> PruneResult:
     """Remove unused entries, temp leftovers and registry records of deleted venvs."""
     result = PruneResult()
-    if not store.base.is_dir():
+    if not store.layout_root.is_dir():
         return result
-    if not dry_run and _read_only_mount(store.base):
+    if not dry_run and _read_only_mount(store.layout_root):
         raise PepipError(
             "the store %s is on a read-only filesystem, so prune cannot remove anything; run it "
             "where the store is mounted read-write (`--dry-run` shows what it would remove)" % store.root

@@ -2,5 +2,5 @@
 (``resolutions``) and the hashes requirement files allow (``hashes``).
 
 Below the store, the venvs and the commands: it takes paths and values, never a ``Store`` or a
-``Target``.
+``OpenVenv``.
 """

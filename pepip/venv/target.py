@@ -32,13 +32,14 @@ from pepip.users import running_as_root
 from pepip_runtime.lookup import owned
 
 __all__ = [
-    "Target", "open_target", "existing_target", "moved_message", "pin_of_record", "environment_line", "is_pepips",
+    "OpenVenv", "open_venv", "existing_venv", "moved_message", "pin_of_record", "environment_line", "is_pepips",
 ]
 
 
 @dataclass
-class Target:
-    """A venv with its interpreter, current manifest and the store it is wired to."""
+class OpenVenv:
+    """A venv a command has opened (``open_venv``, or ``existing_venv`` to read it) with its
+    interpreter, current manifest and the store it is wired to; commands call it ``target``."""
 
     locations: Locations
     store: Store
@@ -48,16 +49,18 @@ class Target:
     manifest: Manifest
     foreign: list[Foreign] = field(default_factory=list)  # what pip or uv installed
     intact: bool = True  # False when pip or uv removed or replaced a distribution the manifest names
-    journal: Journal | None = None  # the running transaction of a command that changes the venv
+    _journal: Journal | None = field(default=None, repr=False)  # set by open_venv
     _priority: dict[str, int] | None = field(default=None, repr=False)
     # Names the manifest gives whose dist-info pip or uv installed again (now in ``foreign``).
     replaced: frozenset[str] = frozenset()
 
-    def changing(self) -> Journal:
-        """The journal every change to the venv goes through."""
-        if self.journal is None:
-            raise RuntimeError("the venv was not opened with open_target")
-        return self.journal
+    @property
+    def journal(self) -> Journal:
+        """The running transaction every change to the venv goes through (a venv opened
+        for reading, by ``existing_venv``, has none)."""
+        if self._journal is None:
+            raise RuntimeError("the venv was not opened with open_venv")
+        return self._journal
 
     def current_pins(self) -> list[Pin]:
         """The pins of what the venv has, with the artifacts they were built from."""
@@ -66,7 +69,7 @@ class Target:
     def tag_priority(self) -> dict[str, int]:
         """Wheel tag -> rank for the venv's interpreter (0 is the most preferred)."""
         if self._priority is None:
-            self._priority = self.interpreter.tag_priority(self.store.base / "interpreters", self.store.owner)
+            self._priority = self.interpreter.tag_priority(self.store.layout_root / "interpreters", self.store.owner)
         return self._priority
 
     def preferences(self) -> list[Pin]:
@@ -97,7 +100,7 @@ def pin_of_record(record: DistRecord) -> Pin:
     return Pin(NormalizedName(record.name), record.version, record.url or None, artifact)
 
 
-def _load(locations: Locations, store: Store) -> Target:
+def _load(locations: Locations, store: Store) -> OpenVenv:
     venv = locations.venv
     python = venv_python(venv)
     manifest = read_manifest(venv)
@@ -122,7 +125,7 @@ def _load(locations: Locations, store: Store) -> Target:
     foreign = scan_foreign(site, {record.dist_info for record in kept})
     replaced = frozenset(item.name for item in foreign if item.name in lost)
     renew_registration(store, venv)  # another machine's prune counts it for the TTL from now
-    return Target(locations, store, venv, python, interpreter, manifest, foreign, intact, replaced=replaced)
+    return OpenVenv(locations, store, venv, python, interpreter, manifest, foreign, intact, replaced=replaced)
 
 
 def is_pepips(site: Path, dist_info: str) -> bool:
@@ -141,7 +144,7 @@ def _no_venv(venv: Path) -> PepipError:
     return PepipError("no venv at %s; create one with `pepip venv` or pass --venv" % venv)
 
 
-def existing_target(locations: Locations) -> Target:
+def existing_venv(locations: Locations) -> OpenVenv:
     """A venv that must exist already, for reading (list, freeze)."""
     venv = locations.venv
     store = Store.of(locations)
@@ -171,7 +174,7 @@ def _refuse_as_root(venv: Path) -> None:
 
 def _venv_lock_dir(store: Store) -> Path:
     """Where Windows keeps venv locks (see ``venv_locked``); unused on POSIX."""
-    return store.base / "locks"
+    return store.layout_root / "locks"
 
 
 def _recover(venv: Path, store: Store, locked: bool = False) -> None:
@@ -187,7 +190,7 @@ def _recover(venv: Path, store: Store, locked: bool = False) -> None:
         ) from None
 
 
-def environment_line(target: Target) -> str:
+def environment_line(target: OpenVenv) -> str:
     """``Using Python 3.11.7 environment at: .venv``, as ``uv pip install`` says it.
 
     The path is relative when the venv is below the current directory, as uv prints it.
@@ -203,9 +206,9 @@ def environment_line(target: Target) -> str:
 
 
 @contextmanager
-def open_target(
+def open_venv(
     locations: Locations, python: str | None, create: bool = True, reporter: Reporter | None = None
-) -> Iterator[Target]:
+) -> Iterator[OpenVenv]:
     """Yield the venv (created if missing and ``create``), its changes journaled.
 
     The body's changes are rolled back if it raises, and a venv created here is removed.
@@ -247,7 +250,7 @@ def open_target(
             target = _load(locations, store)
             if reporter is not None:
                 reporter.heading(environment_line(target))
-            with transaction(venv, created) as target.journal:
+            with transaction(venv, created) as target._journal:
                 yield target
         except BaseException:
             if created:
