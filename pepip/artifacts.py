@@ -39,11 +39,11 @@ from typing import Iterable, Mapping, NewType, Sequence
 from urllib.parse import quote, unquote, urlsplit
 
 from pepip.errors import PepipError
+from pepip.tag_sets import expand_tags
 
 __all__ = [
     "NormalizedName",
     "normalized",
-    "expand_tags",
     "machine_facts",
     "Pin",
     "Artifact",
@@ -83,18 +83,6 @@ def machine_facts() -> tuple[str, ...]:
         machine, release = os.environ.get("PROCESSOR_ARCHITECTURE", ""), ""
     libc = os.confstr("CS_GNU_LIBC_VERSION") if hasattr(os, "confstr") else None
     return sys.platform, machine, release, libc or ""
-
-
-def expand_tags(tag_set: str) -> list[str]:
-    """The tags a compressed tag set names (``py2.py3-none-any`` -> ``py2-none-any``,
-    ``py3-none-any``), lower case as ``packaging.tags.Tag`` writes them."""
-    interpreters, abis, platforms = tag_set.lower().split("-")
-    return [
-        "%s-%s-%s" % (interpreter, abi, platform)
-        for interpreter in interpreters.split(".")
-        for abi in abis.split(".")
-        for platform in platforms.split(".")
-    ]
 
 
 def normalized(name: str) -> NormalizedName:
@@ -236,7 +224,8 @@ class Artifact:
 @dataclass(frozen=True)
 class Pin:
     """One resolved distribution: an exact version from an index, or a direct URL, and the
-    artifact it is built from (``None`` for a pin read from a manifest of an older pepip)."""
+    artifact it is built from (``None`` for a version the resolution prefers, and for a
+    distribution pip or uv installed that stays as it is: neither is stored or linked)."""
 
     name: NormalizedName
     version: str | None
@@ -337,12 +326,9 @@ def _file_url_path(url: str) -> str:
 
 def read_pylock(path: Path) -> list[LockedPackage]:
     """The packages of a ``pylock.toml`` uv wrote (editable trees left out: never stored)."""
-    if sys.version_info >= (3, 11):  # imported here: a remembered resolution needs no TOML
-        import tomllib
-    else:  # pragma: no cover - the stdlib's tomllib is tomli
-        import tomli as tomllib
+    from pepip import toml  # imported here: a remembered resolution needs no TOML
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = toml.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
         raise PepipError("cannot read uv's resolution %s: %s" % (path, error)) from None
     packages = []

@@ -244,11 +244,11 @@ def list_command(
 ) -> None:
     """List the venv's packages and whether each comes from the store or site-packages."""
     from pepip.commands.listing import format_json, format_table, list_venv
-    from pepip.venv.target import existing_target
+    from pepip.venv.target import existing_venv
 
     if output_format not in ("table", "json"):
         raise PepipError("--format must be `table` or `json`, not `%s`" % output_format)
-    rows = list_venv(existing_target(locations_for(venv, verbose=_verbosity(verbose))))
+    rows = list_venv(existing_venv(locations_for(venv, verbose=_verbosity(verbose))))
     typer.echo(format_json(rows) if output_format == "json" else format_table(rows))
 
 
@@ -256,9 +256,9 @@ def list_command(
 def freeze_command(venv: Optional[Path] = _VENV, verbose: int = _VERBOSE) -> None:
     """Print the venv's packages as pip-compatible requirement lines."""
     from pepip.commands.listing import format_freeze, list_venv
-    from pepip.venv.target import existing_target
+    from pepip.venv.target import existing_venv
 
-    text = format_freeze(list_venv(existing_target(locations_for(venv, verbose=_verbosity(verbose)))))
+    text = format_freeze(list_venv(existing_venv(locations_for(venv, verbose=_verbosity(verbose)))))
     if text:
         typer.echo(text)
 

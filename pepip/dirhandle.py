@@ -26,6 +26,7 @@ from types import TracebackType
 from typing import Callable, Final
 
 from pepip.errors import PepipError
+from pepip.users import is_running_user, user_name
 
 __all__ = ["DirHandle", "NotInStore", "FD_CALLS", "stat_below"]
 
@@ -60,14 +61,7 @@ def _owner_of(path: Path) -> str | None:
         uid = os.lstat(path).st_uid
     except OSError:
         return "its owner"
-    if not hasattr(os, "geteuid") or uid == os.geteuid():
-        return None
-    try:
-        import pwd
-
-        return pwd.getpwuid(uid).pw_name
-    except (ImportError, KeyError):
-        return "user %d" % uid
+    return None if is_running_user(uid) else user_name(uid)
 
 
 class DirHandle:

@@ -21,6 +21,7 @@ from types import FrameType
 from typing import Final, Iterator, Tuple
 
 from pepip.dirhandle import DirHandle, NotInStore
+from pepip.users import is_running_user, running_as_root, user_name
 
 __all__ = [
     "atomic_write_text",
@@ -36,7 +37,6 @@ __all__ = [
     "dir_mode",
     "make_shared_dir",
     "owner_name",
-    "user_name",
     "owned",
     "chmod_dir",
     "interrupts_deferred",
@@ -289,7 +289,7 @@ def make_shared_dir(path: Path) -> bool:
     mode = stat.S_IMODE(info.st_mode)
     if not mode & (stat.S_IWGRP | stat.S_IWOTH) or mode & stat.S_ISVTX:
         return True
-    if info.st_uid != os.geteuid():
+    if not is_running_user(info.st_uid):
         return False
     chmod_dir(path, mode | stat.S_ISVTX)
     return True
@@ -304,7 +304,7 @@ def heir(directory: Path) -> Owner | None:
     would fail on them (docs/security.md, "Root in a user's store"). A team store (group
     writable) is left as it is: root is its admin there.
     """
-    if not hasattr(os, "geteuid") or os.geteuid() != 0:
+    if not running_as_root():
         return None
     try:
         info = os.stat(directory)
@@ -356,19 +356,9 @@ def owned(path: Path) -> bool:
         return False
     if not (stat.S_ISREG(info.st_mode) or stat.S_ISDIR(info.st_mode)):
         return False
-    return not hasattr(os, "geteuid") or info.st_uid == os.geteuid()
+    return is_running_user(info.st_uid)
 
 
 def owner_name(path: Path) -> str:
     """The user name of ``path``'s owner, for messages (its uid where names are unknown)."""
     return user_name(os.lstat(path).st_uid)
-
-
-def user_name(uid: int) -> str:
-    """The name of user ``uid``, for messages (the number where names are unknown)."""
-    try:
-        import pwd
-
-        return pwd.getpwuid(uid).pw_name
-    except (ImportError, KeyError):
-        return str(uid)

@@ -20,7 +20,8 @@ import sys
 from pathlib import Path
 from typing import Final
 
-from pepip.report import stderr_line
+from pepip.report import printable, stderr_line
+from pepip.users import user_name
 
 __all__ = ["flock_waiting", "holder", "UNSUPPORTED"]
 
@@ -134,10 +135,4 @@ def _describe(pid: int) -> str:
         uid = proc.stat().st_uid
     except OSError:
         return "process %d" % pid
-    try:
-        import pwd
-
-        user = pwd.getpwuid(uid).pw_name
-    except (ImportError, KeyError):
-        user = str(uid)
-    return "process %d (%s: %s)" % (pid, user, "".join(c if c.isprintable() else "?" for c in command)[:120])
+    return "process %d (%s: %s)" % (pid, user_name(uid), printable(command)[:120])

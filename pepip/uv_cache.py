@@ -23,6 +23,8 @@ import sys
 from pathlib import Path
 from typing import Final, Mapping
 
+from pepip.users import is_running_user
+
 __all__ = ["CACHE_ENV", "cache_dir", "shares_files", "usable"]
 
 CACHE_ENV: Final = "PEPIP_CACHE_DIR"
@@ -65,5 +67,5 @@ def shares_files(cache: Path, store_root: Path) -> bool:
         cached = os.stat(cache)
     except OSError:
         return False
-    personal = store.st_uid == os.geteuid() and not stat.S_IMODE(store.st_mode) & 0o022
-    return personal and cached.st_dev == store.st_dev and cached.st_uid == os.geteuid()
+    personal = is_running_user(store.st_uid) and not stat.S_IMODE(store.st_mode) & 0o022
+    return personal and cached.st_dev == store.st_dev and is_running_user(cached.st_uid)

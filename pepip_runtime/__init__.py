@@ -37,17 +37,21 @@ __all__ = [
     "START_NAME",
     "PTH_LINE",
     "START_LINE",
+    "INDEX_NAME",
+    "INDEX_FORMAT",
+    "MANIFEST_NAME",
 ]
 
 PTH_NAME = "_pepip.pth"
 START_NAME = "_pepip.start"
 PTH_LINE = "import pepip_runtime; pepip_runtime.install()\n"
 START_LINE = "pepip_runtime:install\n"
-# Equal to pepip_runtime.index.INDEX_NAME, MANIFEST_NAME and INDEX_FORMAT (a test checks):
-# start-up does not load the index module.
-_INDEX_NAME = "pepip-index.marshal"
-_MANIFEST_NAME = "pepip-manifest.txt"
-_INDEX_FORMAT = 2
+# The runtime index pepip writes beside the venv's manifest (``pepip.manifest.runtime_index``
+# makes it; the format is described there), and the manifest, whose presence says the venv
+# was wired by pepip.
+INDEX_NAME = "pepip-index.marshal"
+INDEX_FORMAT = 2
+MANIFEST_NAME = "pepip-manifest.txt"
 
 _installed = False
 
@@ -75,13 +79,13 @@ def _install() -> None:
     site_packages = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     root = venv_root(site_packages)
     try:
-        with open(os.path.join(root, _INDEX_NAME), "rb") as handle:
+        with open(os.path.join(root, INDEX_NAME), "rb") as handle:
             loaded = marshal.loads(handle.read())
     except FileNotFoundError:
-        if os.path.exists(os.path.join(root, _MANIFEST_NAME)):  # wired, then damaged
-            raise ValueError("%s is missing" % _INDEX_NAME) from None
+        if os.path.exists(os.path.join(root, MANIFEST_NAME)):  # wired, then damaged
+            raise ValueError("%s is missing" % INDEX_NAME) from None
         return
-    if not isinstance(loaded, tuple) or loaded[0] != _INDEX_FORMAT:
+    if not isinstance(loaded, tuple) or loaded[0] != INDEX_FORMAT:
         raise ValueError("runtime index of an unknown format")
     _format, names, roots, pth_files, details = loaded
     StoreIndex(names, roots, details, site_packages).publish()
@@ -96,14 +100,14 @@ class StoreIndex:
 
     def __init__(
         self,
-        locations: "dict[str, str | list[str]]",
+        roots_by_name: "dict[str, str | list[str]]",
         roots: "list[str]",
         details: bytes,
         site_packages: str,
     ) -> None:
-        # locations: top-level name -> the store root providing it, or a list of them.
+        # roots_by_name: top-level name -> the store root providing it, or a list of them.
         # details: marshal'd (owners, preloads), decoded by lookup at its first use.
-        self.locations = locations
+        self.roots_by_name = roots_by_name
         self.roots = dict.fromkeys(roots)  # type: dict[str, None]
         self.details = details
         self.site_packages = site_packages
@@ -140,7 +144,7 @@ class StoreIndex:
             self.state.invalidate()
 
     def __repr__(self) -> str:
-        return "<pepip StoreIndex: %d names>" % len(self.locations)
+        return "<pepip StoreIndex: %d names>" % len(self.roots_by_name)
 
 
 class SiteFinder(_external.FileFinder):
@@ -165,7 +169,7 @@ class SiteFinder(_external.FileFinder):
         spec = _external.FileFinder.find_spec(self, fullname, target)
         if spec is not None and spec.loader is not None:
             return spec  # what pip or uv installed into site-packages
-        mapped = self.index.locations.get(fullname)
+        mapped = self.index.roots_by_name.get(fullname)
         if mapped is None:
             return spec
         from pepip_runtime import lookup

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Mapping, Sequence
 
 from pepip.__main__ import main
+from pepip.tag_sets import expand_tags
 
 
 def _hash(data: bytes) -> str:
@@ -38,7 +39,7 @@ def build_wheel(
     data_dir = "%s-%s.data" % (dist, version)
     metadata = "Metadata-Version: 2.1\nName: %s\nVersion: %s\n" % (name, version)
     metadata += "".join("Requires-Dist: %s\n" % requirement for requirement in requires)
-    tags = "".join("Tag: %s\n" % t for t in _expand(tag))
+    tags = "".join("Tag: %s\n" % t for t in expand_tags(tag))
     contents: dict[str, bytes] = {}
     for path, data in files.items():
         contents[path.replace("{data}", data_dir)] = data.encode() if isinstance(data, str) else data
@@ -60,11 +61,6 @@ def build_wheel(
         lines.append(dist_info + "/RECORD,,")
         archive.writestr(dist_info + "/RECORD", "\n".join(lines) + "\n")
     return path
-
-
-def _expand(tag: str) -> list[str]:
-    interpreters, abis, platforms = (part.split(".") for part in tag.split("-"))
-    return ["%s-%s-%s" % (i, a, p) for i in interpreters for a in abis for p in platforms]
 
 
 @dataclass

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import py_compile
+import shutil
 import stat
 import subprocess
 import sys
@@ -236,18 +237,17 @@ def test_verify_names_a_changed_entry_file(capsys, venv, index_args, store_root)
 
 def test_an_older_store_layout_is_reported_and_its_venvs_relinked_by_repair(capsys, venv, index_args, store_root):
     _ok(capsys, "install", *index_args, "alpha")
-    (store_root / "v1" / "entries").mkdir(parents=True)
+    # A venv wired by an older pepip, from a copy of the entry in that pepip's layout.
+    entry = _entry_of(store_root, "alpha")
+    old = store_root / "v1" / entry.relative_to(store_root / "v2")
+    shutil.copytree(entry, old, symlinks=True)
     manifest = venv / "pepip-manifest.txt"
-    # A venv wired by an older pepip: its manifest names no artifacts.
-    manifest.write_text("".join(
-        "\t".join(line.split("\t")[:8]) + "\n" if line.startswith("dist\t") else line + "\n"
-        for line in manifest.read_text().splitlines()
-    ))
+    manifest.write_text(manifest.read_text().replace(str(entry), str(old)))
     doctor = run_pepip(["doctor"], capsys)
     assert "an entry of an older pepip's store layout; run `pepip repair`" in doctor.stderr
     warning = [line for line in run_pepip(["repair", *index_args], capsys).error_lines if "v1" in line]
     assert len(warning) == 1 and "run `pepip repair` in each venv made with it" in warning[0]
-    assert all(len(line.split("\t")) == 9 for line in manifest.read_text().splitlines() if line.startswith("dist\t"))
+    assert str(old) not in manifest.read_text() and str(entry) in manifest.read_text()
     assert venv_run(venv, "import alpha; print(alpha.NAME)") == "alpha"
 
 

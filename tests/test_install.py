@@ -195,7 +195,7 @@ def test_the_runtime_is_compiled_for_the_venvs_interpreter(pepip, venv, index_ar
     pepip.ok("install", *index_args, "alpha")
     tag = venv_run(venv, "import sys; print(sys.implementation.cache_tag)")
     cache = next(venv.glob("lib/python*/site-packages")) / "pepip_runtime" / "__pycache__"
-    assert sorted(path.name for path in cache.iterdir()) == ["%s.%s.pyc" % (name, tag) for name in ("__init__", "index", "lookup")]
+    assert sorted(path.name for path in cache.iterdir()) == ["%s.%s.pyc" % (name, tag) for name in ("__init__", "lookup")]
 
 
 def test_lazy_bytecode_lets_python_fill_pycache_on_first_import(pepip, capsys, venv, index_args, store_root, monkeypatch):

@@ -122,15 +122,6 @@ def test_start_up_loads_one_module(capsys, venv, index_args):
     assert venv_run(venv, code) == "['pepip_runtime', 'pepip_runtime.lookup']"
 
 
-def test_start_up_constants_match_the_manifest_format():
-    import pepip_runtime
-    from pepip_runtime import index
-
-    assert pepip_runtime._INDEX_NAME == index.INDEX_NAME
-    assert pepip_runtime._MANIFEST_NAME == index.MANIFEST_NAME
-    assert pepip_runtime._INDEX_FORMAT == index.INDEX_FORMAT
-
-
 def test_finder_never_recurses_into_import_machinery(tmp_path, clean_import_state):
     one = make_dir(tmp_path / "one", {"pepself.py": "import pepself as me\nSELF = me\n"})
     use_finder({"pepself": [one]})

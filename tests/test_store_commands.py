@@ -223,7 +223,7 @@ def test_forgetting_a_deleted_venv_never_unlinks_through_a_link_put_in_place_of_
     outside = tmp_path / "etc"
     outside.mkdir()
     (outside / "passwd").write_text("%s\nmachine %s\n" % (gone, store.machine))
-    os.rename(store.venvs_dir, store.base / "venvs.real")
+    os.rename(store.venvs_dir, store.layout_root / "venvs.real")
     os.symlink(outside, store.venvs_dir)
     forget_venv(store, gone)
     assert (outside / "passwd").exists()

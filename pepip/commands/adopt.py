@@ -24,7 +24,7 @@ from pepip.store.entries import file_record_hash, read_record
 from pepip.store.layout import StoreEntry
 from pepip.uv.resolve import UvOptions, resolve_pins
 from pepip.venv.foreign import Foreign
-from pepip.venv.target import Target, open_target, pin_of_record
+from pepip.venv.target import OpenVenv, open_venv, pin_of_record
 
 __all__ = ["Adopted", "adopt"]
 
@@ -41,7 +41,7 @@ class Adopted:
 def adopt(locations: Locations, options: UvOptions, reporter: Reporter) -> Adopted:
     """Move every foreign distribution of the venv whose files are its artifact's into the store."""
     result = Adopted()
-    with open_target(locations, None, create=False, reporter=reporter) as target:
+    with open_venv(locations, None, create=False, reporter=reporter) as target:
         candidates = []
         for item in target.foreign:
             if item.editable:
@@ -76,7 +76,7 @@ def adopt(locations: Locations, options: UvOptions, reporter: Reporter) -> Adopt
     return result
 
 
-def _identify(target: Target, items: list[Foreign], options: UvOptions) -> dict[str, Pin]:
+def _identify(target: OpenVenv, items: list[Foreign], options: UvOptions) -> dict[str, Pin]:
     """The artifact ``uv pip install`` would install for each item's version (or URL); one
     that the given indexes do not have is left out (asked one by one when all at once fails)."""
     requests = [item.requirement if item.url else "%s==%s" % (item.name, item.version) for item in items]
@@ -99,7 +99,7 @@ def _identify(target: Target, items: list[Foreign], options: UvOptions) -> dict[
         return found
 
 
-def _entries(target: Target, pins: list[Pin], options: UvOptions, reporter: Reporter) -> dict[str, StoreEntry]:
+def _entries(target: OpenVenv, pins: list[Pin], options: UvOptions, reporter: Reporter) -> dict[str, StoreEntry]:
     """An entry per pin: found in the store, else stored now."""
     priority = target.tag_priority()
     found: dict[str, StoreEntry] = {}

@@ -3,7 +3,7 @@
 Every command that changes what a venv holds (install, sync, repair, adopt) ends here, so
 all of them share one order of steps, each taking the value the last returned: nothing in
 the venv changes before every entry the new manifest names is published, and the manifest
-is replaced last, atomically (``Target.record``).
+is replaced last, atomically (``OpenVenv.record``).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pepip.store.reserve import reserve_entries
 from pepip.uv.resolve import UvOptions, request_name, uninstall_from_venv
 from pepip.venv.foreign import Foreign
 from pepip.venv.plan import Plan, make_plan
-from pepip.venv.target import Target
+from pepip.venv.target import OpenVenv
 from pepip.venv.wiring import StoreAgain, recorded_files, wire_plan
 
 __all__ = ["apply_pins", "report_dry_run", "requested_names", "guard_foreign", "storing_again"]
@@ -31,7 +31,7 @@ def requested_names(requests: list[str]) -> set[str]:
 
 
 def apply_pins(
-    target: Target,
+    target: OpenVenv,
     pins: list[Pin],
     options: UvOptions,
     requests: list[str],
@@ -71,7 +71,7 @@ def apply_pins(
     return plan
 
 
-def storing_again(target: Target, options: UvOptions) -> StoreAgain:
+def storing_again(target: OpenVenv, options: UvOptions) -> StoreAgain:
     """How wiring gets a pin's entry back when another machine's prune took it meanwhile."""
     def store_again(pin: Pin) -> StoreEntry:
         ((_pin, entry),) = store_pins(target.locations, target.store, target.python, target.tag_priority(), [pin], options)
@@ -84,13 +84,13 @@ def _reserved(store: Store, venv: Path, plan: Plan) -> Plan:
     becomes missing, to be stored again (``pepip.store.reserve``)."""
     # The venv names what the plan removes until its manifest is replaced (or, if this
     # install fails, again): those stay listed too.
-    keep = [Path(record.site_dir).parent for record in plan.unchanged + plan.removed]
+    keep = [record.entry_dir for record in plan.unchanged + plan.removed]
     return plan.without_entries(reserve_entries(store, venv, keep, [entry.path for _pin, entry in plan.linked]))
 
 
-def guard_foreign(target: Target, distributions: Iterable[Foreign]) -> None:
+def guard_foreign(target: OpenVenv, distributions: Iterable[Foreign]) -> None:
     """Journal the files of distributions uv is about to remove (kept as hardlinked copies)."""
-    journal, site = target.changing(), target.interpreter.site_packages
+    journal, site = target.journal, target.interpreter.site_packages
     for item in distributions:
         dist_info = site / item.dist_info
         for path in recorded_files(site, item.dist_info):

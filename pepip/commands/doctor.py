@@ -18,7 +18,6 @@ from pepip.store.layout import Store
 from pepip.venv.target import is_pepips, moved_message
 from pepip.store.verify import Problem, verify_entries
 from pepip.venv.wiring import damaged_files, shared_paths
-from pepip_runtime.index import INDEX_FORMAT, INDEX_NAME
 
 __all__ = ["diagnose"]
 
@@ -49,7 +48,7 @@ def diagnose(locations: Locations) -> list[str]:
         return problems + ["the manifest of %s names no interpreter; run `pepip repair`" % venv]
     if interpreter.moved_from(venv) is not None:
         return problems + [moved_message(venv, interpreter.moved_from(venv))]
-    index = venv / INDEX_NAME
+    index = venv / pepip_runtime.INDEX_NAME
     if not _index_loads(index):  # the runtime says so at start-up, and sends the user here
         problems.append("the runtime index %s is missing or damaged; run `pepip repair`" % index)
     site = interpreter.site_packages
@@ -64,7 +63,7 @@ def diagnose(locations: Locations) -> list[str]:
     )
     # Bytecode of the venv's Python version is checked by the venv's interpreter.
     verified = verify_entries(
-        [entry for entry in (Path(record.site_dir).parent for record in manifest.dists)
+        [entry for entry in (record.entry_dir for record in manifest.dists)
          if (entry / ENTRY_FILE).is_file() and store.in_layout(entry)],
         {interpreter.cache_tag: python},
     )
@@ -88,10 +87,10 @@ def _record_problems(
     """What is wrong with one distribution of the venv: its entry, its venv files, its dist-info."""
     about = "%s %s:" % (record.name, record.version)
     problems = []
-    entry = Path(record.site_dir).parent
+    entry = record.entry_dir
     if not (entry / ENTRY_FILE).is_file():
         problems.append("%s store entry %s is missing; run `pepip repair`" % (about, entry))
-    elif not store.in_layout(entry) or not record.artifact:
+    elif not store.in_layout(entry):
         problems.append("%s linked from %s, an entry of an older pepip's store layout; run `pepip repair`" % (about, entry))
     else:
         differs = verified.get(entry, [])
@@ -126,4 +125,4 @@ def _index_loads(path: Path) -> bool:
         loaded = marshal.loads(path.read_bytes())
     except (OSError, ValueError, EOFError, TypeError):
         return False
-    return isinstance(loaded, tuple) and len(loaded) == 5 and loaded[0] == INDEX_FORMAT
+    return isinstance(loaded, tuple) and len(loaded) == 5 and loaded[0] == pepip_runtime.INDEX_FORMAT

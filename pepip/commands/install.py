@@ -23,7 +23,7 @@ from pepip.report import Reporter, plural
 from pepip.uv.requirement_files import looks_like_path
 from pepip.uv.resolutions import resolve_remembered
 from pepip.uv.resolve import UvOptions, check_request, install_editables, is_bare_name, parse_request
-from pepip.venv.target import Target, open_target, pin_of_record
+from pepip.venv.target import OpenVenv, open_venv, pin_of_record
 
 __all__ = ["InstallRequest", "install", "check_files", "check_options", "is_url_request", "is_vcs_request", "create_wired_venv"]
 
@@ -76,7 +76,7 @@ def install(locations: Locations, request: InstallRequest, reporter: Reporter) -
     )
     if any(is_vcs_request(text) for text in request.requirements):
         locations = locations.refreshed()  # a branch moves: uv says which commit it is now
-    with open_target(locations, request.python, create=not request.dry_run, reporter=reporter) as target:
+    with open_venv(locations, request.python, create=not request.dry_run, reporter=reporter) as target:
         if not policy.required and not local and not urls and _already_satisfied(target, request):
             if request.dry_run:
                 return _dry_run(target, target.current_pins(), frozenset(), reporter)
@@ -90,7 +90,7 @@ def install(locations: Locations, request: InstallRequest, reporter: Reporter) -
                 locations,
                 target.python,
                 target.interpreter.fields(),
-                target.store.base / "resolutions",
+                target.store.layout_root / "resolutions",
                 ["-e " + path for path in editables]
                 + [str(local[text]) if text in local else text for text in request.requirements],
                 request.requirement_files,
@@ -177,7 +177,7 @@ def _reinstalled(request: InstallRequest, resolved: Sequence[str]) -> frozenset[
     return names & {normalized(name) for name in request.reinstall_packages}
 
 
-def _dry_run(target: Target, pins: list[Pin], reinstall: frozenset[str], reporter: Reporter) -> Plan:
+def _dry_run(target: OpenVenv, pins: list[Pin], reinstall: frozenset[str], reporter: Reporter) -> Plan:
     """What installing ``pins`` would change, said and not done: the venv and the store stay."""
     plan = make_plan(
         pins, target.manifest.dists, target.store, target.tag_priority(), target.foreign, reinstall=reinstall
@@ -224,7 +224,7 @@ def _named_url(text: str, pins: Sequence[Pin]) -> str:
     raise PepipError("uv resolved no distribution for %s" % text)
 
 
-def _already_satisfied(target: Target, request: InstallRequest) -> bool:
+def _already_satisfied(target: OpenVenv, request: InstallRequest) -> bool:
     """True when the venv's pins satisfy every plain requirement: no resolver call needed.
 
     Requirements with extras, markers or URLs, requirement files, constraints (``-c``, or
@@ -256,7 +256,7 @@ def _already_satisfied(target: Target, request: InstallRequest) -> bool:
 
 
 def _chosen_pins(
-    target: Target, packages: Sequence[LockedPackage], policy: HashPolicy, reinstall: AbstractSet[str]
+    target: OpenVenv, packages: Sequence[LockedPackage], policy: HashPolicy, reinstall: AbstractSet[str]
 ) -> list[Pin]:
     """The resolution's pins, with what the venv has wherever uv resolved its version.
 
@@ -313,11 +313,11 @@ def _merged_requests(previous: list[str], new: tuple[str, ...]) -> list[str]:
     return [text for text in previous if not requested_names([text]) & new_names] + list(new)
 
 
-def _kept_pins(target: Target, resolved: Sequence[Pin]) -> list[Pin]:
+def _kept_pins(target: OpenVenv, resolved: Sequence[Pin]) -> list[Pin]:
     """What the venv has that the resolution does not name: kept as it is.
 
     Only the request is resolved, as ``uv pip install`` does: what the venv has is a
-    preference for the request's dependencies (``Target.preferences``), and everything
+    preference for the request's dependencies (``OpenVenv.preferences``), and everything
     else stays installed, from the artifact it was installed from, without asking the
     index for it again. So a distribution installed from a ``--find-links`` folder or
     another index does not stop a later install that lacks those options, and
@@ -333,7 +333,7 @@ def create_wired_venv(locations: Locations, python: str | None, reporter: Report
     """``pepip venv``: a new venv with nothing installed, wired to the store."""
     if locations.venv.exists():
         raise PepipError("%s already exists; remove it or pass another path" % locations.venv)
-    with open_target(locations, python) as target:
+    with open_venv(locations, python) as target:
         apply_pins(target, [], UvOptions(), [], Reporter(quiet=True))
     reporter.line(
         "Created %s for Python %s, wired to the store at %s"

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
-from pepip.venv.target import Target
+from pepip.venv.target import OpenVenv
 
 __all__ = ["Listed", "list_venv", "format_table", "format_json", "format_freeze"]
 
@@ -28,12 +27,12 @@ class Listed:
     url: str | None = None  # a direct reference's URL (a local project or archive, say)
 
 
-def list_venv(target: Target) -> list[Listed]:
+def list_venv(target: OpenVenv) -> list[Listed]:
     """Every distribution of the venv's site-packages, sorted by name."""
     found = [
         Listed(
-            record.name, record.version, "store", str(Path(record.site_dir).parent), None,
-            record.source.partition(" @ ")[2] or None,
+            record.name, record.version, "store", str(record.entry_dir), None,
+            record.url or None,
         )
         for record in target.manifest.dists
     ]

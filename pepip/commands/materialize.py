@@ -26,28 +26,27 @@ from pepip.report import Reporter, plural
 from pepip.store.entries import read_record
 from pepip.store.registry import forget_venv
 from pepip.venv.journal import Journal
-from pepip.venv.target import open_target
-from pepip_runtime.index import INDEX_NAME
+from pepip.venv.target import open_venv
 
 __all__ = ["materialize"]
 
 
 def materialize(locations: Locations, reporter: Reporter) -> int:
     """Copy every distribution of the venv out of the store; return how many."""
-    with open_target(locations, None, create=False, reporter=reporter) as target:
+    with open_venv(locations, None, create=False, reporter=reporter) as target:
         if not target.intact:
             raise PepipError(
                 "pip or uv removed or replaced a distribution of %s; run `pepip repair --venv %s` "
                 "first" % (target.venv, target.venv)
             )
-        journal = target.changing()
+        journal = target.journal
         site = target.interpreter.site_packages
         with target.store.locked():  # prune must not take an entry while it is copied
             for record in target.manifest.dists:
                 _copy_site_files(site, record, journal)
                 _own_venv_files(site, record, journal)
         runtime = [site / "pepip_runtime", site / pepip_runtime.PTH_NAME, site / pepip_runtime.START_NAME]
-        for path in [*runtime, manifest_path(target.venv), target.venv / INDEX_NAME]:
+        for path in [*runtime, manifest_path(target.venv), target.venv / pepip_runtime.INDEX_NAME]:
             journal.guard(path)  # moved to the backup, deleted when the change commits
     forget_venv(target.store, target.venv)
     count = len(target.manifest.dists)
@@ -57,7 +56,7 @@ def materialize(locations: Locations, reporter: Reporter) -> int:
 
 def _copy_site_files(site: Path, record: DistRecord, journal: Journal) -> None:
     """Copy what the entry puts in site-packages (the rows of ``site/`` in its RECORD)."""
-    entry = Path(record.site_dir).parent
+    entry = record.entry_dir
     try:
         rows = read_record(entry / "meta" / record.dist_info / "RECORD")
     except OSError:

@@ -24,9 +24,10 @@ from pepip.report import Reporter, plural, warn
 from pepip.uv.resolve import UvOptions, forget_cached
 from pepip.store.layout import Store
 from pepip.store.trash import Trash
-from pepip.venv.target import Target, open_target, pin_of_record
+from pepip.venv.target import OpenVenv, open_venv, pin_of_record
 from pepip.store.verify import Problem, verify_entries
 from pepip.venv.wiring import damaged_files, shared_paths
+from pepip.users import user_name
 
 __all__ = ["repair", "repair_target", "fix_store", "quarantine"]
 
@@ -34,7 +35,7 @@ __all__ = ["repair", "repair_target", "fix_store", "quarantine"]
 def quarantine(store: Store, entry: Path) -> None:
     """Take a damaged entry out of the store in one rename, then delete it."""
     if not store.owns(entry):
-        layer = next((layer for layer in store.bases if layer.owns(entry)), None)
+        layer = next((layer for layer in store.base_stores if layer.owns(entry)), None)
         raise PepipError(
             "store entry %s is damaged and is in the read-only base store %s; ask its admin to "
             "run `pepip store verify --fix` there" % (entry, layer.root if layer else entry.parent)
@@ -60,12 +61,12 @@ def _take_out_damaged(locations: Locations, store: Store, entry: Path) -> None:
 
 def _owner(store: Store, entry: Path) -> str:
     try:
-        return fsops.user_name(stat_below(entry, store.root).st_uid)
+        return user_name(stat_below(entry, store.root).st_uid)
     except (OSError, NotInStore):
         return "another user"
 
 
-def repair_target(target: Target, options: UvOptions, reporter: Reporter) -> Plan:
+def repair_target(target: OpenVenv, options: UvOptions, reporter: Reporter) -> Plan:
     """Re-store every missing or damaged entry the venv's manifest names.
 
     Applying the venv's own pins also puts back the runtime's loader files and registers a
@@ -74,7 +75,7 @@ def repair_target(target: Target, options: UvOptions, reporter: Reporter) -> Pla
     broken = 0
     site = target.interpreter.site_packages
     verified = verify_entries(  # bytecode of the venv's version checked by its interpreter
-        [entry for entry in (Path(record.site_dir).parent for record in target.manifest.dists)
+        [entry for entry in (record.entry_dir for record in target.manifest.dists)
          if entry.is_dir() and target.store.in_layout(entry)],
         {target.interpreter.cache_tag: target.python},
     )
@@ -83,11 +84,11 @@ def repair_target(target: Target, options: UvOptions, reporter: Reporter) -> Pla
         shared = shared_paths(site, (name for name in dist_infos if name != record.dist_info))
         damaged = damaged_files(site, record.dist_info, shared)
         for path in damaged:  # gone or changed by hand: moved aside, linked again below
-            target.changing().guard(path)
+            target.journal.guard(path)
         broken += bool(damaged)
-        entry = Path(record.site_dir).parent
-        if not entry.is_dir() or not target.store.in_layout(entry) or not record.artifact:
-            broken += 1  # gone, or wired by an older pepip: linked anew from this layout
+        entry = record.entry_dir
+        if not entry.is_dir() or not target.store.in_layout(entry):
+            broken += 1  # gone, or in an older store layout: linked anew from this one
         elif verified.get(entry):
             _take_out_damaged(target.locations, target.store, entry)
             broken += 1
@@ -111,7 +112,7 @@ def _all(count: int) -> str:
 
 def repair(locations: Locations, options: UvOptions, reporter: Reporter) -> Plan:
     """``pepip repair``: the venv at ``locations.venv``."""
-    with open_target(locations, None, create=False, reporter=reporter) as target:
+    with open_venv(locations, None, create=False, reporter=reporter) as target:
         return repair_target(target, options, reporter)
 
 
@@ -132,7 +133,7 @@ def fix_store(
                 refused.append(error)
                 kept.add(entry)
     for venv, manifest in users.live.items():
-        named = {Path(record.site_dir).parent for record in manifest.dists}
+        named = {record.entry_dir for record in manifest.dists}
         if not named.intersection(damaged) or named & kept:
             continue  # intact, or it needs an entry only its owner can take out
         if not fsops.owned(venv):  # repairing runs its interpreter: never another user's
@@ -142,7 +143,7 @@ def fix_store(
             )
             continue
         reporter.line("Re-storing for %s" % venv)
-        with open_target(dataclasses.replace(locations, venv=venv), None, create=False) as target:
+        with open_venv(dataclasses.replace(locations, venv=venv), None, create=False) as target:
             repair_target(target, options, reporter)
     if refused:
         more = " (and %s of other users)" % plural(len(refused) - 1, "more entry", "more entries") if len(refused) > 1 else ""

@@ -27,7 +27,7 @@ from pepip.uv.resolutions import resolve_remembered
 from pepip.uv.project import PROJECT_FILES, Project, read_project
 from pepip.uv.resolve import UvOptions, export_lock, install_editables
 from pepip.venv.foreign import Foreign
-from pepip.venv.target import Target, open_target
+from pepip.venv.target import OpenVenv, open_venv
 
 __all__ = ["sync", "find_sync_file", "SYNC_FILES"]
 
@@ -72,7 +72,7 @@ def sync(
     policy = read_hash_policy(
         files + options.constraints, options.require_hashes or hashes_required(locations), locations.project_dir
     )
-    with open_target(locations, python, reporter=reporter) as target:
+    with open_venv(locations, python, reporter=reporter) as target:
         fingerprint = _fingerprint(target, files, options, lock_check, project)
         if (
             target.manifest.sync == fingerprint
@@ -89,7 +89,7 @@ def sync(
                 sources = [exported]
                 fingerprint = _fingerprint(target, files, options, lock_check, project)  # uv may have locked again
             resolution = resolve_remembered(
-                locations, target.python, target.interpreter.fields(), target.store.base / "resolutions",
+                locations, target.python, target.interpreter.fields(), target.store.layout_root / "resolutions",
                 [], sources, target.preferences(), options, target.store.owner, stored=target.stored,
             )
         pins = choose_pins(resolution.packages, target.tag_priority(), policy)
@@ -118,7 +118,7 @@ def _project_of(files: tuple[Path, ...]) -> Project | None:
     return None
 
 
-def _editable_of(target: Target, project: Project) -> Foreign | None:
+def _editable_of(target: OpenVenv, project: Project) -> Foreign | None:
     """The venv's editable install of ``project`` from its directory, if it is up to date:
     built after the last change to its ``pyproject.toml``, ``setup.py`` or ``setup.cfg``
     (the files whose change makes ``uv sync`` build it again)."""
@@ -141,7 +141,7 @@ def _editable_of(target: Target, project: Project) -> Foreign | None:
 
 
 def _fingerprint(
-    target: Target, files: tuple[Path, ...], options: UvOptions, lock_check: str, project: Project | None
+    target: OpenVenv, files: tuple[Path, ...], options: UvOptions, lock_check: str, project: Project | None
 ) -> str:
     """What the sync depends on: every file uv reads (included ones too; for a ``uv.lock``
     the project's ``pyproject.toml``, whose change makes the lock stale), the local paths and
@@ -158,11 +158,11 @@ def _fingerprint(
     return digest.hexdigest()[:32]
 
 
-def _as_last_synced(target: Target) -> bool:
+def _as_last_synced(target: OpenVenv) -> bool:
     """True when every distribution the manifest names is still wired and stored (its entry:
     a metapackage's has no ``site`` directory)."""
     present = set(os.listdir(target.interpreter.site_packages))
     return all(
-        record.dist_info in present and os.path.isdir(Path(record.site_dir).parent)
+        record.dist_info in present and os.path.isdir(record.entry_dir)
         for record in target.manifest.dists
     )

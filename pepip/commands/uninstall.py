@@ -21,7 +21,7 @@ from pepip.locations import Locations
 from pepip.manifest import DistRecord
 from pepip.report import Reporter, plural
 from pepip.uv.resolve import UvOptions, parse_request, uninstall_from_venv
-from pepip.venv.target import open_target
+from pepip.venv.target import open_venv
 from pepip.venv.wiring import relink_incomplete, unlink_record
 
 __all__ = ["uninstall"]
@@ -34,7 +34,7 @@ def uninstall(locations: Locations, names: list[str], reporter: Reporter) -> lis
     for name in names:
         if str(parse_request(name)) != parse_request(name).name:
             raise PepipError("uninstall takes package names, not `%s`" % name)
-    with open_target(locations, None, create=False, reporter=reporter) as target:
+    with open_venv(locations, None, create=False, reporter=reporter) as target:
         installed = {record.name: record for record in target.manifest.dists}
         foreign = {item.name: item for item in target.foreign}
         wanted = list(dict.fromkeys(normalized(name) for name in names))
@@ -55,7 +55,7 @@ def uninstall(locations: Locations, names: list[str], reporter: Reporter) -> lis
             return []
         with target.store.locked():
             for record in removed:
-                unlink_record(target.interpreter, record, target.changing())
+                unlink_record(target.interpreter, record, target.journal)
             if reinstalled:
                 guard_foreign(target, reinstalled)
                 uninstall_from_venv(target.locations.uv, target.python, [item.name for item in reinstalled])

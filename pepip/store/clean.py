@@ -21,12 +21,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from pepip import fsops
 from pepip.dirhandle import DirHandle, NotInStore
 from pepip.errors import PepipError
 from pepip.store.layout import Store
 from pepip.store.registry import records_elsewhere, scan_registry
 from pepip.store.trash import may_remove
+from pepip.users import user_name
 
 __all__ = ["CleanResult", "StoreUsers", "clean_store", "store_users"]
 
@@ -64,7 +64,7 @@ class CleanResult:
         owners = set()
         for path in self.kept:
             try:
-                owners.add(fsops.user_name(os.lstat(path).st_uid))
+                owners.add(user_name(os.lstat(path).st_uid))
             except OSError:
                 owners.add("an unknown user")
         return sorted(owners)
@@ -91,10 +91,10 @@ def clean_store(store: Store) -> CleanResult:
         return result
     try:
         with DirHandle.open(store.root, below=store.root) as root:
-            if store.base.is_dir() and not os.path.islink(store.base):
+            if store.layout_root.is_dir() and not os.path.islink(store.layout_root):
                 with store.locked(exclusive=True):
                     for name in root.names():
-                        _clean(root, name, result, keep=("lock",) if name == store.base.name else ())
+                        _clean(root, name, result, keep=("lock",) if name == store.layout_root.name else ())
             for name in root.names():  # the lock file, and what was made meanwhile
                 _clean(root, name, result)
     except OSError as error:

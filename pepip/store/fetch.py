@@ -76,10 +76,9 @@ def store_pins(
 def _located(
     locations: Locations, python: Path, priority: dict[str, int], pins: Sequence[Pin], options: UvOptions
 ) -> list[Pin]:
-    """``pins`` with their artifacts: a pin from a manifest of an older pepip names none, and
-    one an offline resolution took from the store may name its wheel by file name alone
-    (``Artifact.located``), so uv is asked which artifact its exact version (or URL) means,
-    without dependencies."""
+    """``pins`` with their artifacts located: one an offline resolution took from the store
+    may name its wheel by file name alone (``Artifact.located``), so uv is asked which
+    artifact its exact version means, without dependencies."""
     unknown = [pin for pin in pins if pin.artifact is None or not pin.artifact.located]
     if not unknown:
         return list(pins)

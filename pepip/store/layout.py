@@ -19,14 +19,16 @@ from typing import Final, Iterator
 
 from pepip import fsops
 from pepip.dirhandle import DirHandle, NotInStore, stat_below
-from pepip.artifacts import NormalizedName, Pin, expand_tags
+from pepip.artifacts import NormalizedName, Pin
 from pepip.store.entries import ENTRY_FILE, parse_facts
 from pepip.errors import PepipError
 from pepip.locations import DEFAULT_REGISTRATION_TTL, Locations
 from pepip.locking import flock_waiting
 from pepip.report import warn
 from pepip.store.native import NativeReach
+from pepip.tag_sets import expand_tags
 from pepip.sharing import Sharing, detect_sharing, machine_id
+from pepip.users import is_running_user, user_name
 
 __all__ = ["Store", "StoreEntry", "STORE_VERSION", "read_entry", "entry_present", "iter_entries", "iter_dirs", "iter_links", "open_entry_dir"]
 
@@ -75,18 +77,18 @@ class Store:
     def __init__(
         self,
         root: Path,
-        bases: tuple[Path, ...] = (),
+        base_stores: tuple[Path, ...] = (),
         machine: str = "",
         registration_ttl: float = DEFAULT_REGISTRATION_TTL,
         prune_grace: float | None = None,
         shared_setting: str = "",
     ) -> None:
         self.root = root
-        self.base = root / STORE_VERSION
-        self.entries_dir = self.base / "entries"
-        self.tmp_dir = self.base / "tmp"
-        self.venvs_dir = self.base / "venvs"
-        self.bases = tuple(Store(path) for path in bases)  # read-only layers, searched after
+        self.layout_root = root / STORE_VERSION  # this layout version's directories are below it
+        self.entries_dir = self.layout_root / "entries"
+        self.tmp_dir = self.layout_root / "tmp"
+        self.venvs_dir = self.layout_root / "venvs"
+        self.base_stores = tuple(Store(path) for path in base_stores)  # read-only layers, searched after
         self.machine = machine or machine_id()
         self.registration_ttl = registration_ttl
         self._prune_grace = prune_grace
@@ -108,9 +110,7 @@ class Store:
         """Whether files of ``uid`` in the store are this process's own: the running
         user's, and for root in a user's personal store that user's (root gives them its
         records: its next command must find them its own)."""
-        if not hasattr(os, "geteuid"):
-            return True
-        return uid == os.geteuid() or (self.owner is not None and uid == self.owner[0])
+        return is_running_user(uid) or (self.owner is not None and uid == self.owner[0])
 
     @classmethod
     def of(cls, locations: Locations) -> Store:
@@ -141,7 +141,7 @@ class Store:
 
     def layers(self) -> tuple[Store, ...]:
         """This store, then its base stores: the order lookups search them in."""
-        return (self, *self.bases)
+        return (self, *self.base_stores)
 
     def in_layout(self, entry: Path) -> bool:
         """Whether ``entry`` is an entry of this layout, in this store or a base store (not
@@ -167,7 +167,7 @@ class Store:
 
     def ensure(self) -> None:
         """Create the layout; a store that cannot be written is a user error."""
-        for layer in self.bases:
+        for layer in self.base_stores:
             if not layer.entries_dir.is_dir():
                 raise PepipError(
                     "the base store %s holds no pepip store (no %s); fix PEPIP_BASE_STORES"
@@ -180,7 +180,7 @@ class Store:
                     "they can rename its %s/ with every entry in it; its owner should run "
                     "`chmod +t %s`" % (self.root, STORE_VERSION, self.root)
                 )
-            for directory in (self.base, self.entries_dir, self.tmp_dir, self.venvs_dir, *self._other_dirs()):
+            for directory in (self.layout_root, self.entries_dir, self.tmp_dir, self.venvs_dir, *self._other_dirs()):
                 fsops.make_shared_dir(directory)
                 if self.owner is not None:
                     with DirHandle.open(directory, below=self.root) as made:
@@ -193,7 +193,7 @@ class Store:
                     if not tag.exists():
                         raise  # else a teammate wrote it first, in a root with the sticky bit
             # Not in tmp/: `store prune` empties that, and would pull the probe from under us.
-            probe, probe_path = fsops.make_temp_file(self.base, ".probe-")
+            probe, probe_path = fsops.make_temp_file(self.layout_root, ".probe-")
             os.close(probe)
             os.unlink(probe_path)
             self._report_old_layouts()
@@ -227,7 +227,7 @@ class Store:
         sharing = self.sharing
         if not sharing.shared:
             return
-        said = self.base / "machines" / self.machine
+        said = self.layout_root / "machines" / self.machine
         if said.exists():
             return
         how = "PEPIP_SHARED_STORE says so" if sharing.declared else "it is on %s" % (sharing.fs_type or "a network filesystem")
@@ -251,7 +251,7 @@ class Store:
 
     def _other_dirs(self) -> tuple[Path, ...]:
         """Directories other modules keep their files in; made here so they are shared ones."""
-        return tuple(self.base / name for name in ("resolutions", "interpreters", "venv-templates"))
+        return tuple(self.layout_root / name for name in ("resolutions", "interpreters", "venv-templates"))
 
     @contextmanager
     def locked(self, exclusive: bool = False) -> Iterator[None]:
@@ -261,7 +261,7 @@ class Store:
         linked, so prune never sees a published entry that a venv is about to use. Where the
         filesystem offers no locks (some network shares), pepip warns and goes on unlocked.
         """
-        fd = _open_lock(self.base / "lock")
+        fd = _open_lock(self.layout_root / "lock")
         try:
             if self.owner is not None and os.fstat(fd).st_uid == 0:
                 os.fchown(fd, *self.owner)
@@ -408,7 +408,7 @@ def _check_guarded(directory: DirHandle) -> None:
     mode = stat.S_IMODE(info.st_mode)
     if not mode & (stat.S_IWGRP | stat.S_IWOTH) or mode & stat.S_ISVTX:
         return
-    if info.st_uid == os.geteuid():
+    if is_running_user(info.st_uid):
         try:
             directory.chmod(mode | stat.S_ISVTX)
         except OSError:
@@ -416,7 +416,7 @@ def _check_guarded(directory: DirHandle) -> None:
         return
     if directory.fd is not None and os.fstatvfs(directory.fd).f_flag & os.ST_RDONLY:
         return  # a read-only mount: nobody renames anything in it
-    owner = fsops.user_name(info.st_uid)
+    owner = user_name(info.st_uid)
     raise PepipError(
         "others may write the store directory %s, which lacks the sticky bit, so any of them "
         "could replace the entries in it; its owner %s or the store's admin should run "

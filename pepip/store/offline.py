@@ -29,7 +29,8 @@ from pathlib import Path
 from typing import AbstractSet, Final, Mapping
 
 from pepip import fsops
-from pepip.artifacts import Artifact, expand_tags, identity_key
+from pepip.artifacts import Artifact, identity_key
+from pepip.tag_sets import expand_tags
 from pepip.errors import PepipError
 from pepip.manifest import manifest_path, read_manifest
 from pepip.store.layout import Store, iter_entries, read_entry
@@ -114,7 +115,7 @@ def _recorded_artifacts(store: Store, wanted: AbstractSet[str]) -> dict[str, Art
             if record.artifact:
                 note(Artifact.from_text(record.artifact))
     for layer in store.layers():
-        for artifact in remembered_artifacts(layer.base / "resolutions"):
+        for artifact in remembered_artifacts(layer.layout_root / "resolutions"):
             if len(found) == len(wanted):
                 return found
             note(artifact)

@@ -35,6 +35,7 @@ from pepip.store.inventory import tree_bytes
 from pepip.store.registry import forget_record, forget_venv, scan_registry
 from pepip.store.layout import Store, iter_entries
 from pepip.store.trash import Trash, may_remove
+from pepip.users import user_name
 
 __all__ = ["PruneResult", "prune"]
 
@@ -55,9 +56,9 @@ class PruneResult:
 def prune(store: Store, dry_run: bool) -> PruneResult:
     """Remove unused entries, temp leftovers and registry records of deleted venvs."""
     result = PruneResult()
-    if not store.base.is_dir():
+    if not store.layout_root.is_dir():
         return result
-    if not dry_run and _read_only_mount(store.base):
+    if not dry_run and _read_only_mount(store.layout_root):
         raise PepipError(
             "the store %s is on a read-only filesystem, so prune cannot remove anything; run it "
             "where the store is mounted read-write (`--dry-run` shows what it would remove)" % store.root
@@ -138,7 +139,7 @@ def _uid(info: os.stat_result | None) -> int:
 def _owner(store: Store, path: Path) -> str:
     """The name of ``path``'s owner, for the warning."""
     info = _stat(store, path)
-    return "an unknown user" if info is None else fsops.user_name(info.st_uid)
+    return "an unknown user" if info is None else user_name(info.st_uid)
 
 
 def _size(path: Path) -> int:

@@ -192,10 +192,6 @@ def records_elsewhere(store: Store, now: float | None = None) -> list[Record]:
     ]
 
 
-def _mine(store: Store, uid: int) -> bool:
-    return store.acts_for(uid)
-
-
 def is_registered(store: Store, venv: Path) -> bool:
     """Whether ``venv`` on this machine has a record of the running user's, or of the
     venv's owner (root's ``doctor`` on a member's venv finds the member's record)."""
@@ -213,7 +209,7 @@ def is_registered(store: Store, venv: Path) -> bool:
 
 def _own_record(store: Store, venv: Path) -> Record | None:
     for record in _records(store):
-        if record.venv == venv and record.machine == store.machine and _mine(store, record.uid):
+        if record.venv == venv and record.machine == store.machine and store.acts_for(record.uid):
             return record
     return None
 
@@ -257,7 +253,7 @@ def register_venv(store: Store, venv: Path, entries: Iterable[Path] = ()) -> Non
     except FileNotFoundError:
         info = None
     old, previous = "", None
-    if info is not None and _mine(store, info.st_uid) and stat.S_ISREG(info.st_mode):
+    if info is not None and store.acts_for(info.st_uid) and stat.S_ISREG(info.st_mode):
         old = path.read_text(encoding="utf-8", errors="replace")
         previous = _parse(old, path, info)
     elif info is not None:
@@ -399,10 +395,10 @@ def scan_registry(store: Store, now: float | None = None) -> Registry:
             registry.gone.append(venv)
         else:
             registry.live[venv] = manifest
-            registry.linked[venv] = {store.canonical(Path(record.site_dir).parent) for record in manifest.dists}
+            registry.linked[venv] = {store.canonical(record.entry_dir) for record in manifest.dists}
     return registry
 
 
 def _answerable(store: Store, venv: Path, records: list[Record]) -> bool:
     """Whether the running user answers for ``venv``: a record of it or the venv is theirs."""
-    return any(_mine(store, record.uid) for record in records) or fsops.owned(venv)
+    return any(store.acts_for(record.uid) for record in records) or fsops.owned(venv)

@@ -32,6 +32,7 @@ from pepip.store.entries import (
 from pepip.errors import PepipError
 from pepip.store.layout import Store, StoreEntry, read_entry
 from pepip.store.publish import publish_entry
+from pepip.tag_sets import compress_tags
 
 __all__ = ["add_staged", "wheel_tags"]
 
@@ -215,20 +216,8 @@ def _is_bytecode(parts: list[str]) -> bool:
 
 def wheel_tags(dist_info: Path) -> str:
     """The WHEEL file's tags compressed into one tag-set string (``py2.py3-none-any``)."""
-    interpreters: list[str] = []
-    abis: list[str] = []
-    platforms: list[str] = []
-    for line in (dist_info / "WHEEL").read_text(encoding="utf-8").splitlines():
-        key, _, value = line.partition(":")
-        if key.strip() != "Tag":
-            continue
-        interpreter, abi, platform = value.strip().split("-")
-        for seen, item in ((interpreters, interpreter), (abis, abi), (platforms, platform)):
-            if item not in seen:
-                seen.append(item)
-    if not interpreters:
-        return "py3-none-any"
-    return "-".join(".".join(items) for items in (interpreters, abis, platforms))
+    fields = (line.partition(":") for line in (dist_info / "WHEEL").read_text(encoding="utf-8").splitlines())
+    return compress_tags(value.strip() for key, _, value in fields if key.strip() == "Tag")
 
 
 def _move_bytecode(

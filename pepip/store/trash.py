@@ -16,6 +16,7 @@ from pathlib import Path
 
 from pepip.dirhandle import DirHandle, NotInStore
 from pepip.store.layout import Store
+from pepip.users import is_running_user, running_as_root
 
 __all__ = ["Trash", "may_remove"]
 
@@ -23,7 +24,7 @@ __all__ = ["Trash", "may_remove"]
 def may_remove(uid: int) -> bool:
     """Whether this process may take out what ``uid`` owns: its owner, or root (or anyone
     where there are no owners: Windows)."""
-    return not hasattr(os, "geteuid") or os.geteuid() in (0, uid)
+    return is_running_user(uid) or running_as_root()
 
 
 class Trash:

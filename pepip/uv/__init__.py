@@ -4,5 +4,5 @@ offered beside the indexes (``installed``: the venv's distributions; ``stored``:
 the store's builds).
 
 Below the store, the venvs and the commands: it takes paths and values, never a ``Store`` or a
-``Target``.
+``OpenVenv``.
 """

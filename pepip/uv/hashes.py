@@ -15,7 +15,6 @@ path.
 from __future__ import annotations
 
 import re
-import sys
 from pathlib import Path
 from typing import Final, Sequence
 
@@ -37,13 +36,10 @@ def hashes_required(locations: Locations) -> bool:
         return True
     if not locations.uv_config_files:
         return False
-    if sys.version_info >= (3, 11):  # imported only when there is a file to read
-        import tomllib
-    else:  # pragma: no cover - the stdlib's tomllib is tomli
-        import tomli as tomllib
+    from pepip import toml  # imported only when there is a file to read
     for path in locations.uv_config_files:
         try:
-            data = tomllib.loads(path.read_text(encoding="utf-8-sig"))  # uv takes a BOM
+            data = toml.loads(path.read_text(encoding="utf-8-sig"))  # uv takes a BOM
         except (OSError, ValueError) as error:
             raise PepipError("cannot read uv's configuration %s: %s" % (path, error)) from None
         if path.name == "pyproject.toml":

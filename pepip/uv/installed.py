@@ -7,7 +7,7 @@ another index, a folder the command does not name, a URL or an editable project)
 not fetched again. ``uv pip compile`` knows no venv; pepip tells it by writing, per
 installed distribution, a wheel that holds only its dist-info (the installed ``METADATA``:
 same name, version and dependencies) into a ``--find-links`` folder of the resolution. The
-venv's versions are also the resolution's preferences (``Target.preferences``), so uv picks
+venv's versions are also the resolution's preferences (``OpenVenv.preferences``), so uv picks
 the installed version unless the request needs another. Under ``--upgrade`` uv drops the
 preferences but still counts what is installed as a candidate: a newer version from an
 index replaces it, an installed version newer than any the indexes offer stays. The

@@ -7,7 +7,6 @@ project without either is virtual (its dependencies only), as is one with ``pack
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -31,12 +30,9 @@ class Project:
 
 def read_project(pyproject: Path) -> Project | None:
     """The project ``pyproject`` describes if uv would install it, else ``None``."""
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - the stdlib's tomllib is tomli
-        import tomli as tomllib
+    from pepip import toml
     try:
-        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+        data = toml.loads(pyproject.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return None
     except (OSError, ValueError, UnicodeDecodeError) as error:

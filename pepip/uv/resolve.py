@@ -18,7 +18,7 @@ from pepip.artifacts import LockedPackage, NormalizedName, Pin, normalized, read
 from pepip.errors import PepipError
 from pepip.uv_cache import usable
 from pepip.locations import UvProgram
-from pepip.report import plural, stderr_line
+from pepip.report import plural, printable, stderr_line
 from pepip.uv.installed import Installed, without_offered, write_offers
 from pepip.uv.stored import StoredBuild, with_stored, write_stored_offers
 
@@ -358,8 +358,7 @@ def _uv_summary(stderr: str) -> tuple[str, bool]:
 def _one_line(text: str) -> str:
     """Without control characters, uv's ``(os error N)`` and the bulk of a megabyte-long word."""
     text = re.sub(r" \(os error \d+\)", "", text)
-    text = "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
-    return _LONG_WORD.sub(lambda match: match.group()[:80] + "...", text)
+    return _LONG_WORD.sub(lambda match: match.group()[:80] + "...", printable(text))
 
 
 def create_venv(uv: UvProgram | Path, venv: Path, python: str | None) -> None:

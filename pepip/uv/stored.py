@@ -27,7 +27,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, Mapping, Sequence
 
-from pepip.artifacts import Artifact, LockedPackage, NormalizedName, expand_tags, normalized
+from pepip.artifacts import Artifact, LockedPackage, NormalizedName, normalized
+from pepip.tag_sets import expand_tags
 from pepip.uv.installed import wheel_name, write_offer_wheel
 
 if TYPE_CHECKING:

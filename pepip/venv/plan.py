@@ -94,8 +94,8 @@ def make_plan(
             and pin.name not in reinstall
             and record.source == pin.spec
             and pin_of_record(record).identity == pin.identity
-            and store.in_layout(Path(record.site_dir).parent)
-            and os.path.isdir(Path(record.site_dir).parent)
+            and store.in_layout(record.entry_dir)
+            and os.path.isdir(record.entry_dir)
         ):
             unchanged.append(record)
             continue

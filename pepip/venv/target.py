@@ -29,19 +29,21 @@ from pepip.store.registry import register_venv, renew_registration
 from pepip.report import Reporter
 from pepip.uv.installed import Installed
 from pepip.venv.templates import check_venv_python, make_venv
+from pepip.users import running_as_root
 from pepip_runtime.lookup import owned
 
 if TYPE_CHECKING:
     from pepip.uv.stored import StoredBuild
 
 __all__ = [
-    "Target", "open_target", "existing_target", "moved_message", "pin_of_record", "environment_line", "is_pepips",
+    "OpenVenv", "open_venv", "existing_venv", "moved_message", "pin_of_record", "environment_line", "is_pepips",
 ]
 
 
 @dataclass
-class Target:
-    """A venv with its interpreter, current manifest and the store it is wired to."""
+class OpenVenv:
+    """A venv a command has opened (``open_venv``, or ``existing_venv`` to read it) with its
+    interpreter, current manifest and the store it is wired to; commands call it ``target``."""
 
     locations: Locations
     store: Store
@@ -51,16 +53,18 @@ class Target:
     manifest: Manifest
     foreign: list[Foreign] = field(default_factory=list)  # what pip or uv installed
     intact: bool = True  # False when pip or uv removed or replaced a distribution the manifest names
-    journal: Journal | None = None  # the running transaction of a command that changes the venv
+    _journal: Journal | None = field(default=None, repr=False)  # set by open_venv
     _priority: dict[str, int] | None = field(default=None, repr=False)
     # Names the manifest gives whose dist-info pip or uv installed again (now in ``foreign``).
     replaced: frozenset[str] = frozenset()
 
-    def changing(self) -> Journal:
-        """The journal every change to the venv goes through."""
-        if self.journal is None:
-            raise RuntimeError("the venv was not opened with open_target")
-        return self.journal
+    @property
+    def journal(self) -> Journal:
+        """The running transaction every change to the venv goes through (a venv opened
+        for reading, by ``existing_venv``, has none)."""
+        if self._journal is None:
+            raise RuntimeError("the venv was not opened with open_venv")
+        return self._journal
 
     def record(self, requests: Sequence[str], dists: Sequence[DistRecord], sync: str) -> None:
         """Write what the venv now holds: its manifest (only files whose content changes),
@@ -68,8 +72,8 @@ class Target:
         record of the entries it uses (a failed command leaves the intent that
         ``reserve_entries`` wrote). Every command that changes the venv ends here."""
         manifest = Manifest(self.interpreter.fields(), list(requests), list(dists), sync, _preloads(dists))
-        write_manifest(self.venv, manifest, self.changing())
-        register_venv(self.store, self.venv, [Path(record.site_dir).parent for record in dists])
+        write_manifest(self.venv, manifest, self.journal)
+        register_venv(self.store, self.venv, [record.entry_dir for record in dists])
         self.manifest = manifest
 
     def current_pins(self) -> list[Pin]:
@@ -79,7 +83,7 @@ class Target:
     def tag_priority(self) -> dict[str, int]:
         """Wheel tag -> rank for the venv's interpreter (0 is the most preferred)."""
         if self._priority is None:
-            self._priority = self.interpreter.tag_priority(self.store.base / "interpreters", self.store.owner)
+            self._priority = self.interpreter.tag_priority(self.store.layout_root / "interpreters", self.store.owner)
         return self._priority
 
     def preferences(self) -> list[Pin]:
@@ -113,7 +117,7 @@ class Target:
 
 def _preloads(records: Sequence[DistRecord]) -> dict[str, tuple[str, ...]]:
     """Native libraries each distribution needs from the venv's other distributions."""
-    entries = {record.name: read_entry(Path(record.site_dir).parent) for record in records}
+    entries = {record.name: read_entry(record.entry_dir) for record in records}
     preloads = {}
     for name, entry in entries.items():
         if entry.native is None:
@@ -126,16 +130,12 @@ def _preloads(records: Sequence[DistRecord]) -> dict[str, tuple[str, ...]]:
 
 
 def pin_of_record(record: DistRecord) -> Pin:
-    """The pin a manifest record was installed for (no artifact in an older pepip's manifest)."""
-    name, _, url = record.source.partition(" @ ")
-    try:
-        artifact = Artifact.from_text(record.artifact) if record.artifact else None
-    except ValueError:
-        artifact = None  # a manifest edited by hand: uv is asked again which artifact it means
-    return Pin(NormalizedName(record.name), record.version, url or None, artifact)
+    """The pin a manifest record was installed for (``read_manifest`` checked its artifact)."""
+    artifact = Artifact.from_text(record.artifact)
+    return Pin(NormalizedName(record.name), record.version, record.url or None, artifact)
 
 
-def _load(locations: Locations, store: Store) -> Target:
+def _load(locations: Locations, store: Store) -> OpenVenv:
     venv = locations.venv
     python = venv_python(venv)
     manifest = read_manifest(venv)
@@ -160,7 +160,7 @@ def _load(locations: Locations, store: Store) -> Target:
     foreign = scan_foreign(site, {record.dist_info for record in kept})
     replaced = frozenset(item.name for item in foreign if item.name in lost)
     renew_registration(store, venv)  # another machine's prune counts it for the TTL from now
-    return Target(locations, store, venv, python, interpreter, manifest, foreign, intact, replaced=replaced)
+    return OpenVenv(locations, store, venv, python, interpreter, manifest, foreign, intact, replaced=replaced)
 
 
 def is_pepips(site: Path, dist_info: str) -> bool:
@@ -179,7 +179,7 @@ def _no_venv(venv: Path) -> PepipError:
     return PepipError("no venv at %s; create one with `pepip venv` or pass --venv" % venv)
 
 
-def existing_target(locations: Locations) -> Target:
+def existing_venv(locations: Locations) -> OpenVenv:
     """A venv that must exist already, for reading (list, freeze)."""
     venv = locations.venv
     store = Store.of(locations)
@@ -194,7 +194,7 @@ def existing_target(locations: Locations) -> Target:
 def _refuse_as_root(venv: Path) -> None:
     """Root changes nothing in another user's venv: the files would be root's, and the
     venv's owner could no longer change them (nor could pepip, run as that owner)."""
-    if not hasattr(os, "geteuid") or os.geteuid() != 0:
+    if not running_as_root():
         return
     try:
         owner = os.lstat(venv).st_uid
@@ -209,7 +209,7 @@ def _refuse_as_root(venv: Path) -> None:
 
 def _venv_lock_dir(store: Store) -> Path:
     """Where Windows keeps venv locks (see ``venv_locked``); unused on POSIX."""
-    return store.base / "locks"
+    return store.layout_root / "locks"
 
 
 def _recover(venv: Path, store: Store, locked: bool = False) -> None:
@@ -225,7 +225,7 @@ def _recover(venv: Path, store: Store, locked: bool = False) -> None:
         ) from None
 
 
-def environment_line(target: Target) -> str:
+def environment_line(target: OpenVenv) -> str:
     """``Using Python 3.11.7 environment at: .venv``, as ``uv pip install`` says it.
 
     The path is relative when the venv is below the current directory, as uv prints it.
@@ -241,9 +241,9 @@ def environment_line(target: Target) -> str:
 
 
 @contextmanager
-def open_target(
+def open_venv(
     locations: Locations, python: str | None, create: bool = True, reporter: Reporter | None = None
-) -> Iterator[Target]:
+) -> Iterator[OpenVenv]:
     """Yield the venv (created if missing and ``create``), its changes journaled.
 
     The body's changes are rolled back if it raises, and a venv created here is removed.
@@ -285,7 +285,7 @@ def open_target(
             target = _load(locations, store)
             if reporter is not None:
                 reporter.heading(environment_line(target))
-            with transaction(venv, created) as target.journal:
+            with transaction(venv, created) as target._journal:
                 yield target
         except BaseException:
             if created:

@@ -34,11 +34,11 @@ from pepip.store.layout import StoreEntry, entry_present, read_entry
 
 if TYPE_CHECKING:  # the target module makes venvs from templates, which this module wires
     from pepip.venv.plan import Plan
-    from pepip.venv.target import Target
+    from pepip.venv.target import OpenVenv
 
 __all__ = ["wire_plan", "relink_incomplete", "wire_runtime", "link_entry", "unlink_record", "recorded_files", "venv_files", "damaged_files", "shared_paths", "scripts_dir"]
 
-_RUNTIME_FILES: Final = ("__init__.py", "lookup.py", "index.py", "py.typed")
+_RUNTIME_FILES: Final = ("__init__.py", "lookup.py", "py.typed")
 _INSTALLER: Final = "pepip\n"
 _STORE_ONLY: Final = frozenset({"RECORD", "INSTALLER", "REQUESTED"})
 
@@ -169,6 +169,8 @@ def link_entry(
             rows.append((relative, hash_field, size))  # site/ and meta/ both map to site-packages
     record = "".join("%s,%s,%s\n" % row for row in rows) + "%s/RECORD,,\n" % entry.dist_info
     (dist_info / "RECORD").write_text(record, encoding="utf-8")
+    if pin.artifact is None:  # only a preference or another tool's distribution has none
+        raise ValueError("linked %s without knowing its artifact" % pin.spec)
     return DistRecord(
         name=entry.name,
         version=entry.version,
@@ -177,7 +179,7 @@ def link_entry(
         top_level=entry.top_level,
         pth_files=entry.pth_files,
         source=pin.spec,
-        artifact=pin.artifact.to_text() if pin.artifact else "",
+        artifact=pin.artifact.to_text(),
     )
 
 
@@ -186,14 +188,14 @@ StoreAgain = Callable[[Pin], StoreEntry]
 
 
 def wire_plan(
-    target: Target, plan: Plan, requested: AbstractSet[str], reporter: Reporter, restore: bool, store_again: StoreAgain
+    target: OpenVenv, plan: Plan, requested: AbstractSet[str], reporter: Reporter, restore: bool, store_again: StoreAgain
 ) -> list[DistRecord]:
     """Make the venv hold what ``plan`` says: the records of every distribution it then has.
 
     ``restore`` links again the launchers and data files of kept distributions that are
     gone (repair); they are looked for anyway when the plan removes anything.
     """
-    journal = target.changing()
+    journal = target.journal
     wire_runtime(target.interpreter, target.python, journal)
     for record in plan.removed:
         unlink_record(target.interpreter, record, journal)
@@ -211,7 +213,7 @@ def wire_plan(
 
 
 def _link(
-    target: Target,
+    target: OpenVenv,
     pin: Pin,
     entry: StoreEntry,
     requested: bool,
@@ -225,7 +227,7 @@ def _link(
     not reach here, and its reading of the registry may predate this venv's record by the
     mount's delay. The entry is then stored again (or found put back) and linked afresh.
     """
-    journal = target.changing()
+    journal = target.journal
     mark = journal.count
 
     def replacing(path: Path) -> None:
@@ -269,7 +271,7 @@ class _Owners:
     """Which distribution of the venv placed a file outside site-packages (read on demand:
     only a replaced file asks)."""
 
-    def __init__(self, target: Target, records: Iterable[DistRecord]) -> None:
+    def __init__(self, target: OpenVenv, records: Iterable[DistRecord]) -> None:
         self._site = target.interpreter.site_packages
         self._dist_infos = [(record.name, record.dist_info) for record in records]
         self._dist_infos += [(item.name, item.dist_info) for item in target.foreign]
@@ -284,7 +286,7 @@ class _Owners:
 
 
 def relink_incomplete(
-    target: Target, records: Iterable[DistRecord], reporter: Reporter, store_again: StoreAgain
+    target: OpenVenv, records: Iterable[DistRecord], reporter: Reporter, store_again: StoreAgain
 ) -> list[DistRecord]:
     """``records`` with every one whose launchers or data files are gone linked again.
 
@@ -303,8 +305,8 @@ def relink_incomplete(
             continue
         reporter.warning("%s: restored %s" % (record.name, ", ".join(os.path.relpath(p, target.venv) for p in missing)))
         requested = (site / record.dist_info / "REQUESTED").exists()
-        unlink_record(target.interpreter, record, target.changing())
-        entry = read_entry(Path(record.site_dir).parent)
+        unlink_record(target.interpreter, record, target.journal)
+        entry = read_entry(record.entry_dir)
         kept.append(
             _link(target, pin_of_record(record), entry, requested, _Owners(target, records), reporter, store_again)
         )

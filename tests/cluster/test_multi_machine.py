@@ -61,7 +61,7 @@ def _named_entries(share: NetShare, machine: int, venv: Path) -> list[Path]:
     host_venv = share.disk(machine) / venv.relative_to(share.local)
     manifest = read_manifest(host_venv)
     assert manifest is not None, host_venv
-    return [share.root / "share" / Path(record.site_dir).parent.relative_to(share.store) for record in manifest.dists]
+    return [share.root / "share" / record.entry_dir.relative_to(share.store) for record in manifest.dists]
 
 
 def test_three_machines_four_installs_two_rounds_with_prune_looping(netshare: NetShare, wheelhouse: Path) -> None:

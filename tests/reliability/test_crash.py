@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from pepip_runtime.index import INDEX_NAME, MANIFEST_NAME
+from pepip_runtime import INDEX_NAME, MANIFEST_NAME
 
 from helpers import build_wheel, snapshot, store_entries, venv_run
 
