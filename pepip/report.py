@@ -136,6 +136,10 @@ class Reporter:
         finally:
             self.timings[name] = time.perf_counter() - started
 
+    def resolved(self, count: int, remembered: bool) -> None:
+        """uv's ``Resolved N packages in T`` line, saying when the answer was remembered."""
+        self.line("Resolved %s in %s%s" % (plural(count, "package"), self.took("resolve"), " (remembered)" if remembered else ""))
+
     def took(self, name: str) -> str:
         """The formatted duration of a finished step."""
         return format_duration(self.timings.get(name, 0.0))

@@ -19,9 +19,8 @@ from pepip.errors import PepipError
 from pepip.uv.hashes import hashes_required, read_hash_policy
 from pepip.locations import Locations
 from pepip.venv.plan import Plan, make_plan
-from pepip.report import Reporter, plural
+from pepip.report import Reporter
 from pepip.uv.requirement_files import looks_like_path
-from pepip.uv.resolutions import resolve_remembered
 from pepip.uv.resolve import UvOptions, check_request, install_editables, is_bare_name, parse_request
 from pepip.venv.target import OpenVenv, open_venv, pin_of_record
 
@@ -86,20 +85,13 @@ def install(locations: Locations, request: InstallRequest, reporter: Reporter) -
         downloads: list[str] = []  # printed after "Resolved", where uv's log has them
         with reporter.step("resolve", "Resolving") as progress:
             from pepip.progress import UvLog  # loaded with the step's display anyway
-            resolution = resolve_remembered(
-                locations,
-                target.python,
-                target.interpreter.fields(),
-                target.store.layout_root / "resolutions",
+            resolution = target.resolve(
                 ["-e " + path for path in editables]
                 + [str(local[text]) if text in local else text for text in request.requirements],
                 request.requirement_files,
-                target.preferences(),
                 request.options,
-                target.store.owner,
                 [] if policy.required else target.installed(),
                 None if progress.log is None else UvLog(downloads.append).feed,
-                target.stored,
             )
         reinstall = _reinstalled(request, [package.name for package in resolution.packages])
         pins = _chosen_pins(target, resolution.packages, policy, reinstall)
@@ -110,10 +102,7 @@ def install(locations: Locations, request: InstallRequest, reporter: Reporter) -
             for text in request.requirements
         )
         requests = _merged_requests(target.manifest.requests, texts)
-        reporter.line(
-            "Resolved %s in %s%s"
-            % (plural(resolved_count, "package"), reporter.took("resolve"), " (remembered)" if resolution.remembered else "")
-        )
+        reporter.resolved(resolved_count, resolution.remembered)
         for line in downloads:
             reporter.line(line)
         if request.dry_run:

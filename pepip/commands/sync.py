@@ -21,9 +21,8 @@ from pepip.uv.hashes import hashes_required, read_hash_policy
 from pepip.commands.install import check_files
 from pepip.locations import Locations
 from pepip.venv.plan import Plan
-from pepip.report import Reporter, plural
+from pepip.report import Reporter
 from pepip.uv.requirement_files import describe_inputs
-from pepip.uv.resolutions import resolve_remembered
 from pepip.uv.project import PROJECT_FILES, Project, read_project
 from pepip.uv.resolve import UvOptions, export_lock, install_editables
 from pepip.venv.foreign import Foreign
@@ -88,15 +87,9 @@ def sync(
                 exported.write_text(export_lock(locations.uv, files[0], options, lock_check), encoding="utf-8")
                 sources = [exported]
                 fingerprint = _fingerprint(target, files, options, lock_check, project)  # uv may have locked again
-            resolution = resolve_remembered(
-                locations, target.python, target.interpreter.fields(), target.store.layout_root / "resolutions",
-                [], sources, target.preferences(), options, target.store.owner, stored=target.stored,
-            )
+            resolution = target.resolve([], sources, options)
         pins = choose_pins(resolution.packages, target.tag_priority(), policy)
-        reporter.line(
-            "Resolved %s in %s%s"
-            % (plural(len(pins), "package"), reporter.took("resolve"), " (remembered)" if resolution.remembered else "")
-        )
+        reporter.resolved(len(pins), resolution.remembered)
         spared = frozenset() if project is None else frozenset({project.name})
         plan = apply_pins(target, pins, options, [], reporter, sync=fingerprint, exact=True, spared=spared)
         if project is not None and _editable_of(target, project) is None:

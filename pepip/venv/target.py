@@ -13,7 +13,7 @@ import os
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator, Sequence
+from typing import TYPE_CHECKING, Callable, Iterator, Sequence
 
 from pepip import fsops
 from pepip.errors import PepipError
@@ -28,6 +28,8 @@ from pepip.store.native import preload_paths
 from pepip.store.registry import register_venv, renew_registration
 from pepip.report import Reporter
 from pepip.uv.installed import Installed
+from pepip.uv.resolutions import Resolution, resolve_remembered
+from pepip.uv.resolve import UvOptions
 from pepip.venv.templates import check_venv_python, make_venv
 from pepip.users import running_as_root
 from pepip_runtime.lookup import owned
@@ -106,6 +108,21 @@ class OpenVenv:
             Installed(item.name, item.version, site / item.dist_info / "METADATA", item.url or "another tool's")
             for item in self.foreign
         ]
+
+    def resolve(
+        self,
+        requirements: Sequence[str],
+        files: Sequence[Path],
+        options: UvOptions,
+        installed: Sequence[Installed] = (),
+        lines: Callable[[str], None] | None = None,
+    ) -> Resolution:
+        """Resolve for this venv as install and sync do: its interpreter, its preferences, the
+        store's memory of resolutions, and offline the store's builds (``resolve_remembered``)."""
+        return resolve_remembered(
+            self.locations, self.python, self.interpreter.fields(), self.store.layout_root / "resolutions",
+            requirements, files, self.preferences(), options, self.store.owner, installed, lines, self.stored,
+        )
 
     def stored(self) -> list[StoredBuild]:
         """What the store holds for the venv's interpreter, to offer an offline resolution
