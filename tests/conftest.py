@@ -11,7 +11,7 @@ import sys
 import sysconfig
 import zipfile
 from pathlib import Path
-from typing import Iterator
+from typing import Final, Iterator
 
 import pytest
 
@@ -40,10 +40,19 @@ def pytest_report_header(config: pytest.Config) -> str | None:
     return "left out of the environment: %s" % ", ".join(_scrubbed) if _scrubbed else None
 
 
+# A test that asks for one of these runs pepip or uv end to end: marked `e2e`, so that
+# `-m "not e2e"` is a tier of the tests that start neither (seconds, not minutes).
+_E2E_FIXTURES: Final = frozenset({"wheelhouse", "index_args", "venv", "pepip", "uv_log", "team", "store_root"})
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     # `network` tests (real packages from the index, the differential corpus's CI subset)
     # run by default, as CI runs them; `-m "not network"` leaves them out offline.
     for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        in_process = "capsys" in fixtures and hasattr(getattr(item, "module", None), "run_pepip")
+        if _E2E_FIXTURES & fixtures or in_process or item.get_closest_marker("network"):
+            item.add_marker(pytest.mark.e2e)
         posix = item.get_closest_marker("posix")
         if posix is not None and sys.platform == "win32":
             item.add_marker(pytest.mark.skip(reason="POSIX only: %s" % (posix.args or ("",))[0]))
