@@ -96,7 +96,8 @@ def run_pepip(args: Sequence[str], capsys: object) -> Result:
 @dataclass
 class Pepip:
     """The ``pepip`` fixture: ``pepip(*args)`` runs it in-process (``run_pepip``);
-    ``pepip.ok(*args)`` also fails the test with pepip's stderr unless it succeeded."""
+    ``pepip.ok(*args)`` also fails the test with pepip's stderr unless it succeeded, and
+    ``pepip.fails(*args)`` unless it failed with one error line."""
 
     capsys: object
 
@@ -107,6 +108,13 @@ class Pepip:
         result = self(*args)
         assert result.exit_code == 0, result.stderr
         return result
+
+    def fails(self, *args: str) -> str:
+        """The one error line of a run that must fail as a user error does."""
+        result = self(*args)
+        assert result.exit_code != 0, result.stderr
+        assert len(result.error_lines) == 1, result.stderr
+        return result.error_lines[0]
 
 
 def pepip_process(*args: str, env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -27,19 +27,6 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _ok(capsys: pytest.CaptureFixture[str], *args: str) -> str:
-    result = run_pepip(list(args), capsys)
-    assert result.exit_code == 0, result.stderr
-    return result.stderr
-
-
-def _fails(capsys: pytest.CaptureFixture[str], *args: str) -> str:
-    result = run_pepip(list(args), capsys)
-    assert result.exit_code != 0
-    assert len(result.error_lines) == 1, result.stderr
-    return result.error_lines[0]
-
-
 @pytest.fixture
 def two_builds(tmp_path: Path) -> tuple[Path, Path]:
     """Two find-links folders, each with its own build of ``dup`` 1.0 (same file name)."""
@@ -54,13 +41,13 @@ def _uv_installs(log: Path) -> list[str]:
     return [line for line in log.read_text().splitlines() if line.startswith("pip install")]
 
 
-def test_a_patched_local_build_is_not_served_for_the_index_pin(capsys, isolated, wheelhouse, index_args, store_root):
+def test_a_patched_local_build_is_not_served_for_the_index_pin(pepip, isolated, wheelhouse, index_args, store_root):
     patched_dir = isolated / "patched"
     patched_dir.mkdir()
     patched = build_wheel(patched_dir, "versioned", "1.0", {"versioned.py": "VERSION = 'patched'\n"})
     x, y = isolated / "x", isolated / "y"
-    _ok(capsys, "install", "--venv", str(x), "--no-index", "versioned @ %s" % patched.as_uri())
-    _ok(capsys, "install", "--venv", str(y), *index_args, "versioned==1.0")
+    pepip.ok("install", "--venv", str(x), "--no-index", "versioned @ %s" % patched.as_uri())
+    pepip.ok("install", "--venv", str(y), *index_args, "versioned==1.0")
     assert venv_run(x, "import versioned; print(versioned.VERSION)") == "patched"
     assert venv_run(y, "import versioned; print(versioned.VERSION)") == "1.0"
     builds = [path for path in store_entries(store_root) if path.parent.parent.name == "versioned"]
@@ -68,52 +55,52 @@ def test_a_patched_local_build_is_not_served_for_the_index_pin(capsys, isolated,
     assert venv_run(x, "import importlib.metadata as m; print(m.distribution('versioned').read_text('direct_url.json'))").startswith("{")
 
 
-def test_two_find_links_builds_of_one_version_stay_apart(capsys, isolated, two_builds, uv_log):
+def test_two_find_links_builds_of_one_version_stay_apart(pepip, isolated, two_builds, uv_log):
     first, second = two_builds
     x, y, z = isolated / "x", isolated / "y", isolated / "z"
-    _ok(capsys, "install", "--venv", str(x), "--no-index", "-f", str(first), "dup")
-    _ok(capsys, "install", "--venv", str(y), "--no-index", "-f", str(second), "dup")
+    pepip.ok("install", "--venv", str(x), "--no-index", "-f", str(first), "dup")
+    pepip.ok("install", "--venv", str(y), "--no-index", "-f", str(second), "dup")
     assert venv_run(x, "import dup; print(dup.ORIGIN)") == "a"
     assert venv_run(y, "import dup; print(dup.ORIGIN)") == "b"
     installs = len(_uv_installs(uv_log))
-    _ok(capsys, "install", "--venv", str(z), "--no-index", "-f", str(first), "dup")
+    pepip.ok("install", "--venv", str(z), "--no-index", "-f", str(first), "dup")
     assert venv_run(z, "import dup; print(dup.ORIGIN)") == "a"
     assert len(_uv_installs(uv_log)) == installs  # the same artifact again: no uv install call
 
 
-def test_a_wrong_hash_fails_in_one_line_and_changes_nothing(capsys, isolated, venv, wheelhouse, index_args, store_root):
-    _ok(capsys, "install", *index_args, "beta")
+def test_a_wrong_hash_fails_in_one_line_and_changes_nothing(pepip, isolated, venv, wheelhouse, index_args, store_root):
+    pepip.ok("install", *index_args, "beta")
     requirements = isolated / "work" / "requirements.txt"
     requirements.write_text("versioned==1.0 --hash=sha256:%s\n" % ("0" * 64))
     before = (snapshot(venv), snapshot(store_root))
-    line = _fails(capsys, "install", *index_args, "-r", str(requirements))
+    line = pepip.fails("install", *index_args, "-r", str(requirements))
     assert "hash mismatch for versioned==1.0" in line and "0" * 64 in line
     assert (snapshot(venv), snapshot(store_root)) == before
 
 
-def test_require_hashes_from_a_file_the_option_and_uv_environment(capsys, monkeypatch, isolated, venv, index_args):
+def test_require_hashes_from_a_file_the_option_and_uv_environment(pepip, monkeypatch, isolated, venv, index_args):
     requirements = isolated / "work" / "requirements.txt"
     requirements.write_text("--require-hashes\nbeta==1.0\n")
-    assert "--require-hashes" in _fails(capsys, "install", *index_args, "-r", str(requirements))
+    assert "--require-hashes" in pepip.fails("install", *index_args, "-r", str(requirements))
     requirements.write_text("beta==1.0\n")
-    assert "beta==1.0" in _fails(capsys, "install", *index_args, "--require-hashes", "-r", str(requirements))
+    assert "beta==1.0" in pepip.fails("install", *index_args, "--require-hashes", "-r", str(requirements))
     monkeypatch.setenv("UV_REQUIRE_HASHES", "1")
-    assert "--require-hashes" in _fails(capsys, "install", *index_args, "beta")
+    assert "--require-hashes" in pepip.fails("install", *index_args, "beta")
     assert not venv.exists()
 
 
-def test_a_right_hash_installs_and_a_store_hit_is_checked_against_it(capsys, isolated, two_builds, uv_log):
+def test_a_right_hash_installs_and_a_store_hit_is_checked_against_it(pepip, isolated, two_builds, uv_log):
     first, second = two_builds
-    _ok(capsys, "install", "--venv", str(isolated / "x"), "--no-index", "-f", str(first), "dup")
+    pepip.ok("install", "--venv", str(isolated / "x"), "--no-index", "-f", str(first), "dup")
     requirements = isolated / "work" / "requirements.txt"
     calls = len(_uv_installs(uv_log))
     requirements.write_text("dup==1.0 --hash=sha256:%s\n" % _sha256(next(first.iterdir())))
     y = isolated / "y"
-    _ok(capsys, "install", "--venv", str(y), "--no-index", "-f", str(first), "-r", str(requirements))
+    pepip.ok("install", "--venv", str(y), "--no-index", "-f", str(first), "-r", str(requirements))
     assert venv_run(y, "import dup; print(dup.ORIGIN)") == "a"
     assert len(_uv_installs(uv_log)) == calls  # served from the store, after the hash check
     requirements.write_text("dup==1.0 --hash=sha256:%s\n" % _sha256(next(second.iterdir())))
-    line = _fails(capsys, "install", "--venv", str(isolated / "z"), "--no-index", "-f", str(first), "-r", str(requirements))
+    line = pepip.fails("install", "--venv", str(isolated / "z"), "--no-index", "-f", str(first), "-r", str(requirements))
     assert "hash mismatch for dup==1.0" in line
 
 
@@ -126,12 +113,12 @@ def _files_by_inode(root: Path) -> dict[tuple[int, int], str]:
     return found
 
 
-def test_uv_link_mode_setting_does_not_reach_the_store(capsys, monkeypatch, isolated, index_args, store_root):
+def test_uv_link_mode_setting_does_not_reach_the_store(pepip, monkeypatch, isolated, index_args, store_root):
     monkeypatch.setenv("UV_LINK_MODE", "symlink")
     monkeypatch.delenv("UV_NO_CONFIG")
     monkeypatch.setenv("XDG_CONFIG_HOME", str(isolated / "config"))
     (isolated / "work" / "uv.toml").write_text('link-mode = "symlink"\n')
-    _ok(capsys, "install", *index_args, "alpha", "tool")
+    pepip.ok("install", *index_args, "alpha", "tool")
     cache = _files_by_inode(Path(os.environ["UV_CACHE_DIR"]))
     for entry in store_entries(store_root):
         for directory, _subdirs, files in os.walk(entry):
@@ -142,14 +129,14 @@ def test_uv_link_mode_setting_does_not_reach_the_store(capsys, monkeypatch, isol
     assert venv_run(isolated / "work" / ".venv", "import alpha, tool; print('ok')") == "ok"
 
 
-def test_installing_changes_no_file_of_uv_cache_or_of_a_uv_venv(capsys, isolated, index_args):
+def test_installing_changes_no_file_of_uv_cache_or_of_a_uv_venv(pepip, isolated, index_args):
     uv = str(find_uv(os.environ))
     plain = isolated / "plain-uv-venv"
     subprocess.run([uv, "venv", "-q", "--python", sys.executable, str(plain)], check=True)
     subprocess.run([uv, "pip", "install", "-q", "--python", str(plain / "bin" / "python"), *index_args, "alpha"], check=True)
     cache = Path(os.environ["UV_CACHE_DIR"])
     before_venv, before_cache = snapshot(plain), snapshot(cache)
-    _ok(capsys, "install", *index_args, "alpha")
+    pepip.ok("install", *index_args, "alpha")
     assert snapshot(plain) == before_venv
     after_cache = snapshot(cache)  # uv's own resolution may add to its cache, but changes nothing
     assert {path: after_cache.get(path) for path in before_cache} == before_cache
@@ -158,8 +145,8 @@ def test_installing_changes_no_file_of_uv_cache_or_of_a_uv_venv(capsys, isolated
 
 
 @pytest.mark.parametrize("how", ["environment", "uv.toml"])
-def test_uv_settings_are_part_of_a_remembered_resolution(capsys, monkeypatch, isolated, index_args, how):
-    _ok(capsys, "install", "--venv", str(isolated / "x"), *index_args, "versioned")
+def test_uv_settings_are_part_of_a_remembered_resolution(pepip, monkeypatch, isolated, index_args, how):
+    pepip.ok("install", "--venv", str(isolated / "x"), *index_args, "versioned")
     assert venv_run(isolated / "x", "import versioned; print(versioned.VERSION)") == "2.0"
     if how == "environment":
         monkeypatch.setenv("UV_RESOLUTION", "lowest")
@@ -167,7 +154,7 @@ def test_uv_settings_are_part_of_a_remembered_resolution(capsys, monkeypatch, is
         monkeypatch.delenv("UV_NO_CONFIG")
         monkeypatch.setenv("XDG_CONFIG_HOME", str(isolated / "config"))
         (isolated / "work" / "uv.toml").write_text('[pip]\nresolution = "lowest"\n')
-    stderr = _ok(capsys, "install", "--venv", str(isolated / "y"), *index_args, "versioned")
+    stderr = pepip.ok("install", "--venv", str(isolated / "y"), *index_args, "versioned").stderr
     assert "(remembered)" not in stderr
     assert venv_run(isolated / "y", "import versioned; print(versioned.VERSION)") == "1.0"  # as uv resolves
 
@@ -192,8 +179,8 @@ def _forge_bytecode(pyc: Path, source: Path, forged_source: str) -> None:
     pyc.write_bytes(header + body)
 
 
-def test_verify_doctor_and_repair_catch_forged_bytecode(capsys, isolated, venv, index_args, store_root):
-    _ok(capsys, "install", *index_args, "versioned==1.0")
+def test_verify_doctor_and_repair_catch_forged_bytecode(pepip, capsys, isolated, venv, index_args, store_root):
+    pepip.ok("install", *index_args, "versioned==1.0")
     entry = _entry_of(store_root, "versioned")
     source = entry / "site" / "versioned.py"
     (pyc,) = (entry / "site" / "__pycache__").glob("versioned.*.pyc")
@@ -205,14 +192,14 @@ def test_verify_doctor_and_repair_catch_forged_bytecode(capsys, isolated, venv, 
     assert "%s: modified file site/__pycache__/%s" % (entry, pyc.name) in verified.stdout
     doctor = run_pepip(["doctor"], capsys)
     assert doctor.exit_code == 1 and "versioned 1.0: store entry %s is damaged" % entry in doctor.stderr
-    _ok(capsys, "repair", *index_args)
+    pepip.ok("repair", *index_args)
     assert venv_run(venv, "import versioned; print(versioned.VERSION)") == "1.0"
     assert run_pepip(["store", "verify"], capsys).exit_code == 0
 
 
-def test_verify_catches_forged_lazily_written_bytecode(capsys, monkeypatch, isolated, venv, index_args, store_root):
+def test_verify_catches_forged_lazily_written_bytecode(pepip, capsys, monkeypatch, isolated, venv, index_args, store_root):
     monkeypatch.setenv("PEPIP_BYTECODE", "lazy")
-    _ok(capsys, "install", *index_args, "versioned==1.0")
+    pepip.ok("install", *index_args, "versioned==1.0")
     venv_run(venv, "import versioned", env={"PYTHONDONTWRITEBYTECODE": ""})
     monkeypatch.delenv("PYTHONDONTWRITEBYTECODE", raising=False)
     entry = _entry_of(store_root, "versioned")
@@ -223,8 +210,8 @@ def test_verify_catches_forged_lazily_written_bytecode(capsys, monkeypatch, isol
     assert verified.exit_code == 1 and "modified file site/__pycache__/%s" % pyc.name in verified.stdout
 
 
-def test_verify_names_a_changed_entry_file(capsys, venv, index_args, store_root):
-    _ok(capsys, "install", *index_args, "alpha")
+def test_verify_names_a_changed_entry_file(pepip, capsys, venv, index_args, store_root):
+    pepip.ok("install", *index_args, "alpha")
     entry = _entry_of(store_root, "alpha")
     os.chmod(entry, 0o755)
     facts = (entry / "ENTRY").read_text()
@@ -235,8 +222,8 @@ def test_verify_names_a_changed_entry_file(capsys, venv, index_args, store_root)
     assert "%s: mismatched file ENTRY (top_level)" % entry in verified.stdout
 
 
-def test_an_older_store_layout_is_reported_and_its_venvs_relinked_by_repair(capsys, venv, index_args, store_root):
-    _ok(capsys, "install", *index_args, "alpha")
+def test_an_older_store_layout_is_reported_and_its_venvs_relinked_by_repair(pepip, capsys, venv, index_args, store_root):
+    pepip.ok("install", *index_args, "alpha")
     # A venv wired by an older pepip, from a copy of the entry in that pepip's layout.
     entry = _entry_of(store_root, "alpha")
     old = store_root / "v1" / entry.relative_to(store_root / "v2")
@@ -336,7 +323,7 @@ def _inodes(root: Path) -> set[tuple[int, int]]:
     return set(_files_by_inode(root)) if root.is_dir() else set()
 
 
-def test_entries_share_their_files_with_pepips_uv_cache_and_the_users_gets_nothing(capsys, isolated, tmp_path, monkeypatch):
+def test_entries_share_their_files_with_pepips_uv_cache_and_the_users_gets_nothing(pepip, isolated, tmp_path, monkeypatch):
     """A wheel is unpacked once: the resolution and the fetch use pepip's own uv cache, and
     the entry keeps the cache's files (one inode each). The user's uv cache is not written."""
     house = tmp_path / "house"
@@ -345,7 +332,7 @@ def test_entries_share_their_files_with_pepips_uv_cache_and_the_users_gets_nothi
     users = isolated / "users-uv-cache"
     monkeypatch.setenv("UV_CACHE_DIR", str(users))
     pepips = Path(os.environ["PEPIP_CACHE_DIR"])
-    _ok(capsys, "install", "--no-index", "--find-links", str(house), "bulky")
+    pepip.ok("install", "--no-index", "--find-links", str(house), "bulky")
     [entry] = [path for path in store_entries(isolated / "store") if path.parent.parent.name == "bulky"]
     stored = entry / "site" / "bulky" / "data.py"
     assert os.stat(stored).st_nlink == 2
@@ -354,11 +341,11 @@ def test_entries_share_their_files_with_pepips_uv_cache_and_the_users_gets_nothi
     # Pruned, the entry's files leave the cache too: its disk space comes back.
     (isolated / "work" / ".venv").rename(isolated / "gone")
     monkeypatch.setenv("PEPIP_PRUNE_GRACE", "0")
-    _ok(capsys, "store", "prune")
+    pepip.ok("store", "prune")
     assert not any(name.endswith("bulky/data.py") for name in _files_by_inode(pepips).values())
 
 
-def test_a_team_stores_entries_own_their_files(capsys, isolated, tmp_path, monkeypatch):
+def test_a_team_stores_entries_own_their_files(pepip, isolated, tmp_path, monkeypatch):
     """In a store others may write, no entry file is another name of a cache file: the
     cache stays the user's alone."""
     house = tmp_path / "house"
@@ -367,6 +354,6 @@ def test_a_team_stores_entries_own_their_files(capsys, isolated, tmp_path, monke
     store = isolated / "store"
     store.mkdir(mode=0o775)
     os.chmod(store, 0o2775)
-    _ok(capsys, "install", "--no-index", "--find-links", str(house), "bulky")
+    pepip.ok("install", "--no-index", "--find-links", str(house), "bulky")
     [entry] = [path for path in store_entries(store) if path.parent.parent.name == "bulky"]
     assert os.stat(entry / "site" / "bulky" / "__init__.py").st_nlink == 1

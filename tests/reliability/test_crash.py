@@ -21,7 +21,7 @@ import pytest
 
 from pepip_runtime import INDEX_NAME, MANIFEST_NAME
 
-from helpers import build_wheel, snapshot, store_entries, venv_run
+from helpers import build_wheel, pepip_process, snapshot, store_entries, venv_run
 
 KILLER = Path(__file__).with_name("kill_points.py")
 SEED = int(os.environ.get("PEPIP_CRASH_SEED", "20261124"))
@@ -40,10 +40,6 @@ def _venv_state(venv: Path) -> dict[str, tuple[int, str]]:
     decoded[-1] = marshal.loads(decoded[-1])
     state[INDEX_NAME] = (mode, repr(decoded))
     return state
-
-
-def _pepip(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "pepip", *args], capture_output=True, text=True)
 
 
 def _killed_install(log: Path, point: int, delay: float, venv: Path, index: list[str], request: list[str]) -> int:
@@ -110,7 +106,7 @@ def test_install_killed_at_many_points(isolated: Path, wheelhouse: Path, crash_w
     monkeypatch.setenv("PEPIP_MACHINE_ID", "crash-test-host")
     index = ["--no-index", "--find-links", str(wheelhouse), "--find-links", str(crash_wheels)]
     venv, saved = isolated / "work" / ".venv", isolated / "old-venv"
-    assert _pepip("install", "-q", "--venv", str(venv), *index, "oldpkg==1.0", "alpha").returncode == 0
+    assert pepip_process("install", "-q", "--venv", str(venv), *index, "oldpkg==1.0", "alpha").returncode == 0
     uv = subprocess.run([sys.executable, "-m", "uv", "--version"], capture_output=True)
     uv_cmd = [sys.executable, "-m", "uv"] if uv.returncode == 0 else [shutil.which("uv") or "uv"]
     subprocess.run([*uv_cmd, "pip", "install", "--python", str(venv / "bin" / "python"), "--no-deps",
@@ -132,15 +128,15 @@ def test_install_killed_at_many_points(isolated: Path, wheelhouse: Path, crash_w
         _reset(venv, saved, store_root, old_entries)
         log.write_text("")
         _killed_install(log, number, delay, venv, index, REQUEST)
-        assert _pepip("store", "verify").returncode == 0, where  # nothing partial is published
+        assert pepip_process("store", "verify").returncode == 0, where  # nothing partial is published
         assert all((entry / "ENTRY").is_file() for entry in store_entries(store_root)), where
         if any(path.name.startswith(".pepip-txn") for path in venv.iterdir()):
-            doctor = _pepip("doctor", "--venv", str(venv))  # reports, changes nothing
+            doctor = pepip_process("doctor", "--venv", str(venv))  # reports, changes nothing
             assert "was killed while it did" in doctor.stdout + doctor.stderr, where
-        listed = _pepip("list", "--venv", str(venv))  # the next command undoes a half change
+        listed = pepip_process("list", "--venv", str(venv))  # the next command undoes a half change
         assert listed.returncode == 0, where + listed.stderr
         assert _venv_state(venv) in (old_venv, new_venv), where
-        rerun = _pepip("install", "-q", "--venv", str(venv), *index, *REQUEST)
+        rerun = pepip_process("install", "-q", "--venv", str(venv), *index, *REQUEST)
         assert rerun.returncode == 0, where + rerun.stderr
         assert _venv_state(venv) == new_venv, where
     assert venv_run(venv, "import oldpkg, forpkg, fresh, tool, alpha; print(oldpkg.VERSION, forpkg.VERSION)") == "2.0 2.0"
@@ -151,7 +147,7 @@ def _reset(venv: Path, saved: Path, store_root: Path, old_entries: list[Path]) -
     """Put the old venv back and prune: the store must be what it was before the install."""
     shutil.rmtree(venv)
     shutil.copytree(saved, venv, symlinks=True)
-    pruned = _pepip("store", "prune")
+    pruned = pepip_process("store", "prune")
     assert pruned.returncode == 0, pruned.stderr
     assert store_entries(store_root) == old_entries
     assert list((store_root / "v2" / "tmp").iterdir()) == []
@@ -171,7 +167,7 @@ def test_first_install_killed_leaves_no_venv_or_a_whole_one(isolated: Path, whee
         for path in venv.parent.iterdir():
             if path.name == venv.name or path.name.startswith("." + venv.name + ".pepip-new-"):
                 shutil.rmtree(path)  # a kill while the template was copied leaves the copy aside
-        assert _pepip("store", "prune").returncode == 0
+        assert pepip_process("store", "prune").returncode == 0
         assert store_entries(store_root) == []
 
     assert install(0) == 0  # builds the interpreter's template venv once
@@ -185,7 +181,7 @@ def test_first_install_killed_leaves_no_venv_or_a_whole_one(isolated: Path, whee
         where = "kill point %d (%s) of %d, seed %d" % (number, events[number - 1], len(events), SEED)
         reset()
         install(number, 0.2)
-        listed = _pepip("list", "--venv", str(venv))
+        listed = pepip_process("list", "--venv", str(venv))
         if listed.returncode == 0:
             assert _venv_state(venv) == new_venv, where
         else:

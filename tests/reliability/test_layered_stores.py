@@ -8,25 +8,19 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Iterator
 
 import pytest
 
-from helpers import snapshot, store_entries
-
-
-def _pepip(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "pepip", *args], capture_output=True, text=True,
-                          env={**os.environ, **env})
+from helpers import pepip_process, snapshot, store_entries
 
 
 @pytest.fixture
 def base_store(isolated: Path, index_args: list[str]) -> Iterator[tuple[Path, Path]]:
     """(the base store as its admin writes it, the same store mounted read-only)."""
     admin = isolated / "admin-store"
-    built = _pepip("install", "-q", "--venv", str(isolated / "admin-venv"), *index_args, "alpha", "versioned==1.0",
+    built = pepip_process("install", "-q", "--venv", str(isolated / "admin-venv"), *index_args, "alpha", "versioned==1.0",
                    env={"PEPIP_HOME": str(admin)})
     assert built.returncode == 0, built.stderr
     mount = isolated / "base-ro"
@@ -49,7 +43,7 @@ def test_layered_stores(isolated: Path, index_args: list[str], base_store: tuple
     env = {"PEPIP_HOME": str(personal), "PEPIP_BASE_STORES": str(base)}
     before = snapshot(base)
 
-    installed = _pepip("install", "-q", "--venv", str(venv), *index_args, "alpha", "tool", "versioned==1.0", env=env)
+    installed = pepip_process("install", "-q", "--venv", str(venv), *index_args, "alpha", "tool", "versioned==1.0", env=env)
     assert installed.returncode == 0, installed.stderr
     shown = subprocess.run(
         [str(venv / "bin" / "python"), "-c", "import alpha, beta, tool, versioned; "
@@ -63,11 +57,11 @@ def test_layered_stores(isolated: Path, index_args: list[str], base_store: tuple
     assert [path.parent.parent.name for path in store_entries(personal)] == ["tool"]
     assert snapshot(base) == before
 
-    listed = _pepip("store", "ls", env=env)
+    listed = pepip_process("store", "ls", env=env)
     assert listed.returncode == 0 and {"alpha", "beta", "tool", "versioned"} <= {
         line.split()[0] for line in listed.stdout.splitlines()[1:]
     }
-    assert _pepip("store", "verify", env=env).returncode == 0
+    assert pepip_process("store", "verify", env=env).returncode == 0
 
     # The admin's copy is damaged (through the writable path): verify names the base entry.
     (versioned_entry,) = [path for path in store_entries(admin) if path.parent.parent.name == "versioned"]
@@ -75,16 +69,16 @@ def test_layered_stores(isolated: Path, index_args: list[str], base_store: tuple
     os.chmod(damaged_file.parent, 0o755)
     damaged_file.unlink()  # not written through: uv's cache shares the inode
     damaged_file.write_text("VERSION = 'tampered'\n")
-    verified = _pepip("store", "verify", env=env)
+    verified = pepip_process("store", "verify", env=env)
     assert verified.returncode == 1
     assert "%s: modified file site/versioned.py" % (base / versioned_entry.relative_to(admin)) in verified.stdout
-    fixed = _pepip("store", "verify", "--fix", *index_args, env=env)
+    fixed = pepip_process("store", "verify", "--fix", *index_args, env=env)
     assert fixed.returncode == 1 and fixed.stderr.count("\n") == 1
     assert "read-only base store %s" % base in fixed.stderr
 
     # Prune: the personal store's unused entries go; the base store is never touched.
     subprocess.run(["rm", "-rf", str(venv)], check=True)
-    pruned = _pepip("store", "prune", env=env)
+    pruned = pepip_process("store", "prune", env=env)
     assert pruned.returncode == 0, pruned.stderr
     assert store_entries(personal) == []
     assert len(store_entries(base)) == 3  # alpha, beta, versioned
@@ -92,7 +86,7 @@ def test_layered_stores(isolated: Path, index_args: list[str], base_store: tuple
 
 def test_a_base_store_that_is_no_store_is_one_error_line(isolated: Path, index_args: list[str], venv: Path):
     env = {"PEPIP_HOME": str(isolated / "personal"), "PEPIP_BASE_STORES": str(isolated / "nowhere")}
-    failed = _pepip("install", "--venv", str(venv), *index_args, "alpha", env=env)
+    failed = pepip_process("install", "--venv", str(venv), *index_args, "alpha", env=env)
     assert failed.returncode == 1
     assert failed.stderr.splitlines() == [
         "pepip: error: the base store %s holds no pepip store (no %s); fix PEPIP_BASE_STORES"
