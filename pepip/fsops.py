@@ -62,34 +62,35 @@ _TEMP_FILE_FLAGS: Final = (
     os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
     | getattr(os, "O_NOINHERIT", 0)
 )
+_TEMP_ATTEMPTS: Final = 100  # 48 random bits a name: a clash is a retry, not an error
 
 
-def _temp_names(directory: Path, prefix: str, suffix: str) -> Iterator[Path]:
-    for _ in range(100):
-        yield directory / ("%s%s%s" % (prefix, os.urandom(6).hex(), suffix))
-    raise FileExistsError(errno.EEXIST, "no unused temporary name", str(directory))
+def _temp_name(directory: Path, prefix: str, suffix: str) -> Path:
+    return directory / ("%s%s%s" % (prefix, os.urandom(6).hex(), suffix))
 
 
 def make_temp_file(directory: Path, prefix: str, suffix: str = "") -> tuple[int, Path]:
     """A new file in ``directory`` only this user can read (``tempfile.mkstemp``): its open
     descriptor and its path."""
-    for path in _temp_names(directory, prefix, suffix):
+    for _ in range(_TEMP_ATTEMPTS):
+        path = _temp_name(directory, prefix, suffix)
         try:
             return os.open(path, _TEMP_FILE_FLAGS, 0o600), path
         except FileExistsError:
             continue
-    raise AssertionError("unreachable")
+    raise FileExistsError(errno.EEXIST, "no unused temporary name", str(directory))
 
 
 def make_temp_dir(directory: Path, prefix: str) -> Path:
     """A new directory in ``directory`` only this user can enter (``tempfile.mkdtemp``)."""
-    for path in _temp_names(directory, prefix, ""):
+    for _ in range(_TEMP_ATTEMPTS):
+        path = _temp_name(directory, prefix, "")
         try:
             os.mkdir(path, 0o700)
             return path
         except FileExistsError:
             continue
-    raise AssertionError("unreachable")
+    raise FileExistsError(errno.EEXIST, "no unused temporary name", str(directory))
 
 
 def atomic_write_bytes(path: Path, data: bytes, mode: int | None = None, owner: Owner | None = None) -> None:

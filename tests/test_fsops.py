@@ -7,7 +7,7 @@ import stat
 
 import pytest
 
-from pepip.fsops import make_tree_readonly, remove_tree
+from pepip.fsops import make_temp_dir, make_temp_file, make_tree_readonly, remove_tree
 
 
 @pytest.mark.windows
@@ -47,3 +47,20 @@ def test_ctrl_c_while_a_staging_directory_is_removed_waits_until_it_is_gone(tmp_
     time.sleep(0.1)  # a late signal is a test failure, not a passing run
     assert interrupted, "the interrupt came after the directory was gone: make it larger"
     assert list(store.tmp_dir.iterdir()) == []
+
+
+@pytest.mark.posix("POSIX permission bits")
+def test_temporary_files_and_directories_are_new_private_and_named_as_asked(tmp_path):
+    """What tempfile's mkstemp and mkdtemp give, without loading tempfile: a fresh name each
+    time, only the user may read the file or enter the directory."""
+    fd, path = make_temp_file(tmp_path, ".manifest.", ".tmp")
+    os.write(fd, b"x")
+    os.close(fd)
+    again, other = make_temp_file(tmp_path, ".manifest.", ".tmp")
+    os.close(again)
+    assert path != other and path.parent == other.parent == tmp_path
+    assert path.name.startswith(".manifest.") and path.name.endswith(".tmp") and path.read_bytes() == b"x"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    made = make_temp_dir(tmp_path, "stage-")
+    assert made.is_dir() and made.name.startswith("stage-") and stat.S_IMODE(made.stat().st_mode) == 0o700
+    assert make_temp_dir(tmp_path, "stage-") != made
