@@ -6,19 +6,24 @@ with this parser when every argument is one it knows (``INSTALL_OPTIONS``, which
 holds equal to typer's ``install`` command), and hands anything else (``--help``, a
 misspelt option, ``-qU`` clusters) to typer, whose help and usage errors stay the only ones.
 Both end in ``run_install``, so the two ways in cannot differ in what they do.
+``list_line`` reads ``list`` and ``freeze`` with the same ``read_options``.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import TYPE_CHECKING, Final, Optional, Sequence
-
+TYPE_CHECKING = False  # not `typing`'s: `pepip list` reads its options here too, before `typing` (and `re`) load
 if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Final, Mapping, Optional, Sequence
+
     from pepip.locations import Locations
     from pepip.report import Reporter
     from pepip.uv.resolve import UvOptions
 
-__all__ = ["INSTALL_OPTIONS", "REFUSED_OPTIONS", "parse_install", "run_install", "locations_for", "reporter_for", "uv_options"]
+__all__ = [
+    "INSTALL_OPTIONS", "REFUSED_OPTIONS", "read_options", "parse_install", "run_install", "locations_for",
+    "reporter_for", "uv_options",
+]
 
 # Option -> (parameter of run_install, takes a value, may repeat). Flags take none.
 INSTALL_OPTIONS: Final = {
@@ -82,20 +87,34 @@ def parse_install(args: Sequence[str]) -> dict[str, object] | None:
     """``run_install``'s arguments for ``install ...``; None for what typer must read."""
     if not args or args[0] != "install":
         return None
-    packages: list[str] = []
-    values: dict[str, object] = {"packages": packages}
+    read = read_options(args[1:], INSTALL_OPTIONS)
+    if read is None:
+        return None
+    values, packages = read
+    values["packages"] = packages
+    return values
+
+
+def read_options(
+    args: Sequence[str], options: Mapping[str, tuple[str, bool, bool]]
+) -> tuple[dict[str, object], list[str]] | None:
+    """A command's arguments as click reads them: the given options (``--name value``,
+    ``--name=value``; a counted flag as its count), and the positional arguments. None
+    when an argument is not one of ``options`` or a value is missing: typer must read it."""
+    positional: list[str] = []
+    values: dict[str, object] = {}
     repeated: dict[str, list[str]] = {}
     counts: dict[str, int] = {}
-    rest = iter(args[1:])
+    rest = iter(args)
     for arg in rest:
         if arg == "--":
-            packages += rest
+            positional += rest
             break
         if not arg.startswith("-") or arg == "-":
-            packages.append(arg)
+            positional.append(arg)
             continue
         option, equals, value = arg.partition("=") if arg.startswith("--") else (arg, "", "")
-        known = INSTALL_OPTIONS.get(option)
+        known = options.get(option)
         if known is None:
             return None
         parameter, takes_value, repeats = known
@@ -115,7 +134,7 @@ def parse_install(args: Sequence[str]) -> dict[str, object] | None:
             repeated[parameter].append(value)
         else:
             values[parameter] = value  # the last one wins, as with click
-    return values
+    return values, positional
 
 
 def run_install(
@@ -153,6 +172,8 @@ def run_install(
 
     ``--reinstall`` implies ``--refresh``, as it does for uv.
     """
+    from pathlib import Path
+
     from pepip.commands.install import InstallRequest, install
 
     options = uv_options(

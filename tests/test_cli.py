@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import build_wheel, run_pepip, snapshot, store_entries
+from helpers import build_wheel, imported_modules, run_pepip, snapshot, store_entries
 from pepip import __version__
 from pepip.locations import find_uv
 
@@ -472,14 +472,18 @@ def _typer_install_params(args: list[str]) -> dict[str, object]:
     }
 
 
-def test_install_options_read_without_typer_are_typers_own():
-    """``install_line`` knows exactly the options typer's ``install`` declares, each the same kind."""
+@pytest.mark.parametrize("name", ["install", "list", "freeze"])
+def test_options_read_without_typer_are_typers_own(name):
+    """``install_line`` and ``list_line`` know exactly the options typer's commands declare,
+    each the same kind."""
     import typer
 
     from pepip.cli import app
     from pepip.install_line import INSTALL_OPTIONS
+    from pepip.list_line import FREEZE_OPTIONS, LIST_OPTIONS
 
-    command = typer.main.get_command(app).commands["install"]  # type: ignore[attr-defined]
+    read = {"install": INSTALL_OPTIONS, "list": LIST_OPTIONS, "freeze": FREEZE_OPTIONS}[name]
+    command = typer.main.get_command(app).commands[name]  # type: ignore[attr-defined]
     declared = {}
     for param in command.params:
         if param.param_type_name != "option" or param.name == "help":
@@ -487,7 +491,7 @@ def test_install_options_read_without_typer_are_typers_own():
         for option in [*param.opts, *param.secondary_opts]:
             counted = bool(getattr(param, "count", False))  # -v -v: a flag that repeats
             declared[option] = (param.name, not (param.is_flag or counted), param.multiple or counted)
-    assert declared == INSTALL_OPTIONS
+    assert declared == read
 
 
 @pytest.mark.parametrize("args", [
@@ -539,16 +543,9 @@ def test_a_plain_install_does_not_load_typer(venv, index_args, isolated):
     assert (venv / "pepip-index.marshal").is_file()
 
 
-def _imported(*args: str) -> set[str]:
-    """The modules ``python *args`` imports (``-X importtime``), start-up's included."""
-    completed = subprocess.run([sys.executable, "-X", "importtime", *args], capture_output=True, text=True)
-    assert completed.returncode == 0, completed.stderr
-    return {line.split("|")[-1].strip() for line in completed.stderr.splitlines() if line.startswith("import time:")}
-
-
 def test_version_loads_nothing_but_pepip():
     """``pepip --version`` costs about an interpreter start: no typer, no typing, no signal."""
-    extra = _imported("-m", "pepip", "--version") - _imported("-c", "import runpy")
+    extra = imported_modules("-m", "pepip", "--version") - imported_modules("-c", "import runpy")
     assert extra <= {"pepip", "pepip.__main__"}, extra
 
 

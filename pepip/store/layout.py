@@ -20,6 +20,8 @@ from typing import Final, Iterator
 
 
 from pepip import fsops
+from pepip.store import STORE_VERSION
+from pepip.store.records import RECORDS_DIR
 from pepip.dirhandle import DirHandle, NotInStore, stat_below
 from pepip.artifacts import NormalizedName, Pin, expand_tags
 from pepip.store.entries import ENTRY_FILE, parse_facts
@@ -31,7 +33,6 @@ from pepip.sharing import Sharing, detect_sharing, machine_id
 
 __all__ = ["Store", "StoreEntry", "STORE_VERSION", "read_entry", "entry_present", "iter_entries", "iter_dirs", "iter_links", "open_entry_dir"]
 
-STORE_VERSION: Final = "v2"
 _OLD_VERSIONS: Final = ("v1",)
 _SHARED_GRACE: Final = 3600.0  # default prune grace period on a store other machines use
 _CACHEDIR_TAG: Final = (
@@ -86,7 +87,7 @@ class Store:
         self.base = root / STORE_VERSION
         self.entries_dir = self.base / "entries"
         self.tmp_dir = self.base / "tmp"
-        self.venvs_dir = self.base / "venvs"
+        self.venvs_dir = self.base / RECORDS_DIR
         self.bases = tuple(Store(path) for path in bases)  # read-only layers, searched after
         self.machine = machine or machine_id()
         self.registration_ttl = registration_ttl
