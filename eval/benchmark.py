@@ -272,7 +272,7 @@ def time_commands(commands: dict[str, list[str]], reps: int) -> dict[str, list[f
     for _ in range(reps):
         for label, command in commands.items():
             started = time.perf_counter()
-            subprocess.run(command, env=env, stdout=subprocess.DEVNULL)
+            subprocess.run(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             times[label].append((time.perf_counter() - started) * 1000)
     return times
 

@@ -1,8 +1,10 @@
 """The ``pepip`` command and ``python -m pepip``: exit codes, Ctrl-C, and what loads when.
 
-``pepip --version`` is answered before anything loads, and a plain ``pepip install`` is read
-without typer (``pepip.install_line``): loading the command line (typer, click) would cost
-several times the interpreter's own start-up, and as much as a remembered install.
+``pepip --version`` is answered before anything loads, a plain ``pepip install`` is read
+without typer (``pepip.install_line``), and ``pepip list`` and ``pepip freeze`` of an ordinary
+venv are answered without it (``pepip.list_line``): loading the command line (typer, click)
+would cost several times the interpreter's own start-up, as much as a remembered install,
+and ten times a listing.
 """
 
 from __future__ import annotations
@@ -11,7 +13,10 @@ import sys
 
 TYPE_CHECKING = False  # not `typing`'s: importing typing would double `pepip --version`
 if TYPE_CHECKING:
+    import signal as _signal  # the functions `_signal` has, typed
     from typing import Sequence
+else:
+    import _signal  # loaded at start-up; `signal` wraps it in enums, +30% of `pepip list`
 
 __all__ = ["main"]
 
@@ -29,18 +34,22 @@ def main(argv: Sequence[str] | None = None) -> None:
 
         sys.stdout.write("pepip %s\n" % __version__)
         return
-    import signal
-
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+    _signal.signal(_signal.SIGINT, _signal.default_int_handler)
     try:
         code = _run(args)
     except KeyboardInterrupt:
         code = 130
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _signal.signal(_signal.SIGINT, _signal.SIG_IGN)
     sys.exit(code)
 
 
 def _run(args: list[str]) -> int:
+    if args[:1] in (["list"], ["freeze"]):
+        from pepip.list_line import parse_listing, run_listing
+
+        listing = parse_listing(args)
+        if listing is not None and run_listing(*listing):
+            return 0
     from pepip.install_line import parse_install, run_install
 
     install = parse_install(args)

@@ -39,6 +39,7 @@ from typing import Iterable, Mapping, NewType, Sequence
 from urllib.parse import quote, unquote, urlsplit
 
 from pepip.errors import PepipError
+from pepip.names import normalized_name
 from pepip.tag_sets import expand_tags
 
 __all__ = [
@@ -71,7 +72,6 @@ _SHA256 = re.compile("[0-9a-f]{64}")
 
 
 NormalizedName = NewType("NormalizedName", str)
-_NAME_SEPARATORS = re.compile(r"[-_.]+")
 
 
 def machine_facts() -> tuple[str, ...]:
@@ -91,7 +91,7 @@ def normalized(name: str) -> NormalizedName:
     packaging's ``canonicalize_name`` does the same, but importing ``packaging.utils``
     loads ``packaging.tags`` too: a third of a remembered install's start-up.
     """
-    return NormalizedName(_NAME_SEPARATORS.sub("-", name).lower())
+    return NormalizedName(normalized_name(name))
 
 
 @dataclass(frozen=True)

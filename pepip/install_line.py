@@ -7,7 +7,8 @@ a misspelt option, ``-qU`` clusters) to typer, whose help and usage errors stay 
 ones. Both parsers are built from ``INSTALL_OPTIONS`` (``pepip.cli`` builds typer's
 ``install`` command from it, and the options other commands share), so they cannot accept
 different options; both end in ``run_install``, so they cannot differ in what they do.
-This module imports nothing that an install does not load anyway (no typer, no click).
+This module imports nothing that an install does not load anyway (no typer, no click);
+the reading itself is ``pepip.arguments``', which ``list`` and ``freeze`` use too.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, Literal, Optional, Sequence
+
+from pepip.arguments import read_options
 
 if TYPE_CHECKING:
     from pepip.locations import Locations
@@ -97,8 +100,10 @@ def install_option(parameter: str) -> Option:
     raise KeyError(parameter)
 
 
-# Option name -> what it sets: the typer-free parser's view of ``INSTALL_OPTIONS``.
-_BY_NAME: Final = {name: option for option in INSTALL_OPTIONS for name in option.names}
+# Option name -> (parameter, takes a value, repeats): ``read_options``' view of ``INSTALL_OPTIONS``.
+_BY_NAME: Final = {
+    name: (option.parameter, option.takes_value, option.repeats) for option in INSTALL_OPTIONS for name in option.names
+}
 
 # uv's options that mean nothing for a venv wired to a store: each refused with its reason
 # (``pepip.cli`` prints it instead of click's "No such option"; docs/commands.md lists them).
@@ -120,39 +125,11 @@ def parse_install(args: Sequence[str]) -> dict[str, object] | None:
     """``run_install``'s arguments for ``install ...``; None for what typer must read."""
     if not args or args[0] != "install":
         return None
-    packages: list[str] = []
-    values: dict[str, object] = {"packages": packages}
-    repeated: dict[str, list[str]] = {}
-    counts: dict[str, int] = {}
-    rest = iter(args[1:])
-    for arg in rest:
-        if arg == "--":
-            packages += rest
-            break
-        if not arg.startswith("-") or arg == "-":
-            packages.append(arg)
-            continue
-        option, equals, value = arg.partition("=") if arg.startswith("--") else (arg, "", "")
-        known = _BY_NAME.get(option)
-        if known is None:
-            return None
-        parameter = known.parameter
-        if not known.takes_value:
-            if equals:
-                return None
-            counts[parameter] = counts.get(parameter, 0) + 1  # -v -v: 2
-            values[parameter] = counts[parameter] if known.repeats else True
-            continue
-        if not equals:
-            following = next(rest, None)
-            if following is None:
-                return None  # typer says which value is missing
-            value = following
-        if known.repeats:
-            values[parameter] = repeated.setdefault(parameter, [])
-            repeated[parameter].append(value)
-        else:
-            values[parameter] = value  # the last one wins, as with click
+    read = read_options(args[1:], _BY_NAME)
+    if read is None:
+        return None
+    values, packages = read
+    values["packages"] = packages
     return values
 
 

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Final, Mapping, TextIO
 
 from pepip.errors import PepipError
-from pepip.sharing import machine_id
+from pepip.machine import MACHINE_ID_ENV, machine_id
+from pepip.places import DEFAULT_VENV, HOME_ENV, VIRTUAL_ENV, choose_store, choose_venv
 from pepip.uv_cache import CACHE_ENV, cache_dir
 
 __all__ = [
@@ -44,13 +45,11 @@ __all__ = [
     "choose_venv",
 ]
 
-HOME_ENV: Final = "PEPIP_HOME"
 UV_ENV: Final = "PEPIP_UV"
 LINK_MODE_ENV: Final = "PEPIP_LINK_MODE"
 RESOLUTION_TTL_ENV: Final = "PEPIP_RESOLUTION_TTL"
 BYTECODE_ENV: Final = "PEPIP_BYTECODE"
 BASE_STORES_ENV: Final = "PEPIP_BASE_STORES"
-MACHINE_ID_ENV: Final = "PEPIP_MACHINE_ID"
 REGISTRATION_TTL_ENV: Final = "PEPIP_REGISTRATION_TTL"
 PRUNE_GRACE_ENV: Final = "PEPIP_PRUNE_GRACE"
 SHARED_STORE_ENV: Final = "PEPIP_SHARED_STORE"
@@ -58,14 +57,12 @@ NO_COLOR_ENV: Final = "NO_COLOR"
 FORCE_COLOR_ENV: Final = "FORCE_COLOR"
 DEFAULT_RESOLUTION_TTL: Final = 600.0
 DEFAULT_REGISTRATION_TTL: Final = 90 * 86400.0  # another machine's record, unrenewed
-DEFAULT_VENV: Final = ".venv"
 # uv environment variables that cannot change a resolution (where files go, how uv shows
 # progress): left out of remembered resolutions' key, so they do not defeat reuse.
 _UV_NOT_RESOLUTION: Final = frozenset({
     "UV_CACHE_DIR", "UV_LINK_MODE", "UV_COMPILE_BYTECODE", "UV_NO_PROGRESS", "UV_CONCURRENT_DOWNLOADS",
     "UV_CONCURRENT_BUILDS", "UV_CONCURRENT_INSTALLS", "UV_HTTP_TIMEOUT", "UV_PYTHON_DOWNLOADS",
 })
-VIRTUAL_ENV: Final = "VIRTUAL_ENV"  # set by a venv's activate script (and by uv, conda's venvs)
 
 
 @dataclass(frozen=True)
@@ -208,8 +205,7 @@ class Locations:
         ``verbose`` is pepip's ``-v`` count, for uv's runs."""
         env = os.environ if environ is None else environ
         base = Path.cwd() if cwd is None else cwd
-        home = env.get(HOME_ENV)
-        store_root = Path(home).expanduser() if home else Path.home() / ".pepip"
+        store_root = Path(choose_store(env))
         if not store_root.is_absolute():
             store_root = base / store_root
         _check_store_root(store_root)
@@ -219,7 +215,7 @@ class Locations:
         chosen, venv_source = choose_venv(venv, env)
         # Canonical (symlinks and `..` resolved): the registry, the moved-venv check and
         # prune all compare it, so `sub/../v` and a link to `v` are `v`.
-        venv_path = Path(os.path.realpath(chosen if chosen.is_absolute() else base / chosen))
+        venv_path = Path(os.path.realpath(base / chosen))
         _check_venv_outside(venv_path, store_root)
         link_mode = LINK_MODE.choice(env)
         ttl = _seconds(env, RESOLUTION_TTL_ENV, DEFAULT_RESOLUTION_TTL)
@@ -284,20 +280,6 @@ def uv_config_files(env: Mapping[str, str], cwd: Path) -> tuple[Path, ...]:
         if candidate.is_file():
             found.append(candidate)
     return tuple(found)
-def choose_venv(venv: Path | None, environ: Mapping[str, str]) -> tuple[Path, str]:
-    """The venv a command works on, and why: ``--venv``, else the activated venv
-    (``VIRTUAL_ENV``), else ``.venv`` in the current directory.
-
-    This is ``uv pip install``'s order (with ``--venv`` as its explicit target): the
-    README's ``pip install . && pepip install numpy`` in an activated venv installs into
-    that venv, where ``python`` will look for numpy, not into a ``.venv`` beside it.
-    """
-    if venv is not None:
-        return venv, "--venv"
-    active = environ.get(VIRTUAL_ENV)
-    if active:
-        return Path(active).expanduser(), VIRTUAL_ENV
-    return Path(DEFAULT_VENV), "default"
 
 
 def _seconds(env: Mapping[str, str], name: str, default: float) -> float:

@@ -33,14 +33,24 @@ the format that is copied into every venv.
 from __future__ import annotations
 
 import marshal
-from pathlib import Path
-from typing import Final, Protocol
+import os
 
-from pepip import fsops
-from pepip.artifacts import Artifact
 from pepip.errors import PepipError
 from pepip_runtime import INDEX_FORMAT, INDEX_NAME, MANIFEST_NAME
 from pepip_runtime.lookup import NSPKG_SUFFIX
+
+TYPE_CHECKING = False  # not `typing`'s: `pepip list` reads manifests before `typing` (and `re`) load
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Final, Protocol
+
+    class Guard(Protocol):
+        """What ``write_manifest`` needs of the venv's journal (``pepip.venv.journal.Journal``,
+        a higher part than this module)."""
+
+        def guard(self, path: Path, keep: bool = False) -> None:
+            """Back up ``path`` before it changes."""
+
 
 __all__ = [
     "FORMAT_VERSION",
@@ -50,8 +60,8 @@ __all__ = [
     "parse_manifest",
     "header_line",
     "runtime_index",
-    "Guard",
     "manifest_path",
+    "load_manifest",
     "read_manifest",
     "write_manifest",
 ]
@@ -93,6 +103,8 @@ class DistRecord:
     @property
     def entry_dir(self) -> Path:
         """The store entry the distribution is linked from (``site_dir`` is its ``site/``)."""
+        from pathlib import Path  # not at import: `pepip list` reads manifests without pathlib
+
         return Path(self.site_dir).parent
 
     @property
@@ -255,27 +267,21 @@ def runtime_index(manifest: Manifest) -> bytes:
     return marshal.dumps((INDEX_FORMAT, names, roots, sorted(pth_files), details), 4)
 
 
-class Guard(Protocol):
-    """What ``write_manifest`` needs of the venv's journal (``pepip.venv.journal.Journal``,
-    a higher part than this module)."""
-
-    def guard(self, path: Path, keep: bool = False) -> None:
-        """Back up ``path`` before it changes."""
-
-
 def manifest_path(venv: Path) -> Path:
     """Where a venv's manifest lives (the runtime finds it from its own site-packages)."""
     return venv / MANIFEST_NAME
 
 
-def read_manifest(venv: Path, next_step: str = "run `pepip doctor`") -> Manifest | None:
-    """The venv's manifest, or ``None`` if pepip has not wired this venv yet.
+def load_manifest(venv: str | os.PathLike[str], next_step: str = "run `pepip doctor`") -> Manifest | None:
+    """The venv's manifest as ``parse_manifest`` reads it, or ``None`` if pepip has not wired
+    this venv yet; what list and freeze need (``read_manifest`` checks the artifacts too).
 
     A damaged one is a ``PepipError`` that ends with ``next_step``.
     """
-    path = manifest_path(venv)
+    path = os.path.join(venv, MANIFEST_NAME)
     try:
-        text = path.read_text(encoding="utf-8")
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
     except FileNotFoundError:
         return None
     except OSError as error:
@@ -283,15 +289,33 @@ def read_manifest(venv: Path, next_step: str = "run `pepip doctor`") -> Manifest
     except UnicodeDecodeError:
         raise PepipError("the manifest %s is damaged (not UTF-8 text); %s" % (path, next_step)) from None
     try:
-        manifest = parse_manifest(text)
+        return parse_manifest(text)
+    except ManifestError as error:
+        raise _damaged(path, error, next_step) from None
+
+
+def read_manifest(venv: Path, next_step: str = "run `pepip doctor`") -> Manifest | None:
+    """The venv's manifest, or ``None`` if pepip has not wired this venv yet; every
+    distribution's artifact is checked to be one ``pepip.artifacts`` can read.
+
+    A damaged one is a ``PepipError`` that ends with ``next_step``.
+    """
+    manifest = load_manifest(venv, next_step)
+    if manifest is None:
+        return None
+    from pepip.artifacts import Artifact
+
+    try:
         for record in manifest.dists:
             if record.artifact:
                 Artifact.from_text(record.artifact)
-    except (ManifestError, ValueError) as error:
-        raise PepipError(
-            "the manifest %s is damaged (%s); %s" % (path, error, next_step)
-        ) from None
+    except ValueError as error:
+        raise _damaged(manifest_path(venv), error, next_step) from None
     return manifest
+
+
+def _damaged(path: str | os.PathLike[str], why: ValueError, next_step: str) -> PepipError:
+    return PepipError("the manifest %s is damaged (%s); %s" % (path, why, next_step))
 
 
 def write_manifest(venv: Path, manifest: Manifest, journal: Guard | None) -> None:
@@ -311,6 +335,8 @@ def write_manifest(venv: Path, manifest: Manifest, journal: Guard | None) -> Non
             continue
         if journal is not None:
             journal.guard(path, keep=True)
+        from pepip import fsops
+
         fsops.atomic_write_bytes(path, data)
 
 

@@ -5,14 +5,11 @@ machines at once, each with venvs on its own disk. Two facts decide what pepip m
 
 - **The machine.** A registry record names the machine its venv lives on, so that
   ``store prune`` judges only its own machine's venvs (a path another machine registered
-  means nothing here). The id is ``/etc/machine-id`` (systemd's, stable across reboots),
-  else D-Bus's copy, else the host name; ``PEPIP_MACHINE_ID`` overrides it. In a
-  container (``in_container``) the machine id means nothing: it is missing, empty, the
-  image's or the host's own (bind-mounted). There the machine is ``container-<host name>``
-  (Docker's host name is the container's id), never the host's, and a record names the
-  venv by its device and inode too (``venv_identity``): every container of one venv
-  (a bind-mounted project) writes one record, and a venv in the container's own layer
-  dies with it (``ephemeral``). docs/cluster.md, "Containers".
+  means nothing here). ``pepip.machine`` decides the id (re-exported here): in a container
+  it is ``container-<host name>``, and a record names the venv by its device and inode too
+  (``venv_identity``): every container of one venv (a bind-mounted project) writes one
+  record, and a venv in the container's own layer dies with it (``ephemeral``).
+  docs/cluster.md, "Containers".
 - **How late other machines see a change.** ``flock`` on sshfs and NFS without lockd
   excludes only processes of one mount, i.e. one machine, and a new directory or file made
   on one mount can stay invisible on another for as long as the client caches directory
@@ -28,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+from pepip.machine import CONTAINER_PREFIX, in_container, is_container, machine_id, venv_identity
+
 __all__ = [
     "machine_id", "filesystem_type", "Sharing", "detect_sharing", "SHARED_FILESYSTEMS", "in_container",
     "is_container", "venv_identity", "in_container_layer", "CONTAINER_PREFIX",
@@ -42,78 +41,12 @@ SHARED_FILESYSTEMS: Final = {
 }
 # Filesystems whose flock excludes only processes of the same client (mount).
 _LOCAL_LOCKS: Final = frozenset({"fuse.sshfs", "fuse.s3fs", "9p"})
-_MACHINE_ID_FILES: Final = (Path("/etc/machine-id"), Path("/var/lib/dbus/machine-id"))
-# Docker's and podman's marks in a container's root; cgroup paths of container runtimes (v1).
-_CONTAINER_MARKS: Final = (Path("/.dockerenv"), Path("/run/.containerenv"))
-_CONTAINER_CGROUPS: Final = ("docker", "kubepods", "containerd", "libpod", "lxc")
-CONTAINER_PREFIX: Final = "container-"
-
-
-def in_container() -> bool:
-    """Whether this process runs in a container: ``/.dockerenv`` (Docker),
-    ``/run/.containerenv`` (podman), or a container runtime's name in PID 1's cgroup."""
-    if any(mark.exists() for mark in _CONTAINER_MARKS):
-        return True
-    try:
-        text = Path("/proc/1/cgroup").read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return False
-    return any(name in text for name in _CONTAINER_CGROUPS)
-
-
-def is_container(machine: str) -> bool:
-    """Whether a record's machine is a container (see ``machine_id``)."""
-    return machine.startswith(CONTAINER_PREFIX)
-
-
-def venv_identity(venv: Path) -> str:
-    """``<device>:<inode>`` of the venv directory: the same in every container that binds
-    one project directory, though each names it ``/app/.venv``; ``""`` if it is missing."""
-    try:
-        info = os.stat(venv)
-    except OSError:
-        return ""
-    return "%d:%d" % (info.st_dev, info.st_ino)
 
 
 def in_container_layer(path: Path) -> bool:
     """Whether ``path`` is on the container's own root filesystem (not a bind mount or a
     volume): it goes when the container goes."""
     return _mount_of(path)[0] == "/"
-
-
-def machine_id(override: str = "") -> str:
-    """A stable id of this machine: ``override``, ``/etc/machine-id``, or the host name.
-
-    Only characters safe in a record line are kept (no newline can end up in a record).
-    """
-    text = override.strip()
-    if not text and in_container():
-        return CONTAINER_PREFIX + _clean(_host_name())
-    if not text:
-        for path in _MACHINE_ID_FILES:
-            try:
-                text = path.read_text(encoding="ascii", errors="replace").strip()
-            except OSError:
-                continue
-            if text:
-                break
-    if not text:
-        text = "host-" + _host_name()
-    return _clean(text)
-
-
-def _host_name() -> str:
-    """``socket.gethostname()`` without loading ``socket`` where ``uname`` says the same."""
-    if hasattr(os, "uname"):
-        return os.uname().nodename
-    import socket
-
-    return socket.gethostname()
-
-
-def _clean(text: str) -> str:
-    return "".join(c for c in text if c.isalnum() or c in "-_.")[:64] or "unknown"
 
 
 def filesystem_type(path: Path) -> str:

@@ -123,6 +123,13 @@ def pepip_process(*args: str, env: Mapping[str, str] | None = None) -> subproces
                           env=None if env is None else {**os.environ, **env})
 
 
+def imported_modules(*args: str, cwd: Path | None = None) -> set[str]:
+    """The modules ``python *args`` imports (``-X importtime``), start-up's included."""
+    completed = subprocess.run([sys.executable, "-X", "importtime", *args], capture_output=True, text=True, cwd=cwd)
+    assert completed.returncode == 0, completed.stderr
+    return {line.split("|")[-1].strip() for line in completed.stderr.splitlines() if line.startswith("import time:")}
+
+
 WINDOWS = sys.platform == "win32"
 
 

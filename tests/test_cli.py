@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import build_wheel, run_pepip, snapshot, store_entries
+from helpers import build_wheel, imported_modules, run_pepip, snapshot, store_entries
 from pepip import __version__
 from pepip.locations import find_uv
 from pepip.install_line import INSTALL_OPTIONS
@@ -514,6 +514,27 @@ def test_each_install_option_is_read_without_typer_as_typer_reads_it(option):
         assert parsed == expected, name
 
 
+@pytest.mark.parametrize("name", ["list", "freeze"])
+def test_list_and_freeze_options_read_without_typer_are_typers_own(name):
+    """``list_line`` knows exactly the options typer's ``list`` and ``freeze`` declare, each
+    the same kind."""
+    import typer
+
+    from pepip.cli import app
+    from pepip.list_line import FREEZE_OPTIONS, LIST_OPTIONS
+
+    read = {"list": LIST_OPTIONS, "freeze": FREEZE_OPTIONS}[name]
+    command = typer.main.get_command(app).commands[name]  # type: ignore[attr-defined]
+    declared = {}
+    for param in command.params:
+        if param.param_type_name != "option" or param.name == "help":
+            continue
+        for option in [*param.opts, *param.secondary_opts]:
+            counted = bool(getattr(param, "count", False))  # -v -v: a flag that repeats
+            declared[option] = (param.name, not (param.is_flag or counted), param.multiple or counted)
+    assert declared == read
+
+
 @pytest.mark.parametrize("args", [
     ["install", "alpha", "beta>=1"],
     ["install", "-q", "--venv", "v/.venv", "-r", "a.txt", "--requirement=b.txt", "alpha"],
@@ -588,16 +609,9 @@ def test_a_remembered_install_starts_no_process_and_loads_what_only_processes_ne
     assert completed.stdout.split() == ["0"], completed.stderr
 
 
-def _imported(*args: str) -> set[str]:
-    """The modules ``python *args`` imports (``-X importtime``), start-up's included."""
-    completed = subprocess.run([sys.executable, "-X", "importtime", *args], capture_output=True, text=True)
-    assert completed.returncode == 0, completed.stderr
-    return {line.split("|")[-1].strip() for line in completed.stderr.splitlines() if line.startswith("import time:")}
-
-
 def test_version_loads_nothing_but_pepip():
     """``pepip --version`` costs about an interpreter start: no typer, no typing, no signal."""
-    extra = _imported("-m", "pepip", "--version") - _imported("-c", "import runpy")
+    extra = imported_modules("-m", "pepip", "--version") - imported_modules("-c", "import runpy")
     assert extra <= {"pepip", "pepip.__main__"}, extra
 
 

@@ -51,7 +51,7 @@ def test_pyright_with_the_venv_interpreter_resolves_stored_packages(capsys, venv
 # the parts below it, never one above. Modules directly in pepip/ are the lowest part, what
 # every part uses, except the command line, which is the highest.
 LAYERS = ("pepip", "pepip.uv", "pepip.store", "pepip.venv", "pepip.commands", "command line")
-COMMAND_LINE = {"pepip.__main__", "pepip.cli", "pepip.install_line"}
+COMMAND_LINE = {"pepip.__main__", "pepip.cli", "pepip.install_line", "pepip.list_line"}
 PACKAGE = Path(__file__).resolve().parent.parent / "pepip"
 
 

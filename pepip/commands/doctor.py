@@ -15,7 +15,8 @@ from pepip.locations import Locations
 from pepip.manifest import DistRecord, read_manifest
 from pepip.store.registry import is_registered
 from pepip.store.layout import Store
-from pepip.venv.target import is_pepips, moved_message
+from pepip.venv.foreign import is_pepips
+from pepip.venv.target import moved_message
 from pepip.store.verify import Problem, verify_entries
 from pepip.venv.wiring import damaged_files, shared_paths
 

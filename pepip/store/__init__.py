@@ -41,3 +41,13 @@ which entries), ``prune``, ``verify``, ``inventory``, ``native``, ``bytecode`` a
 (the entries an offline resolution may take).
 The store knows nothing of venvs beyond their manifests (``pepip.manifest``).
 """
+
+from __future__ import annotations
+
+TYPE_CHECKING = False  # not `typing`'s: `pepip list` finds the registry before `typing` (and `re`) load
+if TYPE_CHECKING:
+    from typing import Final
+
+__all__ = ["STORE_VERSION"]
+
+STORE_VERSION: Final = "v2"  # the layout's version: the root's subdirectory drawn above

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Final, Iterable
 
 
-from pepip.artifacts import normalized
 from pepip.errors import PepipError
+from pepip.names import name_version
 from pepip.store.native import scan_native_reach
 from pepip_runtime.lookup import ENTRY_FILE
 
@@ -39,7 +39,6 @@ __all__ = [
     "entry_digest",
     "read_record",
     "entry_point_scripts",
-    "name_version",
 ]
 
 BYTECODE_FILE: Final = "BYTECODE"
@@ -111,25 +110,6 @@ def entry_point_scripts(dist_info: Path) -> dict[str, dict[str, str]]:
         for group in ("console_scripts", "gui_scripts")
         if parser.has_section(group)
     }
-
-
-def name_version(dist_info: Path) -> tuple[str, str]:
-    """The normalized name and version a dist-info's METADATA gives.
-
-    Read from the header lines directly: ``email.parser`` costs more to import than a warm
-    install takes to link a distribution. ``KeyError`` if either is missing.
-    """
-    fields: dict[str, str] = {}
-    with open(dist_info / "METADATA", encoding="utf-8") as handle:
-        for line in handle:
-            if not line.strip():
-                break  # the body (the long description) starts after the first blank line
-            key, colon, value = line.partition(":")
-            if colon and key in ("Name", "Version") and key not in fields:
-                fields[key] = value.strip()
-    from packaging.version import Version  # only when a dist-info is read: not on a warm path
-
-    return normalized(fields["Name"]), str(Version(fields["Version"]))
 
 
 def bytecode_files(entry: Path) -> list[str]:

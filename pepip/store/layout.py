@@ -18,6 +18,8 @@ from typing import Final, Iterator
 
 
 from pepip import fsops
+from pepip.store import STORE_VERSION
+from pepip.store.records import RECORDS_DIR
 from pepip.dirhandle import DirHandle, NotInStore, stat_below
 from pepip.artifacts import NormalizedName, Pin
 from pepip.store.entries import ENTRY_FILE, parse_facts
@@ -32,7 +34,6 @@ from pepip.users import is_running_user, user_name
 
 __all__ = ["Store", "StoreEntry", "STORE_VERSION", "read_entry", "entry_present", "iter_entries", "iter_dirs", "iter_links", "open_entry_dir"]
 
-STORE_VERSION: Final = "v2"
 _OLD_VERSIONS: Final = ("v1",)
 _SHARED_GRACE: Final = 3600.0  # default prune grace period on a store other machines use
 _CACHEDIR_TAG: Final = (
@@ -87,7 +88,7 @@ class Store:
         self.layout_root = root / STORE_VERSION  # this layout version's directories are below it
         self.entries_dir = self.layout_root / "entries"
         self.tmp_dir = self.layout_root / "tmp"
-        self.venvs_dir = self.layout_root / "venvs"
+        self.venvs_dir = self.layout_root / RECORDS_DIR
         self.base_stores = tuple(Store(path) for path in base_stores)  # read-only layers, searched after
         self.machine = machine or machine_id()
         self.registration_ttl = registration_ttl

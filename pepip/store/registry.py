@@ -22,12 +22,14 @@ only as far as it can do no harm: any record keeps the entries its venv names fr
 registered for its user only through a record that user owns. A record file another user
 wrote first under the name a venv's record would have (squatting it) is passed over: the
 user's record then goes to a name of their own with a random part nobody can take first.
+
+The files are read, and a venv's own record renewed, by ``records``, with ``os`` alone:
+``pepip list`` renews its venv's record before anything heavy loads.
 """
 
 from __future__ import annotations
 
 import hashlib
-import math
 import os
 import stat
 import time
@@ -42,6 +44,7 @@ from pepip.errors import PepipError
 from pepip.manifest import Manifest, manifest_path, read_manifest
 from pepip.sharing import in_container_layer, is_container, venv_identity
 from pepip.store.layout import Store
+from pepip.store.records import RecordText, parse_record, read_records, renew_own_record
 
 __all__ = [
     "Registry",
@@ -122,65 +125,20 @@ class Record:
 
 def _parse(text: str, file: Path, info: os.stat_result) -> Record | None:
     """The record ``file`` holds (``text``, ``info`` its lstat); None if it is not a record."""
-    lines = text.splitlines()
-    if not lines or not os.path.isabs(lines[0]) or lines[0] != lines[0].strip():
-        return None
-    machine, since, entries, dropped, venv_id, ephemeral = "", 0.0, [], [], "", False
-    for line in lines[1:]:
-        key, _, value = line.partition(" ")
-        if key == "machine":
-            machine = value
-        elif key == "venv-id":
-            venv_id = value
-        elif key == "ephemeral":
-            ephemeral = True
-        elif key == "since":
-            since = _number(value) or 0.0  # not a time: as if not said (its writer's next write heals it)
-        elif key == "dropped":
-            when, _, value = value.partition(" ")
-            moment = _number(when)
-            if _entry_name(value) and moment is not None:
-                dropped.append((moment, value))
-        elif key == "entry" and _entry_name(value):
-            entries.append(value)
+    said = parse_record(text)
+    return None if said is None else _record(file, info, said)
+
+
+def _record(file: Path, info: os.stat_result, said: RecordText) -> Record:
     return Record(
-        file, Path(lines[0]), machine, info.st_uid, info.st_mtime, tuple(entries), since, tuple(dropped),
-        info.st_ctime, venv_id, ephemeral,
+        file, Path(said.venv), said.machine, info.st_uid, info.st_mtime, said.entries, said.since, said.dropped,
+        info.st_ctime, said.venv_id, said.ephemeral,
     )
-
-
-def _entry_name(value: str) -> bool:
-    return bool(value) and ".." not in value.split("/") and not os.path.isabs(value)
-
-
-def _number(text: str) -> float | None:
-    """A time in a record: a finite number, else None (``nan``, ``inf``, garbage)."""
-    try:
-        value = float(text)
-    except ValueError:
-        return None
-    return value if math.isfinite(value) else None
 
 
 def _records(store: Store) -> list[Record]:
     """Every readable regular record file."""
-    found = []
-    try:
-        names = sorted(os.listdir(store.venvs_dir))
-    except (FileNotFoundError, NotADirectoryError):
-        return []
-    for name in names:
-        path = store.venvs_dir / name
-        try:
-            info = os.lstat(path)
-            if not stat.S_ISREG(info.st_mode) or name.startswith("."):
-                continue  # a stray directory, a link, a temp file being written
-            record = _parse(path.read_text(encoding="utf-8"), path, info)
-        except (OSError, UnicodeDecodeError):
-            continue  # unreadable, or removed since the listing (another machine's prune)
-        if record is not None:
-            found.append(record)
-    return found
+    return [_record(Path(path), info, said) for path, info, said in read_records(str(store.venvs_dir))]
 
 
 def records_elsewhere(store: Store, now: float | None = None) -> list[Record]:
@@ -269,7 +227,9 @@ def register_venv(store: Store, venv: Path, entries: Iterable[Path] = ()) -> Non
 
 def renew_registration(store: Store, venv: Path) -> None:
     """Mark the venv's record as used now (any pepip command on the venv does)."""
-    own = _own_record(store, venv)
+    if renew_own_record(str(store.venvs_dir), str(venv), store.machine):
+        return
+    own = _own_record(store, venv)  # root: its own record, or the store owner's (``Store.acts_for``)
     if own is not None:
         try:
             os.utime(own.file)

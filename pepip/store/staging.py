@@ -18,13 +18,13 @@ from pathlib import Path
 from typing import Callable, Final, Iterable, Mapping
 
 from pepip.artifacts import NormalizedName, Pin
+from pepip.names import name_version
 from pepip.store.entries import (
     ENTRY_FILE,
     derive_facts,
     entry_point_scripts,
     facts_text,
     format_record,
-    name_version,
     read_record,
     record_hash,
     write_bytecode_list,

@@ -16,6 +16,7 @@ from pathlib import Path
 from pepip import fsops
 from pepip.artifacts import machine_facts
 from pepip.errors import PepipError
+from pepip.venv import contents
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -114,8 +115,7 @@ class Interpreter:
 
 def venv_python(venv: Path) -> Path:
     """The venv's interpreter path on this platform."""
-    windows = venv / "Scripts" / "python.exe"
-    return windows if windows.exists() else venv / "bin" / "python"
+    return Path(contents.venv_python(venv))
 
 
 def venv_version(venv: Path) -> str | None:

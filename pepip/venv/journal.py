@@ -34,12 +34,10 @@ from pepip import fsops
 from pepip.errors import PepipError
 from pepip.locking import UNSUPPORTED, flock_waiting
 from pepip.report import warn
+from pepip.venv.contents import TXN_DIR, TXN_DONE, TXN_STARTING, unfinished
 
 __all__ = ["Journal", "venv_locked", "unfinished", "recover", "transaction"]
 
-TXN_DIR: Final = ".pepip-txn"
-_STARTING: Final = TXN_DIR + ".new"  # a transaction being set up: nothing changed yet
-_DONE: Final = TXN_DIR + ".done"  # a committed transaction being deleted
 _CREATED_VENV: Final = "created-venv"
 
 
@@ -140,18 +138,13 @@ def venv_locked(venv: Path, lock_dir: Path) -> Iterator[None]:
         os.close(fd)
 
 
-def unfinished(venv: Path) -> bool:
-    """Whether a command left a transaction in ``venv`` (running, or dead half-way)."""
-    return any(os.path.lexists(venv / name) for name in (TXN_DIR, _STARTING, _DONE))
-
-
 def recover(venv: Path) -> bool:
     """Roll back what a command that died left half-done in ``venv``; True if it did.
 
     The caller holds the venv's lock, so the transaction found is not a live one.
     """
-    fsops.remove_tree(venv / _STARTING)
-    fsops.remove_tree(venv / _DONE)
+    fsops.remove_tree(venv / TXN_STARTING)
+    fsops.remove_tree(venv / TXN_DONE)
     directory = venv / TXN_DIR
     if not directory.is_dir():
         return False
@@ -207,7 +200,7 @@ def transaction(venv: Path, created: bool = False) -> Iterator[Journal]:
 
     ``created`` marks a venv the command made: rolling back after a crash removes it.
     """
-    starting = venv / _STARTING
+    starting = venv / TXN_STARTING
     try:
         fsops.remove_tree(starting)
         (starting / "backup").mkdir(parents=True)
@@ -231,7 +224,7 @@ def transaction(venv: Path, created: bool = False) -> Iterator[Journal]:
                 pass  # the journal stays: the next command rolls back again
         raise
     journal.close()
-    done = venv / _DONE
+    done = venv / TXN_DONE
     os.rename(venv / TXN_DIR, done)  # the commit
     try:
         fsops.remove_tree(done)

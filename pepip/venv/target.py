@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING, Callable, Iterator, Sequence
 
 from pepip import fsops
 from pepip.errors import PepipError
-from pepip.venv.foreign import Foreign, scan_foreign
+from pepip.venv.foreign import Foreign, scan_site
 from pepip.venv.interpreter import Interpreter, query_interpreter, venv_python, venv_version
 from pepip.venv.journal import Journal, recover, transaction, unfinished, venv_locked
 from pepip.artifacts import Artifact, NormalizedName, Pin
 from pepip.locations import VIRTUAL_ENV, Locations
-from pepip.manifest import DistRecord, Manifest, read_manifest, write_manifest
+from pepip.manifest import DistRecord, Manifest, load_manifest, read_manifest, write_manifest
 from pepip.store.layout import Store, read_entry
 from pepip.store.native import preload_paths
 from pepip.store.registry import register_venv, renew_registration
@@ -32,13 +32,12 @@ from pepip.uv.resolutions import Resolution, resolve_remembered
 from pepip.uv.resolve import UvOptions
 from pepip.venv.templates import check_venv_python, make_venv
 from pepip.users import running_as_root
-from pepip_runtime.lookup import owned
 
 if TYPE_CHECKING:
     from pepip.uv.stored import StoredBuild
 
 __all__ = [
-    "OpenVenv", "open_venv", "existing_venv", "moved_message", "pin_of_record", "environment_line", "is_pepips",
+    "OpenVenv", "open_venv", "existing_venv", "moved_message", "pin_of_record", "environment_line",
 ]
 
 
@@ -152,10 +151,12 @@ def pin_of_record(record: DistRecord) -> Pin:
     return Pin(NormalizedName(record.name), record.version, record.url or None, artifact)
 
 
-def _load(locations: Locations, store: Store) -> OpenVenv:
+def _load(locations: Locations, store: Store, artifacts: bool = True) -> OpenVenv:
+    """The open venv; ``artifacts``: check that each distribution's artifact can be read
+    (``read_manifest``), which a command that only reads the venv does not need."""
     venv = locations.venv
     python = venv_python(venv)
-    manifest = read_manifest(venv)
+    manifest = read_manifest(venv) if artifacts else load_manifest(venv)
     interpreter = None if manifest is None else Interpreter.from_fields(manifest.interpreter)
     if interpreter is not None and interpreter.moved_from(venv) is not None:
         raise PepipError(moved_message(venv, interpreter.moved_from(venv)))
@@ -165,24 +166,13 @@ def _load(locations: Locations, store: Store) -> OpenVenv:
         interpreter = query_interpreter(python)
     if manifest is None:
         manifest = Manifest(interpreter.fields(), [], [])
-    site = interpreter.site_packages
-    # A distribution is the venv's while its dist-info is there and pepip's: after `pip
-    # uninstall` it is gone, after `pip install --force-reinstall`, `pip install -e .` or `uv
-    # pip install --reinstall` it is pip's or uv's (a foreign one, below). The runtime decides
-    # the same way, so it imports what this lists, and no later command brings it back unasked.
-    kept = [record for record in manifest.dists if is_pepips(site, record.dist_info)]
+    kept, foreign = scan_site(interpreter.site_packages, manifest.dists)
     intact = len(kept) == len(manifest.dists)
     lost = {record.name for record in manifest.dists} - {record.name for record in kept}
     manifest.dists = kept
-    foreign = scan_foreign(site, {record.dist_info for record in kept})
     replaced = frozenset(item.name for item in foreign if item.name in lost)
     renew_registration(store, venv)  # another machine's prune counts it for the TTL from now
     return OpenVenv(locations, store, venv, python, interpreter, manifest, foreign, intact, replaced=replaced)
-
-
-def is_pepips(site: Path, dist_info: str) -> bool:
-    """True when ``dist_info`` in ``site`` is the copy pepip made (as the runtime checks)."""
-    return owned(str(site), dist_info)
 
 
 def moved_message(venv: Path, origin: Path | None) -> str:
@@ -197,7 +187,8 @@ def _no_venv(venv: Path) -> PepipError:
 
 
 def existing_venv(locations: Locations) -> OpenVenv:
-    """A venv that must exist already, for reading (list, freeze)."""
+    """A venv that must exist already, for reading (list, freeze): what
+    ``contents.read_venv`` leaves to it (the ordinary venv it reads alike)."""
     venv = locations.venv
     store = Store.of(locations)
     if unfinished(venv):  # waits for a running command; undoes a dead one's change
@@ -205,7 +196,7 @@ def existing_venv(locations: Locations) -> OpenVenv:
         _recover(venv, store)
     if not (venv / "pyvenv.cfg").is_file():
         raise _no_venv(venv)
-    return _load(locations, store)
+    return _load(locations, store, artifacts=False)
 
 
 def _refuse_as_root(venv: Path) -> None:
