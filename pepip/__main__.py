@@ -48,7 +48,9 @@ def _run(args: list[str]) -> int:
         from pepip.list_line import parse_listing, run_listing
 
         listing = parse_listing(args)
-        if listing is not None and run_listing(*listing):
+        text = None if listing is None else run_listing(*listing)
+        if text is not None:
+            sys.stdout.write(text)
             return 0
     from pepip.install_line import parse_install, run_install
 

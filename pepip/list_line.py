@@ -47,11 +47,10 @@ def parse_listing(args: Sequence[str]) -> tuple[str, str | None, str] | None:
     return args[0], venv, str(output_format)
 
 
-def run_listing(command: str, venv: str | None, output_format: str) -> bool:
-    """Print the list or the requirement lines; False (nothing printed) for a venv that
-    ``existing_venv`` must open, through typer."""
+def run_listing(command: str, venv: str | None, output_format: str) -> str | None:
+    """The list or the requirement lines to print (``pepip.__main__`` prints them); None
+    for a venv that ``existing_venv`` must open, through typer."""
     import os
-    import sys
 
     from pepip.commands.listing import format_freeze, format_json, format_table, list_quickly
     from pepip.errors import PepipError
@@ -59,13 +58,10 @@ def run_listing(command: str, venv: str | None, output_format: str) -> bool:
     try:
         rows = list_quickly(venv, os.environ, os.getcwd())
     except (OSError, PepipError):
-        return False  # typer's way says what went wrong, as it would have
+        return None  # typer's way says what went wrong, as it would have
     if rows is None:
-        return False
+        return None
     if command == "freeze":
         text = format_freeze(rows)
-    else:
-        text = format_json(rows) if output_format == "json" else format_table(rows)
-    if text or command == "list":  # freeze prints nothing for an empty venv, as pip does
-        sys.stdout.write(text + "\n")
-    return True
+        return text + "\n" if text else ""  # nothing for an empty venv, as pip does
+    return (format_json(rows) if output_format == "json" else format_table(rows)) + "\n"
