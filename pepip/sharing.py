@@ -19,17 +19,21 @@ machines at once, each with venvs on its own disk. Two facts decide what pepip m
   listings (sshfs: 20 s; NFS: ``acdirmax``, 60 s by default). pepip then orders prune
   against installs of other machines by time instead (docs/reliability.md, "A store shared
   by machines"), and needs that delay: ``visibility``.
+
+What makes a machine's wheels differ is another fact of it (``machine_facts``: OS, CPU, OS
+release, C library): part of the key of what is remembered per interpreter and resolution.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
 __all__ = [
-    "machine_id", "filesystem_type", "Sharing", "detect_sharing", "SHARED_FILESYSTEMS", "in_container",
+    "machine_id", "machine_facts", "filesystem_type", "Sharing", "detect_sharing", "SHARED_FILESYSTEMS", "in_container",
     "is_container", "venv_identity", "in_container_layer", "CONTAINER_PREFIX",
 ]
 
@@ -101,6 +105,17 @@ def machine_id(override: str = "") -> str:
     if not text:
         text = "host-" + _host_name()
     return _clean(text)
+
+
+def machine_facts() -> tuple[str, ...]:
+    """What decides which wheels fit this machine besides the interpreter: OS, CPU, OS
+    release (macOS's minimum-version tags, ``platform_release`` markers) and C library."""
+    if hasattr(os, "uname"):
+        machine, release = os.uname().machine, os.uname().release
+    else:  # Windows
+        machine, release = os.environ.get("PROCESSOR_ARCHITECTURE", ""), ""
+    libc = os.confstr("CS_GNU_LIBC_VERSION") if hasattr(os, "confstr") else None
+    return sys.platform, machine, release, libc or ""
 
 
 def _host_name() -> str:

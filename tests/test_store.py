@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from helpers import build_wheel, store_entries, venv_run
-from pepip.artifacts import HashPolicy, NormalizedName, Pin, choose_pins
+from pepip.artifacts import NormalizedName, Pin
+from pepip.selection import HashPolicy, choose_pins
 from pepip.venv.interpreter import query_interpreter
 from pepip.locations import find_uv
 from pepip.uv.resolve import UvOptions, create_venv, fetch_pins, resolve_pins

@@ -14,7 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pepip.artifacts import HashPolicy, Pin, choose_pins
+from pepip.artifacts import Pin
+from pepip.selection import HashPolicy, choose_pins
 from pepip.commands.apply import apply_pins
 from pepip.store.fetch import store_pins
 from pepip.errors import PepipError

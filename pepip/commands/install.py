@@ -14,7 +14,8 @@ from typing import AbstractSet, Final, Sequence
 
 
 from pepip.commands.apply import apply_pins, guard_foreign, report_dry_run, requested_names
-from pepip.artifacts import HashPolicy, LockedPackage, Pin, choose_pins, normalized, url_request_key
+from pepip.artifacts import LockedPackage, Pin, normalized, url_request_key
+from pepip.selection import HashPolicy, choose_pins
 from pepip.errors import PepipError
 from pepip.uv.hashes import hashes_required, read_hash_policy
 from pepip.locations import Locations

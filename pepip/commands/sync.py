@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Final
 
 from pepip.commands.apply import apply_pins, guard_foreign
-from pepip.artifacts import choose_pins
+from pepip.selection import choose_pins
 from pepip.errors import PepipError
 from pepip.uv.hashes import hashes_required, read_hash_policy
 from pepip.commands.install import check_files

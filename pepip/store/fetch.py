@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Sequence
 
 from pepip import terminal
-from pepip.artifacts import HashPolicy, Pin, choose_pins
+from pepip.artifacts import Pin
+from pepip.selection import HashPolicy, choose_pins
 from pepip.errors import PepipError
 from pepip.locations import Locations
 from pepip.progress import StepProgress, UvDisplay, UvLog

@@ -34,7 +34,8 @@ from pathlib import Path
 from typing import Callable, Final, Iterator, Sequence
 
 from pepip import fsops
-from pepip.artifacts import Artifact, LockedPackage, Pin, machine_facts, tree_digest
+from pepip.artifacts import Artifact, LockedPackage, Pin, tree_digest
+from pepip.sharing import machine_facts
 from pepip.locations import Locations
 from pepip.errors import PepipError
 from pepip.uv.installed import Installed, moves_installed

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Final, Sequence
 
 from pepip import fsops
-from pepip.artifacts import LockedPackage, NormalizedName, Pin, normalized, read_pylock, render_pylock
+from pepip.artifacts import LockedPackage, NormalizedName, Pin, normalized
 from pepip.errors import PepipError
 from pepip.uv_cache import usable
 from pepip.locations import UvProgram
@@ -392,7 +392,7 @@ def resolve_pins(
     """Resolve requirements for ``python`` with ``uv pip compile`` into a ``pylock.toml``.
 
     The lock names, per distribution, the artifacts uv would install and their hashes (see
-    ``pepip.artifacts``). ``preferences`` are the venv's current pins, written where the
+    ``pepip.uv.pylock``). ``preferences`` are the venv's current pins, written where the
     output goes: uv keeps them unless the request needs otherwise, as ``uv pip install``
     keeps what a venv has. ``cache`` is pepip's uv cache (``pepip.uv_cache``).
     ``installed`` are offered as candidates too (``pepip.uv.installed``): a package
@@ -403,6 +403,8 @@ def resolve_pins(
     from a ``--find-links`` page or a URL, is downloaded here: ``UvLog`` passes that on).
     """
     import tempfile
+
+    from pepip.uv.pylock import read_pylock  # only when uv runs: a remembered install runs none
 
     with tempfile.TemporaryDirectory(prefix="pepip-resolve-") as work:
         source = Path(work, "requirements.in")
@@ -547,6 +549,8 @@ def fetch_pins(
     touched. ``display`` receives uv's own progress display, ``lines`` each line it prints when not
     on a terminal (``_run_uv``).
     """
+    from pepip.uv.pylock import render_pylock
+
     if any(pin.artifact is not None and pin.artifact.kind == "directory" for pin in pins):
         # uv's cache keeps a source tree's build until its pyproject.toml changes, whatever
         # else was edited: a tree is built afresh (the store keys it by its content already)
