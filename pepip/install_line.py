@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Final, Literal, Optional, Sequence
 if TYPE_CHECKING:
     from pepip.locations import Locations
     from pepip.report import Reporter
-    from pepip.uv.resolve import UvOptions
+    from pepip.uv.options import UvOptions
 
 __all__ = [
     "Option", "INSTALL_OPTIONS", "REFUSED_OPTIONS", "install_option", "parse_install", "run_install",
@@ -243,7 +243,7 @@ def uv_options(
     **selection: object,
 ) -> UvOptions:
     """The index and resolution options every resolving command passes to uv."""
-    from pepip.uv.resolve import UvOptions
+    from pepip.uv.options import UvOptions
 
     return UvOptions(
         index_url=index_url,

@@ -299,7 +299,7 @@ def test_bare_names_and_normalized_names_are_packagings(text):
     from packaging.utils import canonicalize_name
 
     from pepip.artifacts import normalized
-    from pepip.uv.resolve import is_bare_name
+    from pepip.uv.requests import is_bare_name
 
     try:
         requirement = Requirement(text)

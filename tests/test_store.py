@@ -14,7 +14,8 @@ from pepip.artifacts import NormalizedName, Pin
 from pepip.selection import HashPolicy, choose_pins
 from pepip.venv.interpreter import query_interpreter
 from pepip.locations import find_uv
-from pepip.uv.resolve import UvOptions, create_venv, fetch_pins, resolve_pins
+from pepip.uv.options import UvOptions
+from pepip.uv.resolve import create_venv, fetch_pins, resolve_pins
 from pepip.store.staging import add_staged
 from pepip.store.layout import Store, read_entry
 

@@ -23,7 +23,8 @@ from pepip.locations import Locations
 from pepip.report import Reporter, plural
 from pepip.store.entries import file_record_hash, read_record
 from pepip.store.layout import StoreEntry
-from pepip.uv.resolve import UvOptions, resolve_pins
+from pepip.uv.options import UvOptions
+from pepip.uv.resolve import resolve_pins
 from pepip.venv.foreign import Foreign
 from pepip.venv.target import OpenVenv, open_venv, pin_of_record
 

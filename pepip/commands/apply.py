@@ -16,7 +16,9 @@ from pepip.report import Reporter, plural
 from pepip.store.fetch import store_pins
 from pepip.store.layout import Store, StoreEntry
 from pepip.store.reserve import reserve_entries
-from pepip.uv.resolve import UvOptions, request_name, uninstall_from_venv
+from pepip.uv.options import UvOptions
+from pepip.uv.requests import request_name
+from pepip.uv.resolve import uninstall_from_venv
 from pepip.venv.foreign import Foreign
 from pepip.venv.plan import Plan, make_plan
 from pepip.venv.target import OpenVenv

@@ -23,7 +23,9 @@ from pepip.venv.plan import Plan, make_plan
 from pepip.report import Reporter, plural
 from pepip.uv.requirement_files import looks_like_path
 from pepip.uv.resolutions import resolve_remembered
-from pepip.uv.resolve import UvOptions, check_request, install_editables, is_bare_name, parse_request
+from pepip.uv.options import UvOptions
+from pepip.uv.requests import check_request, is_bare_name, parse_request
+from pepip.uv.resolve import install_editables
 from pepip.venv.target import OpenVenv, open_venv, pin_of_record
 
 __all__ = ["InstallRequest", "install", "check_files", "check_options", "is_url_request", "is_vcs_request", "create_wired_venv"]

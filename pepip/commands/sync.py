@@ -25,7 +25,8 @@ from pepip.report import Reporter, plural
 from pepip.uv.requirement_files import describe_inputs
 from pepip.uv.resolutions import resolve_remembered
 from pepip.uv.project import PROJECT_FILES, Project, read_project
-from pepip.uv.resolve import UvOptions, export_lock, install_editables
+from pepip.uv.options import UvOptions
+from pepip.uv.resolve import export_lock, install_editables
 from pepip.venv.foreign import Foreign
 from pepip.venv.target import OpenVenv, open_venv
 

@@ -18,7 +18,8 @@ from pepip.errors import PepipError
 from pepip.locations import Locations
 from pepip.progress import StepProgress, UvDisplay, UvLog
 from pepip.store.layout import Store, StoreEntry
-from pepip.uv.resolve import UvOptions, fetch_pins, resolve_pins
+from pepip.uv.options import UvOptions
+from pepip.uv.resolve import fetch_pins, resolve_pins
 from pepip.uv_cache import shares_files
 
 __all__ = ["store_pins"]

@@ -41,7 +41,8 @@ from pepip.errors import PepipError
 from pepip.uv.installed import Installed, moves_installed
 from pepip.uv.stored import StoredBuild, offline_asked
 from pepip.uv.requirement_files import describe_inputs
-from pepip.uv.resolve import UvOptions, resolve_pins
+from pepip.uv.options import UvOptions
+from pepip.uv.resolve import resolve_pins
 
 __all__ = ["Resolution", "resolve_remembered", "remembered_artifacts"]
 
