@@ -14,7 +14,8 @@ from typing import AbstractSet, Iterable
 from pepip.artifacts import Pin
 from pepip.report import Reporter, plural
 from pepip.store.fetch import store_pins
-from pepip.store.layout import Store, StoreEntry
+from pepip.store.entries import StoreEntry
+from pepip.store.layout import Store
 from pepip.store.reserve import reserve_entries
 from pepip.uv.options import UvOptions
 from pepip.uv.requests import request_name

@@ -93,7 +93,7 @@ def install(locations: Locations, request: InstallRequest, reporter: Reporter) -
                 locations,
                 target.python,
                 target.interpreter.fields(),
-                target.store.layout_root / "resolutions",
+                target.store.resolutions_dir,
                 ["-e " + path for path in editables]
                 + [str(local[text]) if text in local else text for text in request.requirements],
                 request.requirement_files,

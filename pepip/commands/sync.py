@@ -90,7 +90,7 @@ def sync(
                 sources = [exported]
                 fingerprint = _fingerprint(target, files, options, lock_check, project)  # uv may have locked again
             resolution = resolve_remembered(
-                locations, target.python, target.interpreter.fields(), target.store.layout_root / "resolutions",
+                locations, target.python, target.interpreter.fields(), target.store.resolutions_dir,
                 [], sources, target.preferences(), options, target.store.owner, stored=target.stored,
             )
         pins = choose_pins(resolution.packages, target.tag_priority(), policy)

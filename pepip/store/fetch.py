@@ -17,7 +17,8 @@ from pepip.selection import HashPolicy, choose_pins
 from pepip.errors import PepipError
 from pepip.locations import Locations
 from pepip.progress import StepProgress, UvDisplay, UvLog
-from pepip.store.layout import Store, StoreEntry
+from pepip.store.entries import StoreEntry
+from pepip.store.layout import Store
 from pepip.uv.options import UvOptions
 from pepip.uv.resolve import fetch_pins, resolve_pins
 from pepip.uv_cache import shares_files
