@@ -1,13 +1,12 @@
 """What a pin is built from: the exact artifact uv resolved, and the identity the store keys it by.
 
 uv's cache keys what it keeps by where an artifact came from and its hash; the store does
-the same. A resolution is read from the ``pylock.toml`` that ``uv pip compile`` writes: for
-every distribution it names the artifacts uv would accept for the interpreter (wheels, an
-sdist, an archive URL or path, a source tree, a VCS commit), each with its sha256 where uv
-knows it. pepip picks the one ``uv pip install`` would install (the best-ranked compatible
-wheel, else the sdist; only artifacts whose hash the user allowed), fetches exactly that one
-(a one-artifact ``pylock.toml``, which uv verifies by hash), and serves the pin from the
-store only from an entry built from that same artifact.
+the same. A resolution names, for every distribution, the artifacts uv would accept for the
+interpreter (wheels, an sdist, an archive URL or path, a source tree, a VCS commit), each
+with its sha256 where uv knows it (``LockedPackage``, read from uv's ``pylock.toml`` by
+``pepip.uv.pylock``). pepip picks the one ``uv pip install`` would install
+(``pepip.selection``), fetches exactly that one, and serves the pin from the store only from
+an entry built from that same artifact.
 
 Identities (hashed into the entry's directory name, written in full into its ``ENTRY``):
 
@@ -29,31 +28,23 @@ make a different installation.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
-import sys
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Mapping, NewType, Sequence
+from typing import NewType
 from urllib.parse import quote, unquote, urlsplit
 
-from pepip.errors import PepipError
 from pepip.names import normalized_name
 from pepip.tag_sets import expand_tags
 
 __all__ = [
     "NormalizedName",
     "normalized",
-    "machine_facts",
     "Pin",
     "Artifact",
     "LockedPackage",
-    "HashPolicy",
     "canonical_url",
-    "read_pylock",
-    "choose_pins",
-    "render_pylock",
     "tree_digest",
     "identity_key",
     "url_request_key",
@@ -72,17 +63,6 @@ _SHA256 = re.compile("[0-9a-f]{64}")
 
 
 NormalizedName = NewType("NormalizedName", str)
-
-
-def machine_facts() -> tuple[str, ...]:
-    """What decides which wheels fit this machine besides the interpreter: OS, CPU, OS
-    release (macOS's minimum-version tags, ``platform_release`` markers) and C library."""
-    if hasattr(os, "uname"):
-        machine, release = os.uname().machine, os.uname().release
-    else:  # Windows
-        machine, release = os.environ.get("PROCESSOR_ARCHITECTURE", ""), ""
-    libc = os.confstr("CS_GNU_LIBC_VERSION") if hasattr(os, "confstr") else None
-    return sys.platform, machine, release, libc or ""
 
 
 def normalized(name: str) -> NormalizedName:
@@ -211,16 +191,6 @@ class Artifact:
             tuple((name[2:], value) for name, value in values.items() if name.startswith("x-")),
         )
 
-    def toml(self) -> str:
-        """The artifact as a TOML inline table of a ``pylock.toml`` package."""
-        items = [("path" if self.is_path else "url", json.dumps(self.location))]
-        if self.sha256:
-            items.append(("hashes", "{ sha256 = %s }" % json.dumps(self.sha256)))
-        for name, value in self.extra:
-            items.append((name, value if value in ("true", "false") else json.dumps(value)))
-        return "{ %s }" % ", ".join("%s = %s" % item for item in items)
-
-
 @dataclass(frozen=True)
 class Pin:
     """One resolved distribution: an exact version from an index, or a direct URL, and the
@@ -271,43 +241,6 @@ class LockedPackage:
         return cls(NormalizedName(name), version or None, candidates)
 
 
-@dataclass(frozen=True)
-class HashPolicy:
-    """The hashes the user's requirements allow (``--hash``), and whether all need one.
-
-    ``by_url`` keys are canonical URLs (``canonical_url``): a path reached through a
-    symlinked directory or with ``..`` is the file uv resolved. ``unnamed`` lists the hashed
-    lines that name a path or URL only, with their URLs: each must match an artifact of
-    the resolution, or its hash would go unchecked (``check_matched``).
-    """
-
-    required: bool = False
-    by_name: Mapping[str, frozenset[str]] = field(default_factory=dict)
-    by_url: Mapping[str, frozenset[str]] = field(default_factory=dict)
-    unnamed: tuple[tuple[str, tuple[str, ...]], ...] = ()
-
-    def allowed(self, package: LockedPackage) -> frozenset[str] | None:
-        """``sha256:<hex>`` values allowed for ``package``; ``None`` when it is not checked."""
-        if self.by_url:
-            for artifact in package.candidates:
-                url = canonical_url(artifact.url)
-                if url in self.by_url:
-                    return self.by_url[url]
-        return self.by_name.get(package.name)
-
-    def check_matched(self, packages: Sequence[LockedPackage]) -> None:
-        """Fail for a hashed path or URL line that no artifact of ``packages`` comes from."""
-        if not self.unnamed:
-            return
-        urls = {canonical_url(artifact.url) for package in packages for artifact in package.candidates}
-        for text, keys in self.unnamed:
-            if not urls.intersection(keys):
-                raise PepipError(
-                    "hash mismatch for %s: no artifact uv resolved comes from it, so its --hash cannot be checked"
-                    % text
-                )
-
-
 def canonical_url(url: str) -> str:
     """A ``file:`` URL with symlinks and ``..`` resolved (other URLs as they are): the one
     spelling both sides of a hash check compare (a requirement's path, uv's artifact)."""
@@ -322,50 +255,6 @@ def _file_url_path(url: str) -> str:
     if os.name == "nt" and re.match(r"/[A-Za-z]:", path):
         path = path[1:]
     return path
-
-
-def read_pylock(path: Path) -> list[LockedPackage]:
-    """The packages of a ``pylock.toml`` uv wrote (editable trees left out: never stored)."""
-    from pepip import toml  # imported here: a remembered resolution needs no TOML
-    try:
-        data = toml.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise PepipError("cannot read uv's resolution %s: %s" % (path, error)) from None
-    packages = []
-    for raw in data.get("packages", []):
-        candidates = [_artifact("wheel", item, path.parent) for item in raw.get("wheels", [])]
-        for kind, table in (("sdist", "sdist"), ("archive", "archive"), ("directory", "directory"), ("vcs", "vcs")):
-            if table in raw:
-                candidates.append(_artifact(kind, raw[table], path.parent))
-        name = normalized(raw["name"])
-        if not candidates:
-            raise PepipError("uv's resolution names no artifact for %s" % name)
-        if any(artifact.editable for artifact in candidates):
-            continue
-        packages.append(LockedPackage(name, raw.get("version"), tuple(candidates)))
-    return packages
-
-
-def _artifact(kind: str, table: Mapping[str, object], base: Path) -> Artifact:
-    hashes = table.get("hashes")
-    sha256 = str(hashes.get("sha256", "")) if isinstance(hashes, dict) else ""
-    if "path" in table:
-        location = os.path.normpath(base / str(table["path"]))
-        is_path = True
-    else:
-        location, is_path = str(table.get("url", "")), False
-    extra = tuple(
-        (name, str(value).lower() if isinstance(value, bool) else str(value))
-        for name, value in table.items()
-        if name in ("type", "commit-id", "requested-revision", "subdirectory", "editable")
-    )
-    return _with_tree(Artifact(kind, location, is_path, sha256, "", extra))
-
-
-def _with_tree(artifact: Artifact) -> Artifact:
-    if artifact.kind != "directory":
-        return artifact
-    return replace(artifact, tree=tree_digest(Path(artifact.location)))
 
 
 def tree_digest(root: Path) -> str:
@@ -391,60 +280,6 @@ def tree_digest(root: Path) -> str:
     return digest.hexdigest()[:32]
 
 
-def choose_pins(packages: Iterable[LockedPackage], priority: Mapping[str, int], policy: HashPolicy) -> list[Pin]:
-    """The artifact ``uv pip install`` would install for each package, as pins.
-
-    That is the compatible wheel whose tag ranks best for the interpreter, else the sdist (or
-    the one direct reference); with ``--hash`` only artifacts of those hashes count. A hash
-    mismatch, a hashed path no artifact comes from, or a package without a hash in
-    ``--require-hashes`` mode, is an error.
-    """
-    packages = list(packages)
-    policy.check_matched(packages)
-    pins = []
-    for package in packages:
-        allowed = policy.allowed(package)
-        spec = "%s==%s" % (package.name, package.version) if package.version else package.name
-        if allowed is None and policy.required:
-            raise PepipError(
-                "in --require-hashes mode every requirement needs a hash, but none was given for %s" % spec
-            )
-        candidates = [
-            artifact for artifact in package.candidates
-            if allowed is None or "sha256:" + artifact.sha256 in allowed
-        ]
-        if not candidates:
-            known = ", ".join(sorted("sha256:" + a.sha256 for a in package.candidates if a.sha256)) or "none"
-            raise PepipError(
-                "hash mismatch for %s: the requirements allow %s, its artifacts have %s"
-                % (spec, ", ".join(sorted(allowed or ())), known)
-            )
-        pins.append(_pin(package, _best(candidates, priority, spec)))
-    return pins
-
-
-def _best(candidates: Sequence[Artifact], priority: Mapping[str, int], spec: str) -> Artifact:
-    ranked = []
-    for artifact in candidates:
-        tags = artifact.wheel_tags()
-        if tags is None:
-            continue
-        rank = min((priority[tag] for tag in tags if tag in priority), default=None)
-        if rank is not None:
-            ranked.append((rank, artifact.location, artifact))
-    if ranked:
-        return min(ranked)[2]
-    others = [artifact for artifact in candidates if artifact.kind != "wheel"]
-    if not others:
-        raise PepipError("no wheel of %s fits this interpreter, and it has no source distribution" % spec)
-    return others[0]
-
-
-def _pin(package: LockedPackage, artifact: Artifact) -> Pin:
-    url = artifact.requirement_url if artifact.direct else None
-    return Pin(package.name, package.version, url, artifact)
-
-
 def url_request_key(url: str) -> str:
     """The URL a direct reference (``https://.../x.whl``, ``git+https://host/repo@v1``) names
     an artifact by, as uv's resolution writes it: no VCS prefix, revision or fragment, a
@@ -460,19 +295,3 @@ def url_request_key(url: str) -> str:
         rest = rest.rstrip("/")
         rest = rest[: -len(".git")] if rest.endswith(".git") else rest
     return canonical_url(scheme + "://" + rest)
-
-
-def render_pylock(pins: Sequence[Pin]) -> str:
-    """A ``pylock.toml`` naming exactly one artifact per pin, for ``uv pip install``."""
-    blocks = ['lock-version = "1.0"\ncreated-by = "pepip"\n']
-    for pin in pins:
-        artifact = pin.artifact
-        if artifact is None:
-            raise PepipError("no artifact is known for %s; run `pepip install --refresh`" % pin.spec)
-        lines = ["[[packages]]", "name = %s" % json.dumps(pin.name)]
-        if pin.version:
-            lines.append("version = %s" % json.dumps(pin.version))
-        table = "wheels = [%s]" if artifact.kind == "wheel" else artifact.kind + " = %s"
-        lines.append(table % artifact.toml())
-        blocks.append("\n".join(lines) + "\n")
-    return "\n".join(blocks)

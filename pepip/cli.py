@@ -305,12 +305,12 @@ def adopt_command(
 ) -> None:
     """Move what uv or pip installed into a venv into the store (the venv keeps working)."""
     from pepip.commands.adopt import adopt
-    from pepip.report import plural
+    from pepip.commands.store_report import adopted_line
 
     options = uv_options(index_url, extra_index_url, find_links, no_index)
     result = adopt(locations_for(venv, verbose=_verbosity(verbose)), options, reporter_for(quiet))
     if not quiet and result.moved:
-        typer.echo("Adopted %s (%s now in the store)" % (plural(len(result.moved), "package"), _size(result.freed)), err=True)
+        typer.echo(adopted_line(len(result.moved), result.freed), err=True)
     for name, why in result.kept:
         typer.echo("pepip: kept %s in the venv: %s" % (name, why), err=True)
 
@@ -347,32 +347,24 @@ def store_path_command(verbose: int = _VERBOSE) -> None:
 @store_app.command("ls", epilog=_epilog(["pepip store ls"], ["PEPIP_HOME", "PEPIP_BASE_STORES"]))
 def store_ls_command(verbose: int = _VERBOSE) -> None:
     """One row per stored build: name, version, tags, size, live venvs using it."""
+    from pepip.commands.store_report import entries_table
     from pepip.store.inventory import list_entries
     from pepip.store.layout import Store
 
-    rows = list_entries(Store.of(locations_for(None, verbose=_verbosity(verbose))))
-    table = [("Package", "Version", "Tags", "Size", "Venvs")] + [
-        (row.name, row.version, row.tags, _size(row.size), str(row.users)) for row in rows
-    ]
-    widths = [max(len(line[i]) for line in table) for i in range(5)]
-    for line in table:
-        typer.echo("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip())
+    for line in entries_table(list_entries(Store.of(locations_for(None, verbose=_verbosity(verbose))))):
+        typer.echo(line)
 
 
 @store_app.command("status", epilog=_epilog(["pepip store status"], ["PEPIP_HOME"]))
 def store_status_command(verbose: int = _VERBOSE) -> None:
     """Totals: entries, bytes on disk, venvs, and what per-venv copies would take."""
+    from pepip.commands.store_report import status_lines
     from pepip.store.inventory import store_status
     from pepip.store.layout import Store
 
     locations = locations_for(None, verbose=_verbosity(verbose))
-    status = store_status(Store.of(locations))
-    typer.echo("Store:            %s" % locations.store_root)
-    typer.echo("Entries:          %d" % status.entries)
-    typer.echo("On disk:          %s" % _size(status.bytes_on_disk))
-    typer.echo("Venvs:            %d live of %d registered" % (status.venvs_live, status.venvs_registered))
-    typer.echo("Copies would use: %s" % _size(status.plain_install_bytes))
-    typer.echo("Saving:           %s" % _size(status.saving))
+    for line in status_lines(locations.store_root, store_status(Store.of(locations))):
+        typer.echo(line)
 
 
 @store_app.command("verify", epilog=_epilog(["pepip store verify --fix"], ["PEPIP_HOME", "PEPIP_BASE_STORES"]))
@@ -387,8 +379,8 @@ def store_verify_command(
 ) -> None:
     """Check every file of every entry against its RECORD hash."""
     from pepip.commands.repair import fix_store
+    from pepip.commands.store_report import link_line, verified_line
     from pepip.store.layout import Store
-    from pepip.report import plural
     from pepip.store.verify import skipped_links, verify_store
 
     locations = locations_for(None, verbose=_verbosity(verbose))
@@ -397,21 +389,14 @@ def store_verify_command(
         typer.echo(problem.describe())
     links = skipped_links(Store.of(locations))
     for link in links:
-        typer.echo("%s: a link where pepip keeps a directory: skipped, no install uses it" % link)
+        typer.echo(link_line(link))
     if problems and fix:
         options = uv_options(index_url, extra_index_url, find_links, no_index)
         fix_store(locations, problems, options, reporter_for(quiet))
         return
     if problems:
         raise typer.Exit(1)
-    if links:
-        typer.echo(
-            "All entries verified; %s skipped (no install follows them; their owner or the "
-            "store's admin can remove them)"
-            % plural(len(links), "link")
-        )
-        return
-    typer.echo("All entries verified")
+    typer.echo(verified_line(links))
 
 
 @store_app.command("prune", epilog=_epilog(["pepip store prune --dry-run"], ["PEPIP_HOME"]))
@@ -420,29 +405,17 @@ def store_prune_command(
     verbose: int = _VERBOSE,
 ) -> None:
     """Remove entries no live venv uses, and leftovers of interrupted installs."""
+    from pepip.commands.store_report import prune_lines
     from pepip.store.prune import prune
     from pepip.store.layout import Store
     from pepip.uv.resolve import forget_cached
-
-    from pepip.report import plural
 
     locations = locations_for(None, verbose=_verbosity(verbose))
     result = prune(Store.of(locations), dry_run)
     if not dry_run:  # the cache's links to the removed entries' files: their disk space
         forget_cached(locations.uv, locations.uv_cache, [path.parent.parent.name for path in result.entries])
-    verb = "Would remove" if dry_run else "Removed"
-    typer.echo(
-        "%s %s (%s), %s, %s from the registry"
-        % (
-            verb,
-            plural(len(result.entries), "entry", "entries"),
-            _size(result.freed),
-            plural(result.leftovers, "temp leftover"),
-            plural(len(result.forgotten_venvs), "deleted venv"),
-        )
-    )
-    for path in result.entries:
-        typer.echo(" - %s" % path)
+    for line in prune_lines(result, dry_run):
+        typer.echo(line)
 
 
 @store_app.command("clean", epilog=_epilog(["pepip store clean --yes"], ["PEPIP_HOME"]))
@@ -451,7 +424,7 @@ def store_clean_command(
     verbose: int = _VERBOSE,
 ) -> None:
     """Remove the whole store (read-only entries too), as `uv cache clean` does uv's cache."""
-    from pepip.report import plural
+    from pepip.commands.store_report import clean_lines, users_refusal
     from pepip.store.clean import clean_store, store_users
     from pepip.store.layout import Store
     from pepip.uv.resolve import forget_cached
@@ -462,40 +435,13 @@ def store_clean_command(
     if users and not yes:
         for venv in users.venvs:
             typer.echo(str(venv))
-        named = [plural(len(users.venvs), "venv")] if users.venvs else []
-        named += ["%s on other machines" % plural(users.elsewhere, "venv")] if users.elsewhere else []
-        count = len(users.venvs) + users.elsewhere
-        raise PepipError(
-            "%s still %s the store %s%s; removing it breaks them until `pepip repair` stores "
-            "their packages again; pass --yes to remove it"
-            % (" and ".join(named), "uses" if count == 1 else "use", store.root,
-               " (listed above)" if users.venvs else "")
-        )
+        raise PepipError(users_refusal(users, store.root))
     typer.echo("Clearing store at: %s" % store.root, err=True)
     result = clean_store(store)
     if not result.kept:  # its files are the entries' other names: their disk space
         forget_cached(locations.uv, locations.uv_cache, None)
-    typer.echo("Removed %s (%s)" % (plural(result.files, "file"), _size(result.freed)), err=True)
-    if result.kept:
-        typer.echo(
-            "pepip: warning: kept %s owned by %s: only their owner or the store's admin can "
-            "remove them" % (plural(len(result.kept), "path"), ", ".join(result.owners())),
-            err=True,
-        )
-    if users:
-        typer.echo(
-            "pepip: warning: %s used the store; `pepip repair` in each stores its packages again"
-            % plural(len(users.venvs) + users.elsewhere, "venv"),
-            err=True,
-        )
-
-
-def _size(count: int) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if count < 1024 or unit == "GiB":
-            return "%d %s" % (count, unit) if unit == "B" else "%.1f %s" % (count, unit)
-        count /= 1024  # type: ignore[assignment]
-    return str(count)
+    for line in clean_lines(result, users):
+        typer.echo(line, err=True)
 
 
 def run(argv: list[str] | None) -> int:

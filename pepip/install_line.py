@@ -22,7 +22,7 @@ from pepip.arguments import read_options
 if TYPE_CHECKING:
     from pepip.locations import Locations
     from pepip.report import Reporter
-    from pepip.uv.resolve import UvOptions
+    from pepip.uv.options import UvOptions
 
 __all__ = [
     "Option", "INSTALL_OPTIONS", "REFUSED_OPTIONS", "install_option", "parse_install", "run_install",
@@ -220,7 +220,7 @@ def uv_options(
     **selection: object,
 ) -> UvOptions:
     """The index and resolution options every resolving command passes to uv."""
-    from pepip.uv.resolve import UvOptions
+    from pepip.uv.options import UvOptions
 
     return UvOptions(
         index_url=index_url,

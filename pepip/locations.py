@@ -129,7 +129,7 @@ SETTINGS: Final = (
 
 @dataclass(frozen=True)
 class UvProgram:
-    """The uv binary and how its output reaches the user (``pepip.uv.resolve`` runs it).
+    """The uv binary and how its output reaches the user (``pepip.uv.runner`` runs it).
 
     ``verbose`` (pepip's ``-v``, counted): uv runs with as many ``-v`` and all it prints goes
     to pepip's stderr as it comes, as ``uv -v`` shows it. ``color``: whether what uv prints

@@ -14,12 +14,15 @@ what else a store shared by machines needs).
 from __future__ import annotations
 
 import os
+import sys
 
 TYPE_CHECKING = False  # not `typing`'s: importing typing loads `re`
 if TYPE_CHECKING:
     from typing import Final
 
-__all__ = ["MACHINE_ID_ENV", "machine_id", "in_container", "is_container", "venv_identity", "CONTAINER_PREFIX"]
+__all__ = [
+    "MACHINE_ID_ENV", "machine_id", "machine_facts", "in_container", "is_container", "venv_identity", "CONTAINER_PREFIX",
+]
 
 MACHINE_ID_ENV: Final = "PEPIP_MACHINE_ID"  # overrides the id (pepip.locations.SETTINGS says so)
 _MACHINE_ID_FILES: Final = ("/etc/machine-id", "/var/lib/dbus/machine-id")
@@ -91,3 +94,14 @@ def _host_name() -> str:
 
 def _clean(text: str) -> str:
     return "".join(c for c in text if c.isalnum() or c in "-_.")[:64] or "unknown"
+
+
+def machine_facts() -> tuple[str, ...]:
+    """What decides which wheels fit this machine besides the interpreter: OS, CPU, OS
+    release (macOS's minimum-version tags, ``platform_release`` markers) and C library."""
+    if hasattr(os, "uname"):
+        machine, release = os.uname().machine, os.uname().release
+    else:  # Windows
+        machine, release = os.environ.get("PROCESSOR_ARCHITECTURE", ""), ""
+    libc = os.confstr("CS_GNU_LIBC_VERSION") if hasattr(os, "confstr") else None
+    return sys.platform, machine, release, libc or ""

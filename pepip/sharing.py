@@ -16,6 +16,9 @@ machines at once, each with venvs on its own disk. Two facts decide what pepip m
   listings (sshfs: 20 s; NFS: ``acdirmax``, 60 s by default). pepip then orders prune
   against installs of other machines by time instead (docs/reliability.md, "A store shared
   by machines"), and needs that delay: ``visibility``.
+
+What makes a machine's wheels differ is another fact of it (``machine_facts``: OS, CPU, OS
+release, C library): part of the key of what is remembered per interpreter and resolution.
 """
 
 from __future__ import annotations
@@ -25,10 +28,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from pepip.machine import CONTAINER_PREFIX, in_container, is_container, machine_id, venv_identity
+from pepip.machine import CONTAINER_PREFIX, in_container, is_container, machine_facts, machine_id, venv_identity
 
 __all__ = [
-    "machine_id", "filesystem_type", "Sharing", "detect_sharing", "SHARED_FILESYSTEMS", "in_container",
+    "machine_id", "machine_facts", "filesystem_type", "Sharing", "detect_sharing", "SHARED_FILESYSTEMS", "in_container",
     "is_container", "venv_identity", "in_container_layer", "CONTAINER_PREFIX",
 ]
 

@@ -240,7 +240,8 @@ def test_an_older_store_layout_is_reported_and_its_venvs_relinked_by_repair(pepi
 
 def test_the_artifact_uv_would_install_is_chosen():
     """The best-ranked compatible wheel, else the sdist; only artifacts of allowed hashes."""
-    from pepip.artifacts import Artifact, HashPolicy, LockedPackage, NormalizedName, choose_pins
+    from pepip.artifacts import Artifact, LockedPackage, NormalizedName
+    from pepip.selection import HashPolicy, choose_pins
 
     base = "https://files.example/"
     pure = Artifact("wheel", base + "pkg-1.0-py3-none-any.whl", sha256="a" * 64)
@@ -285,7 +286,7 @@ def test_bare_names_and_normalized_names_are_packagings(text):
     from packaging.utils import canonicalize_name
 
     from pepip.artifacts import normalized
-    from pepip.uv.resolve import is_bare_name
+    from pepip.uv.requests import is_bare_name
 
     try:
         requirement = Requirement(text)

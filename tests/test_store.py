@@ -10,12 +10,16 @@ from pathlib import Path
 import pytest
 
 from helpers import build_wheel, store_entries, venv_run
-from pepip.artifacts import HashPolicy, NormalizedName, Pin, choose_pins
+from pepip.artifacts import NormalizedName, Pin
+from pepip.selection import HashPolicy, choose_pins
 from pepip.venv.interpreter import query_interpreter
 from pepip.locations import find_uv
-from pepip.uv.resolve import UvOptions, create_venv, fetch_pins, resolve_pins
+from pepip.uv.options import UvOptions
+from pepip.uv.resolve import create_venv, fetch_pins, resolve_pins
 from pepip.store.staging import add_staged
-from pepip.store.layout import Store, read_entry
+from pepip.store.entries import read_entry
+from pepip.store.layout import Store
+from pepip.store.lookup import find_entry
 
 
 @pytest.fixture
@@ -93,11 +97,11 @@ def test_two_builds_of_one_version_coexist_and_each_pin_gets_its_own(store_root,
     assert pure.path != native.path and pure.path.parent == native.path.parent
     priority = priority_of(python)
     [pure_pin], [native_pin] = pure_pins.values(), native_pins.values()
-    assert store.lookup(native_pin, priority) == native
-    assert store.lookup(pure_pin, priority) == pure
-    assert store.lookup(native_pin, {"py3-none-any": 0}) is None  # not for this interpreter
+    assert find_entry(store, native_pin, priority) == native
+    assert find_entry(store, pure_pin, priority) == pure
+    assert find_entry(store, native_pin, {"py3-none-any": 0}) is None  # not for this interpreter
     other = Pin(native_pin.name, "2.0", None, native_pin.artifact)
-    assert store.lookup(other, priority) is None
+    assert find_entry(store, other, priority) is None
 
 
 def test_concurrent_installs_into_different_venvs_share_entries(isolated, wheelhouse, store_root):
@@ -183,14 +187,14 @@ def test_a_tag_list_another_user_wrote_is_not_believed(isolated, index_args, sto
 def test_an_entry_a_prune_takes_between_the_look_and_the_read_is_stored_again(store_root, base_venv, wheelhouse, monkeypatch):
     """Another machine's prune may rename an entry out after lookup saw its ``ENTRY`` and
     before it read it: that is a missing entry (stored again), not a damaged one."""
-    import pepip.store.layout as layout
+    import pepip.store.lookup as lookup
 
     store = Store(store_root)
     store.ensure()
     python = base_venv / "bin" / "python"
     prefix, pins = stage(store, base_venv, wheelhouse, "alpha==1.0")
     [entry] = add_staged(store, prefix, python, pins)
-    looked = layout.stat_below
+    looked = lookup.stat_below
 
     def look_then_lose_it(path: Path, below: Path) -> os.stat_result:
         info = looked(path, below)
@@ -199,5 +203,5 @@ def test_an_entry_a_prune_takes_between_the_look_and_the_read_is_stored_again(st
         os.rename(entry.path, store.tmp_dir / "taken")  # the prune's one rename
         return info
 
-    monkeypatch.setattr(layout, "stat_below", look_then_lose_it)
-    assert store.lookup(pins[NormalizedName("alpha")], priority_of(python)) is None
+    monkeypatch.setattr(lookup, "stat_below", look_then_lose_it)
+    assert find_entry(store, pins[NormalizedName("alpha")], priority_of(python)) is None

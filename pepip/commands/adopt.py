@@ -14,15 +14,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pepip.artifacts import HashPolicy, Pin, choose_pins
+from pepip.artifacts import Pin
+from pepip.selection import HashPolicy, choose_pins
 from pepip.commands.apply import apply_pins
 from pepip.store.fetch import store_pins
 from pepip.errors import PepipError
 from pepip.locations import Locations
 from pepip.report import Reporter, plural
 from pepip.store.entries import file_record_hash, read_record
-from pepip.store.layout import StoreEntry
-from pepip.uv.resolve import UvOptions, resolve_pins
+from pepip.store.entries import StoreEntry
+from pepip.store.lookup import find_entry
+from pepip.uv.options import UvOptions
+from pepip.uv.resolve import resolve_pins
 from pepip.venv.foreign import Foreign
 from pepip.venv.target import OpenVenv, open_venv, pin_of_record
 
@@ -105,7 +108,7 @@ def _entries(target: OpenVenv, pins: list[Pin], options: UvOptions, reporter: Re
     found: dict[str, StoreEntry] = {}
     missing = []
     for pin in pins:
-        entry = target.store.lookup(pin, priority)
+        entry = find_entry(target.store, pin, priority)
         if entry is None:
             missing.append(pin)
         else:

@@ -14,9 +14,12 @@ from typing import AbstractSet, Iterable
 from pepip.artifacts import Pin
 from pepip.report import Reporter, plural
 from pepip.store.fetch import store_pins
-from pepip.store.layout import Store, StoreEntry
+from pepip.store.entries import StoreEntry
+from pepip.store.layout import Store
 from pepip.store.reserve import reserve_entries
-from pepip.uv.resolve import UvOptions, request_name, uninstall_from_venv
+from pepip.uv.options import UvOptions
+from pepip.uv.requests import request_name
+from pepip.uv.resolve import uninstall_from_venv
 from pepip.venv.foreign import Foreign
 from pepip.venv.plan import Plan, make_plan
 from pepip.venv.target import OpenVenv

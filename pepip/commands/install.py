@@ -14,14 +14,17 @@ from typing import AbstractSet, Final, Sequence
 
 
 from pepip.commands.apply import apply_pins, guard_foreign, report_dry_run, requested_names
-from pepip.artifacts import HashPolicy, LockedPackage, Pin, choose_pins, normalized, url_request_key
+from pepip.artifacts import LockedPackage, Pin, normalized, url_request_key
+from pepip.selection import HashPolicy, choose_pins
 from pepip.errors import PepipError
 from pepip.uv.hashes import hashes_required, read_hash_policy
 from pepip.locations import Locations
 from pepip.venv.plan import Plan, make_plan
 from pepip.report import Reporter
 from pepip.uv.requirement_files import looks_like_path
-from pepip.uv.resolve import UvOptions, check_request, install_editables, is_bare_name, parse_request
+from pepip.uv.options import UvOptions
+from pepip.uv.requests import check_request, is_bare_name, parse_request
+from pepip.uv.resolve import install_editables
 from pepip.venv.target import OpenVenv, open_venv, pin_of_record
 
 __all__ = ["InstallRequest", "install", "check_files", "check_options", "is_url_request", "is_vcs_request", "create_wired_venv"]

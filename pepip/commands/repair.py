@@ -21,7 +21,8 @@ from pepip.locations import Locations
 from pepip.venv.plan import Plan
 from pepip.store.registry import scan_registry
 from pepip.report import Reporter, plural, warn
-from pepip.uv.resolve import UvOptions, forget_cached
+from pepip.uv.options import UvOptions
+from pepip.uv.resolve import forget_cached
 from pepip.store.layout import Store
 from pepip.store.trash import Trash
 from pepip.venv.target import OpenVenv, open_venv, pin_of_record

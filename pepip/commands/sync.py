@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Final
 
 from pepip.commands.apply import apply_pins, guard_foreign
-from pepip.artifacts import choose_pins
+from pepip.selection import choose_pins
 from pepip.errors import PepipError
 from pepip.uv.hashes import hashes_required, read_hash_policy
 from pepip.commands.install import check_files
@@ -24,7 +24,8 @@ from pepip.venv.plan import Plan
 from pepip.report import Reporter
 from pepip.uv.requirement_files import describe_inputs
 from pepip.uv.project import PROJECT_FILES, Project, read_project
-from pepip.uv.resolve import UvOptions, export_lock, install_editables
+from pepip.uv.options import UvOptions
+from pepip.uv.resolve import export_lock, install_editables
 from pepip.venv.foreign import Foreign
 from pepip.venv.target import OpenVenv, open_venv
 

@@ -20,7 +20,9 @@ from pepip.errors import PepipError
 from pepip.locations import Locations
 from pepip.manifest import DistRecord
 from pepip.report import Reporter, plural
-from pepip.uv.resolve import UvOptions, parse_request, uninstall_from_venv
+from pepip.uv.options import UvOptions
+from pepip.uv.requests import parse_request
+from pepip.uv.resolve import uninstall_from_venv
 from pepip.venv.target import open_venv
 from pepip.venv.wiring import relink_incomplete, unlink_record
 

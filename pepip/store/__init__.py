@@ -34,9 +34,10 @@ delete them (pepip warns about a root others may write that lacks the sticky bit
 Published entries are writable by nobody; store files (registry, remembered resolutions) by
 their writer only. A teammate's file pepip cannot replace is used as it is, or not at all.
 
-The modules: ``layout`` (the ``Store``: where entries live, its lock, lookup), ``publish``
-(putting a built entry in place), ``staging`` (building entries from what uv installed),
-``entries`` (an entry's facts and RECORD), ``registry`` and ``reserve`` (which venvs use
+The modules: ``layout`` (the ``Store``: each directory above named once, its lock),
+``lookup`` (the entry built from a pin's artifact), ``publish`` (putting a built entry in
+place), ``staging`` (building entries from what uv installed), ``entries`` (an entry's
+``ENTRY`` read and its facts and RECORD), ``registry`` and ``reserve`` (which venvs use
 which entries), ``prune``, ``verify``, ``inventory``, ``native``, ``bytecode`` and ``offline``
 (the entries an offline resolution may take).
 The store knows nothing of venvs beyond their manifests (``pepip.manifest``).

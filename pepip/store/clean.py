@@ -94,7 +94,7 @@ def clean_store(store: Store) -> CleanResult:
             if store.layout_root.is_dir() and not os.path.islink(store.layout_root):
                 with store.locked(exclusive=True):
                     for name in root.names():
-                        _clean(root, name, result, keep=("lock",) if name == store.layout_root.name else ())
+                        _clean(root, name, result, keep=(store.lock_file.name,) if name == store.layout_root.name else ())
             for name in root.names():  # the lock file, and what was made meanwhile
                 _clean(root, name, result)
     except OSError as error:

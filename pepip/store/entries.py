@@ -15,16 +15,21 @@ import csv
 import hashlib
 import io
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Iterable
 
 
+from pepip.artifacts import NormalizedName
 from pepip.errors import PepipError
 from pepip.names import name_version
-from pepip.store.native import scan_native_reach
+from pepip.store.native import NativeReach, scan_native_reach
 from pepip_runtime.lookup import ENTRY_FILE
 
 __all__ = [
+    "StoreEntry",
+    "read_entry",
+    "entry_present",
     "ENTRY_FILE",
     "BYTECODE_FILE",
     "FACT_ORDER",
@@ -192,3 +197,98 @@ def _module_name(name: str) -> bool:
     mypyc's helpers (black ships ``85cae5375ceb5d1ca6c6__mypyc``) by names starting with a
     digit. Separators of the manifest's fields never occur in one."""
     return bool(name) and name.replace("_", "a").isalnum()
+
+
+@dataclass(frozen=True)
+class StoreEntry:
+    """A published entry: one build of one distribution."""
+
+    path: Path
+    name: NormalizedName
+    version: str
+    dist_info: str
+    top_level: tuple[str, ...]
+    pth_files: tuple[str, ...]
+    scripts: tuple[str, ...]
+    native: NativeReach | None = None
+    artifact: str = ""  # the identity of the artifact it was built from
+
+    @property
+    def site_dir(self) -> Path:
+        """The entry's importable root (what site-packages would hold)."""
+        return self.path / "site"
+
+    @property
+    def prefix_dir(self) -> Path:
+        """Scripts and data files, relative to a venv root."""
+        return self.path / "prefix"
+
+    @property
+    def dist_info_dir(self) -> Path:
+        """The stored dist-info; its RECORD lists every file with a path relative to the entry."""
+        return self.path / "meta" / self.dist_info
+
+
+def entry_present(path: Path) -> bool:
+    """Whether the entry at ``path`` is there, asked of the server by opening a file (a
+    directory cache may still list one a prune took)."""
+    try:
+        with open(os.open(path / ENTRY_FILE, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)), "rb"):
+            return True
+    except OSError:
+        return False
+
+
+def read_entry(path: Path, final: Path | None = None) -> StoreEntry:
+    """Load the ``ENTRY`` file of the entry at ``path`` (built there, to be published at ``final``)."""
+    damaged = PepipError("store entry %s is damaged or incomplete; run `pepip store verify --fix`" % path)
+    try:  # never through a link: pepip writes no link, and one could lead anywhere, later too
+        with open(os.open(path / ENTRY_FILE, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)), encoding="utf-8") as handle:
+            text = handle.read()
+    except (OSError, UnicodeDecodeError):
+        raise damaged from None
+    facts = parse_facts(text)
+    required = ("name", "version", "dist_info")
+    if any(not facts.get(key) for key in required) or not (path / "meta" / facts["dist_info"]).is_dir():
+        raise damaged
+
+    def listed(key: str) -> tuple[str, ...]:
+        value = facts.get(key, "")
+        return tuple(value.split(",")) if value else ()
+
+    native = NativeReach.from_fact(facts["native"]) if facts.get("native") else None
+    if not _facts_fit_files(path, listed("top_level"), listed("pth"), listed("scripts"), native):
+        raise damaged
+    return StoreEntry(
+        path=path if final is None else final,
+        name=NormalizedName(facts["name"]),
+        version=facts["version"],
+        dist_info=facts["dist_info"],
+        top_level=listed("top_level"),
+        pth_files=listed("pth"),
+        scripts=listed("scripts"),
+        native=native,
+        artifact=facts.get("artifact", ""),
+    )
+
+
+def _facts_fit_files(
+    path: Path, top_level: tuple[str, ...], pth_files: tuple[str, ...], scripts: tuple[str, ...],
+    native: NativeReach | None,
+) -> bool:
+    """Whether what ``ENTRY`` says the venv is to import, run and preload lies in the entry's
+    own files: an edited ``ENTRY`` (an import name of another package, a native directory
+    ``../../etc``) is refused without hashing anything, with one ``listdir``."""
+    for directory in native.directories if native else ():
+        if os.path.isabs(directory) or ".." in directory.replace("\\", "/").split("/"):
+            return False  # scan_native_reach records only directories below site/
+    if any(not name or name in (".", "..") or "/" in name or "\\" in name for name in [*top_level, *pth_files, *scripts]):
+        return False
+    if not (top_level or pth_files):
+        return True
+    try:
+        site = set(os.listdir(path / "site"))
+    except (FileNotFoundError, NotADirectoryError):
+        site = set()
+    stems = {name.split(".", 1)[0] for name in site}
+    return all(name in stems for name in top_level) and all(name in site for name in pth_files)

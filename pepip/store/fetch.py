@@ -12,12 +12,15 @@ from pathlib import Path
 from typing import Sequence
 
 from pepip import terminal
-from pepip.artifacts import HashPolicy, Pin, choose_pins
+from pepip.artifacts import Pin
+from pepip.selection import HashPolicy, choose_pins
 from pepip.errors import PepipError
 from pepip.locations import Locations
 from pepip.progress import StepProgress, UvDisplay, UvLog
-from pepip.store.layout import Store, StoreEntry
-from pepip.uv.resolve import UvOptions, fetch_pins, resolve_pins
+from pepip.store.entries import StoreEntry
+from pepip.store.layout import Store
+from pepip.uv.options import UvOptions
+from pepip.uv.resolve import fetch_pins, resolve_pins
 from pepip.uv_cache import shares_files
 
 __all__ = ["store_pins"]

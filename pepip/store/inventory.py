@@ -8,7 +8,8 @@ from pathlib import Path
 
 from pepip.errors import PepipError
 from pepip.store.registry import scan_registry
-from pepip.store.layout import Store, iter_entries, read_entry
+from pepip.store.entries import read_entry
+from pepip.store.layout import Store, iter_entries
 
 __all__ = ["EntryRow", "StoreStatus", "list_entries", "store_status", "tree_bytes"]
 

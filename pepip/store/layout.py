@@ -1,18 +1,18 @@
-"""The store's layout and lookup: where its entries live, its lock, and finding the entry
-built from a pin's artifact (the layout is drawn in ``pepip/store/__init__.py``).
+"""The store's layout: where its entries and other files live, making it, its lock, and
+walking its entry directories without following a link (the layout is drawn in
+``pepip/store/__init__.py``; each directory is named once, as a member of ``Store``).
 
-A ``Store`` is one root with its read-only base stores; publishing an entry is
+A ``Store`` is one root with its read-only base stores; finding the entry built from a pin's
+artifact is ``lookup.find_entry``, reading one is ``entries.read_entry``, publishing one is
 ``publish.publish_entry``, the registry of venvs using the store is ``registry``.
 """
 
 from __future__ import annotations
 
 import errno
-import math
 import os
 import stat
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Iterator
 
@@ -20,19 +20,15 @@ from typing import Final, Iterator
 from pepip import fsops
 from pepip.store import STORE_VERSION
 from pepip.store.records import RECORDS_DIR
-from pepip.dirhandle import DirHandle, NotInStore, stat_below
-from pepip.artifacts import NormalizedName, Pin
-from pepip.store.entries import ENTRY_FILE, parse_facts
+from pepip.dirhandle import DirHandle
 from pepip.errors import PepipError
 from pepip.locations import DEFAULT_REGISTRATION_TTL, Locations
 from pepip.locking import flock_waiting
 from pepip.report import warn
-from pepip.store.native import NativeReach
-from pepip.tag_sets import expand_tags
 from pepip.sharing import Sharing, detect_sharing, machine_id
 from pepip.users import is_running_user, user_name
 
-__all__ = ["Store", "StoreEntry", "STORE_VERSION", "read_entry", "entry_present", "iter_entries", "iter_dirs", "iter_links", "open_entry_dir"]
+__all__ = ["Store", "STORE_VERSION", "iter_entries", "iter_dirs", "iter_links", "open_entry_dir"]
 
 _OLD_VERSIONS: Final = ("v1",)
 _SHARED_GRACE: Final = 3600.0  # default prune grace period on a store other machines use
@@ -40,36 +36,6 @@ _CACHEDIR_TAG: Final = (
     "Signature: 8a477f597d28d172789f06886806bc55\n"
     "# This file is a cache directory tag created by pepip.\n"
 )
-
-
-@dataclass(frozen=True)
-class StoreEntry:
-    """A published entry: one build of one distribution."""
-
-    path: Path
-    name: NormalizedName
-    version: str
-    dist_info: str
-    top_level: tuple[str, ...]
-    pth_files: tuple[str, ...]
-    scripts: tuple[str, ...]
-    native: NativeReach | None = None
-    artifact: str = ""  # the identity of the artifact it was built from
-
-    @property
-    def site_dir(self) -> Path:
-        """The entry's importable root (what site-packages would hold)."""
-        return self.path / "site"
-
-    @property
-    def prefix_dir(self) -> Path:
-        """Scripts and data files, relative to a venv root."""
-        return self.path / "prefix"
-
-    @property
-    def dist_info_dir(self) -> Path:
-        """The stored dist-info; its RECORD lists every file with a path relative to the entry."""
-        return self.path / "meta" / self.dist_info
 
 
 class Store:
@@ -86,9 +52,9 @@ class Store:
     ) -> None:
         self.root = root
         self.layout_root = root / STORE_VERSION  # this layout version's directories are below it
-        self.entries_dir = self.layout_root / "entries"
-        self.tmp_dir = self.layout_root / "tmp"
-        self.venvs_dir = self.layout_root / RECORDS_DIR
+        self.entries_dir = self.layout_root / "entries"  # <name>/<version>/<tags>-<artifact key>/
+        self.tmp_dir = self.layout_root / "tmp"  # staging: uv's --prefix installs, entries being built
+        self.venvs_dir = self.layout_root / RECORDS_DIR  # the registry: a record per venv and machine
         self.base_stores = tuple(Store(path) for path in base_stores)  # read-only layers, searched after
         self.machine = machine or machine_id()
         self.registration_ttl = registration_ttl
@@ -98,6 +64,41 @@ class Store:
         self._lock_warned = False
         self._real_entries: Path | None = None
         self._owner: list[fsops.Owner | None] = []
+
+    @property
+    def resolutions_dir(self) -> Path:
+        """Remembered resolutions, a file per request (``pepip.uv.resolutions``), e.g.
+        ``v2/resolutions/3f2a...``."""
+        return self.layout_root / "resolutions"
+
+    @property
+    def interpreters_dir(self) -> Path:
+        """Remembered interpreter facts: which interpreter a ``--python`` request found
+        (``<digest>.txt``, ``pepip.venv.templates``) and its wheel tags in order
+        (``<digest>.tags``, ``pepip.venv.interpreter``)."""
+        return self.layout_root / "interpreters"
+
+    @property
+    def templates_dir(self) -> Path:
+        """Wired template venvs, one per interpreter, copied to make a new venv
+        (``pepip.venv.templates``), e.g. ``v2/venv-templates/9c1e.../``."""
+        return self.layout_root / "venv-templates"
+
+    @property
+    def machines_dir(self) -> Path:
+        """A file per machine that was told the store is shared (said once), e.g.
+        ``v2/machines/<machine id>``."""
+        return self.layout_root / "machines"
+
+    @property
+    def locks_dir(self) -> Path:
+        """Venv locks where a venv cannot hold its own (Windows; ``pepip.venv.target``)."""
+        return self.layout_root / "locks"
+
+    @property
+    def lock_file(self) -> Path:
+        """The store lock (``locked``): installs hold it shared, prune exclusively."""
+        return self.layout_root / "lock"
 
     @property
     def owner(self) -> fsops.Owner | None:
@@ -228,7 +229,7 @@ class Store:
         sharing = self.sharing
         if not sharing.shared:
             return
-        said = self.layout_root / "machines" / self.machine
+        said = self.machines_dir / self.machine
         if said.exists():
             return
         how = "PEPIP_SHARED_STORE says so" if sharing.declared else "it is on %s" % (sharing.fs_type or "a network filesystem")
@@ -252,7 +253,7 @@ class Store:
 
     def _other_dirs(self) -> tuple[Path, ...]:
         """Directories other modules keep their files in; made here so they are shared ones."""
-        return tuple(self.layout_root / name for name in ("resolutions", "interpreters", "venv-templates"))
+        return self.resolutions_dir, self.interpreters_dir, self.templates_dir
 
     @contextmanager
     def locked(self, exclusive: bool = False) -> Iterator[None]:
@@ -262,7 +263,7 @@ class Store:
         linked, so prune never sees a published entry that a venv is about to use. Where the
         filesystem offers no locks (some network shares), pepip warns and goes on unlocked.
         """
-        fd = _open_lock(self.layout_root / "lock")
+        fd = _open_lock(self.lock_file)
         try:
             if self.owner is not None and os.fstat(fd).st_uid == 0:
                 os.fchown(fd, *self.owner)
@@ -297,73 +298,6 @@ class Store:
             with fsops.interrupts_deferred():
                 for path in made:
                     fsops.remove_tree(path, below=self.root)
-
-    def lookup(self, pin: Pin, priority: dict[str, int]) -> StoreEntry | None:
-        """The entry built from ``pin``'s artifact whose wheel tag ``priority`` ranks best.
-
-        Every layer is searched; of equally ranked builds the writable store's wins. An
-        entry whose ``ENTRY`` names another artifact than its directory name is refused.
-        Each level is opened without following a link: a link a teammate planted at
-        ``<name>``, ``<version>``, ``<build>`` or ``ENTRY`` is no entry (``store verify``
-        names it), whatever it leads to.
-        """
-        if pin.artifact is None:
-            return None
-        suffix = "-" + pin.artifact.key
-        best, best_rank, best_layer = None, math.inf, self
-        for layer in self.layers():
-            for directory, builds in layer._builds(pin.name, pin.version):
-                for build in builds:
-                    if not build.endswith(suffix):
-                        continue
-                    try:
-                        rank = min(priority.get(tag, math.inf) for tag in expand_tags(build[: -len(suffix)]))
-                    except ValueError:
-                        continue
-                    if rank < best_rank:
-                        best, best_rank, best_layer = directory / build, rank, layer
-        if best is None:
-            return None
-        try:
-            complete = stat.S_ISREG(stat_below(best / ENTRY_FILE, best_layer.root).st_mode)
-        except (OSError, NotInStore):
-            complete = False
-        if not complete:
-            # Listed, but gone when asked by name: a prune (maybe another machine's) moved
-            # it out, and this mount's directory cache still lists it. Store it again.
-            # (Or ENTRY is a link: no entry of pepip's.)
-            return None
-        try:
-            entry = read_entry(best)
-        except PepipError:
-            if entry_present(best):
-                raise
-            return None  # taken by a prune between the look and the read: store it again
-        if entry.artifact != pin.identity:
-            raise PepipError(
-                "store entry %s says it was built from %s, not from %s as its name says; run "
-                "`pepip store verify --fix`" % (best, entry.artifact or "nothing", pin.identity)
-            )
-        return entry
-
-    def _builds(self, name: str, version: str | None) -> Iterator[tuple[Path, list[str]]]:
-        """``<version>/`` directories of ``name`` (all, or ``version``'s) and the builds
-        (real directories) each holds; a link or a file in place of one is passed over."""
-        try:
-            name_dir = open_entry_dir(self, name)
-        except (FileNotFoundError, NotADirectoryError, NotInStore):
-            return
-        with name_dir:
-            for version_name in [version] if version else name_dir.names():
-                try:
-                    version_dir = open_entry_dir(self, name, version_name, parent=name_dir)
-                except (FileNotFoundError, NotADirectoryError, NotInStore):
-                    continue
-                with version_dir:
-                    yield version_dir.path, [
-                        build for build in version_dir.names() if _is_dir(version_dir, build)
-                    ]
-
 
 def open_entry_dir(
     store: Store, name: str, version: str | None = None, create: bool = False, parent: DirHandle | None = None
@@ -425,13 +359,6 @@ def _check_guarded(directory: DirHandle) -> None:
     )
 
 
-def _is_dir(directory: DirHandle, name: str) -> bool:
-    try:
-        return stat.S_ISDIR(directory.stat(name).st_mode)
-    except OSError:
-        return False
-
-
 def _open_lock(path: Path) -> int:
     """The lock file, for writing where allowed (NFS wants that for an exclusive flock).
 
@@ -444,68 +371,6 @@ def _open_lock(path: Path) -> int:
         if not isinstance(error, PermissionError) and error.errno != errno.EROFS:
             raise
         return os.open(path, os.O_RDONLY)  # a teammate's, or a read-only mount
-
-
-def entry_present(path: Path) -> bool:
-    """Whether the entry at ``path`` is there, asked of the server by opening a file (a
-    directory cache may still list one a prune took)."""
-    try:
-        with open(os.open(path / ENTRY_FILE, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)), "rb"):
-            return True
-    except OSError:
-        return False
-
-
-def read_entry(path: Path, final: Path | None = None) -> StoreEntry:
-    """Load the ``ENTRY`` file of the entry at ``path`` (built there, to be published at ``final``)."""
-    damaged = PepipError("store entry %s is damaged or incomplete; run `pepip store verify --fix`" % path)
-    try:  # never through a link: pepip writes no link, and one could lead anywhere, later too
-        with open(os.open(path / ENTRY_FILE, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)), encoding="utf-8") as handle:
-            text = handle.read()
-    except (OSError, UnicodeDecodeError):
-        raise damaged from None
-    facts = parse_facts(text)
-    required = ("name", "version", "dist_info")
-    if any(not facts.get(key) for key in required) or not (path / "meta" / facts["dist_info"]).is_dir():
-        raise damaged
-
-    def listed(key: str) -> tuple[str, ...]:
-        value = facts.get(key, "")
-        return tuple(value.split(",")) if value else ()
-
-    native = NativeReach.from_fact(facts["native"]) if facts.get("native") else None
-    if not _facts_fit_files(path, listed("top_level"), listed("pth"), listed("scripts"), native):
-        raise damaged
-    return StoreEntry(
-        path=path if final is None else final,
-        name=NormalizedName(facts["name"]),
-        version=facts["version"],
-        dist_info=facts["dist_info"],
-        top_level=listed("top_level"),
-        pth_files=listed("pth"),
-        scripts=listed("scripts"),
-        native=native,
-        artifact=facts.get("artifact", ""),
-    )
-
-
-def _facts_fit_files(
-    path: Path, top_level: tuple[str, ...], pth_files: tuple[str, ...], scripts: tuple[str, ...],
-    native: NativeReach | None,
-) -> bool:
-    """Whether what ``ENTRY`` says the venv is to import, run and preload lies in the entry's
-    own files: an edited ``ENTRY`` (an import name of another package, a native directory
-    ``../../etc``) is refused without hashing anything, with one ``listdir``."""
-    for directory in native.directories if native else ():
-        if os.path.isabs(directory) or ".." in directory.replace("\\", "/").split("/"):
-            return False  # scan_native_reach records only directories below site/
-    if any(not name or name in (".", "..") or "/" in name or "\\" in name for name in [*top_level, *pth_files, *scripts]):
-        return False
-    if not (top_level or pth_files):
-        return True
-    site = set(_listdir(path / "site"))
-    stems = {name.split(".", 1)[0] for name in site}
-    return all(name in stems for name in top_level) and all(name in site for name in pth_files)
 
 
 def _listdir(directory: Path) -> list[str]:

@@ -33,7 +33,8 @@ from pepip.artifacts import Artifact, identity_key
 from pepip.tag_sets import expand_tags
 from pepip.errors import PepipError
 from pepip.manifest import manifest_path, read_manifest
-from pepip.store.layout import Store, iter_entries, read_entry
+from pepip.store.entries import read_entry
+from pepip.store.layout import Store, iter_entries
 from pepip.store.registry import registered_venvs
 from pepip.uv.installed import wheel_name
 from pepip.uv.resolutions import remembered_artifacts
@@ -115,7 +116,7 @@ def _recorded_artifacts(store: Store, wanted: AbstractSet[str]) -> dict[str, Art
             if record.artifact:
                 note(Artifact.from_text(record.artifact))
     for layer in store.layers():
-        for artifact in remembered_artifacts(layer.layout_root / "resolutions"):
+        for artifact in remembered_artifacts(layer.resolutions_dir):
             if len(found) == len(wanted):
                 return found
             note(artifact)

@@ -17,7 +17,8 @@ from typing import Final
 from pepip import fsops
 from pepip.dirhandle import DirHandle, NotInStore
 from pepip.errors import PepipError
-from pepip.store.layout import Store, StoreEntry, open_entry_dir, read_entry
+from pepip.store.entries import StoreEntry, read_entry
+from pepip.store.layout import Store, open_entry_dir
 
 __all__ = ["publish_entry"]
 

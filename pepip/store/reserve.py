@@ -23,7 +23,8 @@ import time
 from pathlib import Path
 
 from pepip.store.registry import named_elsewhere, register_venv
-from pepip.store.layout import Store, entry_present
+from pepip.store.entries import entry_present
+from pepip.store.layout import Store
 
 __all__ = ["reserve_entries"]
 

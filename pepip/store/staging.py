@@ -30,7 +30,8 @@ from pepip.store.entries import (
     write_bytecode_list,
 )
 from pepip.errors import PepipError
-from pepip.store.layout import Store, StoreEntry, read_entry
+from pepip.store.entries import StoreEntry, read_entry
+from pepip.store.layout import Store
 from pepip.store.publish import publish_entry
 from pepip.tag_sets import compress_tags
 

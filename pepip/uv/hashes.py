@@ -1,7 +1,7 @@
 """The hashes a user's requirements files allow, read as pip and uv read them.
 
 ``uv pip compile`` resolves without checking ``--hash`` options, so pepip reads them itself
-and enforces them when it picks each pin's artifact (``artifacts.choose_pins``), as
+and enforces them when it picks each pin's artifact (``selection.choose_pins``), as
 ``uv pip install`` does: an artifact is installed only if its hash is one the requirement
 lists, and in ``--require-hashes`` mode (the option, a ``--require-hashes`` line in a file,
 ``UV_REQUIRE_HASHES`` or uv's ``require-hashes`` setting) every distribution needs one.
@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Final, Sequence
 
 
-from pepip.artifacts import HashPolicy, canonical_url, normalized
+from pepip.artifacts import canonical_url, normalized
+from pepip.selection import HashPolicy
 from pepip.errors import PepipError
 from pepip.locations import Locations
 from pepip.uv.requirement_files import logical_lines, looks_like_path

@@ -34,13 +34,15 @@ from pathlib import Path
 from typing import Callable, Final, Iterator, Sequence
 
 from pepip import fsops
-from pepip.artifacts import Artifact, LockedPackage, Pin, machine_facts, tree_digest
+from pepip.artifacts import Artifact, LockedPackage, Pin, tree_digest
+from pepip.machine import machine_facts
 from pepip.locations import Locations
 from pepip.errors import PepipError
 from pepip.uv.installed import Installed, moves_installed
 from pepip.uv.stored import StoredBuild, offline_asked
 from pepip.uv.requirement_files import describe_inputs
-from pepip.uv.resolve import UvOptions, resolve_pins
+from pepip.uv.options import UvOptions
+from pepip.uv.resolve import resolve_pins
 
 __all__ = ["Resolution", "resolve_remembered", "remembered_artifacts"]
 

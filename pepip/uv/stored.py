@@ -32,7 +32,7 @@ from pepip.tag_sets import expand_tags
 from pepip.uv.installed import wheel_name, write_offer_wheel
 
 if TYPE_CHECKING:
-    from pepip.uv.resolve import UvOptions
+    from pepip.uv.options import UvOptions
 
 __all__ = ["StoredBuild", "write_stored_offers", "with_stored", "offline_asked"]
 

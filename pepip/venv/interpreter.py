@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pepip import fsops
-from pepip.artifacts import machine_facts
+from pepip.machine import machine_facts
 from pepip.errors import PepipError
 from pepip.venv import contents
 

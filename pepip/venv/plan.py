@@ -14,7 +14,9 @@ from typing import AbstractSet, Sequence
 from pepip.artifacts import Pin
 from pepip.venv.foreign import Foreign
 from pepip.manifest import DistRecord
-from pepip.store.layout import Store, StoreEntry
+from pepip.store.entries import StoreEntry
+from pepip.store.layout import Store
+from pepip.store.lookup import find_entry
 from pepip.venv.target import pin_of_record
 
 __all__ = ["Plan", "make_plan"]
@@ -101,7 +103,7 @@ def make_plan(
             continue
         if record is not None:
             removed.append(record)
-        entry = store.lookup(pin, priority)
+        entry = find_entry(store, pin, priority)
         if entry is None:
             missing.append(pin)
         else:

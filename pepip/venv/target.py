@@ -23,13 +23,14 @@ from pepip.venv.journal import Journal, recover, transaction, unfinished, venv_l
 from pepip.artifacts import Artifact, NormalizedName, Pin
 from pepip.locations import VIRTUAL_ENV, Locations
 from pepip.manifest import DistRecord, Manifest, load_manifest, read_manifest, write_manifest
-from pepip.store.layout import Store, read_entry
+from pepip.store.entries import read_entry
+from pepip.store.layout import Store
 from pepip.store.native import preload_paths
 from pepip.store.registry import register_venv, renew_registration
 from pepip.report import Reporter
 from pepip.uv.installed import Installed
 from pepip.uv.resolutions import Resolution, resolve_remembered
-from pepip.uv.resolve import UvOptions
+from pepip.uv.options import UvOptions
 from pepip.venv.templates import check_venv_python, make_venv
 from pepip.users import running_as_root
 
@@ -84,7 +85,7 @@ class OpenVenv:
     def tag_priority(self) -> dict[str, int]:
         """Wheel tag -> rank for the venv's interpreter (0 is the most preferred)."""
         if self._priority is None:
-            self._priority = self.interpreter.tag_priority(self.store.layout_root / "interpreters", self.store.owner)
+            self._priority = self.interpreter.tag_priority(self.store.interpreters_dir, self.store.owner)
         return self._priority
 
     def preferences(self) -> list[Pin]:
@@ -217,7 +218,7 @@ def _refuse_as_root(venv: Path) -> None:
 
 def _venv_lock_dir(store: Store) -> Path:
     """Where Windows keeps venv locks (see ``venv_locked``); unused on POSIX."""
-    return store.layout_root / "locks"
+    return store.locks_dir
 
 
 def _recover(venv: Path, store: Store, locked: bool = False) -> None:

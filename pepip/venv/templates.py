@@ -95,7 +95,7 @@ def _remembered_python(locations: Locations, store: Store, python: str | None) -
     digest = hashlib.sha256()
     for part in (request, *locations.python_discovery, _python_version_file(locations.project_dir)):
         digest.update(part.encode("utf-8") + b"\0")
-    memory = store.layout_root / "interpreters" / (digest.hexdigest()[:32] + ".txt")
+    memory = store.interpreters_dir / (digest.hexdigest()[:32] + ".txt")
     try:
         if fsops.owned(memory) and time.time() - os.stat(memory).st_mtime <= locations.resolution_ttl:
             remembered = Path(memory.read_text(encoding="utf-8").strip())
@@ -182,7 +182,7 @@ def _template(locations: Locations, store: Store, interpreter: Path) -> Path:
     info = os.stat(interpreter)
     uid = os.geteuid() if hasattr(os, "geteuid") else 0
     key = "%s\0%d\0%d\0%d" % (interpreter, info.st_mtime_ns, info.st_size, uid)
-    template = store.layout_root / "venv-templates" / hashlib.sha256(key.encode()).hexdigest()[:16]
+    template = store.templates_dir / hashlib.sha256(key.encode()).hexdigest()[:16]
     if (template / "origin").is_file():
         if not fsops.owned(template) or not fsops.owned(template / "origin"):
             # A template's files run in every venv made from it: only the user's own.

@@ -30,7 +30,7 @@ from pepip.artifacts import Pin
 from pepip.store.entries import entry_point_scripts, file_record_hash, read_record, record_hash
 from pepip.venv.scripts import entry_point_launcher, with_interpreter, write_launcher
 from pepip.report import Reporter
-from pepip.store.layout import StoreEntry, entry_present, read_entry
+from pepip.store.entries import StoreEntry, entry_present, read_entry
 
 if TYPE_CHECKING:  # the target module makes venvs from templates, which this module wires
     from pepip.venv.plan import Plan

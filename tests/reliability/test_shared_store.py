@@ -19,6 +19,7 @@ from helpers import run_pepip, store_entries, venv_run
 from pepip import fsops
 from pepip.errors import PepipError
 from pepip.store import publish, reserve
+from pepip.venv import plan
 from pepip.store.layout import Store
 from pepip.store.registry import named_elsewhere
 
@@ -139,15 +140,15 @@ def test_an_install_survives_another_machines_prune_taking_the_old_entry_it_foun
     long_ago = time.time() - 7200
     os.utime(entry, (long_ago, long_ago))  # published 2 h ago, and no venv or record names it
     trash = entry.parents[3] / "tmp" / "taken-by-machine-b"
-    lookup = Store.lookup
+    lookup = plan.find_entry
 
-    def found_then_taken(self: Store, *args: Any) -> Any:
-        found = lookup(self, *args)
+    def found_then_taken(store: Store, *args: Any) -> Any:
+        found = lookup(store, *args)
         if found is not None and found.path == entry and not trash.exists():
             _take_out(entry, trash)
         return found
 
-    monkeypatch.setattr(Store, "lookup", found_then_taken)
+    monkeypatch.setattr(plan, "find_entry", found_then_taken)
     # The install waits until every machine sees its record (60 s for a store declared shared
     # on a filesystem pepip does not know); here the other machine has acted already.
     sleep = time.sleep
