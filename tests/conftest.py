@@ -18,6 +18,9 @@ import pytest
 from helpers import Pepip, build_wheel
 from pepip.locations import find_uv
 
+# The ``team`` fixture (two real users sharing a store) of the reliability tests and test_docker.
+pytest_plugins = ["reliability.teamstore"]
+
 
 # What the developer's shell may set that changes what pepip or uv do: an activated venv or
 # conda env (pepip and uv would install into it), uv's and pepip's settings, colour. Removed

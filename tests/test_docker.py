@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from helpers import build_wheel, store_entries
-from reliability.teamstore import NEEDS_USERS, Team, team  # noqa: F401 (team: a fixture)
+from reliability.teamstore import NEEDS_USERS, Team
 
 try:
     import pwd

@@ -28,15 +28,8 @@ def diagnose(locations: Locations) -> list[str]:
     venv = locations.venv
     if not (venv / "pyvenv.cfg").is_file():
         return ["no venv at %s" % venv]
-    problems = []
-    if unfinished(venv):
-        problems.append(
-            "a pepip command is changing %s, or was killed while it did; the next pepip command "
-            "on the venv (`pepip list`, say) waits for it or undoes its change" % venv
-        )
     python = venv_python(venv)
-    if not (python.exists() and os.access(python, os.X_OK)):
-        problems.append("the interpreter %s is gone; recreate the venv with `pepip venv`" % python)
+    problems = _venv_problems(venv, python)
     way_out = "remove the venv and make it anew with `pepip install` (`uv pip freeze --python %s` lists what it held)"
     try:  # every command that meets a damaged manifest sends the user here: say the way out
         manifest = read_manifest(venv, way_out % python)
@@ -49,35 +42,70 @@ def diagnose(locations: Locations) -> list[str]:
         return problems + ["the manifest of %s names no interpreter; run `pepip repair`" % venv]
     if interpreter.moved_from(venv) is not None:
         return problems + [moved_message(venv, interpreter.moved_from(venv))]
+    problems.extend(_runtime_problems(venv, interpreter.site_packages))
+    store = Store.of(locations)
+    problems.extend(_dists_problems(manifest.dists, store, venv, interpreter, python))
+    problems.extend(_unlisted_problems(manifest.dists, interpreter.site_packages))
+    if not is_registered(store, venv):
+        problems.append("%s is not registered with the store at %s (moved?); run `pepip repair`" % (venv, locations.store_root))
+    return problems
+
+
+def _venv_problems(venv: Path, python: Path) -> list[str]:
+    """A pepip command at work on the venv (or killed while it was), and a gone interpreter."""
+    problems = []
+    if unfinished(venv):
+        problems.append(
+            "a pepip command is changing %s, or was killed while it did; the next pepip command "
+            "on the venv (`pepip list`, say) waits for it or undoes its change" % venv
+        )
+    if not (python.exists() and os.access(python, os.X_OK)):
+        problems.append("the interpreter %s is gone; recreate the venv with `pepip venv`" % python)
+    return problems
+
+
+def _runtime_problems(venv: Path, site: Path) -> list[str]:
+    """What the runtime needs at start-up: the index, the ``.pth`` and the runtime package."""
+    problems = []
     index = venv / pepip_runtime.INDEX_NAME
     if not _index_loads(index):  # the runtime says so at start-up, and sends the user here
         problems.append("the runtime index %s is missing or damaged; run `pepip repair`" % index)
-    site = interpreter.site_packages
     for name in (pepip_runtime.PTH_NAME, "pepip_runtime/__init__.py"):
         if not (site / name).exists():
             problems.append("%s is missing from %s; run `pepip repair`" % (name, site))
+    return problems
+
+
+def _dists_problems(
+    dists: list[DistRecord], store: Store, venv: Path, interpreter: Interpreter, python: Path
+) -> list[str]:
+    """What is wrong with the distributions the manifest names, their store entries verified."""
+    site = interpreter.site_packages
     present = set(os.listdir(site)) if site.is_dir() else set()
-    wired = set()
-    store = Store.of(locations)
-    dist_infos = [record.dist_info for record in manifest.dists] + sorted(
+    dist_infos = [record.dist_info for record in dists] + sorted(
         name for name in present if name.endswith(".dist-info")
     )
     # Bytecode of the venv's Python version is checked by the venv's interpreter.
     verified = verify_entries(
-        [entry for entry in (record.entry_dir for record in manifest.dists)
+        [entry for entry in (record.entry_dir for record in dists)
          if (entry / ENTRY_FILE).is_file() and store.in_layout(entry)],
         {interpreter.cache_tag: python},
     )
-    for record in manifest.dists:
-        wired.add(record.dist_info)
+    problems = []
+    for record in dists:
         shared = shared_paths(site, (name for name in dist_infos if name != record.dist_info))
         problems.extend(_record_problems(record, store, site, venv, present, shared, verified))
+    return problems
+
+
+def _unlisted_problems(dists: list[DistRecord], site: Path) -> list[str]:
+    """Dist-infos in site-packages marked as pepip's that the manifest does not name."""
+    wired = {record.dist_info for record in dists}
+    problems = []
     for dist_info in sorted(site.glob("*.dist-info")) if site.is_dir() else []:
         installer = dist_info / "INSTALLER"
         if dist_info.name not in wired and installer.is_file() and installer.read_text().strip() == "pepip":
             problems.append("%s is marked as pepip's but the manifest does not name it" % dist_info.name)
-    if not is_registered(store, venv):
-        problems.append("%s is not registered with the store at %s (moved?); run `pepip repair`" % (venv, locations.store_root))
     return problems
 
 

@@ -61,16 +61,7 @@ def install(locations: Locations, request: InstallRequest, reporter: Reporter) -
     """Install the requested distributions into the venv; return what changed."""
     local = local_requests(request.requirements, locations.project_dir)
     urls = {text for text in request.requirements if is_url_request(text)}
-    for requirement in request.requirements:
-        if requirement not in local and requirement not in urls:
-            check_request(requirement)
-    check_options(request)
-    check_files(request.requirement_files + request.options.constraints)
-    for path in request.editables:
-        if not Path(path).is_dir():
-            raise PepipError("editable project %s is not a directory" % path)
-    if not (request.requirements or request.requirement_files or request.editables or request.options.groups):
-        raise PepipError("nothing to install; name packages or pass -r FILE")
+    _check_request(request, set(local) | urls)
     policy = read_hash_policy(
         request.requirement_files + request.options.constraints,
         request.options.require_hashes or hashes_required(locations),
@@ -123,6 +114,21 @@ def install(locations: Locations, request: InstallRequest, reporter: Reporter) -
         if not plan.changes_nothing or editables:
             resolution.keep()  # a command that changes nothing writes nothing, in the store too
         return plan
+
+
+def _check_request(request: InstallRequest, paths_and_urls: set[str]) -> None:
+    """Refuse a request uv would refuse, before any venv or store is touched: a bad
+    requirement (``paths_and_urls`` are not requirements), option, file or editable."""
+    for requirement in request.requirements:
+        if requirement not in paths_and_urls:
+            check_request(requirement)
+    check_options(request)
+    check_files(request.requirement_files + request.options.constraints)
+    for path in request.editables:
+        if not Path(path).is_dir():
+            raise PepipError("editable project %s is not a directory" % path)
+    if not (request.requirements or request.requirement_files or request.editables or request.options.groups):
+        raise PepipError("nothing to install; name packages or pass -r FILE")
 
 
 INDEX_STRATEGIES: Final = ("first-index", "unsafe-first-match", "unsafe-best-match")

@@ -33,23 +33,12 @@ def find_entry(store: Store, pin: Pin, priority: dict[str, int]) -> StoreEntry |
     """
     if pin.artifact is None:
         return None
-    suffix = "-" + pin.artifact.key
-    best, best_rank, best_layer = None, math.inf, store
-    for layer in store.layers():
-        for directory, builds in _builds(layer, pin.name, pin.version):
-            for build in builds:
-                if not build.endswith(suffix):
-                    continue
-                try:
-                    rank = min(priority.get(tag, math.inf) for tag in expand_tags(build[: -len(suffix)]))
-                except ValueError:
-                    continue
-                if rank < best_rank:
-                    best, best_rank, best_layer = directory / build, rank, layer
-    if best is None:
+    found = _best_build(store, pin, priority)
+    if found is None:
         return None
+    best, layer = found
     try:
-        complete = stat.S_ISREG(stat_below(best / ENTRY_FILE, best_layer.root).st_mode)
+        complete = stat.S_ISREG(stat_below(best / ENTRY_FILE, layer.root).st_mode)
     except (OSError, NotInStore):
         complete = False
     if not complete:
@@ -69,6 +58,34 @@ def find_entry(store: Store, pin: Pin, priority: dict[str, int]) -> StoreEntry |
             "`pepip store verify --fix`" % (best, entry.artifact or "nothing", pin.identity)
         )
     return entry
+
+
+def _best_build(store: Store, pin: Pin, priority: dict[str, int]) -> tuple[Path, Store] | None:
+    """The build directory of ``pin``'s artifact whose tags ``priority`` ranks best, and
+    its layer; the writable store's of equally ranked ones."""
+    assert pin.artifact is not None
+    suffix = "-" + pin.artifact.key
+    best: tuple[Path, Store] | None = None
+    best_rank = math.inf
+    for layer in store.layers():
+        for directory, builds in _builds(layer, pin.name, pin.version):
+            for build in builds:
+                rank = _rank(build, suffix, priority)
+                if rank < best_rank:
+                    best, best_rank = (directory / build, layer), rank
+    return best
+
+
+def _rank(build: str, suffix: str, priority: dict[str, int]) -> float:
+    """How ``priority`` ranks the best tag of a ``<tags>-<artifact key>`` build directory
+    (infinite for another artifact's build or a name that is no tag set)."""
+    if not build.endswith(suffix):
+        return math.inf
+    try:
+        return min(priority.get(tag, math.inf) for tag in expand_tags(build[: -len(suffix)]))
+    except ValueError:
+        return math.inf
+
 
 def _builds(layer: Store, name: str, version: str | None) -> Iterator[tuple[Path, list[str]]]:
     """``<version>/`` directories of ``name`` (all, or ``version``'s) and the builds

@@ -164,59 +164,81 @@ def _remove(store: Store, result: PruneResult, entries: list[Path], leftovers: l
     sight), then the records are read again, and an entry one of them lists now (an install
     on another machine reserved it meanwhile) is renamed back before anything is deleted.
     """
-    moved: dict[Path, tuple[str, int]] = {}
-    fresh: set[Path] = set()
-    scanned = -math.inf
-    problems = []
     with Trash(store) as trash:
-        for path in entries:
-            if store.sharing.shared and time.monotonic() - scanned > _FRESH:
-                # Each rename follows a reading of the records less than _FRESH s old: an
-                # install that waited `visibility + 1` s after listing the entry then finds it gone.
-                fresh, scanned = set(scan_registry(store).users()), time.monotonic()
-            if path in fresh:
-                continue
-            try:
-                taken = trash.take(path)
-            except PermissionError:  # another user's, or in a directory the team may not write
-                result.kept.append(path)
-                continue
-            if taken is not None:  # else gone (another machine's prune), or a link now
-                moved[path] = taken
+        moved = _take_out(store, trash, entries, result.kept)
         if moved:
-            wanted = set(scan_registry(store).users())
-            for path in [path for path in moved if path in wanted]:
-                name, mode = moved[path]
-                if trash.put_back(name, path, mode):  # else its name was taken by a new publish
-                    del moved[path]
+            _put_back_wanted(store, trash, moved)
         result.entries.extend(moved)
-        for path in leftovers:
-            try:
-                fsops.remove_tree(path, below=store.root)
-            except PermissionError:
-                result.kept.append(path)
-                continue
-            except (OSError, NotInStore) as error:  # another machine still writing in it, say: next time
-                problems.append("%s (%s)" % (path, getattr(error, "strerror", None) or error))
-                continue
-            result.leftovers += 1
+        problems = _remove_leftovers(store, leftovers, result)
         try:
             trash.empty()
         except (OSError, NotInStore) as error:
-            problems.append("%s (%s)" % (trash.path, getattr(error, "strerror", None) or error))
+            problems.append(_problem(trash.path, error))
     if problems:
         warn("could not remove %s; the next `pepip store prune` tries again" % ", ".join(problems[:3]))
-    forgotten = []
-    for venv in result.forgotten_venvs:
-        if forget_venv(store, venv):  # else a teammate's record, which their prune forgets
-            forgotten.append(venv)
-    result.forgotten_venvs = forgotten
+    # forget_venv keeps a teammate's record (and says False): their own prune forgets it.
+    result.forgotten_venvs = [venv for venv in result.forgotten_venvs if forget_venv(store, venv)]
     if store.sharing.shared:
         # Empty <name>/<version>/ directories stay: another machine may be about to publish
         # into one, and its mount may believe it still exists for a while after an rmdir.
         return
     for path in result.entries:
         _remove_empty(store, path)
+
+
+def _take_out(store: Store, trash: Trash, entries: list[Path], kept: list[Path]) -> dict[Path, tuple[str, int]]:
+    """Rename each of ``entries`` no record lists into ``trash``: entry -> what ``put_back``
+    needs. One the OS does not let this user move goes to ``kept``."""
+    moved: dict[Path, tuple[str, int]] = {}
+    fresh: set[Path] = set()
+    scanned = -math.inf
+    for path in entries:
+        if store.sharing.shared and time.monotonic() - scanned > _FRESH:
+            # Each rename follows a reading of the records less than _FRESH s old: an
+            # install that waited `visibility + 1` s after listing the entry then finds it gone.
+            fresh, scanned = set(scan_registry(store).users()), time.monotonic()
+        if path in fresh:
+            continue
+        try:
+            taken = trash.take(path)
+        except PermissionError:  # another user's, or in a directory the team may not write
+            kept.append(path)
+            continue
+        if taken is not None:  # else gone (another machine's prune), or a link now
+            moved[path] = taken
+    return moved
+
+
+def _put_back_wanted(store: Store, trash: Trash, moved: dict[Path, tuple[str, int]]) -> None:
+    """Read the records again and rename back every entry of ``moved`` one lists now (an
+    install on another machine reserved it meanwhile) and drop it from ``moved``."""
+    wanted = set(scan_registry(store).users())
+    for path in [path for path in moved if path in wanted]:
+        name, mode = moved[path]
+        if trash.put_back(name, path, mode):  # else its name was taken by a new publish
+            del moved[path]
+
+
+def _remove_leftovers(store: Store, leftovers: list[Path], result: PruneResult) -> list[str]:
+    """Delete the temp ``leftovers``, counted in ``result``; another user's go to
+    ``result.kept``. Returns what could not be removed, for the warning."""
+    problems = []
+    for path in leftovers:
+        try:
+            fsops.remove_tree(path, below=store.root)
+        except PermissionError:
+            result.kept.append(path)
+            continue
+        except (OSError, NotInStore) as error:  # another machine still writing in it, say: next time
+            problems.append(_problem(path, error))
+            continue
+        result.leftovers += 1
+    return problems
+
+
+def _problem(path: Path, error: OSError | NotInStore) -> str:
+    """``path`` and why it could not be removed, for the warning."""
+    return "%s (%s)" % (path, getattr(error, "strerror", None) or error)
 
 
 def _remove_empty(store: Store, entry: Path) -> None:

@@ -88,24 +88,39 @@ def _verify_files(entry_path: Path, foreign: dict[str, list[tuple[Path, str]]]) 
         return [Problem(entry_path, "missing", ENTRY_FILE)]
     facts = parse_facts(text)
     dist_info = facts.get("dist_info", "")
-    try:
-        rows = read_record(entry_path / "meta" / dist_info / "RECORD") if dist_info else None
-    except (OSError, UnicodeDecodeError):
-        rows = None
+    rows = _record_rows(entry_path, dist_info)
     if rows is None:
         return [Problem(entry_path, "missing", "meta/%s/RECORD" % (dist_info or "?"))]
     problems = []
-    listed = {ENTRY_FILE, BYTECODE_FILE}
     try:
         compiled = read_record(entry_path / BYTECODE_FILE)
     except (OSError, UnicodeDecodeError):
         compiled = []
         problems.append(Problem(entry_path, "missing", BYTECODE_FILE))
-    for record_path, hash_field, _size in rows + compiled:
-        relative = os.path.normpath(record_path)
-        listed.add(relative)
+    listed = {ENTRY_FILE, BYTECODE_FILE} | {os.path.normpath(row[0]) for row in rows + compiled}
+    problems.extend(_check_listed(entry_path, rows + compiled))
+    problems.extend(_check_facts(entry_path, text, facts))
+    problems.extend(_check_unlisted(entry_path, listed, foreign))
+    return problems
+
+
+def _record_rows(entry_path: Path, dist_info: str) -> list[tuple[str, str, str]] | None:
+    """The rows of the entry's RECORD; None if ENTRY names no dist-info or it cannot be read."""
+    if not dist_info:
+        return None
+    try:
+        return read_record(entry_path / "meta" / dist_info / "RECORD")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _check_listed(entry_path: Path, rows: list[tuple[str, str, str]]) -> list[Problem]:
+    """Each file ``rows`` give a hash for, missing or not matching it."""
+    problems = []
+    for record_path, hash_field, _size in rows:
         if not hash_field:
             continue
+        relative = os.path.normpath(record_path)
         path = entry_path / relative
         if not path.is_file():
             problems.append(Problem(entry_path, "missing", relative))
@@ -114,7 +129,13 @@ def _verify_files(entry_path: Path, foreign: dict[str, list[tuple[Path, str]]]) 
             path.parent.name == "__pycache__" and _bytecode_matches(path)
         ):
             problems.append(Problem(entry_path, "modified", relative))
-    problems.extend(_check_facts(entry_path, text, facts))
+    return problems
+
+
+def _check_unlisted(entry_path: Path, listed: set[str], foreign: dict[str, list[tuple[Path, str]]]) -> list[Problem]:
+    """Links anywhere in the entry, and files not in ``listed``: bytecode Python wrote later,
+    checked against its source (another version's goes to ``foreign``), or an extra file."""
+    problems = []
     for directory, subdirs, files in os.walk(entry_path):
         for name in subdirs + files:
             # pepip stores no links: one would make the entry's content whatever it leads to

@@ -147,7 +147,31 @@ def _uv_summary(stderr: str) -> tuple[str, bool]:
     (git's ``fatal: ... Could not resolve host``) stand for the cause that quotes them.
     Other intermediate causes and a build's output are left out of it.
     """
-    blocks: list[list[str]] = []  # each: head ("error: ..."), then its continuation lines
+    explanation, complete = "", True
+    chain: list[str] = []  # the error, then its causes
+    hints: list[str] = []
+    for head, *more in _blocks(stderr):
+        kind, _, text = head.partition(":")
+        if kind == "warning":
+            continue
+        text, whole = _block_text(kind, text.strip().rstrip(":"), more)
+        complete = complete and whole
+        if kind == "hint":
+            hints.append("hint: " + text)
+        elif text.startswith("Because"):
+            explanation = explanation or text
+        else:
+            chain.append(text)
+    summary = explanation or ": ".join(_kept_causes(chain)) or "uv gave no reason"
+    if hints:
+        summary = "; ".join([summary.rstrip("."), *hints])
+    return _one_line(summary), complete
+
+
+def _blocks(stderr: str) -> list[list[str]]:
+    """uv's error output as blocks: each a head (``error: ...``, ``cause: ...``, ``hint:
+    ...``) and its continuation lines; progress, result and log lines left out."""
+    blocks: list[list[str]] = []
     for raw in stderr.splitlines():
         text = raw.lstrip(" ")
         if len(raw) - len(text) <= 3 and text.startswith(_NOT_ERRORS):
@@ -162,44 +186,39 @@ def _uv_summary(stderr: str) -> tuple[str, bool]:
             blocks[-1].append(line)
         elif line:
             blocks.append(["error: " + line])  # output of no known shape: keep it as it is
-    explanation, complete = "", True
-    chain: list[str] = []  # the error, then its causes
-    hints: list[str] = []
-    for head, *more in blocks:
-        kind, _, text = head.partition(":")
-        text = text.strip().rstrip(":")
-        if kind == "warning":
-            continue
-        program = [index for index, line in enumerate(more) if line in ("--- stderr", "--- stdout")]
-        if program:  # a program uv ran failed: its first complaint says what happened
-            said = [line for line in more[program[0] + 1 :] if line and not line.startswith("--- ")]
-            more = more[: program[0]]
-            complaint = next((line for line in said if line.startswith(("fatal:", "error:"))), None)
-            text = complaint or (said[0] if said else text)
-        elif "" in more:  # after a blank line comes another tool's output (a build log)
-            complete = complete and not any(more[more.index("") :])
-            more = more[: more.index("")]
-        carets = [index for index, line in enumerate(more) if _CARETS.match(line)]
-        if text.startswith("Because") or kind == "hint":  # sentences, every one of them
-            text = " ".join([text, *more])
-        elif carets:  # a quote of the input, carets under it, then what the parser says
-            text = ": ".join([text, *more[carets[-1] + 1 :]])
-        if kind == "hint":
-            hints.append("hint: " + text)
-        elif text.startswith("Because"):
-            explanation = explanation or text
-        else:
-            chain.append(text)
-    if len(chain) > 2:
-        kept = [chain[0]]
-        for cause in chain[1:-1]:
-            if any(url not in " ".join(kept) for url in _URL.findall(cause)):
-                kept.append(cause)
-        chain = kept + [chain[-1]]
-    summary = explanation or ": ".join(chain) or "uv gave no reason"
-    if hints:
-        summary = "; ".join([summary.rstrip("."), *hints])
-    return _one_line(summary), complete
+    return blocks
+
+
+def _block_text(kind: str, text: str, more: list[str]) -> tuple[str, bool]:
+    """What one block says, and False when it left out another tool's output (a build log)."""
+    complete = True
+    program = [index for index, line in enumerate(more) if line in ("--- stderr", "--- stdout")]
+    if program:  # a program uv ran failed: its first complaint says what happened
+        said = [line for line in more[program[0] + 1 :] if line and not line.startswith("--- ")]
+        more = more[: program[0]]
+        complaint = next((line for line in said if line.startswith(("fatal:", "error:"))), None)
+        text = complaint or (said[0] if said else text)
+    elif "" in more:  # after a blank line comes another tool's output (a build log)
+        complete = not any(more[more.index("") :])
+        more = more[: more.index("")]
+    carets = [index for index, line in enumerate(more) if _CARETS.match(line)]
+    if text.startswith("Because") or kind == "hint":  # sentences, every one of them
+        text = " ".join([text, *more])
+    elif carets:  # a quote of the input, carets under it, then what the parser says
+        text = ": ".join([text, *more[carets[-1] + 1 :]])
+    return text, complete
+
+
+def _kept_causes(chain: list[str]) -> list[str]:
+    """The error, each cause naming a URL the line does not name yet (the index that could
+    not be reached), and the root cause."""
+    if len(chain) <= 2:
+        return chain
+    kept = [chain[0]]
+    for cause in chain[1:-1]:
+        if any(url not in " ".join(kept) for url in _URL.findall(cause)):
+            kept.append(cause)
+    return kept + [chain[-1]]
 
 
 def _one_line(text: str) -> str:

@@ -13,8 +13,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
 from netshare import NetShare
 from pepip.manifest import read_manifest
 
